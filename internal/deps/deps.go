@@ -4,10 +4,12 @@ package deps
 
 import (
 	_ "github.com/bwmarrin/discordgo"
+	_ "github.com/gorilla/websocket"
+	_ "github.com/prometheus/client_golang/prometheus/promhttp"
 	_ "github.com/shirou/gopsutil/v4/cpu"
 	_ "go.opentelemetry.io/contrib/instrumentation/host"
-	_ "go.opentelemetry.io/contrib/instrumentation/runtime"
 	_ "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	_ "go.opentelemetry.io/contrib/instrumentation/runtime"
 	_ "go.opentelemetry.io/otel"
 	_ "go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
 	_ "go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
@@ -21,6 +23,4 @@ import (
 	_ "go.yaml.in/yaml/v3"
 	_ "gonum.org/v1/plot"
 	_ "modernc.org/sqlite"
-	_ "github.com/gorilla/websocket"
-	_ "github.com/prometheus/client_golang/prometheus/promhttp"
 )

@@ -1,0 +1,509 @@
+// Package agent wires nexusmon together from a Config: the OTel providers and
+// readers, the instrumentation, the embedded store, the Discord exporter and
+// its delivery, and the HTTP endpoints. It is also the library entry point
+// for Go bots (New, Start, Stop). Nothing imports agent but cmd/nexusmon and
+// users' bots.
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/nexusmon/nexusmon/exporter/discord"
+	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/instrumentation/host"
+	"github.com/nexusmon/nexusmon/instrumentation/probe"
+	"github.com/nexusmon/nexusmon/instrumentation/process"
+	"github.com/nexusmon/nexusmon/instrumentation/runtime"
+	"github.com/nexusmon/nexusmon/internal/config"
+	"github.com/nexusmon/nexusmon/internal/store"
+)
+
+// Version is the agent's version, set at build time with
+// -ldflags "-X github.com/nexusmon/nexusmon/agent.Version=…".
+var Version = "dev"
+
+// Option configures an Agent.
+type Option func(*options)
+
+type options struct {
+	logger *slog.Logger
+	stdout io.Writer
+	now    func() time.Time
+	env    func(string) (string, bool)
+}
+
+// WithEnv sets how the agent reads OTEL_* variables (default os.LookupEnv);
+// tests use it instead of changing the process environment.
+func WithEnv(lookup func(string) (string, bool)) Option { return func(o *options) { o.env = lookup } }
+
+// WithLogger sets the agent's logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithStdout sets where console reports go (default os.Stdout).
+func WithStdout(w io.Writer) Option { return func(o *options) { o.stdout = w } }
+
+// Agent is a running nexusmon.
+type Agent struct {
+	cfg  *config.Config
+	opts options
+	log  *slog.Logger
+
+	res       *resource.Resource
+	mp        *sdkmetric.MeterProvider
+	tp        *sdktrace.TracerProvider
+	otlpM     *exportCounter
+	otlpT     *exportCounter
+	exportReg metric.Registration
+	reporter  *discord.Reporter
+	st        *store.Store
+	events    *eventsFile
+
+	hostC    *host.Collector
+	procC    *process.Collector
+	rtC      *runtime.Collector
+	prober   *probe.Prober
+	httpSrv  *http.Server
+	httpAddr string
+
+	stopOnce sync.Once
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	started  time.Time
+}
+
+// New builds an Agent from cfg. It opens the store and the events file but
+// starts nothing; call Start.
+func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Agent, error) {
+	o := options{logger: slog.New(slog.DiscardHandler), stdout: os.Stdout, now: time.Now, env: os.LookupEnv}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	a := &Agent{cfg: cfg, opts: o, log: o.logger}
+	if err := a.build(ctx); err != nil {
+		a.closeResources()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *Agent) build(ctx context.Context) error {
+	cfg := a.cfg
+	res, err := newResource(ctx)
+	if err != nil {
+		return err
+	}
+	a.res = res
+
+	st, err := store.Open(ctx, cfg.Storage.Path, store.WithLogger(a.log))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	a.st = st
+
+	if cfg.Output.JSONL != "" {
+		ef, err := openEvents(cfg.Output.JSONL)
+		if err != nil {
+			return err
+		}
+		a.events = ef
+	}
+
+	ropts := discord.Options{
+		Host:       hostName(res),
+		Thresholds: thresholds(cfg),
+		Modes: map[string]string{
+			discord.EventSystem:   cfg.Reports.System.Mode,
+			discord.EventNetwork:  cfg.Reports.Network.Mode,
+			discord.EventMemory:   cfg.Reports.Memory.Mode,
+			discord.EventCommands: cfg.Reports.Commands.Mode,
+			discord.EventHealth:   cfg.Reports.Health.Mode,
+		},
+		Store:  st,
+		Logger: a.log,
+		Now:    a.opts.now,
+	}
+	if a.consoleOn() {
+		ropts.Console = a.opts.stdout
+	}
+	if a.events != nil {
+		ropts.Events = a.events
+	}
+	a.reporter = discord.NewReporter(ropts)
+
+	readers := []sdkmetric.Option{sdkmetric.WithResource(res)}
+	for _, rc := range []struct {
+		event    string
+		interval time.Duration
+	}{
+		{discord.EventSystem, cfg.Reports.System.Interval},
+		{discord.EventNetwork, cfg.Reports.Network.Interval},
+		{discord.EventMemory, cfg.Reports.Memory.Interval},
+		{discord.EventCommands, cfg.Reports.Commands.Interval},
+		{discord.EventHealth, cfg.Reports.Health.Interval},
+	} {
+		readers = append(readers, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(
+			a.reporter.Exporter(rc.event),
+			sdkmetric.WithInterval(rc.interval),
+			sdkmetric.WithTimeout(max(rc.interval, 10*time.Second)),
+		)))
+	}
+	if cfg.HTTP.Listen != "" {
+		reg := prometheus.NewRegistry()
+		pe, err := otelprom.New(otelprom.WithRegisterer(reg))
+		if err != nil {
+			return fmt.Errorf("prometheus exporter: %w", err)
+		}
+		readers = append(readers, sdkmetric.WithReader(pe))
+		a.httpSrv = a.newHTTPServer(reg)
+	}
+	if ms := otlpFor("metrics", cfg.OTLP, a.opts.env); ms.enabled {
+		exp, err := newOTLPMetricExporter(ctx, ms)
+		if err != nil {
+			return fmt.Errorf("otlp metrics: %w", err)
+		}
+		a.otlpM = &exportCounter{backend: "otlp_metrics", log: a.log}
+		var ro []sdkmetric.PeriodicReaderOption
+		if v, ok := a.opts.env("OTEL_METRIC_EXPORT_INTERVAL"); !ok || v == "" {
+			ro = append(ro, sdkmetric.WithInterval(cfg.OTLP.Interval)) // the variable, when set, is read by the SDK
+		}
+		readers = append(readers, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(&countedMetricExporter{Exporter: exp, c: a.otlpM}, ro...)))
+		a.log.Info("otlp metric export on", "protocol", ms.protocol)
+	}
+	a.mp = sdkmetric.NewMeterProvider(readers...)
+
+	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
+	if ts := otlpFor("traces", cfg.OTLP, a.opts.env); ts.enabled {
+		exp, err := newOTLPSpanExporter(ctx, ts)
+		if err != nil {
+			return fmt.Errorf("otlp traces: %w", err)
+		}
+		a.otlpT = &exportCounter{backend: "otlp_traces", log: a.log}
+		tpOpts = append(tpOpts, sdktrace.WithBatcher(&countedSpanExporter{SpanExporter: exp, c: a.otlpT}))
+		a.log.Info("otlp trace export on", "protocol", ts.protocol)
+	}
+	a.tp = sdktrace.NewTracerProvider(tpOpts...)
+	if a.otlpM != nil || a.otlpT != nil {
+		if a.exportReg, err = registerExportErrors(a.mp, a.otlpM, a.otlpT); err != nil {
+			return fmt.Errorf("register export instruments: %w", err)
+		}
+	}
+	return nil
+}
+
+// MeterProvider returns the agent's meter provider, for a bot's own instruments.
+func (a *Agent) MeterProvider() metric.MeterProvider { return a.mp }
+
+// TracerProvider returns the agent's tracer provider (command spans).
+func (a *Agent) TracerProvider() trace.TracerProvider { return a.tp }
+
+func (a *Agent) consoleOn() bool {
+	switch a.cfg.Output.Console {
+	case "on":
+		return true
+	case "off":
+		return false
+	default: // auto: the console is the default output when Discord is not configured
+		return a.cfg.Discord.Token.Reveal() == "" && a.cfg.Discord.WebhookURL.Reveal() == ""
+	}
+}
+
+// Start starts collection, reporting and the HTTP endpoints.
+func (a *Agent) Start(ctx context.Context) error {
+	a.started = a.opts.now()
+	var err error
+	if a.hostC, err = host.Start(a.mp, host.Options{Logger: a.log}); err != nil {
+		return fmt.Errorf("start host instrumentation: %w", err)
+	}
+	if a.procC, err = process.Start(a.mp, process.Options{PID: a.cfg.Process.PID, PIDFile: a.cfg.Process.PIDFile, Logger: a.log}); err != nil {
+		return fmt.Errorf("start process instrumentation: %w", err)
+	}
+	if a.rtC, err = runtime.Start(a.mp, runtime.Options{Logger: a.log}); err != nil {
+		return fmt.Errorf("start runtime instrumentation: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancel = cancel
+	if targets := probeTargets(a.cfg.Probes); len(targets) > 0 {
+		a.prober, err = probe.New(a.mp, probe.Options{Targets: targets, Timeout: a.cfg.Probes.Timeout, Interval: a.cfg.Probes.Interval, Logger: a.log})
+		if err != nil {
+			return fmt.Errorf("start probes: %w", err)
+		}
+		a.prober.Start(runCtx)
+	}
+	if a.httpSrv != nil {
+		ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", a.cfg.HTTP.Listen, err)
+		}
+		a.httpAddr = ln.Addr().String()
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := a.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("http server", "err", err)
+			}
+		}()
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.pruneLoop(runCtx)
+	}()
+	a.log.Info("nexusmon started", "version", Version, "store", a.cfg.Storage.Path, "events", a.cfg.Output.JSONL, "http", a.httpAddr)
+	return nil
+}
+
+// HTTPAddr returns the address the HTTP endpoints listen on ("" when off).
+func (a *Agent) HTTPAddr() string { return a.httpAddr }
+
+// Reporter returns the agent's report publisher.
+func (a *Agent) Reporter() *discord.Reporter { return a.reporter }
+
+// Stop stops everything, within ctx's deadline. It is safe to call more than once.
+func (a *Agent) Stop(ctx context.Context) error {
+	var errs []error
+	a.stopOnce.Do(func() {
+		a.reporter.BeginShutdown()
+		if a.cancel != nil {
+			a.cancel()
+		}
+		if a.httpSrv != nil {
+			if err := a.httpSrv.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("stop http: %w", err))
+			}
+		}
+		if a.prober != nil {
+			if err := a.prober.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("stop probes: %w", err))
+			}
+		}
+		for _, c := range []stopper{a.hostC, a.procC, a.rtC} {
+			if isNil(c) {
+				continue
+			}
+			if err := c.Stop(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if a.exportReg != nil {
+			if err := a.exportReg.Unregister(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := a.tp.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop tracer provider: %w", err))
+		}
+		if err := a.mp.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop meter provider: %w", err))
+		}
+		a.wg.Wait()
+		if err := a.closeResources(); err != nil {
+			errs = append(errs, err)
+		}
+		a.log.Info("nexusmon stopped", "err", errors.Join(errs...))
+	})
+	return errors.Join(errs...)
+}
+
+type stopper interface{ Stop() error }
+
+// isNil reports whether a collector was never started (a typed nil pointer
+// in an interface).
+func isNil(s stopper) bool {
+	switch c := s.(type) {
+	case *host.Collector:
+		return c == nil
+	case *process.Collector:
+		return c == nil
+	case *runtime.Collector:
+		return c == nil
+	}
+	return s == nil
+}
+
+func probeTargets(p config.Probes) []probe.Target {
+	var t []probe.Target
+	if p.DiscordAPI != "" {
+		t = append(t, probe.Target{URL: p.DiscordAPI, Kind: probe.KindDiscordAPI})
+	}
+	for _, u := range p.Internet {
+		t = append(t, probe.Target{URL: u, Kind: probe.KindInternet})
+	}
+	return t
+}
+
+func (a *Agent) closeResources() error {
+	var errs []error
+	if a.events != nil {
+		if err := a.events.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if a.st != nil {
+		if err := a.st.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts the agent, waits for ctx to end, and stops it within 5 s.
+func (a *Agent) Run(ctx context.Context) error {
+	if err := a.Start(ctx); err != nil {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return errors.Join(err, a.Stop(stopCtx))
+	}
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return a.Stop(stopCtx)
+}
+
+func (a *Agent) pruneLoop(ctx context.Context) {
+	if a.cfg.Storage.Retention <= 0 {
+		return
+	}
+	prune := func() {
+		n, err := a.st.Prune(ctx, a.opts.now().Add(-a.cfg.Storage.Retention))
+		if err != nil {
+			a.log.Warn("prune store", "err", err)
+			return
+		}
+		if n > 0 {
+			a.log.Info("pruned store", "rows", n)
+		}
+	}
+	prune()
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			prune()
+		}
+	}
+}
+
+func (a *Agent) newHTTPServer(reg *prometheus.Registry) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
+	mux.HandleFunc("/healthz", a.healthz)
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+}
+
+type healthzBody struct {
+	Up             bool         `json:"up"`
+	Version        string       `json:"version"`
+	StartedAt      time.Time    `json:"started_at"`
+	LastCollection *time.Time   `json:"last_collection"`
+	Store          store.Status `json:"store"`
+	ReportErrors   int64        `json:"report_errors"`
+}
+
+func (a *Agent) healthz(w http.ResponseWriter, _ *http.Request) {
+	body := healthzBody{Up: true, Version: Version, StartedAt: a.started.UTC(), Store: a.st.Status(), ReportErrors: a.reporter.Errors()}
+	if t := a.reporter.LastExport(); !t.IsZero() {
+		t = t.UTC()
+		body.LastCollection = &t
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if !body.Store.OK {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	if err := json.NewEncoder(w).Encode(body); err != nil {
+		a.log.Debug("write healthz", "err", err)
+	}
+}
+
+func newResource(ctx context.Context) (*resource.Resource, error) {
+	res, err := resource.New(ctx,
+		resource.WithAttributes(
+			attribute.String("service.name", "nexusmon"),
+			attribute.String("service.version", Version),
+			attribute.String("process.runtime.version", goruntime.Version()),
+		),
+		resource.WithHost(),
+		resource.WithProcessPID(),
+		resource.WithTelemetrySDK(),
+		resource.WithFromEnv(), // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win
+	)
+	if err != nil && res == nil {
+		return nil, fmt.Errorf("build resource: %w", err)
+	}
+	return res, nil
+}
+
+func hostName(res *resource.Resource) string {
+	if v, ok := res.Set().Value("host.name"); ok {
+		return v.AsString()
+	}
+	h, err := os.Hostname()
+	if err != nil {
+		return "unknown-host"
+	}
+	return h
+}
+
+func thresholds(cfg *config.Config) discord.Thresholds {
+	t := func(c config.Threshold) health.Thresholds {
+		return health.Thresholds{Warning: c.Warning, Critical: c.Critical}
+	}
+	th := cfg.Thresholds
+	return discord.Thresholds{
+		CPU: t(th.CPUPercent), Memory: t(th.MemoryPercent), Disk: t(th.DiskPercent),
+		Response: t(th.ResponseMS), Network: t(th.NetworkMS),
+	}
+}
+
+// eventsFile appends JSONL lines to a file, creating its directory.
+type eventsFile struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+func openEvents(path string) (*eventsFile, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("create events directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open events file: %w", err)
+	}
+	return &eventsFile{f: f}, nil
+}
+
+func (e *eventsFile) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.f.Write(p)
+}
+
+func (e *eventsFile) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.f.Close()
+}

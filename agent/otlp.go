@@ -1,0 +1,212 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/nexusmon/nexusmon/internal/config"
+	"github.com/nexusmon/nexusmon/internal/names"
+)
+
+// otlpSettings is what decides OTLP export for one signal. The standard
+// OTEL_* variables win over the config's otlp keys; the exporters read the
+// variables themselves, so config values are passed as options only when the
+// matching variable is unset (an option would override the variable).
+type otlpSettings struct {
+	enabled  bool
+	protocol string // grpc or http/protobuf
+	opts     struct {
+		endpoint string // from config, when no variable sets one
+		headers  map[string]string
+		timeout  time.Duration
+		insecure bool
+	}
+}
+
+func otlpFor(signal string, cfg config.OTLP, env func(string) (string, bool)) otlpSettings {
+	var s otlpSettings
+	get := func(k string) string {
+		v, _ := env(k)
+		return strings.TrimSpace(v)
+	}
+	sig := strings.ToUpper(signal) // METRICS or TRACES
+	envEndpoint := get("OTEL_EXPORTER_OTLP_"+sig+"_ENDPOINT") != "" || get("OTEL_EXPORTER_OTLP_ENDPOINT") != ""
+	if exp := get("OTEL_" + sig + "_EXPORTER"); exp == "none" {
+		return s
+	}
+	if !envEndpoint && cfg.Endpoint == "" {
+		return s // off when nothing is set
+	}
+	s.enabled = true
+	s.protocol = firstNonEmpty(get("OTEL_EXPORTER_OTLP_"+sig+"_PROTOCOL"), get("OTEL_EXPORTER_OTLP_PROTOCOL"), cfg.Protocol, config.ProtocolHTTPProtobuf)
+	if !envEndpoint {
+		s.opts.endpoint = cfg.Endpoint
+		s.opts.insecure = cfg.Insecure
+	}
+	if get("OTEL_EXPORTER_OTLP_HEADERS") == "" && get("OTEL_EXPORTER_OTLP_"+sig+"_HEADERS") == "" && len(cfg.Headers) > 0 {
+		s.opts.headers = cfg.Headers
+	}
+	if get("OTEL_EXPORTER_OTLP_TIMEOUT") == "" && get("OTEL_EXPORTER_OTLP_"+sig+"_TIMEOUT") == "" {
+		s.opts.timeout = cfg.Timeout
+	}
+	return s
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func newOTLPMetricExporter(ctx context.Context, s otlpSettings) (sdkmetric.Exporter, error) {
+	switch s.protocol {
+	case config.ProtocolGRPC:
+		var o []otlpmetricgrpc.Option
+		if s.opts.endpoint != "" {
+			o = append(o, otlpmetricgrpc.WithEndpointURL(s.opts.endpoint))
+		}
+		if s.opts.insecure {
+			o = append(o, otlpmetricgrpc.WithInsecure())
+		}
+		if s.opts.headers != nil {
+			o = append(o, otlpmetricgrpc.WithHeaders(s.opts.headers))
+		}
+		if s.opts.timeout > 0 {
+			o = append(o, otlpmetricgrpc.WithTimeout(s.opts.timeout))
+		}
+		return otlpmetricgrpc.New(ctx, o...)
+	case config.ProtocolHTTPProtobuf:
+		var o []otlpmetrichttp.Option
+		if s.opts.endpoint != "" {
+			o = append(o, otlpmetrichttp.WithEndpointURL(strings.TrimSuffix(s.opts.endpoint, "/")+"/v1/metrics"))
+		}
+		if s.opts.insecure {
+			o = append(o, otlpmetrichttp.WithInsecure())
+		}
+		if s.opts.headers != nil {
+			o = append(o, otlpmetrichttp.WithHeaders(s.opts.headers))
+		}
+		if s.opts.timeout > 0 {
+			o = append(o, otlpmetrichttp.WithTimeout(s.opts.timeout))
+		}
+		return otlpmetrichttp.New(ctx, o...)
+	default:
+		return nil, fmt.Errorf("otlp protocol %q: want grpc or http/protobuf", s.protocol)
+	}
+}
+
+func newOTLPSpanExporter(ctx context.Context, s otlpSettings) (sdktrace.SpanExporter, error) {
+	switch s.protocol {
+	case config.ProtocolGRPC:
+		var o []otlptracegrpc.Option
+		if s.opts.endpoint != "" {
+			o = append(o, otlptracegrpc.WithEndpointURL(s.opts.endpoint))
+		}
+		if s.opts.insecure {
+			o = append(o, otlptracegrpc.WithInsecure())
+		}
+		if s.opts.headers != nil {
+			o = append(o, otlptracegrpc.WithHeaders(s.opts.headers))
+		}
+		if s.opts.timeout > 0 {
+			o = append(o, otlptracegrpc.WithTimeout(s.opts.timeout))
+		}
+		return otlptracegrpc.New(ctx, o...)
+	case config.ProtocolHTTPProtobuf:
+		var o []otlptracehttp.Option
+		if s.opts.endpoint != "" {
+			o = append(o, otlptracehttp.WithEndpointURL(strings.TrimSuffix(s.opts.endpoint, "/")+"/v1/traces"))
+		}
+		if s.opts.insecure {
+			o = append(o, otlptracehttp.WithInsecure())
+		}
+		if s.opts.headers != nil {
+			o = append(o, otlptracehttp.WithHeaders(s.opts.headers))
+		}
+		if s.opts.timeout > 0 {
+			o = append(o, otlptracehttp.WithTimeout(s.opts.timeout))
+		}
+		return otlptracehttp.New(ctx, o...)
+	default:
+		return nil, fmt.Errorf("otlp protocol %q: want grpc or http/protobuf", s.protocol)
+	}
+}
+
+// exportCounter counts OTLP export failures and logs the first failure and
+// the recovery, not every failed attempt.
+type exportCounter struct {
+	backend string
+	log     *slog.Logger
+	errors  atomic.Int64
+	failing atomic.Bool
+}
+
+func (c *exportCounter) result(err error) error {
+	if err != nil {
+		c.errors.Add(1)
+		if !c.failing.Swap(true) {
+			c.log.Warn("otlp export failing; collection and Discord reporting go on", "backend", c.backend, "err", err)
+		}
+		return err
+	}
+	if c.failing.Swap(false) {
+		c.log.Info("otlp export recovered", "backend", c.backend)
+	}
+	return nil
+}
+
+// countedMetricExporter wraps the OTLP metric exporter to count failures.
+type countedMetricExporter struct {
+	sdkmetric.Exporter
+	c *exportCounter
+}
+
+func (e *countedMetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	return e.c.result(e.Exporter.Export(ctx, rm))
+}
+
+// countedSpanExporter wraps the OTLP span exporter to count failures.
+type countedSpanExporter struct {
+	sdktrace.SpanExporter
+	c *exportCounter
+}
+
+func (e *countedSpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	return e.c.result(e.SpanExporter.ExportSpans(ctx, spans))
+}
+
+// registerExportErrors exposes the failure counts as nexusmon.export.errors.
+func registerExportErrors(mp metric.MeterProvider, counters ...*exportCounter) (metric.Registration, error) {
+	m := mp.Meter(names.ScopeAgent)
+	c, err := m.Int64ObservableCounter(names.ExportErrors, metric.WithUnit("{error}"),
+		metric.WithDescription("Failed OTLP export attempts."))
+	if err != nil {
+		return nil, err
+	}
+	return m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		for _, ec := range counters {
+			if ec == nil {
+				continue
+			}
+			o.ObserveInt64(c, ec.errors.Load(), metric.WithAttributes(attribute.String(names.AttrExportBackend, ec.backend)))
+		}
+		return nil
+	}, c)
+}

@@ -1,0 +1,95 @@
+// Command nexusmon is the nexusmon agent: `run`, `check-config`,
+// `test-report` and `version`. It parses flags, handles signals and sets the
+// exit code; everything else lives in package agent.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/nexusmon/nexusmon/agent"
+	"github.com/nexusmon/nexusmon/internal/config"
+)
+
+const usage = `usage: nexusmon <command> [flags]
+
+commands:
+  run           run the agent (default config: embedded defaults)
+  check-config  validate a config file: exit 0 when valid, 1 with every problem
+  version       print the version
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, args := args[0], args[1:]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "config file (YAML); empty uses the embedded defaults")
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	switch cmd {
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "nexusmon", agent.Version)
+		return 0
+	case "run", "check-config":
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "nexusmon: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(stderr, "nexusmon: --log-level: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	if cmd == "check-config" && *path == "" {
+		fmt.Fprintln(stderr, "nexusmon check-config: --config FILE is required")
+		return 2
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch cmd {
+	case "check-config":
+		fmt.Fprintf(stdout, "%s: valid\n", *path)
+		return 0
+	}
+	a, err := agent.New(ctx, cfg, agent.WithLogger(log), agent.WithStdout(stdout))
+	if err != nil {
+		log.Error("nexusmon cannot start", "err", err)
+		return 1
+	}
+	if err := a.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		log.Error("nexusmon stopped with an error", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		return config.Parse(nil, "(defaults)")
+	}
+	return config.Load(path)
+}

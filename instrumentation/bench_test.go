@@ -1,0 +1,82 @@
+package instrumentation_test
+
+import (
+	"context"
+	"syscall"
+	"testing"
+	"time"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/nexusmon/nexusmon/instrumentation/host"
+	"github.com/nexusmon/nexusmon/instrumentation/process"
+	"github.com/nexusmon/nexusmon/instrumentation/runtime"
+)
+
+// BenchmarkCollect measures one ManualReader.Collect of every instrument
+// nexusmon registers: contrib host and runtime plus nexusmon's host,
+// process (this test process) and runtime collectors. Budget (DESIGN.md
+// §8): at most 1 ms of CPU per collection.
+func BenchmarkCollect(b *testing.B) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	b.Cleanup(func() {
+		if err := mp.Shutdown(context.Background()); err != nil {
+			b.Error(err)
+		}
+	})
+	h, err := host.Start(mp, host.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := process.Start(mp, process.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := runtime.Start(mp, runtime.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		for _, s := range []interface{ Stop() error }{h, p, r} {
+			if err := s.Stop(); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+
+	ctx := context.Background()
+	var rm metricdata.ResourceMetrics
+	// Warm the caches (counts, mounts, devices, frequency) as a running
+	// agent has them; the refreshes are amortised over 30-60 s.
+	if err := reader.Collect(ctx, &rm); err != nil {
+		b.Fatal(err)
+	}
+	metrics := 0
+	for _, sm := range rm.ScopeMetrics {
+		metrics += len(sm.Metrics)
+	}
+	b.ReportAllocs()
+	before := cpuTime(b)
+	b.ResetTimer()
+	for b.Loop() {
+		if err := reader.Collect(ctx, &rm); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	// The budget is CPU time, not wall time: on a shared 2-core machine
+	// ns/op also counts time spent waiting for a core.
+	b.ReportMetric(float64((cpuTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(metrics), "metrics/op")
+}
+
+// cpuTime is the user + system CPU time of this process so far.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,29 @@
+// Package bot instruments a discordgo bot with OpenTelemetry.
+//
+// The command side (this file's siblings router.go, middleware.go,
+// transport.go, errors.go and tracker.go) covers what the bot does:
+//
+//   - Router dispatches slash commands of modules ("cogs") to handlers and
+//     registers their definitions in one bulk overwrite; Instruments.Wrap
+//     does the same instrumentation for a bot that routes interactions
+//     itself.
+//   - Every invocation gets a server span "command <name>", the
+//     discord.command.duration histogram (recorded with the span's context
+//     so exemplars carry its trace id), invocation counters by outcome,
+//     guild and channel, and the time to the first interaction response
+//     with a counter of responses later than Discord's 3 s deadline.
+//   - Handler errors and recovered panics are classified (error.type),
+//     sanitised (no tokens, bounded length) and passed as ErrorEvents to an
+//     OnError callback; Throttle turns error storms into digests.
+//   - NewTransport measures the REST calls of the discordgo Session by
+//     route template (never the raw path, which holds tokens), counts
+//     429s by scope and keeps the 10-minute invalid-request count that
+//     Cloudflare bans on.
+//
+// The session side (gateway, guilds, latency) lives in its own files of
+// this package. All instruments use the scope names.ScopeBot and the
+// names in internal/names. Guild, channel, interaction and user IDs go on
+// spans only, except for the two counters keyed by guild and by channel.
+//
+// The package must not import health or exporter packages.
+package bot

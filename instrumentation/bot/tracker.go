@@ -1,0 +1,124 @@
+package bot
+
+import (
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+const (
+	// ResponseDeadline is Discord's limit for the first response to an
+	// interaction; a later one counts in discord.command.late_responses.
+	// https://discord.com/developers/docs/interactions/receiving-and-responding#responding-to-an-interaction
+	ResponseDeadline = 3 * time.Second
+
+	// trackTTL is how long an interaction waits for its first response:
+	// the lifetime of an interaction token.
+	trackTTL = 15 * time.Minute
+	// trackMax bounds the tracker; beyond it new interactions are not
+	// tracked (their first response is not measured).
+	trackMax = 10000
+	// sweepEvery is how often begin looks for expired entries.
+	sweepEvery = time.Minute
+
+	// InvalidRequestWindow is the window of discord.rest.invalid_requests,
+	// the one Cloudflare's invalid-request ban counts over.
+	// https://discord.com/developers/docs/topics/rate-limits#invalid-request-limit-aka-cloudflare-bans
+	InvalidRequestWindow = 10 * time.Minute
+
+	// windowSlots is the number of one-second counters of a window.
+	windowSlots = int(InvalidRequestWindow / time.Second)
+)
+
+// pending is an interaction started by the middleware that has not been
+// answered yet.
+type pending struct {
+	start time.Time
+	cmd   *command
+	sc    trace.SpanContext // for the exemplar of the first-response histogram
+}
+
+// tracker matches first responses (seen by Context.Respond or by the REST
+// transport) with the invocations that started them, by interaction id.
+// Entries are removed on the first response or after trackTTL.
+type tracker struct {
+	mu        sync.Mutex
+	m         map[string]pending
+	lastSweep time.Time
+}
+
+// begin starts tracking id at p.start.
+func (t *tracker) begin(id string, p pending) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = make(map[string]pending)
+	}
+	if p.start.Sub(t.lastSweep) >= sweepEvery {
+		t.lastSweep = p.start
+		for k, v := range t.m {
+			if p.start.Sub(v.start) > trackTTL {
+				delete(t.m, k)
+			}
+		}
+	}
+	if len(t.m) >= trackMax {
+		return
+	}
+	t.m[id] = p
+}
+
+// take removes id and returns its entry, if it was tracked.
+func (t *tracker) take(id string) (pending, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p, ok := t.m[id]
+	if ok {
+		delete(t.m, id)
+	}
+	return p, ok
+}
+
+// size returns the number of tracked interactions.
+func (t *tracker) size() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.m)
+}
+
+// window counts events over the last InvalidRequestWindow with one-second
+// resolution in constant memory: one counter per second of the window,
+// reused as the window slides.
+type window struct {
+	mu     sync.Mutex
+	secs   [windowSlots]int64 // the Unix second each slot counts, 0 for never
+	counts [windowSlots]int64
+}
+
+// add counts one event at now.
+func (w *window) add(now time.Time) {
+	sec := now.Unix()
+	i := int(uint64(sec) % uint64(len(w.secs)))
+	w.mu.Lock()
+	if w.secs[i] != sec {
+		w.secs[i], w.counts[i] = sec, 0
+	}
+	w.counts[i]++
+	w.mu.Unlock()
+}
+
+// count returns the events in the window ending at now.
+func (w *window) count(now time.Time) int64 {
+	sec := now.Unix()
+	oldest := sec - int64(len(w.secs)) // exclusive
+	var n int64
+	w.mu.Lock()
+	for i, s := range w.secs {
+		if s > oldest && s <= sec {
+			n += w.counts[i]
+		}
+	}
+	w.mu.Unlock()
+	return n
+}

@@ -1,0 +1,181 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/nexusmon/nexusmon/internal/names"
+)
+
+func TestRoute(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		method, path, want string
+	}{
+		{"POST", "/api/v9/channels/1100000000000000010/messages", "POST /channels/{id}/messages"},
+		{"patch", "/api/v10/channels/1/messages/2", "PATCH /channels/{id}/messages/{id}"},
+		{"POST", "/api/v9/interactions/1300000000000000001/" + testToken + "/callback", callbackRoute},
+		{"POST", "/api/v9/webhooks/1200000000000000000/" + testToken, "POST /webhooks/{id}/{token}"},
+		{"PATCH", "/api/v9/webhooks/12/" + testToken + "/messages/@original", "PATCH /webhooks/{id}/{token}/messages/@original"},
+		{"POST", "/api/webhooks/12/" + testToken + "/slack", "POST /webhooks/{id}/{token}/slack"},
+		{"PUT", "/api/v9/applications/12/guilds/34/commands", "PUT /applications/{id}/guilds/{id}/commands"},
+		{"PUT", "/api/v9/channels/1/messages/2/reactions/%F0%9F%91%8D/@me", "PUT /channels/{id}/messages/{id}/reactions/{emoji}/@me"},
+		{"PUT", "/api/v9/channels/1/messages/2/reactions/👍/@me", "PUT /channels/{id}/messages/{id}/reactions/{emoji}/@me"},
+		{"GET", "/api/v9/invites/AbCdEf", "GET /invites/{code}"},
+		{"GET", "/api/v9/users/@me/guilds", "GET /users/@me/guilds"},
+		{"GET", "/api/v9/gateway", "GET /gateway"},
+		{"GET", "/api/v9/oauth2/applications/@me", "GET /oauth2/applications/@me"},
+		{"GET", "/api/v9/guilds/1/audit-logs", "GET /guilds/{id}/audit-logs"},
+		{"GET", "/api/v9/guilds/1/Weird.Segment", "GET /guilds/{id}/{param}"},
+		{"GET", "/api/vX/guilds", "GET /{param}/guilds"},
+		{"GET", "/", "GET /"},
+		{"GET", "", "GET /"},
+		{"GET", "/proxy/channels/1", "GET /proxy/channels/{id}"},
+	}
+	for _, tc := range tests {
+		if got := Route(tc.method, tc.path); got != tc.want {
+			t.Errorf("Route(%q, %q) = %q, want %q", tc.method, tc.path, got, tc.want)
+		}
+		if strings.Contains(Route(tc.method, tc.path), testToken) {
+			t.Errorf("token kept in %q", tc.path)
+		}
+	}
+	if _, id := routeOf("POST", "/api/v9/interactions/1300000000000000001/tok/callback"); id != "1300000000000000001" {
+		t.Errorf("callback interaction id = %q", id)
+	}
+	if _, id := routeOf("GET", "/api/v9/interactions/1300000000000000001/tok/callback"); id != "" {
+		t.Errorf("a GET yields interaction id %q", id)
+	}
+}
+
+func gauge(rm metricdata.ResourceMetrics, name string) (int64, bool) {
+	m, ok := findMetric(rm, name)
+	if !ok {
+		return 0, false
+	}
+	g, ok := m.Data.(metricdata.Gauge[int64])
+	if !ok || len(g.DataPoints) != 1 {
+		return 0, false
+	}
+	return g.DataPoints[0].Value, true
+}
+
+func TestTransport_RateLimitsAndInvalidRequests(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, InstrumentOptions{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Query().Get("case") {
+		case "user", "shared", "global":
+			w.Header().Set("X-RateLimit-Scope", r.URL.Query().Get("case"))
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = io.WriteString(w, `{"message":"You are being rate limited.","retry_after":0.5,"global":false}`)
+		case "global-header":
+			w.Header().Set("X-RateLimit-Global", "true")
+			w.WriteHeader(http.StatusTooManyRequests)
+		case "cloudflare":
+			w.WriteHeader(http.StatusTooManyRequests)
+		case "401":
+			w.WriteHeader(http.StatusUnauthorized)
+		case "403":
+			w.WriteHeader(http.StatusForbidden)
+		case "404":
+			w.WriteHeader(http.StatusNotFound)
+		default:
+			_, _ = io.WriteString(w, `{}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	client := &http.Client{Transport: NewTransport(nil, h.in)}
+	cases := []string{"user", "user", "shared", "global", "global-header", "cloudflare", "401", "403", "404", "ok"}
+	for i, c := range cases {
+		resp, err := client.Get(fmt.Sprintf("%s/api/v9/channels/%d/messages?case=%s", srv.URL, 1100000000000000010+i, c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}
+	client.CloseIdleConnections()
+
+	rm := h.collect(t)
+	route := attribute.String(names.AttrRoute, "GET /channels/{id}/messages")
+	scope := func(s string) attribute.KeyValue { return attribute.String(names.AttrRateLimitScope, s) }
+	for s, want := range map[string]int64{"user": 2, "shared": 1, "global": 2, "unknown": 1} {
+		if got := counter(rm, names.DiscordRateLimits, route, scope(s)); got != want {
+			t.Errorf("%s{scope=%s} = %d, want %d", names.DiscordRateLimits, s, got, want)
+		}
+	}
+	for status, want := range map[int]uint64{429: 6, 401: 1, 403: 1, 404: 1, 200: 1} {
+		if p, ok := histogram(rm, names.DiscordRESTDuration, route, attribute.Int(names.AttrStatusCode, status)); !ok || p.Count != want {
+			t.Errorf("%s{status=%d} count = %d (%v), want %d", names.DiscordRESTDuration, status, p.Count, ok, want)
+		}
+	}
+	// 429s except the shared one, plus 401 and 403.
+	if v, ok := gauge(rm, names.DiscordInvalidRequests); !ok || v != 7 {
+		t.Errorf("%s = %d (%v), want 7", names.DiscordInvalidRequests, v, ok)
+	}
+	h.clock.Advance(InvalidRequestWindow - time.Second)
+	if v, _ := gauge(h.collect(t), names.DiscordInvalidRequests); v != 7 {
+		t.Errorf("just inside the window: %d, want 7", v)
+	}
+	h.clock.Advance(time.Second)
+	if v, ok := gauge(h.collect(t), names.DiscordInvalidRequests); !ok || v != 0 {
+		t.Errorf("after the window: %d (%v), want 0", v, ok)
+	}
+}
+
+type failingTransport struct{ err error }
+
+func (f failingTransport) RoundTrip(*http.Request) (*http.Response, error) { return nil, f.err }
+
+func TestTransport_Error(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, InstrumentOptions{})
+	rt := NewTransport(failingTransport{fmt.Errorf("dial: %w", context.DeadlineExceeded)}, h.in)
+	req, err := http.NewRequest(http.MethodPost, "https://discord.com/api/v9/webhooks/12/"+testToken, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.RoundTrip(req); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("RoundTrip error = %v, want the base error unchanged", err)
+	}
+	rm := h.collect(t)
+	if p, ok := histogram(rm, names.DiscordRESTDuration,
+		attribute.String(names.AttrRoute, "POST /webhooks/{id}/{token}"),
+		attribute.String(names.AttrErrorType, ErrorTypeTimeout)); !ok || p.Count != 1 {
+		t.Errorf("duration with error.type = %+v (%v)", p, ok)
+	}
+}
+
+func TestTransport_CallbackWithoutMiddleware(t *testing.T) {
+	t.Parallel()
+	// A callback for an interaction the middleware did not start is
+	// measured as a REST call but records no first response.
+	h := newHarness(t, InstrumentOptions{})
+	f := newFakeDiscord(t)
+	s := f.session(t, h.in)
+	i := newInteraction("1300000000000000077", "ping")
+	if err := s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}); err != nil {
+		t.Fatal(err)
+	}
+	rm := h.collect(t)
+	if _, ok := findMetric(rm, names.CommandFirstResponse); ok {
+		t.Error("first response recorded for an untracked interaction")
+	}
+	if p, ok := histogram(rm, names.DiscordRESTDuration, attribute.String(names.AttrRoute, callbackRoute),
+		attribute.Int(names.AttrStatusCode, 204)); !ok || p.Count != 1 {
+		t.Errorf("callback REST duration = %+v (%v)", p, ok)
+	}
+}

@@ -1,0 +1,182 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	otelhost "go.opentelemetry.io/contrib/instrumentation/host"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/nexusmon/nexusmon/internal/names"
+)
+
+// Options configures Start.
+type Options struct {
+	// Logger receives one record each time a source starts or stops
+	// failing. Nil discards.
+	Logger *slog.Logger
+}
+
+// Collector owns nexusmon's host instruments registered on one
+// MeterProvider. Its methods are safe for concurrent use.
+type Collector struct {
+	reg metric.Registration
+
+	mu      sync.Mutex // serialises collections and Stop
+	stopped bool
+	r       reader
+	now     func() time.Time
+	log     *slog.Logger
+	sources []source
+	failing map[string]bool // sources whose last collection failed
+
+	success  metric.Int64ObservableGauge
+	duration metric.Float64ObservableGauge
+	attrs    map[string]metric.MeasurementOption // nexusmon.collector=<source>
+}
+
+// source is one independently failing part of a collection: it reads what
+// it needs and observes its instruments. On error it may have observed part
+// of its data; the Collector reports it as failed either way.
+type source interface {
+	name() string
+	instruments() []metric.Observable
+	collect(c *collection, o metric.Observer) error
+}
+
+// collection carries what one callback run shares between sources: the
+// context, the time it started and the /proc/meminfo read that memory and
+// swap both use.
+type collection struct {
+	ctx context.Context
+	now time.Time
+	r   reader
+
+	memRead bool
+	mem     memInfo
+	memErr  error
+}
+
+// Start registers the contrib host instrumentation
+// (go.opentelemetry.io/contrib/instrumentation/host) and nexusmon's own
+// instruments (scope names.ScopeHost) on mp. Call it once per
+// MeterProvider: the contrib part cannot be unregistered, so Stop removes
+// only nexusmon's callback and a second Start would duplicate the contrib
+// observations.
+func Start(mp metric.MeterProvider, opts Options) (*Collector, error) {
+	if mp == nil {
+		return nil, errors.New("host: nil MeterProvider")
+	}
+	if err := otelhost.Start(otelhost.WithMeterProvider(mp)); err != nil {
+		return nil, fmt.Errorf("start contrib host instrumentation: %w", err)
+	}
+	return start(mp, opts.Logger, newPSReader("", ""), time.Now)
+}
+
+// start registers nexusmon's own instruments only, reading through r.
+func start(mp metric.MeterProvider, log *slog.Logger, r reader, now func() time.Time) (*Collector, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m := mp.Meter(names.ScopeHost)
+	c := &Collector{r: r, now: now, log: log, failing: map[string]bool{}, attrs: map[string]metric.MeasurementOption{}}
+
+	var err error
+	if c.success, err = m.Int64ObservableGauge(names.CollectorSuccess, metric.WithUnit("1"),
+		metric.WithDescription("Whether the last collection of the source succeeded (1) or failed (0).")); err != nil {
+		return nil, fmt.Errorf("create %s: %w", names.CollectorSuccess, err)
+	}
+	if c.duration, err = m.Float64ObservableGauge(names.CollectorDurationSeconds, metric.WithUnit("s"),
+		metric.WithDescription("Duration of the last collection of the source.")); err != nil {
+		return nil, fmt.Errorf("create %s: %w", names.CollectorDurationSeconds, err)
+	}
+	builders := []func(metric.Meter) (source, error){
+		newCPUSource, newLoadSource, newMemorySource, newSwapSource,
+		newFilesystemSource, newDiskIOSource, newNetworkSource, newFrequencySource,
+	}
+	insts := []metric.Observable{c.success, c.duration}
+	for _, b := range builders {
+		s, err := b(m)
+		if err != nil {
+			return nil, err
+		}
+		c.sources = append(c.sources, s)
+		insts = append(insts, s.instruments()...)
+		c.attrs[s.name()] = metric.WithAttributeSet(attribute.NewSet(attribute.String(names.AttrCollector, s.name())))
+	}
+	// One callback for every instrument: one lock, one pass, and the
+	// meminfo read shared by the memory and swap sources.
+	if c.reg, err = m.RegisterCallback(c.observe, insts...); err != nil {
+		return nil, fmt.Errorf("register host callback: %w", err)
+	}
+	return c, nil
+}
+
+// Stop unregisters nexusmon's host callback, so later collections observe
+// none of its instruments. The contrib host instrumentation registered by
+// Start has no way to be unregistered and keeps reporting until the
+// MeterProvider shuts down. Stop is idempotent.
+func (c *Collector) Stop() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return nil
+	}
+	c.stopped = true
+	if err := c.reg.Unregister(); err != nil {
+		return fmt.Errorf("unregister host callback: %w", err)
+	}
+	return nil
+}
+
+func (c *Collector) observe(ctx context.Context, o metric.Observer) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	col := &collection{ctx: ctx, now: c.now(), r: c.r}
+	for _, s := range c.sources {
+		start := c.now()
+		err := collectSafely(s, col, o)
+		elapsed := c.now().Sub(start)
+		c.record(s.name(), err)
+		ok := int64(1)
+		if err != nil {
+			ok = 0
+		}
+		o.ObserveInt64(c.success, ok, c.attrs[s.name()])
+		o.ObserveFloat64(c.duration, elapsed.Seconds(), c.attrs[s.name()])
+	}
+	// Failures are reported through the success gauges and the log, not
+	// through the SDK's global error handler, which would print on every
+	// collection of every reader.
+	return nil
+}
+
+// collectSafely turns a panic inside a source (a parser meeting an
+// unexpected kernel format) into that source's error: in library mode the
+// agent runs inside the user's bot and must not take it down.
+func collectSafely(s source, col *collection, o metric.Observer) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("collect %s: panic: %v", s.name(), p)
+		}
+	}()
+	return s.collect(col, o)
+}
+
+// record logs a source's change of state, not every failure.
+func (c *Collector) record(name string, err error) {
+	was := c.failing[name]
+	switch {
+	case err != nil && !was:
+		c.failing[name] = true
+		c.log.Warn("host source failing", slog.String(names.AttrCollector, name), slog.Any("error", err))
+	case err == nil && was:
+		delete(c.failing, name)
+		c.log.Info("host source recovered", slog.String(names.AttrCollector, name))
+	}
+}

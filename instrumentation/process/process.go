@@ -1,0 +1,470 @@
+package process
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/nexusmon/nexusmon/internal/names"
+)
+
+// memTotalTTL bounds how often MemTotal (for process.memory.utilization)
+// is re-read; it changes only with memory hotplug or ballooning.
+const memTotalTTL = 60 * time.Second
+
+// Options configures Start. PID 0 and PIDFile "" follow the calling
+// process; setting both is an error.
+type Options struct {
+	// PID is the process to follow.
+	PID int
+	// PIDFile names a file holding the pid to follow. It is re-read on
+	// every collection, so a bot that restarts under a new pid is followed.
+	PIDFile string
+	// Logger receives one record per change of the collector's state
+	// (process found, gone, pid file missing). Nil discards.
+	Logger *slog.Logger
+}
+
+// Collector owns the process instruments registered on one MeterProvider.
+// Its methods are safe for concurrent use.
+type Collector struct {
+	reg metric.Registration
+	pid atomic.Int64 // the pid followed; 0 when unknown
+
+	mu       sync.Mutex // serialises collections and Stop
+	stopped  bool
+	fixedPID int
+	pidFile  string
+	procRoot string
+	now      func() time.Time
+	log      *slog.Logger
+	state    string // last logged state, see record
+
+	target     *target // the followed process; nil when none
+	memTotal   uint64
+	memTotalAt time.Time
+	bootTime   int64 // btime of /proc/stat, read once
+	buf        []byte
+	sockets    map[uint64]struct{} // socket inodes of the process, reused
+
+	inst      instruments
+	collector metric.MeasurementOption // nexusmon.collector="process"
+}
+
+// target is what is cached per followed pid: its start time, which tells
+// this process from a later one that reuses the pid, and the attribute
+// sets carrying process.pid.
+type target struct {
+	pid        int
+	startTicks uint64
+	created    float64 // seconds since the Unix epoch
+	base       metric.ObserveOption
+	cpu        [2]metric.ObserveOption // user, system
+	states     map[byte]metric.ObserveOption
+}
+
+type instruments struct {
+	success     metric.Int64ObservableGauge
+	duration    metric.Float64ObservableGauge
+	rss         metric.Int64ObservableUpDownCounter
+	vms         metric.Int64ObservableUpDownCounter
+	shared      metric.Int64ObservableUpDownCounter
+	data        metric.Int64ObservableUpDownCounter
+	utilization metric.Float64ObservableGauge
+	cpuTime     metric.Float64ObservableCounter
+	threads     metric.Int64ObservableUpDownCounter
+	fds         metric.Int64ObservableUpDownCounter
+	conns       metric.Int64ObservableUpDownCounter
+	created     metric.Float64ObservableGauge
+	uptime      metric.Float64ObservableGauge
+	status      metric.Int64ObservableGauge
+}
+
+// config holds what tests replace: the proc root and the clock.
+type config struct {
+	procRoot string
+	now      func() time.Time
+}
+
+// Start registers the process instruments (scope names.ScopeProcess) on mp
+// and resolves the pid once, so PID is meaningful before the first
+// collection. A pid file that is missing or a process that is not running
+// is not an error.
+func Start(mp metric.MeterProvider, opts Options) (*Collector, error) {
+	return start(mp, opts, config{})
+}
+
+func start(mp metric.MeterProvider, opts Options, cfg config) (*Collector, error) {
+	if mp == nil {
+		return nil, errors.New("process: nil MeterProvider")
+	}
+	if opts.PID != 0 && opts.PIDFile != "" {
+		return nil, errors.New("process: set PID or PIDFile, not both")
+	}
+	if opts.PID < 0 {
+		return nil, fmt.Errorf("process: invalid pid %d", opts.PID)
+	}
+	c := &Collector{fixedPID: opts.PID, pidFile: opts.PIDFile, now: cfg.now, log: opts.Logger, procRoot: cfg.procRoot}
+	if c.fixedPID == 0 && c.pidFile == "" {
+		c.fixedPID = os.Getpid()
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.procRoot == "" {
+		c.procRoot = os.Getenv("HOST_PROC")
+	}
+	if c.procRoot == "" {
+		c.procRoot = "/proc"
+	}
+	c.sockets = map[uint64]struct{}{}
+	c.collector = metric.WithAttributeSet(attribute.NewSet(attribute.String(names.AttrCollector, "process")))
+
+	m := mp.Meter(names.ScopeProcess)
+	insts, err := c.inst.create(m)
+	if err != nil {
+		return nil, err
+	}
+	pid, _ := c.resolvePID() // an unreadable pid file is reported by the first collection
+	c.pid.Store(int64(pid))
+	if c.reg, err = m.RegisterCallback(c.observe, insts...); err != nil {
+		return nil, fmt.Errorf("register process callback: %w", err)
+	}
+	return c, nil
+}
+
+func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
+	var errs []error
+	add := func(err error) { errs = append(errs, err) }
+	var err error
+	in.success, err = m.Int64ObservableGauge(names.CollectorSuccess, metric.WithUnit("1"),
+		metric.WithDescription("Whether the last collection of the source succeeded (1) or failed (0)."))
+	add(err)
+	in.duration, err = m.Float64ObservableGauge(names.CollectorDurationSeconds, metric.WithUnit("s"),
+		metric.WithDescription("Duration of the last collection of the source."))
+	add(err)
+	in.rss, err = m.Int64ObservableUpDownCounter(names.ProcessMemoryUsage, metric.WithUnit("By"),
+		metric.WithDescription("Resident set size of the process."))
+	add(err)
+	in.vms, err = m.Int64ObservableUpDownCounter(names.ProcessMemoryVirtual, metric.WithUnit("By"),
+		metric.WithDescription("Virtual memory size of the process."))
+	add(err)
+	in.shared, err = m.Int64ObservableUpDownCounter(names.ProcessMemoryShared, metric.WithUnit("By"),
+		metric.WithDescription("Resident memory of the process backed by files (statm shared)."))
+	add(err)
+	in.data, err = m.Int64ObservableUpDownCounter(names.ProcessMemoryData, metric.WithUnit("By"),
+		metric.WithDescription("Data and stack size of the process (statm data)."))
+	add(err)
+	in.utilization, err = m.Float64ObservableGauge(names.ProcessMemoryUtilization, metric.WithUnit("1"),
+		metric.WithDescription("Resident set size as a fraction of MemTotal."))
+	add(err)
+	in.cpuTime, err = m.Float64ObservableCounter(names.ProcessCPUTime, metric.WithUnit("s"),
+		metric.WithDescription("CPU seconds used by the process, by mode."))
+	add(err)
+	in.threads, err = m.Int64ObservableUpDownCounter(names.ProcessThreadCount, metric.WithUnit("{thread}"),
+		metric.WithDescription("Threads of the process."))
+	add(err)
+	in.fds, err = m.Int64ObservableUpDownCounter(names.ProcessOpenFDs, metric.WithUnit("{file_descriptor}"),
+		metric.WithDescription("Open file descriptors of the process."))
+	add(err)
+	in.conns, err = m.Int64ObservableUpDownCounter(names.ProcessConnections, metric.WithUnit("{connection}"),
+		metric.WithDescription("TCP and UDP sockets (IPv4 and IPv6) open in the process."))
+	add(err)
+	in.created, err = m.Float64ObservableGauge(names.ProcessCreationTime, metric.WithUnit("s"),
+		metric.WithDescription("When the process started, in seconds since the Unix epoch."))
+	add(err)
+	in.uptime, err = m.Float64ObservableGauge(names.ProcessUptime, metric.WithUnit("s"),
+		metric.WithDescription("Seconds since the process started."))
+	add(err)
+	in.status, err = m.Int64ObservableGauge(names.ProcessStatus, metric.WithUnit("1"),
+		metric.WithDescription("1 for the current state of the process (process.state)."))
+	add(err)
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("create process instruments: %w", err)
+	}
+	return []metric.Observable{in.success, in.duration, in.rss, in.vms, in.shared, in.data, in.utilization,
+		in.cpuTime, in.threads, in.fds, in.conns, in.created, in.uptime, in.status}, nil
+}
+
+// Stop unregisters the callback; later collections observe no process
+// instruments. Stop is idempotent.
+func (c *Collector) Stop() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return nil
+	}
+	c.stopped = true
+	if err := c.reg.Unregister(); err != nil {
+		return fmt.Errorf("unregister process callback: %w", err)
+	}
+	return nil
+}
+
+// PID returns the pid currently followed: the configured pid, or the one
+// the pid file named at the last collection (0 when the file is missing or
+// holds no pid). The process itself may have exited.
+func (c *Collector) PID() int { return int(c.pid.Load()) }
+
+func (c *Collector) resolvePID() (int, error) {
+	if c.pidFile == "" {
+		return c.fixedPID, nil
+	}
+	b, err := os.ReadFile(c.pidFile)
+	if err != nil {
+		return 0, fmt.Errorf("read pid file: %w", err)
+	}
+	return parsePIDFile(b)
+}
+
+func (c *Collector) observe(_ context.Context, o metric.Observer) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	start := c.now()
+	state, err := c.collect(start, o)
+	ok := int64(1)
+	if state != stateOK {
+		ok = 0
+	}
+	o.ObserveInt64(c.inst.success, ok, c.collector)
+	o.ObserveFloat64(c.inst.duration, c.now().Sub(start).Seconds(), c.collector)
+	c.record(state, err)
+	return nil // reported through the success gauge and the log
+}
+
+// States of a collection, logged on change.
+const (
+	stateOK         = "ok"
+	statePartial    = "ok, fds or connections unreadable"
+	stateNoPID      = "no pid (pid file missing or invalid)"
+	stateNotRunning = "process not running"
+	stateReadFailed = "process unreadable"
+)
+
+func (c *Collector) record(state string, err error) {
+	if state == c.state {
+		return
+	}
+	prev := c.state
+	c.state = state
+	attrs := []any{slog.String("state", state), slog.Int("pid", c.PID())}
+	if err != nil {
+		attrs = append(attrs, slog.Any("error", err))
+	}
+	switch {
+	case state == stateOK && prev == "":
+		c.log.Debug("following process", attrs...)
+	case state == stateOK:
+		c.log.Info("process collection recovered", attrs...)
+	default:
+		c.log.Warn("process collection degraded", attrs...)
+	}
+}
+
+// collect observes the followed process. The returned state is stateOK or
+// statePartial when points were observed; otherwise none were, and the
+// success gauge reads 0.
+func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err error) {
+	defer func() {
+		// A parser meeting an unexpected kernel format must not take down
+		// the bot this agent may be running in.
+		if p := recover(); p != nil {
+			state, err = stateReadFailed, fmt.Errorf("panic: %v", p)
+			c.target = nil
+		}
+	}()
+	pid, err := c.resolvePID()
+	c.pid.Store(int64(pid))
+	if err != nil {
+		c.target = nil
+		return stateNoPID, err
+	}
+	dir := c.procRoot + "/" + strconv.Itoa(pid)
+	b, err := readFileInto(dir+"/stat", &c.buf)
+	if err != nil {
+		c.target = nil
+		return classify(err), fmt.Errorf("read stat: %w", err)
+	}
+	ps, err := parseProcStat(b)
+	if err != nil {
+		c.target = nil
+		return stateReadFailed, err
+	}
+	if ps.state == 'Z' || ps.state == 'X' || ps.state == 'x' {
+		// Exited, not yet reaped by its parent: nothing left to measure.
+		c.target = nil
+		return stateNotRunning, fmt.Errorf("pid %d has exited (state %c)", pid, ps.state)
+	}
+	if c.target == nil || c.target.pid != pid || c.target.startTicks != ps.startTicks {
+		if c.target, err = c.newTarget(pid, ps.startTicks); err != nil {
+			return stateReadFailed, err
+		}
+	}
+	t := c.target
+	b, err = readFileInto(dir+"/statm", &c.buf)
+	if err != nil {
+		c.target = nil
+		return classify(err), fmt.Errorf("read statm: %w", err)
+	}
+	sm, err := parseStatm(string(b), uint64(os.Getpagesize()))
+	if err != nil {
+		return stateReadFailed, err
+	}
+
+	// Optional parts: /proc/PID/fd needs the process's own user (or
+	// CAP_SYS_PTRACE) when the agent runs as another user.
+	state = stateOK
+	fds, conns, optErr := c.countFDs(dir)
+	if optErr != nil {
+		state = statePartial
+	}
+
+	o.ObserveInt64(c.inst.rss, clamp(sm.rss), t.base)
+	o.ObserveInt64(c.inst.vms, clamp(sm.vms), t.base)
+	o.ObserveInt64(c.inst.shared, clamp(sm.shared), t.base)
+	o.ObserveInt64(c.inst.data, clamp(sm.data), t.base)
+	if total := c.totalMemory(now); total > 0 {
+		o.ObserveFloat64(c.inst.utilization, float64(sm.rss)/float64(total), t.base)
+	}
+	o.ObserveFloat64(c.inst.cpuTime, ps.user, t.cpu[0])
+	o.ObserveFloat64(c.inst.cpuTime, ps.system, t.cpu[1])
+	o.ObserveInt64(c.inst.threads, ps.threads, t.base)
+	if optErr == nil {
+		o.ObserveInt64(c.inst.fds, int64(fds), t.base)
+		o.ObserveInt64(c.inst.conns, int64(conns), t.base)
+	}
+	o.ObserveFloat64(c.inst.created, t.created, t.base)
+	o.ObserveFloat64(c.inst.uptime, max(0, float64(now.UnixMilli())/1e3-t.created), t.base)
+	o.ObserveInt64(c.inst.status, 1, t.stateOpt(ps.state))
+	return state, optErr
+}
+
+func (c *Collector) newTarget(pid int, startTicks uint64) (*target, error) {
+	if c.bootTime == 0 {
+		b, err := readFileInto(c.procRoot+"/stat", &c.buf)
+		if err != nil {
+			return nil, fmt.Errorf("read boot time: %w", err)
+		}
+		if c.bootTime, err = parseBootTime(b); err != nil {
+			return nil, err
+		}
+	}
+	pidAttr := attribute.Int(names.AttrProcessPID, pid)
+	t := &target{pid: pid, startTicks: startTicks, states: map[byte]metric.ObserveOption{},
+		created: float64(c.bootTime) + float64(startTicks)/userHZ,
+		base:    metric.WithAttributeSet(attribute.NewSet(pidAttr))}
+	for i, mode := range []string{"user", "system"} {
+		t.cpu[i] = metric.WithAttributeSet(attribute.NewSet(pidAttr, attribute.String(names.AttrCPUMode, mode)))
+	}
+	return t, nil
+}
+
+func (t *target) stateOpt(state byte) metric.ObserveOption {
+	if o, ok := t.states[state]; ok {
+		return o
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(
+		attribute.Int(names.AttrProcessPID, t.pid), attribute.String(names.AttrProcessState, stateName(state))))
+	t.states[state] = o
+	return o
+}
+
+// countFDs counts the open descriptors of the process in dir (/proc/PID)
+// and, among them, its TCP and UDP sockets: the socket inodes its
+// descriptors point to, looked up in the process's own
+// /proc/PID/net/{tcp,tcp6,udp,udp6}. Only this process's entries are
+// read (gopsutil's Process.Connections does the same, but re-reads the
+// descriptor directory and decodes every address).
+func (c *Collector) countFDs(dir string) (fds, conns int, err error) {
+	f, err := os.Open(dir + "/fd")
+	if err != nil {
+		return 0, 0, fmt.Errorf("read fds: %w", err)
+	}
+	entries, err := f.Readdirnames(-1)
+	f.Close() // read-only directory; a close error loses nothing
+	if err != nil {
+		return 0, 0, fmt.Errorf("read fds: %w", err)
+	}
+	clear(c.sockets)
+	var link [64]byte
+	for _, e := range entries {
+		n, err := syscall.Readlink(dir+"/fd/"+e, link[:])
+		if err != nil { // closed since the listing
+			continue
+		}
+		if ino, ok := socketInode(link[:n]); ok {
+			c.sockets[ino] = struct{}{}
+		}
+	}
+	if len(c.sockets) == 0 {
+		return len(entries), 0, nil
+	}
+	for _, table := range [...]string{"/net/tcp", "/net/tcp6", "/net/udp", "/net/udp6"} {
+		b, err := readFileInto(dir+table, &c.buf)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) { // no IPv6 in this kernel
+				continue
+			}
+			return 0, 0, fmt.Errorf("read connections: %w", err)
+		}
+		conns += countSocketInodes(b, c.sockets)
+	}
+	return len(entries), conns, nil
+}
+
+// socketInode parses a descriptor link "socket:[12345]".
+func socketInode(link []byte) (uint64, bool) {
+	v, ok := bytes.CutPrefix(link, []byte("socket:["))
+	if !ok || len(v) < 2 || v[len(v)-1] != ']' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(v[:len(v)-1]), 10, 64)
+	return n, err == nil
+}
+
+// classify tells "the process is gone" from "it is there but unreadable".
+func classify(err error) string {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+		return stateNotRunning
+	}
+	return stateReadFailed
+}
+
+// totalMemory returns MemTotal, cached; 0 when unknown, in which case
+// process.memory.utilization is left out.
+func (c *Collector) totalMemory(now time.Time) uint64 {
+	if c.memTotal == 0 || now.Sub(c.memTotalAt) >= memTotalTTL {
+		b, err := readFileInto(c.procRoot+"/meminfo", &c.buf)
+		if err != nil {
+			return c.memTotal // keep the last known value
+		}
+		total, err := parseMemTotal(b)
+		if err != nil {
+			return c.memTotal
+		}
+		c.memTotal, c.memTotalAt = total, now
+	}
+	return c.memTotal
+}
+
+func clamp(v uint64) int64 {
+	if v > 1<<63-1 {
+		return 1<<63 - 1
+	}
+	return int64(v)
+}

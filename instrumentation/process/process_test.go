@@ -1,0 +1,468 @@
+package process
+
+import (
+	"bufio"
+	"log/slog"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+
+	"github.com/nexusmon/nexusmon/internal/names"
+)
+
+// statusField reads one field of /proc/PID/status independently of the
+// code under test.
+func statusField(t *testing.T, pid int, key string) float64 {
+	t.Helper()
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && k == key {
+			n, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("%s not in status", key)
+	return 0
+}
+
+func startCollector(t *testing.T, opts Options) (*Collector, func() metricdata.ResourceMetrics) {
+	t.Helper()
+	mp, r := newProvider(t)
+	c, err := Start(mp, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return c, func() metricdata.ResourceMetrics { return collect(t, r) }
+}
+
+func successOf(t *testing.T, rm metricdata.ResourceMetrics) float64 {
+	t.Helper()
+	v, ok := value(find(t, rm, names.ScopeProcess, names.CollectorSuccess), attribute.String(names.AttrCollector, "process"))
+	if !ok {
+		t.Fatal("no success point")
+	}
+	return v
+}
+
+// processMetrics lists the instruments that must go silent when the
+// process is gone.
+var processMetrics = []string{names.ProcessMemoryUsage, names.ProcessMemoryVirtual, names.ProcessMemoryShared,
+	names.ProcessMemoryData, names.ProcessMemoryUtilization, names.ProcessCPUTime, names.ProcessThreadCount,
+	names.ProcessOpenFDs, names.ProcessConnections, names.ProcessCreationTime, names.ProcessUptime, names.ProcessStatus}
+
+// TestStart_Self compares a collection of this test process with
+// independent reads of /proc/self made right after it.
+func TestStart_Self(t *testing.T) {
+	t.Parallel()
+	c, collectNow := startCollector(t, Options{})
+	pid := os.Getpid()
+	if c.PID() != pid {
+		t.Fatalf("PID() = %d, want %d", c.PID(), pid)
+	}
+	rm := collectNow()
+	if successOf(t, rm) != 1 {
+		t.Fatal("collection of this process failed")
+	}
+	pidAttr := attribute.Int(names.AttrProcessPID, pid)
+
+	// RSS moves with the test's own allocations: ±10 %.
+	rss, _ := value(find(t, rm, names.ScopeProcess, names.ProcessMemoryUsage), pidAttr)
+	if want := statusField(t, pid, "VmRSS") * 1024; math.Abs(rss-want) > 0.1*want {
+		t.Errorf("RSS %v, VmRSS %v (tolerance 10 %%)", rss, want)
+	}
+	vms, _ := value(find(t, rm, names.ScopeProcess, names.ProcessMemoryVirtual), pidAttr)
+	if want := statusField(t, pid, "VmSize") * 1024; math.Abs(vms-want) > 0.1*want {
+		t.Errorf("VMS %v, VmSize %v (tolerance 10 %%)", vms, want)
+	}
+	// The runtime may start or park a thread between the reads: ±2.
+	threads, _ := value(find(t, rm, names.ScopeProcess, names.ProcessThreadCount), pidAttr)
+	if want := statusField(t, pid, "Threads"); math.Abs(threads-want) > 2 {
+		t.Errorf("threads %v, status Threads %v (tolerance 2)", threads, want)
+	}
+	util, _ := value(find(t, rm, names.ScopeProcess, names.ProcessMemoryUtilization), pidAttr)
+	if util <= 0 || util >= 1 {
+		t.Errorf("memory utilization %v, want in (0, 1)", util)
+	}
+	created, _ := value(find(t, rm, names.ScopeProcess, names.ProcessCreationTime), pidAttr)
+	uptime, _ := value(find(t, rm, names.ScopeProcess, names.ProcessUptime), pidAttr)
+	// Start time has USER_HZ (10 ms) resolution; allow for that and for
+	// the time since the collection.
+	if now := float64(time.Now().UnixMilli()) / 1e3; created > now || math.Abs(now-created-uptime) > 1 {
+		t.Errorf("created %v, uptime %v, now %v", created, uptime, now)
+	}
+	// CPU time keeps running between the reads: ±0.2 s.
+	stat, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	for mode, field := range map[string]int{"user": 11, "system": 12} {
+		ticks, err := strconv.ParseFloat(f[field], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := value(find(t, rm, names.ScopeProcess, names.ProcessCPUTime), pidAttr, attribute.String(names.AttrCPUMode, mode))
+		if !ok || math.Abs(got-ticks/100) > 0.2 {
+			t.Errorf("%s CPU time %v (present %v), /proc/self/stat %v s", mode, got, ok, ticks/100)
+		}
+	}
+	// The state is the main thread's, which may sleep while another
+	// thread collects: running or sleeping, one point of value 1.
+	status := find(t, rm, names.ScopeProcess, names.ProcessStatus)
+	running, okR := value(status, pidAttr, attribute.String(names.AttrProcessState, "running"))
+	sleeping, okS := value(status, pidAttr, attribute.String(names.AttrProcessState, "sleeping"))
+	if points(status) != 1 || okR == okS || running+sleeping != 1 {
+		t.Errorf("status %+v, want one point running or sleeping with value 1", status.Data)
+	}
+	// Every point carries process.pid.
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name == names.CollectorSuccess || m.Name == names.CollectorDurationSeconds {
+				continue
+			}
+			metricdatatest.AssertHasAttributes(t, m, pidAttr)
+		}
+	}
+}
+
+// TestCollector_FDsAndConnections opens a loopback listener and a
+// connection (three sockets) and a file, and checks the deltas.
+func TestCollector_FDsAndConnections(t *testing.T) {
+	// Not parallel: other tests' sockets and files would move the counts.
+	_, collectNow := startCollector(t, Options{})
+	pidAttr := attribute.Int(names.AttrProcessPID, os.Getpid())
+	counts := func() (fds, conns float64) {
+		rm := collectNow()
+		fds, _ = value(find(t, rm, names.ScopeProcess, names.ProcessOpenFDs), pidAttr)
+		conns, _ = value(find(t, rm, names.ScopeProcess, names.ProcessConnections), pidAttr)
+		return fds, conns
+	}
+	fds0, conns0 := counts()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	f, err := os.Open(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+
+	fds1, conns1 := counts()
+	if conns1-conns0 != 3 {
+		t.Errorf("connections went from %v to %v, want +3 (listener, client, server)", conns0, conns1)
+	}
+	if fds1-fds0 < 4 { // the netpoller's epoll fd may appear too
+		t.Errorf("fds went from %v to %v, want at least +4", fds0, fds1)
+	}
+}
+
+func startChild(t *testing.T) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot start sleep: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill() // already dead in most tests
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+func kill(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait() // "signal: killed" is the expected error
+}
+
+// waitState collects until the child reports state (a freshly started
+// child may still be running exec). Bounded by attempts, not time.
+func waitState(t *testing.T, collectNow func() metricdata.ResourceMetrics, pid int, state string) metricdata.ResourceMetrics {
+	t.Helper()
+	for range 200 {
+		rm := collectNow()
+		if has(rm, names.ScopeProcess, names.ProcessStatus) {
+			if _, ok := value(find(t, rm, names.ScopeProcess, names.ProcessStatus),
+				attribute.Int(names.AttrProcessPID, pid), attribute.String(names.AttrProcessState, state)); ok {
+				return rm
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("pid %d never reported state %s", pid, state)
+	return metricdata.ResourceMetrics{}
+}
+
+func assertGone(t *testing.T, rm metricdata.ResourceMetrics) {
+	t.Helper()
+	if v := successOf(t, rm); v != 0 {
+		t.Errorf("success = %v, want 0", v)
+	}
+	for _, n := range processMetrics {
+		if has(rm, names.ScopeProcess, n) {
+			t.Errorf("%s observed for a missing process", n)
+		}
+	}
+}
+
+func TestCollector_FollowsPID(t *testing.T) {
+	t.Parallel()
+	child := startChild(t)
+	pid := child.Process.Pid
+	logs := &logRecorder{}
+	c, collectNow := startCollector(t, Options{PID: pid, Logger: slog.New(logs)})
+	rm := waitState(t, collectNow, pid, "sleeping")
+	if v := successOf(t, rm); v != 1 {
+		t.Fatalf("success = %v", v)
+	}
+	if v, _ := value(find(t, rm, names.ScopeProcess, names.ProcessThreadCount), attribute.Int(names.AttrProcessPID, pid)); v != 1 {
+		t.Errorf("sleep has %v threads, want 1", v)
+	}
+
+	kill(t, child)
+	for range 3 {
+		assertGone(t, collectNow())
+	}
+	if c.PID() != pid {
+		t.Errorf("PID() = %d after exit, want the configured %d", c.PID(), pid)
+	}
+	if n := logs.count(slog.LevelWarn); n != 1 {
+		t.Errorf("%d warnings after 3 collections of a dead process, want 1", n)
+	}
+}
+
+func TestCollector_FollowsPIDFile(t *testing.T) {
+	t.Parallel()
+	pidFile := filepath.Join(t.TempDir(), "bot.pid")
+	c, collectNow := startCollector(t, Options{PIDFile: pidFile})
+	if c.PID() != 0 {
+		t.Errorf("PID() = %d with no pid file, want 0", c.PID())
+	}
+	assertGone(t, collectNow()) // missing pid file: not fatal
+
+	first := startChild(t)
+	write := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(pidFile, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(strconv.Itoa(first.Process.Pid) + "\n")
+	waitState(t, collectNow, first.Process.Pid, "sleeping")
+	if c.PID() != first.Process.Pid {
+		t.Errorf("PID() = %d, want %d", c.PID(), first.Process.Pid)
+	}
+
+	kill(t, first)
+	assertGone(t, collectNow())
+
+	second := startChild(t)
+	write(strconv.Itoa(second.Process.Pid)) // no newline: still accepted
+	rm := waitState(t, collectNow, second.Process.Pid, "sleeping")
+	if c.PID() != second.Process.Pid {
+		t.Errorf("PID() = %d, want %d", c.PID(), second.Process.Pid)
+	}
+	if has(rm, names.ScopeProcess, names.ProcessMemoryUsage) {
+		if _, ok := value(find(t, rm, names.ScopeProcess, names.ProcessMemoryUsage), attribute.Int(names.AttrProcessPID, first.Process.Pid)); ok {
+			t.Error("points of the first child still observed")
+		}
+	}
+
+	write("not a pid\n")
+	assertGone(t, collectNow())
+	if c.PID() != 0 {
+		t.Errorf("PID() = %d with a garbage pid file, want 0", c.PID())
+	}
+	if err := os.Remove(pidFile); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, collectNow())
+}
+
+func TestCollector_Zombie(t *testing.T) {
+	t.Parallel()
+	child := startChild(t)
+	pid := child.Process.Pid
+	_, collectNow := startCollector(t, Options{PID: pid})
+	waitState(t, collectNow, pid, "sleeping")
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// Not reaped yet: the pid is a zombie until Wait. Poll by attempts
+	// until the kernel has delivered the signal.
+	for i := 0; ; i++ {
+		rm := collectNow()
+		if successOf(t, rm) == 0 {
+			assertGone(t, rm)
+			break
+		}
+		if i == 200 {
+			t.Fatal("zombie still reported as alive")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestStart_Options(t *testing.T) {
+	t.Parallel()
+	mp, _ := newProvider(t)
+	for _, o := range []Options{{PID: 1, PIDFile: "/run/x.pid"}, {PID: -1}} {
+		if _, err := Start(mp, o); err == nil {
+			t.Errorf("Start(%+v) succeeded", o)
+		}
+	}
+	if _, err := Start(nil, Options{}); err == nil {
+		t.Error("Start(nil) succeeded")
+	}
+}
+
+func TestCollector_Stop(t *testing.T) {
+	t.Parallel()
+	mp, r := newProvider(t)
+	c, err := Start(mp, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !has(collect(t, r), names.ScopeProcess, names.ProcessMemoryUsage) {
+		t.Fatal("nothing collected before Stop")
+	}
+	for range 2 {
+		if err := c.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, sm := range collect(t, r).ScopeMetrics {
+		if sm.Scope.Name == names.ScopeProcess && len(sm.Metrics) > 0 {
+			t.Errorf("%d process metrics after Stop", len(sm.Metrics))
+		}
+	}
+}
+
+// TestCollector_Instruments checks names, units and kinds against a
+// fixture /proc/PID with a fixed clock.
+func TestCollector_Instruments(t *testing.T) {
+	t.Parallel()
+	proc := t.TempDir()
+	for name, content := range map[string]string{
+		"stat":     "cpu  1 1 1 1\nbtime 1700000000\n",
+		"meminfo":  "MemTotal:       4000 kB\nMemFree: 1 kB\n",
+		"42/stat":  "42 (my bot) (x) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 12345 1000 100 0 0 0\n",
+		"42/statm": "1000 200 50 10 0 300 0\n",
+		"42/net/tcp": "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+			"   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 5555 1 0 100 0 0 10 0\n" +
+			"   1: 0100007F:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 7777 1 0 100 0 0 10 0\n",
+		"42/net/udp": "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n",
+	} {
+		p := filepath.Join(proc, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fd := filepath.Join(proc, "42", "fd")
+	if err := os.MkdirAll(fd, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, target := range map[string]string{"0": "/dev/null", "1": "socket:[5555]", "2": "socket:[9999]", "3": "pipe:[1]"} {
+		if err := os.Symlink(target, filepath.Join(fd, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mp, r := newProvider(t)
+	clock := &stepClock{t: time.Unix(1_700_000_500, 0), step: time.Millisecond}
+	c, err := start(mp, Options{PID: 42}, config{procRoot: proc, now: clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	rm := collect(t, r)
+	page := int64(os.Getpagesize())
+	pid := attribute.Int(names.AttrProcessPID, 42)
+	set := func(kv ...attribute.KeyValue) attribute.Set { return attribute.NewSet(kv...) }
+	upDown := func(v int64) metricdata.Sum[int64] {
+		return metricdata.Sum[int64]{Temporality: metricdata.CumulativeTemporality, DataPoints: []metricdata.DataPoint[int64]{{Attributes: set(pid), Value: v}}}
+	}
+	gauge := func(v float64) metricdata.Gauge[float64] {
+		return metricdata.Gauge[float64]{DataPoints: []metricdata.DataPoint[float64]{{Attributes: set(pid), Value: v}}}
+	}
+	want := []metricdata.Metrics{
+		{Name: names.ProcessMemoryUsage, Unit: "By", Description: "Resident set size of the process.", Data: upDown(200 * page)},
+		{Name: names.ProcessMemoryVirtual, Unit: "By", Description: "Virtual memory size of the process.", Data: upDown(1000 * page)},
+		{Name: names.ProcessMemoryShared, Unit: "By", Description: "Resident memory of the process backed by files (statm shared).", Data: upDown(50 * page)},
+		{Name: names.ProcessMemoryData, Unit: "By", Description: "Data and stack size of the process (statm data).", Data: upDown(300 * page)},
+		{Name: names.ProcessMemoryUtilization, Unit: "1", Description: "Resident set size as a fraction of MemTotal.", Data: gauge(float64(200*page) / (4000 * 1024))},
+		{Name: names.ProcessCPUTime, Unit: "s", Description: "CPU seconds used by the process, by mode.", Data: metricdata.Sum[float64]{
+			Temporality: metricdata.CumulativeTemporality, IsMonotonic: true, DataPoints: []metricdata.DataPoint[float64]{
+				{Attributes: set(pid, attribute.String(names.AttrCPUMode, "user")), Value: 2.5},
+				{Attributes: set(pid, attribute.String(names.AttrCPUMode, "system")), Value: 0.5},
+			}}},
+		{Name: names.ProcessThreadCount, Unit: "{thread}", Description: "Threads of the process.", Data: upDown(7)},
+		{Name: names.ProcessOpenFDs, Unit: "{file_descriptor}", Description: "Open file descriptors of the process.", Data: upDown(4)},
+		{Name: names.ProcessConnections, Unit: "{connection}", Description: "TCP and UDP sockets (IPv4 and IPv6) open in the process.", Data: upDown(1)},
+		{Name: names.ProcessCreationTime, Unit: "s", Description: "When the process started, in seconds since the Unix epoch.", Data: gauge(1_700_000_123.45)},
+		{Name: names.ProcessUptime, Unit: "s", Description: "Seconds since the process started.", Data: gauge(1_700_000_500.001 - 1_700_000_123.45)},
+		{Name: names.ProcessStatus, Unit: "1", Description: "1 for the current state of the process (process.state).", Data: metricdata.Gauge[int64]{
+			DataPoints: []metricdata.DataPoint[int64]{{Attributes: set(pid, attribute.String(names.AttrProcessState, "sleeping")), Value: 1}}}},
+		{Name: names.CollectorSuccess, Unit: "1", Description: "Whether the last collection of the source succeeded (1) or failed (0).", Data: metricdata.Gauge[int64]{
+			DataPoints: []metricdata.DataPoint[int64]{{Attributes: set(attribute.String(names.AttrCollector, "process")), Value: 1}}}},
+	}
+	for _, w := range want {
+		t.Run(w.Name, func(t *testing.T) {
+			got := find(t, rm, names.ScopeProcess, w.Name)
+			if w.Name == names.ProcessUptime { // float rounding of epoch seconds
+				v, _ := value(got)
+				if math.Abs(v-(1_700_000_500.001-1_700_000_123.45)) > 1e-3 {
+					t.Errorf("uptime %v", v)
+				}
+				metricdatatest.AssertEqual(t, w, got, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreValue())
+				return
+			}
+			metricdatatest.AssertEqual(t, w, got, metricdatatest.IgnoreTimestamp())
+		})
+	}
+}

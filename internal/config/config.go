@@ -1,0 +1,255 @@
+package config
+
+import (
+	"strings"
+	"time"
+)
+
+// Report modes (reports.*.mode).
+const (
+	ModePost = "post" // a new message every interval
+	ModeEdit = "edit" // one live message, edited in place
+	ModeOff  = "off"  // collect and store, do not post
+)
+
+// Console output settings (output.console).
+const (
+	ConsoleAuto = "auto" // console output when no Discord sender is configured
+	ConsoleOn   = "on"
+	ConsoleOff  = "off"
+)
+
+// OTLP protocols (otlp.protocol). The empty string leaves the choice to the
+// OTEL_EXPORTER_OTLP_PROTOCOL variable or the exporter's default.
+const (
+	ProtocolGRPC         = "grpc"
+	ProtocolHTTPProtobuf = "http/protobuf"
+)
+
+// Delivery modes returned by Discord.Mode.
+const (
+	DeliveryBot     = "bot"
+	DeliveryWebhook = "webhook"
+	DeliveryConsole = "console"
+)
+
+// Config is the whole nexusmon configuration. Every key is optional; a
+// missing key keeps its value from Default.
+type Config struct {
+	Discord    Discord    `yaml:"discord"`
+	Reports    Reports    `yaml:"reports"`
+	Thresholds Thresholds `yaml:"thresholds"`
+	Alerts     Alerts     `yaml:"alerts"`
+	Probes     Probes     `yaml:"probes"`
+	Process    Process    `yaml:"process"`
+	Storage    Storage    `yaml:"storage"`
+	Output     Output     `yaml:"output"`
+	HTTP       HTTP       `yaml:"http"`
+	OTLP       OTLP       `yaml:"otlp"`
+}
+
+// Discord holds the credentials and addresses used to talk to Discord.
+type Discord struct {
+	// Token is the bot token, without or with the "Bot " prefix. After Parse
+	// it holds the token from DISCORD_TOKEN, the file, or token_file.
+	Token Secret `yaml:"token"`
+	// TokenFile names a file holding the token, relative to the config
+	// file's directory. Parse reads it into Token and then clears it, so a
+	// parsed Config always validates.
+	TokenFile string `yaml:"token_file"`
+	// ChannelID is the snowflake of the channel the bot posts reports to.
+	ChannelID string `yaml:"channel_id"`
+	// WebhookURL is a channel webhook URL, used when there is no bot channel.
+	WebhookURL Secret `yaml:"webhook_url"`
+	// APIURL is the base of every Discord REST request (proxies, fakes).
+	APIURL string `yaml:"api_url"`
+	// GuildID is the guild whose slash commands are registered.
+	GuildID string `yaml:"guild_id"`
+	// RecordUserIDs puts user ids on command spans when true.
+	RecordUserIDs bool `yaml:"record_user_ids"`
+}
+
+// Mode returns how reports are delivered: DeliveryBot when a token and a
+// channel id are set, else DeliveryWebhook when a webhook URL is set, else
+// DeliveryConsole. A bot wins over a webhook because it can also serve the
+// slash commands.
+func (d Discord) Mode() string {
+	switch {
+	case d.Token != "" && d.ChannelID != "":
+		return DeliveryBot
+	case d.WebhookURL != "":
+		return DeliveryWebhook
+	default:
+		return DeliveryConsole
+	}
+}
+
+// BotToken returns the token in the form discordgo.New expects, with the
+// "Bot " prefix added when it is missing, or "" when no token is set. The
+// result is a secret: never log it.
+func (d Discord) BotToken() string {
+	t := d.Token.Reveal()
+	if t == "" || strings.HasPrefix(t, "Bot ") {
+		return t
+	}
+	return "Bot " + t
+}
+
+// Reports holds the schedule of each periodic report.
+type Reports struct {
+	System   Report `yaml:"system"`
+	Network  Report `yaml:"network"`
+	Memory   Report `yaml:"memory"`
+	Commands Report `yaml:"commands"`
+	Health   Report `yaml:"health"`
+}
+
+// Report is the schedule of one periodic report.
+type Report struct {
+	Interval time.Duration `yaml:"interval"`
+	Mode     string        `yaml:"mode"` // ModePost, ModeEdit or ModeOff
+}
+
+// named returns the reports with their YAML keys, in file order.
+func (r Reports) named() []struct {
+	name string
+	r    Report
+} {
+	return []struct {
+		name string
+		r    Report
+	}{
+		{"system", r.System}, {"network", r.Network}, {"memory", r.Memory},
+		{"commands", r.Commands}, {"health", r.Health},
+	}
+}
+
+// Thresholds holds the warning and critical level of each health component.
+type Thresholds struct {
+	CPUPercent    Threshold `yaml:"cpu_percent"`
+	MemoryPercent Threshold `yaml:"memory_percent"`
+	DiskPercent   Threshold `yaml:"disk_percent"`
+	ResponseMS    Threshold `yaml:"response_ms"`
+	NetworkMS     Threshold `yaml:"network_ms"`
+}
+
+// Threshold is a warning and a critical level; a value at or above a level
+// is at that level.
+type Threshold struct {
+	Warning  float64 `yaml:"warning"`
+	Critical float64 `yaml:"critical"`
+}
+
+// Alerts holds the alert rule timing shared by every rule.
+type Alerts struct {
+	// For is how long a breach must last before the alert fires.
+	For time.Duration `yaml:"for"`
+	// RepeatInterval is how often a firing alert is posted again.
+	RepeatInterval time.Duration `yaml:"repeat_interval"`
+	// Hysteresis is the clear margin: a firing alert clears only when the
+	// value falls below threshold*(1-Hysteresis). 0 <= Hysteresis < 1.
+	Hysteresis float64 `yaml:"hysteresis"`
+}
+
+// Probes holds the reachability probes.
+type Probes struct {
+	// DiscordAPI is the URL probed for Discord API latency; "" disables it.
+	DiscordAPI string `yaml:"discord_api"`
+	// Internet lists URLs probed for general connectivity; empty disables.
+	Internet []string      `yaml:"internet"`
+	Timeout  time.Duration `yaml:"timeout"`
+	Interval time.Duration `yaml:"interval"`
+}
+
+// Process selects the bot process to watch. With neither PID nor PIDFile
+// set, nexusmon watches its own process (the library case).
+type Process struct {
+	PID     int    `yaml:"pid"`
+	PIDFile string `yaml:"pid_file"`
+}
+
+// Storage configures the embedded store.
+type Storage struct {
+	Path string `yaml:"path"`
+	// Retention is how long history is kept; 0 keeps it forever.
+	Retention time.Duration `yaml:"retention"`
+}
+
+// Output configures the local outputs.
+type Output struct {
+	Console string `yaml:"console"` // ConsoleAuto, ConsoleOn or ConsoleOff
+	// JSONL is the events file, one JSON envelope per line; "" disables it.
+	JSONL string `yaml:"jsonl"`
+}
+
+// HTTP configures the /metrics and /healthz listener.
+type HTTP struct {
+	// Listen is the host:port to serve on; "" disables the listener.
+	Listen string `yaml:"listen"`
+}
+
+// OTLP configures OTLP export. It mirrors the standard OTEL_* variables, and
+// the environment wins over these keys (the caller applies that).
+type OTLP struct {
+	// Endpoint is the collector URL; "" disables OTLP export unless
+	// OTEL_EXPORTER_OTLP_ENDPOINT is set.
+	Endpoint string `yaml:"endpoint"`
+	// Protocol is "", ProtocolGRPC or ProtocolHTTPProtobuf.
+	Protocol string `yaml:"protocol"`
+	// Headers are sent with every export. Their values are secrets.
+	Headers     Headers       `yaml:"headers"`
+	Timeout     time.Duration `yaml:"timeout"`
+	Interval    time.Duration `yaml:"interval"`
+	Insecure    bool          `yaml:"insecure"`
+	ServiceName string        `yaml:"service_name"`
+}
+
+// Default returns the configuration used when no file is given, and the
+// values every missing key keeps. It is the one place defaults live.
+func Default() *Config {
+	return &Config{
+		Discord: Discord{
+			APIURL: "https://discord.com",
+		},
+		Reports: Reports{
+			System:   Report{Interval: 30 * time.Second, Mode: ModeEdit},
+			Network:  Report{Interval: 60 * time.Second, Mode: ModeEdit},
+			Memory:   Report{Interval: 60 * time.Second, Mode: ModeEdit},
+			Commands: Report{Interval: 3 * time.Minute, Mode: ModePost},
+			Health:   Report{Interval: 5 * time.Minute, Mode: ModePost},
+		},
+		Thresholds: Thresholds{
+			CPUPercent:    Threshold{Warning: 70, Critical: 85},
+			MemoryPercent: Threshold{Warning: 75, Critical: 90},
+			DiskPercent:   Threshold{Warning: 80, Critical: 90},
+			ResponseMS:    Threshold{Warning: 2000, Critical: 5000},
+			NetworkMS:     Threshold{Warning: 200, Critical: 500},
+		},
+		Alerts: Alerts{
+			For:            60 * time.Second,
+			RepeatInterval: time.Hour,
+			Hysteresis:     0.1,
+		},
+		Probes: Probes{
+			DiscordAPI: "https://discord.com/api/v10/gateway",
+			Internet:   []string{"https://www.google.com/generate_204", "https://1.1.1.1"},
+			Timeout:    5 * time.Second,
+			Interval:   60 * time.Second,
+		},
+		Storage: Storage{
+			Path:      "data/nexusmon.db",
+			Retention: 168 * time.Hour,
+		},
+		Output: Output{
+			Console: ConsoleAuto,
+			JSONL:   "data/events.jsonl",
+		},
+		HTTP: HTTP{
+			Listen: "127.0.0.1:9464",
+		},
+		OTLP: OTLP{
+			Timeout:  10 * time.Second,
+			Interval: 60 * time.Second,
+		},
+	}
+}

@@ -1,0 +1,97 @@
+package config
+
+import (
+	"encoding"
+	"strings"
+	"testing"
+)
+
+func TestIsListenAddr(t *testing.T) {
+	t.Parallel()
+	tests := map[string]bool{
+		"127.0.0.1:9464": true, ":9464": true, "[::1]:0": true, "localhost:65535": true,
+		"metrics.internal.example:80": true,
+		"localhost":                   false, "127.0.0.1:65536": false, "127.0.0.1:http": false,
+		"bad_host:80": false, "-bad.example:80": false, "a..b:80": false, "::1:80": false,
+		"host:": false, "host:-1": false,
+	}
+	for in, want := range tests {
+		if got := isListenAddr(in); got != want {
+			t.Errorf("isListenAddr(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestIsWebhookURL(t *testing.T) {
+	t.Parallel()
+	tests := map[string]bool{
+		"https://discord.com/api/webhooks/1/t":           true,
+		"https://proxy.example/api/webhooks/1/t?wait=1":  true,
+		"http://localhost:8080/api/webhooks/1/t":         true,
+		"http://LOCALHOST/api/webhooks/1/t":              true,
+		"http://127.1.2.3/api/webhooks/1/t":              true,
+		"http://[::1]/api/webhooks/1/t":                  true,
+		"http://discord.com/api/webhooks/1/t":            false,
+		"http://localhost.evil.example/api/webhooks/1/t": false,
+		"https://discord.com/api/webhooks/":              false,
+		"https://discord.com/api/v10/webhooks/1/t":       false,
+		"https:///api/webhooks/1/t":                      false,
+		"discord.com/api/webhooks/1/t":                   false,
+		"https://disc ord.com/api/webhooks/1/t":          false,
+	}
+	for in, want := range tests {
+		if got := isWebhookURL(in); got != want {
+			t.Errorf("isWebhookURL(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestIsSnowflake(t *testing.T) {
+	t.Parallel()
+	tests := map[string]bool{
+		"12345678901234567":    true,
+		"18446744073709551615": true,
+		"1234567890123456":     false,
+		"18446744073709551616": false,
+		"123456789012345678a":  false,
+		"+12345678901234567":   false,
+	}
+	for in, want := range tests {
+		if got := isSnowflake(in); got != want {
+			t.Errorf("isSnowflake(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestIsHeaderName(t *testing.T) {
+	t.Parallel()
+	tests := map[string]bool{"Authorization": true, "x-scope_orgid.1": true, "": false, "a b": false, "a:b": false, "é": false}
+	for in, want := range tests {
+		if got := isHeaderName(in); got != want {
+			t.Errorf("isHeaderName(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestSecret_MarshalText(t *testing.T) {
+	t.Parallel()
+	var m encoding.TextMarshaler = Secret("value-x")
+	b, err := m.MarshalText()
+	if err != nil || string(b) != "<redacted>" {
+		t.Errorf("MarshalText = %q, %v", b, err)
+	}
+	if got := (Headers{"A": "value-x"}).GoString(); strings.Contains(got, "value-x") {
+		t.Errorf("Headers.GoString leaks: %s", got)
+	}
+}
+
+func TestQuoteShort(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("é", 50)
+	if got := quoteShort(long); !strings.HasSuffix(got, `…"`) || strings.Count(got, "é") != 40 {
+		t.Errorf("quoteShort(long) = %s", got)
+	}
+	if got := quoteShort("ab"); got != `"ab"` {
+		t.Errorf("quoteShort(ab) = %s", got)
+	}
+}

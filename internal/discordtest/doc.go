@@ -1,0 +1,72 @@
+// Package discordtest is a fake Discord for tests: a REST API and a gateway,
+// served on 127.0.0.1, that real discordgo v0.29.0 sessions and plain HTTP
+// clients talk to.
+//
+// It owns the wire behaviour the project relies on: message, webhook, interaction and
+// application-command routes; Discord's payload limits (400 50035 "Invalid
+// Form Body" with an error tree); per-route rate-limit headers and 429s;
+// scripted replies, outages and connection resets; and a gateway with HELLO,
+// IDENTIFY, READY, GUILD_CREATE, heartbeats, RESUME with replay, op 7, op 9,
+// close codes and dropped connections. Every request is recorded for
+// assertions.
+//
+// It must not touch the internet, read files, or change any package-level
+// state (discordgo's Endpoint variables and websocket.DefaultDialer are left
+// alone), so tests using it can run with t.Parallel. Every goroutine it starts
+// ends when the test's cleanup runs.
+//
+// # Routes
+//
+// Paths are accepted with the prefixes /api/v9, /api/v10 (any /api/vN) and
+// /api. Route keys, used by Script and WithLimit, are the method and the path
+// without prefix, with every snowflake replaced by {id} and every token by
+// {token} (the @original message alias also matches {id}):
+//
+//	GET    /gateway
+//	GET    /gateway/bot
+//	GET    /users/@me
+//	GET    /applications/@me
+//	GET    /applications/{id}/commands
+//	PUT    /applications/{id}/commands
+//	POST   /applications/{id}/commands
+//	GET    /applications/{id}/guilds/{id}/commands
+//	PUT    /applications/{id}/guilds/{id}/commands
+//	POST   /applications/{id}/guilds/{id}/commands
+//	GET    /guilds/{id}
+//	GET    /guilds/{id}/channels
+//	GET    /channels/{id}
+//	POST   /channels/{id}/messages
+//	GET    /channels/{id}/messages/{id}
+//	PATCH  /channels/{id}/messages/{id}
+//	DELETE /channels/{id}/messages/{id}
+//	POST   /webhooks/{id}/{token}
+//	GET    /webhooks/{id}/{token}/messages/{id}
+//	PATCH  /webhooks/{id}/{token}/messages/{id}
+//	DELETE /webhooks/{id}/{token}/messages/{id}
+//	POST   /interactions/{id}/{token}/callback
+//
+// Webhook and interaction routes need no Authorization header (it is ignored
+// there); every other route except GET /gateway needs "Bot <token>".
+//
+// # Rate limits
+//
+// Each route key has its own fixed window per major parameter (channel id,
+// guild id, webhook id and token, application id), announced in
+// X-RateLimit-Limit, -Remaining, -Reset, -Reset-After and -Bucket on every
+// answer. Defaults: routes under /channels/{id}/messages 5 per 5 s, routes
+// under /webhooks 5 per 2 s, every other route 50 per second. A request over
+// the window gets 429 with retry_after (> 0), Retry-After (whole seconds,
+// rounded up) and X-RateLimit-Scope: user. Scripted replies and outages
+// bypass the windows.
+//
+// # Known differences from Discord
+//
+//   - More than 10 files, a file over 10 MiB and an attachment:// reference
+//     without a matching file part are all answered 400 50035 (Discord uses
+//     30015 and 413 40005 for the first two).
+//   - Multipart bodies must carry JSON in payload_json; individual form fields
+//     are ignored.
+//   - SetOutage affects REST only; the gateway has its own fault knobs.
+//   - A GET over a reused keep-alive connection that meets a Reset reply is
+//     retried once by net/http itself, so script two resets for GETs.
+package discordtest

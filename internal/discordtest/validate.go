@@ -1,0 +1,175 @@
+package discordtest
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// fieldErr is one entry of a 50035 error tree.
+type fieldErr struct {
+	path []string
+	code string
+	msg  string
+}
+
+type fieldErrs []fieldErr
+
+// formError builds Discord's 400 {"code":50035,"message":"Invalid Form
+// Body","errors":{...}} with an "_errors" list at each path.
+func formError(errs fieldErrs) response {
+	tree := map[string]any{}
+	for _, e := range errs {
+		node := tree
+		for _, p := range e.path {
+			next, ok := node[p].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				node[p] = next
+			}
+			node = next
+		}
+		list, _ := node["_errors"].([]any) // absent on first use
+		node["_errors"] = append(list, map[string]any{"code": e.code, "message": e.msg})
+	}
+	return response{status: http.StatusBadRequest, body: mustJSON(map[string]any{
+		"code": 50035, "message": "Invalid Form Body", "errors": tree,
+	})}
+}
+
+// runes counts what Discord counts: code points of the trimmed text.
+func runes(s string) int {
+	return utf8.RuneCountInString(strings.TrimSpace(s))
+}
+
+func str(m map[string]any, k string) string {
+	v, _ := m[k].(string) // absent or null is ""
+	return v
+}
+
+func obj(m map[string]any, k string) map[string]any {
+	v, _ := m[k].(map[string]any) // absent or null is nil
+	return v
+}
+
+func maxLen(path []string, n, limit int) fieldErrs {
+	if n <= limit {
+		return nil
+	}
+	return fieldErrs{{path, "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("Must be %d or fewer in length.", limit)}}
+}
+
+// validateMessage checks a message create or edit payload against Discord's
+// limits. files are the file parts of this request; kept are the names of
+// attachments an edit keeps.
+func validateMessage(p map[string]any, files []File, kept []string) fieldErrs {
+	var errs fieldErrs
+	errs = append(errs, maxLen([]string{"content"}, utf8.RuneCountInString(str(p, "content")), maxContent)...)
+
+	embeds, _ := p["embeds"].([]any) // absent or null: no embeds
+	errs = append(errs, maxLen([]string{"embeds"}, len(embeds), maxEmbeds)...)
+	total := 0
+	var refs []string
+	for i, e := range embeds {
+		em, ok := e.(map[string]any)
+		if !ok {
+			errs = append(errs, fieldErr{[]string{"embeds", strconv.Itoa(i)}, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"})
+			continue
+		}
+		ep := func(rest ...string) []string { return append([]string{"embeds", strconv.Itoa(i)}, rest...) }
+		n := runes(str(em, "title"))
+		total += n
+		errs = append(errs, maxLen(ep("title"), n, maxEmbedTitle)...)
+		n = runes(str(em, "description"))
+		total += n
+		errs = append(errs, maxLen(ep("description"), n, maxEmbedDesc)...)
+		if f := obj(em, "footer"); f != nil {
+			n = runes(str(f, "text"))
+			total += n
+			errs = append(errs, maxLen(ep("footer", "text"), n, maxFooter)...)
+			refs = append(refs, str(f, "icon_url"))
+		}
+		if a := obj(em, "author"); a != nil {
+			n = runes(str(a, "name"))
+			total += n
+			errs = append(errs, maxLen(ep("author", "name"), n, maxAuthor)...)
+			refs = append(refs, str(a, "icon_url"))
+		}
+		for _, k := range []string{"image", "thumbnail"} {
+			if o := obj(em, k); o != nil {
+				refs = append(refs, str(o, "url"))
+			}
+		}
+		fields, _ := em["fields"].([]any) // absent or null: no fields
+		errs = append(errs, maxLen(ep("fields"), len(fields), maxEmbedFields)...)
+		for j, f := range fields {
+			fm, _ := f.(map[string]any) // a non-object field fails the required checks below
+			fp := func(k string) []string { return ep("fields", strconv.Itoa(j), k) }
+			name, value := str(fm, "name"), str(fm, "value")
+			if strings.TrimSpace(name) == "" {
+				errs = append(errs, fieldErr{fp("name"), "BASE_TYPE_REQUIRED", "This field is required"})
+			}
+			if strings.TrimSpace(value) == "" {
+				errs = append(errs, fieldErr{fp("value"), "BASE_TYPE_REQUIRED", "This field is required"})
+			}
+			total += runes(name) + runes(value)
+			errs = append(errs, maxLen(fp("name"), runes(name), maxFieldName)...)
+			errs = append(errs, maxLen(fp("value"), runes(value), maxFieldValue)...)
+		}
+	}
+	if total > maxEmbedTotal {
+		errs = append(errs, fieldErr{[]string{"embeds"}, "MAX_EMBED_SIZE_EXCEEDED", fmt.Sprintf("Embed size exceeds maximum size of %d", maxEmbedTotal)})
+	}
+
+	errs = append(errs, maxLen([]string{"files"}, len(files), maxFiles)...)
+	names := map[string]bool{}
+	for _, n := range kept {
+		names[n] = true
+	}
+	for i, f := range files {
+		names[f.Name] = true
+		if len(f.Data) > maxFileSize {
+			errs = append(errs, fieldErr{[]string{"files", strconv.Itoa(i)}, "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("File cannot be larger than %d bytes.", maxFileSize)})
+		}
+	}
+	for _, ref := range refs {
+		name, ok := strings.CutPrefix(ref, "attachment://")
+		if ok && !names[name] {
+			errs = append(errs, fieldErr{[]string{"embeds"}, "ATTACHMENT_NOT_FOUND", fmt.Sprintf("Attachment %q is not one of the uploaded files.", name)})
+		}
+	}
+
+	if am := obj(p, "allowed_mentions"); am != nil {
+		parse, _ := am["parse"].([]any) // null or absent: nothing parsed
+		for _, v := range parse {
+			t, _ := v.(string) // non-strings never equal a type name
+			if t != "users" && t != "roles" {
+				continue
+			}
+			if ids, _ := am[t].([]any); len(ids) > 0 { // a falsy list is allowed
+				errs = append(errs, fieldErr{[]string{"allowed_mentions"}, "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+					fmt.Sprintf("parse:[%q] and %s: [ids...] are mutually exclusive.", t, t)})
+			}
+		}
+	}
+	return errs
+}
+
+// noMentions reports whether allowed_mentions makes every mention inert: an
+// explicit empty parse list, no user or role ids and no replied_user.
+func noMentions(p map[string]any) bool {
+	am := obj(p, "allowed_mentions")
+	if am == nil {
+		return false
+	}
+	parse, ok := am["parse"].([]any)
+	if !ok || len(parse) != 0 {
+		return false
+	}
+	users, _ := am["users"].([]any) // absent: none
+	roles, _ := am["roles"].([]any) // absent: none
+	replied, _ := am["replied_user"].(bool)
+	return len(users) == 0 && len(roles) == 0 && !replied
+}

@@ -1,0 +1,30 @@
+// Package store is nexusmon's embedded SQLite store: the history of every
+// report's data, named numeric sample series for trends and charts, the durable
+// outbox of rendered Discord messages, and namespaced key-value state (alert
+// state, live message ids, delivery cursors).
+//
+// It owns the database file and its schema, and nothing else: it does not
+// render, send, schedule or decide retention; callers pass times and limits in.
+// It must never hold secrets (bot token, webhook URL): nothing it stores, logs
+// or returns in an error contains one, as long as callers do not put one in a
+// message body.
+//
+// The file is opened with modernc.org/sqlite (pure Go) in WAL mode with
+// synchronous=NORMAL, a busy timeout and foreign keys off. Schema changes are
+// numbered migrations recorded in PRAGMA user_version, each applied in one
+// transaction. A file written by a newer nexusmon is refused with
+// [ErrNewerSchema] and left untouched; a file that is not a SQLite database, or
+// is malformed, is refused with [ErrCorrupt].
+//
+// Open also runs PRAGMA quick_check (about 80 ms for a 100 MB file), so a
+// truncated or garbled file is refused at start rather than failing at random
+// later.
+//
+// Every failed operation is logged (operation and error, never the data),
+// counted in [Store.Status] and returned: the caller decides whether to go on.
+// Collection must go on when the disk is full ([IsDiskFull]); reads keep
+// working and writes succeed again once there is space.
+//
+// Timestamps are stored as integer unix milliseconds (UTC) and returned in UTC
+// with millisecond precision.
+package store

@@ -1,0 +1,57 @@
+package store
+
+import (
+	"errors"
+	"syscall"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// ErrNewerSchema is returned by Open when the file's schema version is higher
+// than the highest version this build knows: it was written by a newer
+// nexusmon. The file is not modified.
+var ErrNewerSchema = errors.New("database written by a newer nexusmon")
+
+// ErrCorrupt is returned when the file is not a SQLite database or is
+// malformed (SQLITE_NOTADB, SQLITE_CORRUPT). Open returns it with a message
+// naming the path and what to do; other methods wrap it when SQLite reports
+// corruption at run time.
+var ErrCorrupt = errors.New("database file is not a SQLite database or is malformed")
+
+// ErrNotFound is returned by Retry and Fail when no pending outbox message has
+// the given id (it was acknowledged, dropped or superseded meanwhile).
+var ErrNotFound = errors.New("no such outbox message")
+
+// IsDiskFull reports whether err was caused by a full disk or database
+// (SQLITE_FULL, including the max_page_count limit) or by ENOSPC from the
+// operating system.
+func IsDiskFull(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, syscall.ENOSPC) {
+		return true
+	}
+	return sqliteCode(err) == sqlite3.SQLITE_FULL
+}
+
+// sqliteCode returns the primary SQLite result code underneath err, or 0.
+// Extended result codes are on, so the primary code is the low byte.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() & 0xff
+	}
+	return 0
+}
+
+// isCorrupt reports whether err says the file is not a database or is
+// malformed.
+func isCorrupt(err error) bool {
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+		return true
+	}
+	return false
+}

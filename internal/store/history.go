@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// Record is one stored report.
+type Record struct {
+	At   time.Time // when the report was made, UTC, millisecond precision
+	Kind string    // the report's event name, e.g. "detailed_system_monitoring"
+	Data []byte    // the report's JSON "data"
+}
+
+// SaveReport stores the data of one report of kind made at at.
+func (s *Store) SaveReport(ctx context.Context, at time.Time, kind string, data []byte) error {
+	if data == nil {
+		data = []byte{}
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO reports (kind, at, data) VALUES (?, ?, ?)`, kind, toMS(at), data)
+	return s.done(ctx, "save report", true, err)
+}
+
+// Reports returns the reports of kind made at or after since, oldest first.
+// With limit > 0 it returns the first limit of them, so a caller can page
+// forward from the last At it saw; limit ≤ 0 means no limit.
+func (s *Store) Reports(ctx context.Context, kind string, since time.Time, limit int) ([]Record, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: a negative LIMIT means none
+	}
+	recs, err := s.queryReports(ctx,
+		`SELECT at, kind, data FROM reports WHERE kind = ? AND at >= ? ORDER BY at, id LIMIT ?`,
+		kind, toMS(since), limit)
+	return recs, s.done(ctx, "read reports", false, err)
+}
+
+// LastReport returns the most recent report of kind, and false when there is
+// none.
+func (s *Store) LastReport(ctx context.Context, kind string) (Record, bool, error) {
+	var (
+		r  Record
+		at int64
+	)
+	err := s.db.QueryRowContext(ctx,
+		`SELECT at, kind, data FROM reports WHERE kind = ? ORDER BY at DESC, id DESC LIMIT 1`, kind).
+		Scan(&at, &r.Kind, &r.Data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Record{}, false, s.done(ctx, "read last report", false, nil)
+	}
+	if err != nil {
+		return Record{}, false, s.done(ctx, "read last report", false, err)
+	}
+	r.At = fromMS(at)
+	return r, true, s.done(ctx, "read last report", false, nil)
+}
+
+func (s *Store) queryReports(ctx context.Context, query string, args ...any) ([]Record, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var recs []Record
+	for rows.Next() {
+		var (
+			r  Record
+			at int64
+		)
+		if err := rows.Scan(&at, &r.Kind, &r.Data); err != nil {
+			return nil, err
+		}
+		r.At = fromMS(at)
+		recs = append(recs, r)
+	}
+	return recs, rows.Err()
+}

@@ -1,0 +1,43 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// Get returns the value stored under ns and key, and false when there is
+// none.
+func (s *Store) Get(ctx context.Context, ns, key string) ([]byte, bool, error) {
+	var v []byte
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM kv WHERE ns = ? AND key = ?`, ns, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, s.done(ctx, "get state", false, nil)
+	}
+	if err != nil {
+		return nil, false, s.done(ctx, "get state", false, err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, true, s.done(ctx, "get state", false, nil)
+}
+
+// Put stores value under ns and key, replacing any previous value.
+func (s *Store) Put(ctx context.Context, ns, key string, value []byte) error {
+	if value == nil {
+		value = []byte{}
+	}
+	_, err := s.db.ExecContext(ctx,
+		`INSERT INTO kv (ns, key, value, updated_at) VALUES (?, ?, ?, ?)
+		 ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		ns, key, value, toMS(s.now()))
+	return s.done(ctx, "put state", true, err)
+}
+
+// Delete removes the value under ns and key. Deleting a missing key is not an
+// error.
+func (s *Store) Delete(ctx context.Context, ns, key string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM kv WHERE ns = ? AND key = ?`, ns, key)
+	return s.done(ctx, "delete state", true, err)
+}

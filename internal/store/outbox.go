@@ -1,0 +1,245 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Message is one rendered Discord message waiting in the outbox of a
+// destination.
+type Message struct {
+	ID          int64     // assigned by Enqueue; never reused
+	Dest        string    // destination: "bot", "webhook"
+	Priority    int       // lower is sent first: 0 alerts and errors, 1 reports
+	Kind        string    // event name
+	EditKey     string    // "" = a post; otherwise the live-message key it edits (edit mode)
+	Body        []byte    // the rendered payload (opaque JSON)
+	CreatedAt   time.Time // when it was queued; Enqueue fills in the clock's time when zero
+	Attempts    int       // delivery attempts so far
+	NextAttempt time.Time // not before this time; zero = now
+	LastError   string    // why the last attempt failed
+}
+
+// FailedMessage is an outbox message that could not be delivered and will not
+// be retried.
+type FailedMessage struct {
+	Message
+	Reason   string    // why it was given up
+	FailedAt time.Time // when it was given up
+}
+
+const messageColumns = `id, dest, priority, kind, edit_key, body, created_at, attempts, next_attempt, last_error`
+
+// Enqueue adds m to the outbox of m.Dest and returns its id. When m is an
+// edit (m.EditKey != ""), it first deletes, in the same transaction, the
+// pending edits of the same destination and key that were never attempted:
+// they are superseded (their data is in the history), and superseded says how
+// many there were. Posts are never deleted here, nor edits already attempted
+// (one may be in flight).
+func (s *Store) Enqueue(ctx context.Context, m Message) (id int64, superseded int, err error) {
+	if m.Dest == "" {
+		return 0, 0, errors.New("enqueue message: empty destination")
+	}
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = s.now()
+	}
+	if m.Body == nil {
+		m.Body = []byte{}
+	}
+	id, superseded, err = s.enqueue(ctx, m)
+	return id, superseded, s.done(ctx, "enqueue message", true, err)
+}
+
+func (s *Store) enqueue(ctx context.Context, m Message) (int64, int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	var superseded int64
+	if m.EditKey != "" {
+		res, err := tx.ExecContext(ctx,
+			`DELETE FROM outbox WHERE dest = ? AND edit_key = ? AND attempts = 0`, m.Dest, m.EditKey)
+		if err != nil {
+			rollback(tx)
+			return 0, 0, err
+		}
+		if superseded, err = res.RowsAffected(); err != nil {
+			rollback(tx)
+			return 0, 0, err
+		}
+	}
+	res, err := tx.ExecContext(ctx,
+		`INSERT INTO outbox (dest, priority, kind, edit_key, body, created_at, attempts, next_attempt, last_error)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.Dest, m.Priority, m.Kind, m.EditKey, m.Body, toMS(m.CreatedAt), m.Attempts, toMS(m.NextAttempt), m.LastError)
+	if err != nil {
+		rollback(tx)
+		return 0, 0, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		rollback(tx)
+		return 0, 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, err
+	}
+	return id, int(superseded), nil
+}
+
+// Head returns the message of dest to send next: the lowest priority, then
+// the oldest. It ignores NextAttempt, so order is kept: the caller waits until
+// NextAttempt before sending. It returns false when the outbox is empty.
+func (s *Store) Head(ctx context.Context, dest string) (Message, bool, error) {
+	row := s.db.QueryRowContext(ctx,
+		`SELECT `+messageColumns+` FROM outbox WHERE dest = ? ORDER BY priority, id LIMIT 1`, dest)
+	m, err := scanMessage(row.Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Message{}, false, s.done(ctx, "read outbox head", false, nil)
+	}
+	if err != nil {
+		return Message{}, false, s.done(ctx, "read outbox head", false, err)
+	}
+	return m, true, s.done(ctx, "read outbox head", false, nil)
+}
+
+// Ack deletes a delivered message. Acknowledging a message that is already
+// gone (superseded or dropped meanwhile) is not an error.
+func (s *Store) Ack(ctx context.Context, id int64) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id)
+	return s.done(ctx, "ack message", true, err)
+}
+
+// Retry records a failed attempt: the message keeps its place and is not to
+// be sent before next. It returns ErrNotFound when the message is gone.
+func (s *Store) Retry(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error {
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE outbox SET attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?`,
+		attempts, toMS(next), lastErr, id)
+	if err == nil {
+		err = notFound(res, id)
+	}
+	return s.done(ctx, "retry message", true, err)
+}
+
+// Fail gives a message up: it moves it from the outbox to the failed messages
+// with reason. It returns ErrNotFound when the message is gone.
+func (s *Store) Fail(ctx context.Context, id int64, reason string) error {
+	return s.done(ctx, "fail message", true, s.fail(ctx, id, reason))
+}
+
+func (s *Store) fail(ctx context.Context, id int64, reason string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx,
+		`INSERT INTO outbox_failed (`+messageColumns+`, reason, failed_at)
+		 SELECT `+messageColumns+`, ?, ? FROM outbox WHERE id = ?`,
+		reason, toMS(s.now()), id)
+	if err == nil {
+		err = notFound(res, id)
+	}
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id)
+	}
+	if err != nil {
+		rollback(tx)
+		return err
+	}
+	return tx.Commit()
+}
+
+// Failed returns the failed messages of dest, newest first; limit ≤ 0 means
+// no limit.
+func (s *Store) Failed(ctx context.Context, dest string, limit int) ([]FailedMessage, error) {
+	out, err := s.failed(ctx, dest, limit)
+	return out, s.done(ctx, "read failed messages", false, err)
+}
+
+func (s *Store) failed(ctx context.Context, dest string, limit int) ([]FailedMessage, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: a negative LIMIT means none
+	}
+	rows, err := s.db.QueryContext(ctx,
+		`SELECT `+messageColumns+`, reason, failed_at FROM outbox_failed
+		 WHERE dest = ? ORDER BY failed_at DESC, id DESC LIMIT ?`, dest, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []FailedMessage
+	for rows.Next() {
+		var (
+			f        FailedMessage
+			failedAt int64
+		)
+		m, err := scanMessage(func(dest ...any) error {
+			return rows.Scan(append(dest, &f.Reason, &failedAt)...)
+		})
+		if err != nil {
+			return nil, err
+		}
+		f.Message = m
+		f.FailedAt = fromMS(failedAt)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// Depth returns how many messages of dest are pending.
+func (s *Store) Depth(ctx context.Context, dest string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE dest = ?`, dest).Scan(&n)
+	return n, s.done(ctx, "read outbox depth", false, err)
+}
+
+// DropOldest deletes up to n of the oldest pending messages of dest whose
+// priority is at least minPriority, and returns how many it deleted. It is the
+// queue-bound policy: reports may be dropped, alerts never, so priority 0
+// messages are kept whatever minPriority says.
+func (s *Store) DropOldest(ctx context.Context, dest string, minPriority int, n int) (int, error) {
+	if n <= 0 {
+		return 0, nil
+	}
+	minPriority = max(minPriority, 1)
+	res, err := s.db.ExecContext(ctx,
+		`DELETE FROM outbox WHERE id IN (
+			SELECT id FROM outbox WHERE dest = ? AND priority >= ? ORDER BY id LIMIT ?)`,
+		dest, minPriority, n)
+	var dropped int64
+	if err == nil {
+		dropped, err = res.RowsAffected()
+	}
+	return int(dropped), s.done(ctx, "drop oldest messages", true, err)
+}
+
+// scanMessage reads the messageColumns of one row through scan.
+func scanMessage(scan func(dest ...any) error) (Message, error) {
+	var (
+		m                      Message
+		createdAt, nextAttempt int64
+	)
+	if err := scan(&m.ID, &m.Dest, &m.Priority, &m.Kind, &m.EditKey, &m.Body,
+		&createdAt, &m.Attempts, &nextAttempt, &m.LastError); err != nil {
+		return Message{}, err
+	}
+	m.CreatedAt = fromMS(createdAt)
+	m.NextAttempt = fromMS(nextAttempt)
+	return m, nil
+}
+
+// notFound returns ErrNotFound when res changed no row.
+func notFound(res sql.Result, id int64) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("message %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
