@@ -110,7 +110,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Agent, error
 
 func (a *Agent) build(ctx context.Context) error {
 	cfg := a.cfg
-	res, err := newResource(ctx)
+	res, err := newResource(ctx, cfg.OTLP.ServiceName, a.opts.env)
 	if err != nil {
 		return err
 	}
@@ -140,6 +140,7 @@ func (a *Agent) build(ctx context.Context) error {
 			discord.EventCommands: cfg.Reports.Commands.Mode,
 			discord.EventHealth:   cfg.Reports.Health.Mode,
 		},
+		Alerts: discord.AlertOptions{For: cfg.Alerts.For, RepeatInterval: cfg.Alerts.RepeatInterval, Hysteresis: cfg.Alerts.Hysteresis},
 		Store:  st,
 		Logger: a.log,
 		Now:    a.opts.now,
@@ -270,6 +271,9 @@ func (a *Agent) Start(ctx context.Context) error {
 		defer a.wg.Done()
 		a.pruneLoop(runCtx)
 	}()
+	if err := a.reporter.Info(runCtx, "agent", "nexusmon "+Version+" started on "+hostName(a.res)); err != nil {
+		a.log.Warn("publish start notice", "err", err)
+	}
 	a.log.Info("nexusmon started", "version", Version, "store", a.cfg.Storage.Path, "events", a.cfg.Output.JSONL, "http", a.httpAddr)
 	return nil
 }
@@ -439,10 +443,18 @@ func (a *Agent) healthz(w http.ResponseWriter, _ *http.Request) {
 	}
 }
 
-func newResource(ctx context.Context) (*resource.Resource, error) {
+// newResource builds the resource: service.name is otlp.service_name, else
+// "nexusmon"; OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over both.
+func newResource(ctx context.Context, serviceName string, env func(string) (string, bool)) (*resource.Resource, error) {
+	if serviceName == "" {
+		serviceName = "nexusmon"
+	}
+	if v, ok := env("OTEL_SERVICE_NAME"); ok && v != "" {
+		serviceName = v
+	}
 	res, err := resource.New(ctx,
 		resource.WithAttributes(
-			attribute.String("service.name", "nexusmon"),
+			attribute.String("service.name", serviceName),
 			attribute.String("service.version", Version),
 			attribute.String("process.runtime.version", goruntime.Version()),
 		),

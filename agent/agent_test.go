@@ -152,14 +152,17 @@ func startAgent(t *testing.T, cfg *config.Config, opts ...Option) (*Agent, *sync
 	if err := a.Start(context.Background()); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := a.Stop(ctx); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-	})
+	t.Cleanup(func() { stopAgent(t, a) })
 	return a, out
+}
+
+func stopAgent(t *testing.T, a *Agent) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.Stop(ctx); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
 }
 
 func TestAgent_systemReportEndToEnd(t *testing.T) {

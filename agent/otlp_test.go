@@ -1,0 +1,108 @@
+package agent
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nexusmon/nexusmon/internal/otelcoltest"
+)
+
+// envMap is an environment for WithEnv.
+func envMap(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func requireMetrics(t *testing.T, c *otelcoltest.Collector, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		m := c.WaitForMetric(t, n, 60*time.Second)
+		if m.Resource["service.name"] == "" || m.Resource["host.name"] == "" {
+			t.Errorf("%s: resource lacks service.name/host.name: %v", n, m.Resource)
+		}
+	}
+}
+
+func TestAgent_otlpGRPCFromConfig(t *testing.T) {
+	c := otelcoltest.Start(t)
+	cfg := testConfig(t)
+	cfg.OTLP.Endpoint = "http://" + c.GRPCEndpoint
+	cfg.OTLP.Protocol = "grpc"
+	cfg.OTLP.Insecure = true
+	cfg.OTLP.Interval = time.Second
+	cfg.OTLP.ServiceName = "nexusmon-grpc-test"
+	startAgent(t, cfg)
+	requireMetrics(t, c, "system.cpu.time", "system.memory.usage", "process.memory.usage", "process.cpu.time", "go.goroutine.count", "nexusmon.collector.success")
+	if m := c.WaitForMetric(t, "process.memory.usage", 30*time.Second); m.Resource["service.name"] != "nexusmon-grpc-test" {
+		t.Errorf("service.name = %q, want the configured one", m.Resource["service.name"])
+	}
+}
+
+func TestAgent_otlpHTTPFromEnvironment(t *testing.T) {
+	c := otelcoltest.Start(t)
+	cfg := testConfig(t)
+	// The exporters and the SDK read the standard variables themselves.
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+c.HTTPEndpoint)
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	t.Setenv("OTEL_METRIC_EXPORT_INTERVAL", "1000")
+	t.Setenv("OTEL_SERVICE_NAME", "nexusmon-env-test")
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=ci")
+	out := &syncBuffer{}
+	a, err := New(t.Context(), cfg, WithStdout(out)) // the real environment
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopAgent(t, a) })
+	m := c.WaitForMetric(t, "system.memory.usage", 60*time.Second)
+	if m.Resource["service.name"] != "nexusmon-env-test" || m.Resource["deployment.environment.name"] != "ci" {
+		t.Errorf("resource = %v, want OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES applied", m.Resource)
+	}
+	requireMetrics(t, c, "process.thread.count", "go.memory.gc.cycles")
+}
+
+func TestAgent_otlpCollectorDownThenBack(t *testing.T) {
+	c := otelcoltest.Start(t)
+	c.Stop(t) // down at start: same ports, nothing listening
+	cfg := testConfig(t)
+	cfg.OTLP.Endpoint = "http://" + c.GRPCEndpoint
+	cfg.OTLP.Protocol = "grpc"
+	cfg.OTLP.Insecure = true
+	cfg.OTLP.Interval = time.Second
+	cfg.OTLP.Timeout = time.Second
+	a, _ := startAgent(t, cfg)
+
+	// Discord reporting (here: the events file) goes on while the backend is down,
+	// and the failures are counted.
+	waitEvents(t, cfg.Output.JSONL, 30*time.Second, func(e []map[string]any) bool {
+		return len(eventsOf(e, "detailed_system_monitoring")) >= 3
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(httpGet(t, "http://"+a.HTTPAddr()+"/metrics"), `nexusmon_export_errors_total{nexusmon_export_backend="otlp_metrics"`) {
+		if time.Now().After(deadline) {
+			t.Fatal("OTLP export failures are not counted on /metrics")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	c.Restart(t)
+	requireMetrics(t, c, "system.cpu.time", "process.memory.usage")
+
+	// Killed mid-run and back again: export resumes.
+	c.Stop(t)
+	n := len(eventsOf(readEvents(t, cfg.Output.JSONL), "detailed_system_monitoring"))
+	waitEvents(t, cfg.Output.JSONL, 30*time.Second, func(e []map[string]any) bool {
+		return len(eventsOf(e, "detailed_system_monitoring")) >= n+2
+	})
+	c.Restart(t)
+	before := len(c.Metrics(t))
+	deadline = time.Now().Add(60 * time.Second)
+	for len(c.Metrics(t)) <= before {
+		if time.Now().After(deadline) {
+			t.Fatal("export did not resume after the collector came back")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -1,0 +1,337 @@
+package discord
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/nexusmon/nexusmon/health"
+)
+
+// Alerting: one health.Rule per threshold, evaluated on every snapshot that
+// carries the rule's value, with state persisted in the store so that a
+// restart neither re-fires nor forgets an alert.
+//
+// The values, and the reports whose snapshots carry them:
+//
+//	cpu_percent     host CPU busy % over the reader's interval       system (not the first one after start: it would be the average since boot)
+//	memory_percent  host memory in use (total − available) %         system, memory
+//	disk_percent    the fullest filesystem's used %                   system
+//	response_ms     the Discord API probe's total time                network (a timed-out probe counts with the time it waited; other failures carry no value)
+//	network_ms      the gateway heartbeat latency when a bot session   network
+//	                is attached, else the median total time of the
+//	                internet probes that succeeded
+//
+// A rule whose thresholds are not usable (warning ≤ 0) is not evaluated.
+
+// AlertOptions configure the alert rules; the thresholds come from
+// Options.Thresholds. The zero value fires as soon as a line is crossed,
+// never repeats and clears exactly at the warning line.
+type AlertOptions struct {
+	For            time.Duration // how long a breach must hold before it notifies
+	RepeatInterval time.Duration // re-notify while firing; 0: never
+	Hysteresis     float64       // a firing alert clears below Warning·(1−Hysteresis); 0 ≤ h < 1
+	Disabled       bool          // evaluate nothing, send no alert
+}
+
+// AlertStatus is one firing alert.
+type AlertStatus struct {
+	Rule      string    `json:"rule"`
+	Metric    string    `json:"metric"`
+	Severity  string    `json:"severity"` // warning or critical
+	Value     float64   `json:"value"`    // last value observed
+	Unit      string    `json:"unit"`
+	Threshold float64   `json:"threshold"` // the line of its severity
+	Peak      float64   `json:"peak"`
+	Since     time.Time `json:"since"` // when it fired
+}
+
+// AlertData is the data of a performance_alert report (DESIGN §3).
+type AlertData struct {
+	Rule       string    `json:"rule"`
+	Metric     string    `json:"metric"`
+	Severity   string    `json:"severity"` // info, warning, critical
+	State      string    `json:"state"`    // firing, resolved, info
+	Value      float64   `json:"value"`
+	Unit       string    `json:"unit"`
+	Threshold  float64   `json:"threshold"` // the line crossed; the clear level for resolved events
+	Since      time.Time `json:"since"`
+	Peak       float64   `json:"peak"`
+	DurationMS int64     `json:"duration_ms"`
+	Repeat     bool      `json:"repeat"`
+	Message    string    `json:"message"`
+}
+
+// alertNS is the store KV namespace of alert state; keys are rule names.
+const alertNS = "alerts"
+
+// Rule indexes of the engine; alertValues are in this order.
+const (
+	ruleCPU = iota
+	ruleMemory
+	ruleDisk
+	ruleResponse
+	ruleNetwork
+	numRules
+)
+
+// alertValues are one snapshot's values by rule index; NaN means the
+// snapshot does not carry the value.
+type alertValues [numRules]float64
+
+func noValues() alertValues {
+	var v alertValues
+	for i := range v {
+		v[i] = math.NaN()
+	}
+	return v
+}
+
+// alertEngine holds the rules and their states. Evaluation, state changes
+// and their persistence happen under mu, so concurrent readers see and
+// store states in order.
+type alertEngine struct {
+	rules   [numRules]health.Rule
+	enabled [numRules]bool
+
+	mu     sync.Mutex
+	states [numRules]health.State
+}
+
+func newAlertEngine(th Thresholds, o AlertOptions) *alertEngine {
+	e := &alertEngine{}
+	d := health.DefaultRules(th.CPU, th.Memory, th.Response, th.Network, o.For, o.RepeatInterval, o.Hysteresis)
+	e.rules[ruleCPU], e.rules[ruleMemory], e.rules[ruleResponse], e.rules[ruleNetwork] = d[0], d[1], d[2], d[3]
+	e.rules[ruleDisk] = health.DiskRule(th.Disk, o.For, o.RepeatInterval, o.Hysteresis)
+	for i, r := range e.rules {
+		e.enabled[i] = !o.Disabled && r.Warning > 0 && !math.IsInf(r.Warning, 0)
+	}
+	return e
+}
+
+// alertStep is the outcome of evaluating one snapshot.
+type alertStep struct {
+	fired   [numRules]bool
+	events  [numRules]health.Event
+	changed [numRules]bool
+	states  [numRules]health.State
+}
+
+// evaluate runs every enabled rule that has a value in v at at. It does not
+// allocate when nothing fires and no state changes.
+func (e *alertEngine) evaluate(at time.Time, v *alertValues, step *alertStep) {
+	for i := range e.rules {
+		if !e.enabled[i] || math.IsNaN(v[i]) {
+			continue
+		}
+		prev := e.states[i]
+		t := at
+		if t.Before(prev.UpdatedAt) {
+			t = prev.UpdatedAt // readers run concurrently: never step back in time
+		}
+		next, ev, fire := e.rules[i].Evaluate(prev, v[i], t)
+		e.states[i] = next
+		if fire {
+			step.fired[i], step.events[i] = true, ev
+		}
+		if significant(prev) != significant(next) {
+			step.changed[i], step.states[i] = true, next
+		}
+	}
+}
+
+// significant is a state without the fields every evaluation updates, so
+// that the store is written when the alert's standing changes, not on
+// every snapshot.
+func significant(s health.State) health.State {
+	s.Last, s.UpdatedAt = 0, time.Time{}
+	return s
+}
+
+// active returns the firing alerts, critical first, then by rule name.
+func (e *alertEngine) active() []AlertStatus {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := []AlertStatus{}
+	for i, s := range e.states {
+		if s.Status != health.StatusFiring {
+			continue
+		}
+		r := e.rules[i]
+		line := r.Warning
+		if s.Severity == health.SeverityCritical {
+			line = r.Critical
+		}
+		out = append(out, AlertStatus{Rule: r.Name, Metric: r.Metric, Severity: string(s.Severity), Value: s.Last,
+			Unit: r.Unit, Threshold: line, Peak: s.Peak, Since: s.FiringSince.UTC()})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Severity != out[j].Severity {
+			return out[i].Severity == string(health.SeverityCritical)
+		}
+		return out[i].Rule < out[j].Rule
+	})
+	return out
+}
+
+// loadAlerts reads every rule's persisted state. A missing state is a
+// fresh rule; an unreadable one is logged, counted and started fresh.
+func (r *Reporter) loadAlerts(ctx context.Context) {
+	if r.opts.Store == nil {
+		return
+	}
+	e := r.alerts
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i, rule := range e.rules {
+		b, ok, err := r.opts.Store.Get(ctx, alertNS, rule.Name)
+		if err == nil && ok {
+			var s health.State
+			if err = json.Unmarshal(b, &s); err == nil {
+				e.states[i] = s
+			}
+		}
+		if err != nil {
+			r.errors.Add(1)
+			r.log.Warn("load alert state", "rule", rule.Name, "err", err)
+		}
+	}
+}
+
+// evaluateAlerts evaluates v at at, persists changed states and publishes
+// every event as an alert report (PriorityAlert), before the caller
+// publishes its own report.
+func (r *Reporter) evaluateAlerts(ctx context.Context, at time.Time, v *alertValues) error {
+	e := r.alerts
+	var step alertStep
+	e.mu.Lock()
+	e.evaluate(at, v, &step)
+	var errs []error
+	if r.opts.Store != nil {
+		for i, ch := range step.changed {
+			if !ch {
+				continue
+			}
+			b, err := json.Marshal(step.states[i])
+			if err == nil {
+				err = r.opts.Store.Put(ctx, alertNS, e.rules[i].Name, b)
+			}
+			if err != nil {
+				r.errors.Add(1)
+				errs = append(errs, fmt.Errorf("save alert state %s: %w", e.rules[i].Name, err))
+			}
+		}
+	}
+	e.mu.Unlock()
+	for i, fired := range step.fired {
+		if !fired {
+			continue
+		}
+		rule := e.rules[i]
+		if err := r.Publish(ctx, alertReport(step.events[i], &rule, r.opts.Host), PriorityAlert); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		r.log.Warn("alerts", "err", err)
+		return err
+	}
+	return nil
+}
+
+// ActiveAlerts returns the firing alerts (rule, severity, value, since),
+// critical first: what /nexus alerts shows.
+func (r *Reporter) ActiveAlerts() []AlertStatus { return r.alerts.active() }
+
+// Info publishes an informational alert (e.g. "agent started", "Discord
+// reachable again") at once, with PriorityAlert.
+func (r *Reporter) Info(ctx context.Context, rule, message string) error {
+	ev := health.Info(rule, message, r.opts.Now().UTC())
+	return r.Publish(ctx, alertReport(ev, nil, r.opts.Host), PriorityAlert)
+}
+
+// TestAlert returns a synthetic CRITICAL memory alert, marked Test, for
+// /nexus test_reporting: a value 5 % above the critical line evaluated by a
+// copy of the memory rule from a fresh state, so the real alert state is
+// never touched. The caller publishes it.
+func (r *Reporter) TestAlert(ctx context.Context) (*Report, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("test alert: %w", err)
+	}
+	rule := r.alerts.rules[ruleMemory] // a copy
+	now := r.opts.Now().UTC()
+	v := rule.Critical + 0.05*math.Abs(rule.Critical)
+	var st health.State
+	var ev health.Event
+	fired := false
+	for _, t := range []time.Time{now.Add(-max(rule.For, 0)), now} {
+		if st, ev, fired = rule.Evaluate(st, v, t); fired {
+			break
+		}
+	}
+	if !fired {
+		return nil, fmt.Errorf("test alert: rule %s did not fire on %s", rule.Name, health.FormatValue(v, rule.Unit))
+	}
+	rep := alertReport(ev, &rule, r.opts.Host)
+	rep.Test = true
+	if _, err := Render(rep); err != nil {
+		return nil, fmt.Errorf("test alert: %w", err)
+	}
+	return rep, nil
+}
+
+// alertReport turns an event into a report. rule (may be nil for info
+// events) supplies the clear level shown for firing alerts.
+func alertReport(ev health.Event, rule *health.Rule, host string) *Report {
+	label := ev.Metric
+	if label == "" {
+		label = ev.Rule
+	}
+	d := AlertData{
+		Rule: ev.Rule, Metric: ev.Metric, Severity: string(ev.Severity), State: ev.State,
+		Value: round(ev.Value, 3), Unit: ev.Unit, Threshold: round(ev.Threshold, 3), Since: ev.Since.UTC(),
+		Peak: round(ev.Peak, 3), DurationMS: ev.Duration.Milliseconds(), Repeat: ev.Repeat, Message: ev.Message,
+	}
+	r := &Report{Event: EventAlert, Time: ev.At.UTC(), Host: host, Data: d, Summary: ev.Message}
+	value := health.FormatValue(ev.Value, ev.Unit)
+	switch {
+	case ev.State == health.EventInfo:
+		r.Emoji, r.Level = "ℹ️", health.Excellent
+		r.Title = "INFO · " + ev.Message
+		r.Sections = []Section{{Name: "Status", Fields: []Field{
+			{Name: "Event", Value: ev.Rule, Inline: true},
+			{Name: "At", Value: ev.At.UTC().Format(time.RFC3339), Inline: true},
+		}}}
+		return r
+	case ev.State == health.EventResolved:
+		r.Emoji, r.Level = "✅", health.Excellent
+		r.Title = "RESOLVED · " + label + " " + value
+	case ev.Severity == health.SeverityCritical:
+		r.Emoji, r.Level = "🚨", health.Critical
+		r.Title = "CRITICAL · " + label + " " + value
+	default:
+		r.Emoji, r.Level = "⚠️", health.Fair
+		r.Title = "WARNING · " + label + " " + value
+	}
+	if ev.Repeat {
+		r.Title += " · still firing"
+	}
+	threshold := health.FormatValue(ev.Threshold, ev.Unit)
+	if ev.State == health.EventFiring && rule != nil {
+		threshold += " (clears below " + health.FormatValue(rule.Clear(), ev.Unit) + ")"
+	}
+	r.Sections = []Section{{Name: "Alert", Fields: []Field{
+		{Name: "Rule", Value: ev.Rule, Inline: true},
+		{Name: "Severity", Value: string(ev.Severity), Inline: true},
+		{Name: "Value", Value: value, Inline: true},
+		{Name: "Threshold", Value: threshold, Inline: true},
+		{Name: "Peak", Value: health.FormatValue(ev.Peak, ev.Unit), Inline: true},
+		{Name: "Since", Value: ev.Since.UTC().Format(time.RFC3339) + " (" + health.HumanDuration(ev.Duration) + ")", Inline: true},
+	}}}
+	return r
+}

@@ -1,0 +1,64 @@
+package discord
+
+// Batch merges payloads that are due together into as few messages as
+// Discord's limits allow, keeping their order: each message carries a run of
+// consecutive payloads, their embeds and files concatenated and their
+// content joined by a newline, as long as the result passes CheckLimits
+// (≤ 10 embeds, 6000 code points over all embeds, ≤ 10 files, 25 MiB, ...).
+// One payload's embeds are never split across messages, and a payload that
+// is at a limit on its own stays alone. Greedy packing of consecutive runs is
+// optimal here: every limit only gets easier when a payload is removed.
+//
+// Payloads merge only when their Flags are equal and their file names do
+// not collide (an embed's "attachment://name" must stay unambiguous). Merged
+// messages carry NoMentions(). Batch does not modify ps; file data is shared.
+// Edits of live messages must not be batched: pass only new posts.
+func Batch(ps []Payload) []Payload {
+	out := make([]Payload, 0, len(ps))
+	for _, p := range ps {
+		if n := len(out); n > 0 {
+			if m, ok := merge(&out[n-1], &p); ok {
+				out[n-1] = m
+				continue
+			}
+		}
+		p.Embeds = append([]Embed(nil), p.Embeds...)
+		p.Files = append([]File(nil), p.Files...)
+		out = append(out, p)
+	}
+	return out
+}
+
+// merge returns a and b as one message, or false when that message would
+// break a limit or be ambiguous.
+func merge(a, b *Payload) (Payload, bool) {
+	if a.Flags != b.Flags || len(a.Embeds)+len(b.Embeds) > MaxEmbeds || len(a.Files)+len(b.Files) > MaxFiles {
+		return Payload{}, false
+	}
+	names := make(map[string]bool, len(a.Files))
+	for _, f := range a.Files {
+		names[f.Name] = true
+	}
+	for _, f := range b.Files {
+		if names[f.Name] {
+			return Payload{}, false
+		}
+	}
+	m := Payload{
+		Content:         a.Content,
+		Embeds:          append(append(make([]Embed, 0, len(a.Embeds)+len(b.Embeds)), a.Embeds...), b.Embeds...),
+		AllowedMentions: NoMentions(),
+		Flags:           a.Flags,
+		Files:           append(append(make([]File, 0, len(a.Files)+len(b.Files)), a.Files...), b.Files...),
+	}
+	switch {
+	case m.Content == "":
+		m.Content = b.Content
+	case b.Content != "":
+		m.Content += "\n" + b.Content
+	}
+	if CheckLimits(&m) != nil {
+		return Payload{}, false
+	}
+	return m, true
+}

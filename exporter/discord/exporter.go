@@ -1,0 +1,457 @@
+package discord
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/nexusmon/nexusmon/health"
+	n "github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/internal/store"
+)
+
+// Modes of a report (DESIGN §3).
+const (
+	ModePost = "post" // a new message each interval
+	ModeEdit = "edit" // one live message per report, edited in place
+	ModeOff  = "off"  // collected and stored, not posted
+)
+
+// Priorities in the outbox: lower is sent first.
+const (
+	PriorityAlert  = 0 // alerts and command errors
+	PriorityReport = 1
+)
+
+// Outbound is one rendered message handed to the Discord delivery.
+type Outbound struct {
+	Kind     string // the event name
+	Priority int
+	EditKey  string // "" for a post; the live message's key in edit mode
+	Payload  Payload
+}
+
+// Queue is the Discord delivery's intake. Enqueue persists the message and
+// returns without touching the network; it is safe for concurrent use.
+type Queue interface {
+	Enqueue(ctx context.Context, m Outbound) error
+}
+
+// StatsSource reports delivery figures for the system report; Queue
+// implementations may implement it.
+type StatsSource interface {
+	Stats() DeliveryStats
+}
+
+// Options configure a Reporter. Zero values are usable: no store, no queue,
+// no console, no events file, the default thresholds of DESIGN §4 (and disk
+// 80/90 %) for every pair left zero, and alerts that fire at once.
+type Options struct {
+	Host       string
+	Thresholds Thresholds
+	Alerts     AlertOptions
+	Modes      map[string]string // event → mode; absent means post
+	Store      *store.Store      // history and samples; nil keeps nothing
+	Queue      Queue             // Discord delivery; nil sends nothing to Discord
+	Console    io.Writer         // human-readable reports; nil for none
+	Events     io.Writer         // JSONL envelopes, one per line; nil for none
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Reporter builds every report kind from collections, keeps history, and
+// publishes reports to the console, the events file and the Discord queue.
+// Each PeriodicReader gets its own Exporter from Reporter.Exporter.
+type Reporter struct {
+	opts     Options
+	log      *slog.Logger
+	shutting atomic.Bool
+
+	outMu sync.Mutex // serialises console and events writes
+
+	mu     sync.Mutex
+	latest map[string]*Report
+
+	errors     atomic.Int64
+	lastExport atomic.Int64 // unix nanoseconds of the newest export handled
+
+	alerts *alertEngine
+}
+
+// NewReporter returns a Reporter. It loads the persisted alert state from
+// opts.Store, so an alert firing before a restart is neither sent again
+// nor forgotten; a state that cannot be read is logged and starts fresh.
+func NewReporter(opts Options) *Reporter {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	opts.Thresholds = opts.Thresholds.withDefaults()
+	r := &Reporter{opts: opts, log: opts.Logger, latest: map[string]*Report{}}
+	r.alerts = newAlertEngine(opts.Thresholds, opts.Alerts)
+	r.loadAlerts(context.Background())
+	return r
+}
+
+// DefaultThresholds returns DESIGN §4's warning/critical lines, with disk
+// at the configuration's default 80/90 %.
+func DefaultThresholds() Thresholds {
+	return Thresholds{
+		CPU:      health.Thresholds{Warning: 70, Critical: 85},
+		Memory:   health.Thresholds{Warning: 75, Critical: 90},
+		Disk:     health.Thresholds{Warning: 80, Critical: 90},
+		Response: health.Thresholds{Warning: 2000, Critical: 5000},
+		Network:  health.Thresholds{Warning: 200, Critical: 500},
+	}
+}
+
+// withDefaults returns t with every zero pair replaced by its default.
+func (t Thresholds) withDefaults() Thresholds {
+	fill := func(v *health.Thresholds, d health.Thresholds) {
+		if *v == (health.Thresholds{}) {
+			*v = d
+		}
+	}
+	d := DefaultThresholds()
+	fill(&t.CPU, d.CPU)
+	fill(&t.Memory, d.Memory)
+	fill(&t.Disk, d.Disk)
+	fill(&t.Response, d.Response)
+	fill(&t.Network, d.Network)
+	return t
+}
+
+// BeginShutdown makes every Exporter ignore further exports, so that the
+// final collection MeterProvider.Shutdown triggers posts no duplicate report.
+func (r *Reporter) BeginShutdown() { r.shutting.Store(true) }
+
+// Latest returns the newest report of event, or nil.
+func (r *Reporter) Latest(event string) *Report {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.latest[event]
+}
+
+// LastExport returns when a reader last handed the Reporter a collection.
+func (r *Reporter) LastExport() time.Time {
+	if ns := r.lastExport.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
+
+// Errors returns how many publish steps failed (store, events file, queue).
+func (r *Reporter) Errors() int64 { return r.errors.Load() }
+
+// Mode returns the configured mode of event.
+func (r *Reporter) Mode(event string) string {
+	if m, ok := r.opts.Modes[event]; ok && m != "" {
+		return m
+	}
+	return ModePost
+}
+
+// Publish stores rep and sends it to every output. Alerts and errors pass
+// priority PriorityAlert. It never waits on the network.
+func (r *Reporter) Publish(ctx context.Context, rep *Report, priority int) error {
+	if !rep.Test {
+		r.mu.Lock()
+		r.latest[rep.Event] = rep
+		r.mu.Unlock()
+	}
+	env := rep.Envelope()
+	line, err := json.Marshal(env)
+	if err != nil {
+		return fmt.Errorf("marshal %s: %w", rep.Event, err)
+	}
+	var errs []error
+	if r.opts.Store != nil && !rep.Test {
+		data, err := json.Marshal(rep.Data)
+		if err == nil {
+			err = r.opts.Store.SaveReport(ctx, rep.Time, rep.Event, data)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("store %s: %w", rep.Event, err))
+		}
+	}
+	r.outMu.Lock()
+	if r.opts.Console != nil {
+		if _, err := io.WriteString(r.opts.Console, RenderConsole(rep)+"\n"); err != nil {
+			errs = append(errs, fmt.Errorf("console: %w", err))
+		}
+	}
+	if r.opts.Events != nil {
+		if _, err := r.opts.Events.Write(append(line, '\n')); err != nil {
+			errs = append(errs, fmt.Errorf("events file: %w", err))
+		}
+	}
+	r.outMu.Unlock()
+	mode := r.Mode(rep.Event)
+	if priority == PriorityAlert {
+		mode = ModePost
+	}
+	if r.opts.Queue != nil && mode != ModeOff {
+		p, err := Render(rep)
+		if err == nil {
+			m := Outbound{Kind: rep.Event, Priority: priority, Payload: p}
+			if mode == ModeEdit && !rep.Test {
+				m.EditKey = rep.Event
+			}
+			err = r.opts.Queue.Enqueue(ctx, m)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("queue %s: %w", rep.Event, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		r.errors.Add(int64(len(errs)))
+		r.log.Warn("publish report", "event", rep.Event, "err", err)
+		return err
+	}
+	return nil
+}
+
+// Exporter returns the sdkmetric.Exporter for the reader of event.
+func (r *Reporter) Exporter(event string) sdkmetric.Exporter {
+	return &readerExporter{r: r, event: event}
+}
+
+// readerExporter is one PeriodicReader's exporter. Export is called serially
+// by its reader, so prev needs no lock.
+type readerExporter struct {
+	r     *Reporter
+	event string
+	prev  *Snapshot
+	shut  atomic.Bool
+}
+
+func (e *readerExporter) Temporality(k sdkmetric.InstrumentKind) metricdata.Temporality {
+	return sdkmetric.DefaultTemporalitySelector(k)
+}
+
+func (e *readerExporter) Aggregation(k sdkmetric.InstrumentKind) sdkmetric.Aggregation {
+	return sdkmetric.DefaultAggregationSelector(k)
+}
+
+func (e *readerExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	if e.shut.Load() {
+		return errors.New("exporter is shut down")
+	}
+	if e.r.shutting.Load() {
+		return nil // the final collection at shutdown: no duplicate report
+	}
+	snap := FromMetricData(rm)
+	if snap.Time.IsZero() {
+		snap.Time = e.r.opts.Now().UTC()
+	}
+	err := e.r.handle(ctx, e.event, snap, e.prev)
+	e.prev = snap
+	return err
+}
+
+func (e *readerExporter) ForceFlush(context.Context) error { return nil }
+
+func (e *readerExporter) Shutdown(context.Context) error {
+	e.shut.Store(true)
+	return nil
+}
+
+// handle builds and publishes the report of event from one collection:
+// the alerts its snapshot carries values for first (each event published at
+// once with PriorityAlert), then the report, then the sample series it owns.
+func (r *Reporter) handle(ctx context.Context, event string, cur, prev *Snapshot) error {
+	r.lastExport.Store(r.opts.Now().UnixNano())
+	at := cur.Time.UTC()
+	th := r.opts.Thresholds
+	var errs []error
+	alert := func(v *alertValues) {
+		if err := r.evaluateAlerts(ctx, at, v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	var rep *Report
+	var samples map[string]float64
+	switch event {
+	case EventSystem:
+		d := buildSystemData(cur, prev)
+		alert(systemAlertValues(cur, prev, d))
+		if s, ok := r.opts.Queue.(StatsSource); ok && r.opts.Queue != nil {
+			st := s.Stats()
+			d.Delivery = &st
+		}
+		rep = systemReport(d, at, r.opts.Host, th)
+		samples = systemSamples(d)
+	case EventNetwork:
+		d := buildNetworkData(cur, prev)
+		v := noValues()
+		v[ruleResponse], v[ruleNetwork] = apiResponseMS(d), networkMS(d)
+		alert(&v)
+		rep = networkReport(d, at, r.opts.Host, th)
+		samples = networkSamples(d)
+	case EventMemory:
+		d := buildMemoryData(cur, prev, r.history(ctx, at, SeriesMemory, SeriesHeap, SeriesProcessRSS))
+		v := noValues()
+		if d.SystemMemory.Total > 0 {
+			v[ruleMemory] = d.SystemMemory.Percent
+		}
+		alert(&v)
+		rep = memoryReport(d, at, r.opts.Host, th)
+	case EventCommands:
+		rep = commandsReport(buildCommandData(cur, prev), at, r.opts.Host, th)
+	case EventHealth:
+		var err error
+		if rep, err = r.healthNow(ctx, cur, prev); err != nil {
+			errs = append(errs, err)
+		}
+	default:
+		return nil // an unknown report kind is collected but not published
+	}
+	r.saveSamples(ctx, cur.Time, samples)
+	if err := r.Publish(ctx, rep, PriorityReport); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// systemAlertValues are the alert values a system snapshot carries: CPU %
+// (once there is a previous snapshot to measure the interval against),
+// memory % and the fullest filesystem's %.
+func systemAlertValues(cur, prev *Snapshot, d SystemData) *alertValues {
+	v := noValues()
+	if prev != nil && cur.Has(n.SystemCPUTime) {
+		v[ruleCPU] = d.SystemMetrics.CPU.Percent
+	}
+	if d.SystemMetrics.Memory.Total > 0 {
+		v[ruleMemory] = d.SystemMetrics.Memory.Percent
+	}
+	for i, p := range d.SystemMetrics.Disk.Partitions {
+		if i == 0 || p.Percent > v[ruleDisk] {
+			v[ruleDisk] = p.Percent
+		}
+	}
+	return &v
+}
+
+// healthNow builds the health report of cur, chart included. A chart that
+// cannot be drawn is logged and left out: the report goes out without it.
+func (r *Reporter) healthNow(ctx context.Context, cur, prev *Snapshot) (*Report, error) {
+	at := cur.Time.UTC()
+	d, ci := buildHealthData(cur, prev, r.history(ctx, at, healthSeries...), r.opts.Thresholds, r.ActiveAlerts())
+	png, err := renderChart(ci)
+	if err != nil {
+		r.errors.Add(1)
+		r.log.Warn("health chart", "err", err)
+		err = fmt.Errorf("health chart: %w", err)
+	}
+	return healthReport(d, at, r.opts.Host, png), err
+}
+
+// BuildNow builds the report of event from snap without publishing it,
+// evaluating alerts or storing samples (for /nexus health and the
+// test_reporting "data formatting" check). Rates and interval counts are
+// over the time since the instruments started, as there is no previous
+// snapshot. For the health report, a chart that cannot be drawn gives the
+// report without its chart together with the error.
+func (r *Reporter) BuildNow(ctx context.Context, event string, snap *Snapshot) (*Report, error) {
+	if snap == nil {
+		return nil, fmt.Errorf("build %s: nil snapshot", event)
+	}
+	at, th, host := snap.Time.UTC(), r.opts.Thresholds, r.opts.Host
+	switch event {
+	case EventSystem:
+		return systemReport(buildSystemData(snap, nil), at, host, th), nil
+	case EventNetwork:
+		return networkReport(buildNetworkData(snap, nil), at, host, th), nil
+	case EventMemory:
+		return memoryReport(buildMemoryData(snap, nil, r.history(ctx, at, SeriesMemory, SeriesHeap, SeriesProcessRSS)), at, host, th), nil
+	case EventCommands:
+		return commandsReport(buildCommandData(snap, nil), at, host, th), nil
+	case EventHealth:
+		return r.healthNow(ctx, snap, nil)
+	default:
+		return nil, fmt.Errorf("build %s: unknown report", event)
+	}
+}
+
+// history reads the trend window before at of every named series from the
+// store; without a store, or on a read error (logged, counted), a series
+// is empty.
+func (r *Reporter) history(ctx context.Context, at time.Time, series ...string) seriesHistory {
+	if r.opts.Store == nil {
+		return nil
+	}
+	h := make(seriesHistory, len(series))
+	for _, name := range series {
+		ss, err := r.opts.Store.Samples(ctx, name, at.Add(-trendWindow))
+		if err != nil {
+			r.errors.Add(1)
+			r.log.Warn("read samples", "series", name, "err", err)
+			continue
+		}
+		out := make([]health.Sample, 0, len(ss))
+		for _, s := range ss {
+			if !s.At.After(at) {
+				out = append(out, health.Sample{At: s.At, Value: s.Value})
+			}
+		}
+		h[name] = out
+	}
+	return h
+}
+
+func (r *Reporter) saveSamples(ctx context.Context, at time.Time, values map[string]float64) {
+	if r.opts.Store == nil || len(values) == 0 {
+		return
+	}
+	if err := r.opts.Store.SaveSamples(ctx, at, values); err != nil {
+		r.errors.Add(1)
+		r.log.Warn("save samples", "err", err)
+	}
+}
+
+// Sample series names kept for trends and charts.
+const (
+	SeriesCPU        = "cpu_percent"
+	SeriesMemory     = "memory_percent"
+	SeriesDisk       = "disk_percent"
+	SeriesSwap       = "swap_percent"
+	SeriesProcessRSS = "process_rss_bytes"
+	SeriesGoroutines = "goroutines"
+	SeriesHeap       = "heap_alloc_bytes"
+	SeriesLatency    = "gateway_latency_ms"
+	SeriesAPI        = "discord_api_ms"
+	SeriesNetwork    = "internet_ms"
+)
+
+func systemSamples(d SystemData) map[string]float64 {
+	v := map[string]float64{
+		SeriesCPU:        d.SystemMetrics.CPU.Percent,
+		SeriesMemory:     d.SystemMetrics.Memory.Percent,
+		SeriesSwap:       d.SystemMetrics.Memory.Swap.Percent,
+		SeriesGoroutines: float64(d.RuntimeMetrics.Goroutines),
+		SeriesHeap:       float64(d.RuntimeMetrics.Heap.Alloc),
+	}
+	var disk float64
+	for _, p := range d.SystemMetrics.Disk.Partitions {
+		disk = max(disk, p.Percent)
+	}
+	v[SeriesDisk] = disk
+	if d.BotProcessMetrics.Available {
+		v[SeriesProcessRSS] = float64(d.BotProcessMetrics.Memory.RSS)
+	}
+	if d.BotMetrics.LatencyMS != nil {
+		v[SeriesLatency] = *d.BotMetrics.LatencyMS
+	}
+	return v
+}
