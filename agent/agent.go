@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel/attribute"
@@ -52,6 +53,10 @@ type options struct {
 	stdout io.Writer
 	now    func() time.Time
 	env    func(string) (string, bool)
+
+	session    *discordgo.Session
+	noRegister bool
+	checksOnly bool // test-report: no HTTP listener, probes, start notice or gateway session
 }
 
 // WithEnv sets how the agent reads OTEL_* variables (default os.LookupEnv);
@@ -72,6 +77,7 @@ type Agent struct {
 
 	res       *resource.Resource
 	mp        *sdkmetric.MeterProvider
+	manual    *sdkmetric.ManualReader
 	tp        *sdktrace.TracerProvider
 	otlpM     *exportCounter
 	otlpT     *exportCounter
@@ -86,6 +92,8 @@ type Agent struct {
 	prober   *probe.Prober
 	httpSrv  *http.Server
 	httpAddr string
+
+	botState
 
 	stopOnce sync.Once
 	cancel   context.CancelFunc
@@ -170,7 +178,7 @@ func (a *Agent) build(ctx context.Context) error {
 			sdkmetric.WithTimeout(max(rc.interval, 10*time.Second)),
 		)))
 	}
-	if cfg.HTTP.Listen != "" {
+	if cfg.HTTP.Listen != "" && !a.opts.checksOnly {
 		reg := prometheus.NewRegistry()
 		pe, err := otelprom.New(otelprom.WithRegisterer(reg))
 		if err != nil {
@@ -192,6 +200,8 @@ func (a *Agent) build(ctx context.Context) error {
 		readers = append(readers, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(&countedMetricExporter{Exporter: exp, c: a.otlpM}, ro...)))
 		a.log.Info("otlp metric export on", "protocol", ms.protocol)
 	}
+	a.manual = sdkmetric.NewManualReader() // on-demand collections: /nexus status and health, test_reporting
+	readers = append(readers, sdkmetric.WithReader(a.manual))
 	a.mp = sdkmetric.NewMeterProvider(readers...)
 
 	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
@@ -210,7 +220,7 @@ func (a *Agent) build(ctx context.Context) error {
 			return fmt.Errorf("register export instruments: %w", err)
 		}
 	}
-	return nil
+	return a.buildBot()
 }
 
 // MeterProvider returns the agent's meter provider, for a bot's own instruments.
@@ -245,7 +255,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
-	if targets := probeTargets(a.cfg.Probes); len(targets) > 0 {
+	if targets := probeTargets(a.cfg.Probes); len(targets) > 0 && !a.opts.checksOnly {
 		a.prober, err = probe.New(a.mp, probe.Options{Targets: targets, Timeout: a.cfg.Probes.Timeout, Interval: a.cfg.Probes.Interval, Logger: a.log})
 		if err != nil {
 			return fmt.Errorf("start probes: %w", err)
@@ -271,8 +281,11 @@ func (a *Agent) Start(ctx context.Context) error {
 		defer a.wg.Done()
 		a.pruneLoop(runCtx)
 	}()
-	if err := a.reporter.Info(runCtx, "agent", "nexusmon "+Version+" started on "+hostName(a.res)); err != nil {
-		a.log.Warn("publish start notice", "err", err)
+	a.startBot(runCtx)
+	if !a.opts.checksOnly {
+		if err := a.reporter.Info(runCtx, "agent", "nexusmon "+Version+" started on "+hostName(a.res)); err != nil {
+			a.log.Warn("publish start notice", "err", err)
+		}
 	}
 	a.log.Info("nexusmon started", "version", Version, "store", a.cfg.Storage.Path, "events", a.cfg.Output.JSONL, "http", a.httpAddr)
 	return nil
@@ -310,6 +323,7 @@ func (a *Agent) Stop(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 		}
+		errs = append(errs, a.stopBot(ctx)...)
 		if a.exportReg != nil {
 			if err := a.exportReg.Unregister(); err != nil {
 				errs = append(errs, err)

@@ -23,6 +23,7 @@ const usage = `usage: nexusmon <command> [flags]
 commands:
   run           run the agent (default config: embedded defaults)
   check-config  validate a config file: exit 0 when valid, 1 with every problem
+  test-report   run the /nexus test_reporting checks from the command line
   version       print the version
 `
 
@@ -42,7 +43,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "nexusmon", agent.Version)
 		return 0
-	case "run", "check-config":
+	case "run", "check-config", "test-report":
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -74,6 +75,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "check-config":
 		fmt.Fprintf(stdout, "%s: valid\n", *path)
 		return 0
+	case "test-report":
+		return agent.TestReport(ctx, cfg, stdout, agent.WithLogger(log))
 	}
 	a, err := agent.New(ctx, cfg, agent.WithLogger(log), agent.WithStdout(stdout))
 	if err != nil {

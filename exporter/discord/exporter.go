@@ -82,6 +82,7 @@ type Reporter struct {
 	latest map[string]*Report
 
 	errors     atomic.Int64
+	lateQueue  atomic.Pointer[queueBox] // set by SetQueue; wins over Options.Queue
 	lastExport atomic.Int64 // unix nanoseconds of the newest export handled
 
 	alerts *alertEngine
@@ -201,14 +202,14 @@ func (r *Reporter) Publish(ctx context.Context, rep *Report, priority int) error
 	if priority == PriorityAlert {
 		mode = ModePost
 	}
-	if r.opts.Queue != nil && mode != ModeOff {
+	if q := r.queue(); q != nil && mode != ModeOff {
 		p, err := Render(rep)
 		if err == nil {
 			m := Outbound{Kind: rep.Event, Priority: priority, Payload: p}
 			if mode == ModeEdit && !rep.Test {
 				m.EditKey = rep.Event
 			}
-			err = r.opts.Queue.Enqueue(ctx, m)
+			err = q.Enqueue(ctx, m)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("queue %s: %w", rep.Event, err))
@@ -286,7 +287,7 @@ func (r *Reporter) handle(ctx context.Context, event string, cur, prev *Snapshot
 	case EventSystem:
 		d := buildSystemData(cur, prev)
 		alert(systemAlertValues(cur, prev, d))
-		if s, ok := r.opts.Queue.(StatsSource); ok && r.opts.Queue != nil {
+		if s, ok := r.queue().(StatsSource); ok {
 			st := s.Stats()
 			d.Delivery = &st
 		}
@@ -454,4 +455,18 @@ func systemSamples(d SystemData) map[string]float64 {
 		v[SeriesLatency] = *d.BotMetrics.LatencyMS
 	}
 	return v
+}
+
+type queueBox struct{ q Queue }
+
+// SetQueue sets (or, with nil, removes) the Discord delivery after
+// construction: the delivery's instruments need the MeterProvider whose
+// readers need this Reporter. Safe for concurrent use.
+func (r *Reporter) SetQueue(q Queue) { r.lateQueue.Store(&queueBox{q: q}) }
+
+func (r *Reporter) queue() Queue {
+	if b := r.lateQueue.Load(); b != nil {
+		return b.q
+	}
+	return r.opts.Queue
 }

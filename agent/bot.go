@@ -1,0 +1,320 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/nexusmon/nexusmon/exporter/discord"
+	"github.com/nexusmon/nexusmon/instrumentation/bot"
+	"github.com/nexusmon/nexusmon/internal/config"
+)
+
+// WithSession makes the agent instrument a Go bot's own discordgo session
+// instead of opening one with discord.token. Pass the session before it is
+// opened (so gateway latency and close codes can be measured) and call
+// Agent.Start before session.Open. The agent adds its interaction handler
+// (the /nexus commands and any modules added to Agent.Router) and registers
+// the commands once the session is ready, unless WithoutCommandRegistration
+// is given. The bot keeps ownership: Stop does not close the session.
+func WithSession(s *discordgo.Session) Option { return func(o *options) { o.session = s } }
+
+// WithoutCommandRegistration leaves application-command registration to the
+// bot: nexusmon still answers /nexus (and routes its Router's modules) but
+// does not overwrite the bot's registered commands.
+func WithoutCommandRegistration() Option { return func(o *options) { o.noRegister = true } }
+
+// errorWindow and errorBurst bound command-error messages: at most
+// errorBurst per window, the rest summarised in one digest per window.
+const (
+	errorWindow = time.Minute
+	errorBurst  = 5
+)
+
+// buildBot creates the command instruments and router, the Discord sender
+// and its delivery, and the gateway session (own or the bot's).
+func (a *Agent) buildBot() error {
+	cfg := a.cfg
+	var err error
+	a.throttle = bot.NewThrottle(errorWindow, errorBurst, func(ev bot.ErrorEvent, _ int) { a.publishCommandError(ev) })
+	a.instr, err = bot.NewInstruments(a.mp, a.tp, bot.InstrumentOptions{
+		RecordUserIDs: cfg.Discord.RecordUserIDs,
+		OnError:       func(ev bot.ErrorEvent) { a.offerError(ev) },
+		Logger:        a.log,
+		Now:           a.opts.now,
+	})
+	if err != nil {
+		return fmt.Errorf("command instruments: %w", err)
+	}
+	a.router = bot.NewRouter(a.instr)
+	if err := a.router.Add(a.nexusModule()); err != nil {
+		return fmt.Errorf("/nexus commands: %w", err)
+	}
+
+	switch cfg.Discord.Mode() {
+	case config.DeliveryBot:
+		a.sender, err = discord.NewBotSender(cfg.Discord.BotToken(), cfg.Discord.ChannelID, cfg.Discord.APIURL, discord.BotOptions{Logger: a.log, Now: a.opts.now})
+	case config.DeliveryWebhook:
+		a.sender, err = discord.NewWebhookSender(cfg.Discord.WebhookURL.Reveal(), discord.WebhookOptions{Logger: a.log, Now: a.opts.now})
+	}
+	if err != nil {
+		return fmt.Errorf("discord sender: %w", err)
+	}
+	if a.sender != nil {
+		a.delivery, err = discord.NewDelivery(a.st, a.sender, discord.DeliveryOptions{Logger: a.log, Now: a.opts.now, MeterProvider: a.mp})
+		if err != nil {
+			return fmt.Errorf("discord delivery: %w", err)
+		}
+		a.reporter.SetQueue(a.delivery)
+	}
+
+	switch {
+	case a.opts.session != nil:
+		a.session = a.opts.session
+		base := a.session.Client.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		a.origTransport = a.session.Client.Transport
+		a.session.Client.Transport = bot.NewTransport(base, a.instr)
+	case cfg.Discord.BotToken() != "":
+		s, err := discordgo.New(cfg.Discord.BotToken())
+		if err != nil {
+			return fmt.Errorf("discord session: %w", err)
+		}
+		rt, err := discord.NewRewriteTransport(cfg.Discord.APIURL, http.DefaultTransport)
+		if err != nil {
+			return fmt.Errorf("discord.api_url: %w", err)
+		}
+		s.Client = &http.Client{Timeout: 20 * time.Second, Transport: bot.NewTransport(rt, a.instr)}
+		s.Identify.Intents = discordgo.IntentGuilds
+		s.ShouldRetryOnRateLimit = false // the agent's own calls must not sleep forever inside discordgo
+		a.session, a.ownSession = s, true
+	}
+	if a.session == nil {
+		return nil
+	}
+	a.observer, err = a.instr.ObserveSession(a.session, bot.SessionOptions{MeterProvider: a.mp, Router: a.router, OnFatal: a.onGatewayFatal, Logger: a.log, Now: a.opts.now})
+	if err != nil {
+		return fmt.Errorf("session instruments: %w", err)
+	}
+	a.removers = append(a.removers,
+		a.session.AddHandler(a.router.Handle),
+		a.session.AddHandler(a.onReady),
+		a.session.AddHandler(a.onResumed),
+	)
+	return nil
+}
+
+// Router returns the agent's command router: a Go bot adds its own modules
+// here to have them traced and registered together with /nexus.
+func (a *Agent) Router() *bot.Router { return a.router }
+
+// Instruments returns the command instruments, whose Wrap traces a bot's own
+// interaction handlers.
+func (a *Agent) Instruments() *bot.Instruments { return a.instr }
+
+// Wrap traces one of a bot's own handlers (see bot.Instruments.Wrap).
+func (a *Agent) Wrap(module, name string, h bot.Handler) func(*discordgo.Session, *discordgo.InteractionCreate) {
+	return a.instr.Wrap(module, name, h)
+}
+
+func (a *Agent) startBot(ctx context.Context) {
+	if a.delivery != nil {
+		a.delivery.Start(ctx)
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		t := time.NewTicker(errorWindow)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if d := a.throttle.Flush(a.opts.now()); d != nil {
+					a.publishDigest(d)
+				}
+			}
+		}
+	}()
+	if a.ownSession && !a.opts.checksOnly {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.connect(ctx)
+		}()
+	}
+}
+
+// connect opens the agent's own gateway session, retrying with backoff: a
+// Discord outage at start must not stop the agent.
+func (a *Agent) connect(ctx context.Context) {
+	backoff := time.Second
+	for {
+		err := a.session.Open()
+		if err == nil {
+			a.sessionOpen.Store(true)
+			return
+		}
+		a.log.Warn("discord gateway: cannot connect; retrying", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		if a.gatewayFatal.Load() {
+			return
+		}
+		backoff = min(2*backoff, 5*time.Minute)
+	}
+}
+
+func (a *Agent) onReady(s *discordgo.Session, r *discordgo.Ready) {
+	if a.opts.noRegister {
+		return
+	}
+	appID := ""
+	if r.Application != nil {
+		appID = r.Application.ID
+	}
+	if appID == "" && r.User != nil {
+		appID = r.User.ID
+	}
+	a.registerOnce.Do(func() {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := a.router.Register(s, appID, a.cfg.Discord.GuildID); err != nil {
+				a.log.Error("register slash commands", "err", err)
+				return
+			}
+			scope := "globally"
+			if a.cfg.Discord.GuildID != "" {
+				scope = "in guild " + a.cfg.Discord.GuildID
+			}
+			a.log.Info("slash commands registered "+scope, "commands", a.router.Commands())
+		}()
+	})
+}
+
+// onResumed announces that Discord is reachable again after a drop.
+func (a *Agent) onResumed(_ *discordgo.Session, _ *discordgo.Resumed) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.reporter.Info(context.Background(), "discord_gateway", "Discord gateway reachable again: the session resumed"); err != nil {
+			a.log.Warn("publish resume notice", "err", err)
+		}
+	}()
+}
+
+func (a *Agent) onGatewayFatal(code int, reason string) {
+	a.gatewayFatal.Store(true)
+	a.log.Error("discord gateway closed with a fatal code; not reconnecting", "code", code, "reason", reason)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		msg := fmt.Sprintf("Discord closed the gateway with code %d (%s): nexusmon does not reconnect; fix the token or intents and restart", code, reason)
+		if err := a.reporter.Info(context.Background(), "discord_gateway", msg); err != nil {
+			a.log.Warn("publish gateway notice", "err", err)
+		}
+	}()
+}
+
+func (a *Agent) offerError(ev bot.ErrorEvent) {
+	if d := a.throttle.Offer(ev, a.opts.now()); d != nil {
+		a.publishDigest(d)
+	}
+}
+
+func (a *Agent) publishCommandError(ev bot.ErrorEvent) {
+	rep := discord.ErrorReport(discord.CommandError{
+		Command: ev.Command, Module: ev.Module, ErrorType: ev.ErrorType, Message: ev.Message,
+		GuildID: ev.GuildID, ChannelID: ev.ChannelID, InteractionID: ev.InteractionID,
+		Duration: ev.Duration, Goroutines: ev.Goroutines, HeapAlloc: ev.HeapAlloc, At: ev.At, Panic: ev.Panic,
+	}, hostName(a.res))
+	if err := a.reporter.PublishError(context.Background(), rep); err != nil {
+		a.log.Warn("publish command error", "err", err)
+	}
+}
+
+func (a *Agent) publishDigest(d *bot.ErrorDigest) {
+	dg := discord.ErrorDigest{Start: d.Start, End: d.End, Suppressed: d.Suppressed}
+	for _, c := range d.Counts {
+		dg.Counts = append(dg.Counts, discord.ErrorCount{Command: c.Command, Module: c.Module, ErrorType: c.ErrorType, Count: c.Count})
+	}
+	if err := a.reporter.PublishError(context.Background(), discord.DigestReport(dg, hostName(a.res))); err != nil {
+		a.log.Warn("publish error digest", "err", err)
+	}
+}
+
+// stopBot closes the session (when the agent owns it), the instruments and
+// the delivery, in that order, within ctx.
+func (a *Agent) stopBot(ctx context.Context) []error {
+	var errs []error
+	for _, rm := range a.removers {
+		rm()
+	}
+	if a.ownSession && a.session != nil && a.sessionOpen.Load() {
+		a.session.ShouldReconnectOnError = false
+		if err := a.session.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close discord session: %w", err))
+		}
+	}
+	if a.opts.session != nil && a.session != nil {
+		a.session.Client.Transport = a.origTransport
+	}
+	if a.observer != nil {
+		if err := a.observer.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if a.instr != nil {
+		if err := a.instr.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if d := a.throttle.Flush(a.opts.now()); d != nil {
+		a.publishDigest(d)
+	}
+	if a.delivery != nil {
+		// Leave the meter and tracer providers a second of the deadline.
+		dctx := ctx
+		if dl, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			dctx, cancel = context.WithDeadline(ctx, dl.Add(-time.Second))
+			defer cancel()
+		}
+		if err := a.delivery.Stop(dctx); err != nil {
+			errs = append(errs, err) // what is left stays in the outbox for the next start
+		}
+	}
+	return errs
+}
+
+var errNoDestination = errors.New("no Discord destination configured: set discord.token and discord.channel_id, or discord.webhook_url")
+
+// botState is the agent's Discord wiring.
+type botState struct {
+	instr         *bot.Instruments
+	router        *bot.Router
+	throttle      *bot.Throttle
+	sender        discord.Sender
+	delivery      *discord.Delivery
+	session       *discordgo.Session
+	ownSession    bool
+	origTransport http.RoundTripper
+	observer      *bot.SessionObserver
+	removers      []func()
+	registerOnce  sync.Once
+	sessionOpen   atomic.Bool
+	gatewayFatal  atomic.Bool
+}

@@ -1,0 +1,29 @@
+package discord
+
+import "github.com/bwmarrin/discordgo"
+
+// MessageFlagEphemeral makes an interaction answer visible to its invoker only.
+const MessageFlagEphemeral = 1 << 6
+
+// InteractionData converts p into an interaction response (type 4) body,
+// with allowed_mentions' explicit empty parse list and p's files.
+func (p *Payload) InteractionData() *discordgo.InteractionResponseData {
+	return &discordgo.InteractionResponseData{
+		Content:         p.Content,
+		Embeds:          toEmbeds(p.Embeds),
+		AllowedMentions: noMentionsDG(),
+		Files:           toFiles(p.Files),
+		Flags:           discordgo.MessageFlags(p.Flags),
+	}
+}
+
+// WebhookParams converts p into an interaction follow-up body.
+func (p *Payload) WebhookParams() *discordgo.WebhookParams {
+	return &discordgo.WebhookParams{
+		Content:         p.Content,
+		Embeds:          toEmbeds(p.Embeds),
+		AllowedMentions: noMentionsDG(),
+		Files:           toFiles(p.Files),
+		Flags:           discordgo.MessageFlags(p.Flags),
+	}
+}

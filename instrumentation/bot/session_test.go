@@ -1,0 +1,405 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/nexusmon/nexusmon/internal/discordtest"
+	"github.com/nexusmon/nexusmon/internal/names"
+)
+
+const (
+	sessGuildA = "1100000000000000100"
+	sessGuildB = "1100000000000000200"
+)
+
+// sessGuilds are two guilds with 10 + 25 members and 3 + 2 channels.
+var sessGuilds = discordtest.WithGuilds(
+	discordtest.Guild{ID: sessGuildA, Name: "A", MemberCount: 10, Channels: []discordtest.Channel{
+		{ID: "1100000000000000101", Name: "a1"}, {ID: "1100000000000000102", Name: "a2"}, {ID: "1100000000000000103", Name: "a3", Type: 2},
+	}},
+	discordtest.Guild{ID: sessGuildB, Name: "B", MemberCount: 25, Channels: []discordtest.Channel{
+		{ID: "1100000000000000201", Name: "b1"}, {ID: "1100000000000000202", Name: "b2"},
+	}},
+)
+
+// sessHarness is a real discordgo session against the fake Discord,
+// observed with a ManualReader behind the MeterProvider.
+type sessHarness struct {
+	fake   *discordtest.Server
+	s      *discordgo.Session
+	in     *Instruments
+	reader *sdkmetric.ManualReader
+	obs    *SessionObserver
+	fatals chan [2]any
+	logMu  sync.Mutex
+	logs   bytes.Buffer
+}
+
+func newSessHarness(t *testing.T, router func(*Instruments) *Router, fakeOpts ...discordtest.Option) *sessHarness {
+	t.Helper()
+	h := &sessHarness{fake: discordtest.New(t, fakeOpts...), reader: sdkmetric.NewManualReader(), fatals: make(chan [2]any, 4)}
+	h.s = h.fake.NewSession(t)
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(h.reader))
+	in, err := NewInstruments(mp, nil, InstrumentOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := in.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	h.in = in
+	opts := SessionOptions{
+		MeterProvider: mp,
+		OnFatal:       func(code int, reason string) { h.fatals <- [2]any{code, reason} },
+		Logger:        slog.New(slog.NewTextHandler(&lockedWriter{w: &h.logs, mu: &h.logMu}, nil)),
+	}
+	if router != nil {
+		opts.Router = router(in)
+	}
+	h.obs, err = in.ObserveSession(h.s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := h.obs.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return h
+}
+
+func (h *sessHarness) collect(t *testing.T) metricdata.ResourceMetrics {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := h.reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	return rm
+}
+
+func (h *sessHarness) log() string {
+	h.logMu.Lock()
+	defer h.logMu.Unlock()
+	return h.logs.String()
+}
+
+// sessWait polls cond until it holds, failing the test after 10 s.
+func sessWait(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// sessGaugeF returns the single point of the float64 gauge name.
+func sessGaugeF(rm metricdata.ResourceMetrics, name string) (float64, bool) {
+	m, ok := findMetric(rm, name)
+	if !ok {
+		return 0, false
+	}
+	g, ok := m.Data.(metricdata.Gauge[float64])
+	if !ok || len(g.DataPoints) != 1 {
+		return 0, false
+	}
+	return g.DataPoints[0].Value, true
+}
+
+func sessCode(code int) attribute.KeyValue { return attribute.Int(names.AttrCloseCode, code) }
+
+func TestObserveSession_Connect(t *testing.T) {
+	t.Parallel()
+	h := newSessHarness(t, func(in *Instruments) *Router {
+		r := NewRouter(in)
+		if err := r.Add(Module{Name: "util", Commands: []Command{
+			{Definition: chat("ping"), Handler: ok}, {Definition: chat("info"), Handler: ok},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}, sessGuilds, discordtest.WithHeartbeatInterval(100*time.Millisecond))
+	orig := h.obs.orig
+	if h.s.Dialer == orig || h.s.Dialer == websocket.DefaultDialer {
+		t.Fatal("session dialer not replaced")
+	}
+	if err := h.s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	sessWait(t, "two guilds and a latency", func() bool {
+		st := h.obs.Snapshot()
+		return st.Guilds == 2 && st.Latency >= 0
+	})
+	st := h.obs.Snapshot()
+	if !st.Connected || st.Users != 35 || st.Channels != 5 || st.Ready != 1 || st.Reconnects != 0 ||
+		st.ShardID != 0 || st.ShardCount != 1 || st.Fatal || len(st.Disconnects) != 0 {
+		t.Errorf("snapshot = %+v", st)
+	}
+
+	rm := h.collect(t)
+	for name, want := range map[string]int64{
+		names.DiscordConnected: 1, names.DiscordGuilds: 2, names.DiscordUsers: 35, names.DiscordChannels: 5,
+		names.DiscordShardID: 0, names.DiscordShardCount: 1, names.DiscordModules: 1, names.DiscordCommands: 2,
+	} {
+		if got, ok := gauge(rm, name); !ok || got != want {
+			t.Errorf("%s = %d (found %v), want %d", name, got, ok, want)
+		}
+	}
+	if got := counter(rm, names.DiscordReady); got != 1 {
+		t.Errorf("%s = %d, want 1", names.DiscordReady, got)
+	}
+	if got := counter(rm, names.DiscordReconnects); got != 0 {
+		t.Errorf("%s = %d, want 0", names.DiscordReconnects, got)
+	}
+	if v, ok := sessGaugeF(rm, names.DiscordLatency); !ok || v < 0 {
+		t.Errorf("%s = %v (found %v), want a value >= 0", names.DiscordLatency, v, ok)
+	}
+	if v, ok := sessGaugeF(rm, names.DiscordUptime); !ok || v < 0 {
+		t.Errorf("%s = %v (found %v), want a value >= 0", names.DiscordUptime, v, ok)
+	}
+
+	// Guild and channel events keep the counts.
+	h.fake.Dispatch("GUILD_DELETE", map[string]any{"id": sessGuildB})
+	sessWait(t, "guild B gone", func() bool { return h.obs.Snapshot().Guilds == 1 })
+	h.fake.Dispatch("CHANNEL_CREATE", map[string]any{"id": "1100000000000000104", "type": 0, "guild_id": sessGuildA, "name": "a4"})
+	sessWait(t, "channel a4", func() bool { return h.obs.Snapshot().Channels == 4 })
+	if st := h.obs.Snapshot(); st.Users != 10 {
+		t.Errorf("users after GUILD_DELETE = %d, want 10", st.Users)
+	}
+	h.fake.Dispatch("CHANNEL_DELETE", map[string]any{"id": "1100000000000000101", "type": 0, "guild_id": sessGuildA, "name": "a1"})
+	sessWait(t, "channel a1 gone", func() bool { return h.obs.Snapshot().Channels == 3 })
+
+	if err := h.obs.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h.s.RLock()
+	restored := h.s.Dialer == orig
+	h.s.RUnlock()
+	if !restored {
+		t.Error("Close did not give the session its dialer back")
+	}
+	if _, ok := gauge(h.collect(t), names.DiscordGuilds); ok {
+		t.Error("callback still registered after Close")
+	}
+}
+
+func TestObserveSession_DropResumes(t *testing.T) {
+	t.Parallel()
+	h := newSessHarness(t, nil)
+	if err := h.s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	sessWait(t, "connected", func() bool { return h.obs.Snapshot().Connected })
+	h.fake.DropAll()
+	sessWait(t, "resumed", func() bool {
+		st := h.obs.Snapshot()
+		return st.Resumes == 1 && st.Reconnects == 1 && st.Connected
+	})
+	if got := h.fake.Resumes(); got != 1 {
+		t.Errorf("fake resumes = %d, want 1", got)
+	}
+	st := h.obs.Snapshot()
+	if st.Disconnects[0] != 1 || len(st.Disconnects) != 1 || st.Fatal || st.Ready != 1 || st.Guilds != 1 {
+		t.Errorf("snapshot = %+v", st)
+	}
+	rm := h.collect(t)
+	if got := counter(rm, names.DiscordDisconnects, sessCode(0)); got != 1 {
+		t.Errorf("disconnects{close_code=0} = %d, want 1", got)
+	}
+	if got := counter(rm, names.DiscordResumes); got != 1 {
+		t.Errorf("resumes = %d, want 1", got)
+	}
+	if got := counter(rm, names.DiscordReconnects); got != 1 {
+		t.Errorf("reconnects = %d, want 1", got)
+	}
+	if got, _ := gauge(rm, names.DiscordConnected); got != 1 {
+		t.Errorf("connected = %d, want 1", got)
+	}
+}
+
+func TestObserveSession_FatalClose(t *testing.T) {
+	t.Parallel()
+	h := newSessHarness(t, nil)
+	if err := h.s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	sessWait(t, "connected", func() bool { return h.obs.Snapshot().Connected })
+	h.fake.CloseAll(4014)
+	select {
+	case f := <-h.fatals:
+		if f[0] != 4014 {
+			t.Errorf("OnFatal code = %v, want 4014", f[0])
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnFatal not called")
+	}
+	sessWait(t, "disconnect counted", func() bool {
+		st := h.obs.Snapshot()
+		return st.Disconnects[4014] == 1 && !st.Connected
+	})
+	// discordgo calls reconnect right after the Disconnect event; had it
+	// kept the flag, a new dial would reach the fake at once.
+	n := h.fake.Connections()
+	time.Sleep(1500 * time.Millisecond)
+	if got := h.fake.Connections(); got != n || n != 1 {
+		t.Errorf("gateway connections = %d then %d, want 1 and no more", n, got)
+	}
+	st := h.obs.Snapshot()
+	if !st.Fatal || st.LastCloseCode != 4014 || len(st.Disconnects) != 1 {
+		t.Errorf("snapshot = %+v", st)
+	}
+	rm := h.collect(t)
+	if got := counter(rm, names.DiscordDisconnects, sessCode(4014)); got != 1 {
+		t.Errorf("disconnects{close_code=4014} = %d, want 1", got)
+	}
+	if got, _ := gauge(rm, names.DiscordConnected); got != 0 {
+		t.Errorf("connected = %d, want 0", got)
+	}
+	if l := h.log(); !strings.Contains(l, "close_code=4014") || strings.Contains(l, h.fake.Token()) {
+		t.Errorf("log = %q", l)
+	}
+	// A manual retry does not reach the gateway either.
+	if err := h.s.Open(); !errors.Is(err, ErrFatalClose) {
+		t.Errorf("Open after fatal close = %v, want ErrFatalClose", err)
+	}
+	if got := h.fake.Connections(); got != 1 {
+		t.Errorf("gateway connections = %d after Open, want 1", got)
+	}
+}
+
+func TestObserveSession_AfterOpen(t *testing.T) {
+	t.Parallel()
+	fake := discordtest.New(t, sessGuilds)
+	s := fake.NewSession(t)
+	ready := make(chan struct{}, 2)
+	s.AddHandler(func(*discordgo.Session, *discordgo.GuildCreate) { ready <- struct{}{} })
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	<-ready
+	<-ready
+	o, err := (*Instruments)(nil).ObserveSession(s, SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := o.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	// Counts come from State; latency is unknown until a reconnect.
+	sessWait(t, "connected", func() bool { return o.Snapshot().Connected })
+	st := o.Snapshot()
+	if st.Guilds != 2 || st.Users != 35 || st.Channels != 5 || st.Latency >= 0 || st.Uptime != 0 {
+		t.Errorf("snapshot = %+v", st)
+	}
+	fake.DropAll()
+	sessWait(t, "reconnected", func() bool { st := o.Snapshot(); return st.Reconnects == 1 && st.Connected })
+}
+
+// sessGatewayURL answers GET /gateway with url, sending everything else to
+// base: it points a session at a wss:// gateway.
+type sessGatewayURL struct {
+	base http.RoundTripper
+	url  string
+}
+
+func (g sessGatewayURL) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/gateway") {
+		return &http.Response{
+			StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(`{"url":"` + g.url + `"}`)), Request: r,
+		}, nil
+	}
+	return g.base.RoundTrip(r)
+}
+
+func TestObserveSession_TLS(t *testing.T) {
+	t.Parallel()
+	fake := discordtest.New(t, discordtest.WithHeartbeatInterval(100*time.Millisecond))
+	srv := httptest.NewTLSServer(fake)
+	t.Cleanup(srv.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	wss := "wss://" + srv.Listener.Addr().String() + "/ws"
+
+	observe := func(roots *x509.CertPool) (*discordgo.Session, *SessionObserver, chan int) {
+		s := fake.NewSession(t)
+		s.Client = &http.Client{Timeout: 10 * time.Second, Transport: sessGatewayURL{base: fake.Transport(), url: wss}}
+		s.Dialer = &websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: &tls.Config{RootCAs: roots}}
+		fatals := make(chan int, 1)
+		o, err := (*Instruments)(nil).ObserveSession(s, SessionOptions{OnFatal: func(code int, _ string) { fatals <- code }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := o.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		return s, o, fatals
+	}
+
+	// The upstream TLS is verified with the session dialer's settings:
+	// without the fake's CA the connection must fail.
+	s, _, _ := observe(x509.NewCertPool())
+	if err := s.Open(); err == nil {
+		t.Fatal("Open with an untrusted gateway certificate succeeded")
+	}
+	if got := fake.Connections(); got != 0 {
+		t.Fatalf("gateway connections = %d, want 0", got)
+	}
+
+	s, o, fatals := observe(pool)
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	sessWait(t, "guild and latency over TLS", func() bool {
+		st := o.Snapshot()
+		return st.Guilds == 1 && st.Latency >= 0
+	})
+	fake.CloseAll(4013)
+	select {
+	case code := <-fatals:
+		if code != 4013 {
+			t.Errorf("OnFatal code = %d, want 4013", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnFatal not called over TLS")
+	}
+	sessWait(t, "disconnect counted", func() bool { return o.Snapshot().Disconnects[4013] == 1 })
+}
+
+func TestFatalCloseCode(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[int]bool{
+		0: false, 1000: false, 1006: false, 4000: false, 4004: true, 4007: false, 4009: false,
+		4010: true, 4011: true, 4012: true, 4013: true, 4014: true, 4015: false,
+	} {
+		if got := FatalCloseCode(code); got != want {
+			t.Errorf("FatalCloseCode(%d) = %v, want %v", code, got, want)
+		}
+	}
+}
