@@ -15,12 +15,12 @@ import (
 // the renderer escapes it.
 type CommandError struct {
 	Command, Module, ErrorType, Message string
-	GuildID, ChannelID, InteractionID  string
-	Duration                           time.Duration
-	Goroutines                         int
-	HeapAlloc                          uint64
-	At                                 time.Time
-	Panic                              bool
+	GuildID, ChannelID, InteractionID   string
+	Duration                            time.Duration
+	Goroutines                          int
+	HeapAlloc                           uint64
+	At                                  time.Time
+	Panic                               bool
 }
 
 // ErrorDigest summarises the errors an error storm suppressed in a window.

@@ -83,7 +83,7 @@ type Reporter struct {
 
 	errors     atomic.Int64
 	lateQueue  atomic.Pointer[queueBox] // set by SetQueue; wins over Options.Queue
-	lastExport atomic.Int64 // unix nanoseconds of the newest export handled
+	lastExport atomic.Int64             // unix nanoseconds of the newest export handled
 
 	alerts *alertEngine
 }
