@@ -1,10 +1,16 @@
 package agent
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/nexusmon/nexusmon/instrumentation/bot"
+	"github.com/nexusmon/nexusmon/internal/discordtest"
 	"github.com/nexusmon/nexusmon/internal/otelcoltest"
 )
 
@@ -104,5 +110,85 @@ func TestAgent_otlpCollectorDownThenBack(t *testing.T) {
 			t.Fatal("export did not resume after the collector came back")
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestAgent_otlpCommandSpansExemplarsAndDiscordMetrics(t *testing.T) {
+	c := otelcoltest.Start(t)
+	srv := fakeDiscord(t)
+	cfg := botConfig(t, srv)
+	cfg.OTLP.Endpoint = "http://" + c.GRPCEndpoint
+	cfg.OTLP.Protocol = "grpc"
+	cfg.OTLP.Insecure = true
+	cfg.OTLP.Interval = time.Second
+	a, err := New(t.Context(), cfg, WithEnv(noEnv), WithStdout(&syncBuffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = a.Router().Add(bot.Module{Name: "fun", Commands: []bot.Command{{
+		Definition: &discordgo.ApplicationCommand{Name: "ping", Description: "answers pong"},
+		Handler: func(c *bot.Context) error {
+			return c.Respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Content: "pong", AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}}})
+		},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stopAgent(t, a) })
+	waitFor(t, 20*time.Second, "command registration", func() bool { return len(srv.RegisteredCommands(discordtest.DefaultGuildID)) == 2 })
+	id, _ := srv.InjectInteraction(discordtest.Interaction{GuildID: discordtest.DefaultGuildID, ChannelID: discordtest.DefaultChannelID,
+		UserID: "1000000000000000001", Command: "ping"})
+
+	span := c.WaitForSpan(t, "command ping", 60*time.Second)
+	if span.Kind != "server" || span.Attrs["discord.command.name"] != "ping" || span.Attrs["discord.command.module"] != "fun" ||
+		span.Attrs["discord.guild.id"] != discordtest.DefaultGuildID || span.Attrs["discord.interaction.id"] != id {
+		t.Errorf("span = %+v", span)
+	}
+	if _, ok := span.Attrs["discord.user.id"]; ok {
+		t.Error("the user id is on the span although record_user_ids is off")
+	}
+	if span.Resource["service.name"] == "" {
+		t.Errorf("span resource = %v", span.Resource)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for found := false; !found; {
+		for _, m := range c.Metrics(t) {
+			if m.Name != "discord.command.duration" {
+				continue
+			}
+			for _, p := range m.Points {
+				for _, e := range p.Exemplars {
+					found = found || e.TraceID == span.TraceID
+				}
+			}
+		}
+		if !found && time.Now().After(deadline) {
+			t.Fatal("no discord.command.duration exemplar carries the span's trace id")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	requireMetrics(t, c, "discord.gateway.connected", "discord.guilds", "discord.users", "discord.channels", "discord.rest.request.duration", "discord.command.invocations")
+
+	// Prometheus serves the same exemplar when scraped in OpenMetrics format.
+	req, err := http.NewRequest(http.MethodGet, "http://"+a.HTTPAddr()+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close() // best effort
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(body), `trace_id="`+span.TraceID+`"`) {
+		t.Errorf("/metrics (OpenMetrics) has no exemplar with trace id %s", span.TraceID)
 	}
 }
