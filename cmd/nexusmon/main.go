@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/nexusmon/nexusmon/agent"
 	"github.com/nexusmon/nexusmon/internal/config"
@@ -83,6 +84,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		log.Error("nexusmon cannot start", "err", err)
 		return 1
 	}
+	go func() { // after start-up, and again once every report kind has run
+		for _, d := range []time.Duration{10 * time.Second, 6 * time.Minute} {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(d):
+				releaseStartupPages(log)
+			}
+		}
+	}()
 	if err := a.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		log.Error("nexusmon stopped with an error", "err", err)
 		return 1
