@@ -8,8 +8,9 @@ ARGS     ?=
 
 .PHONY: build run test vet fmt-check bench cover collector clean
 
+# CGO_ENABLED=0: a static binary (pure-Go DNS resolver, no libc mapped into the agent).
 build:
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/nexusmon
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/nexusmon
 
 # CONFIG=path/to/nexusmon.yaml make run  uses a config file; without it, the embedded defaults.
 run: build

@@ -104,6 +104,9 @@ type Agent struct {
 // New builds an Agent from cfg. It opens the store and the events file but
 // starts nothing; call Start.
 func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Agent, error) {
+	if cfg == nil {
+		return nil, errors.New("nexusmon: nil config (use DefaultConfig or LoadConfig)")
+	}
 	o := options{logger: slog.New(slog.DiscardHandler), stdout: os.Stdout, now: time.Now, env: os.LookupEnv}
 	for _, fn := range opts {
 		fn(&o)
@@ -215,10 +218,8 @@ func (a *Agent) build(ctx context.Context) error {
 		a.log.Info("otlp trace export on", "protocol", ts.protocol)
 	}
 	a.tp = sdktrace.NewTracerProvider(tpOpts...)
-	if a.otlpM != nil || a.otlpT != nil {
-		if a.exportReg, err = registerExportErrors(a.mp, a.otlpM, a.otlpT); err != nil {
-			return fmt.Errorf("register export instruments: %w", err)
-		}
+	if a.exportReg, err = registerSelfMetrics(a.mp, func() int64 { return a.st.Status().Errors }, a.otlpM, a.otlpT); err != nil {
+		return fmt.Errorf("register self instruments: %w", err)
 	}
 	return a.buildBot()
 }
@@ -235,8 +236,8 @@ func (a *Agent) consoleOn() bool {
 		return true
 	case "off":
 		return false
-	default: // auto: the console is the default output when Discord is not configured
-		return a.cfg.Discord.Token.Reveal() == "" && a.cfg.Discord.WebhookURL.Reveal() == ""
+	default: // auto: the console is the default output when no Discord destination is configured
+		return a.cfg.Discord.Mode() == config.DeliveryConsole
 	}
 }
 
@@ -329,11 +330,13 @@ func (a *Agent) Stop(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 		}
+		// The providers' last flush fails when an OTLP backend is down: that is
+		// counted and logged, not a failure to stop.
 		if err := a.tp.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("stop tracer provider: %w", err))
+			a.log.Warn("final trace export failed", "err", err)
 		}
 		if err := a.mp.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("stop meter provider: %w", err))
+			a.log.Warn("final metric export failed", "err", err)
 		}
 		a.wg.Wait()
 		if err := a.closeResources(); err != nil {

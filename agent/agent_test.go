@@ -271,7 +271,7 @@ func TestAgent_systemReportEndToEnd(t *testing.T) {
 		Up             bool       `json:"up"`
 		LastCollection *time.Time `json:"last_collection"`
 		Store          struct {
-			OK bool `json:"OK"`
+			OK bool `json:"ok"`
 		} `json:"store"`
 	}
 	if err := json.Unmarshal([]byte(httpGet(t, "http://"+a.HTTPAddr()+"/healthz")), &hz); err != nil {

@@ -127,7 +127,9 @@ func (a *Agent) Wrap(module, name string, h bot.Handler) func(*discordgo.Session
 
 func (a *Agent) startBot(ctx context.Context) {
 	if a.delivery != nil {
-		a.delivery.Start(ctx)
+		// Not ctx: Stop cancels ctx first, which would end the loop before
+		// Delivery.Stop could drain the outbox (Delivery.Stop cancels it).
+		a.delivery.Start(context.WithoutCancel(ctx))
 	}
 	a.wg.Add(1)
 	go func() {
@@ -294,7 +296,8 @@ func (a *Agent) stopBot(ctx context.Context) []error {
 			defer cancel()
 		}
 		if err := a.delivery.Stop(dctx); err != nil {
-			errs = append(errs, err) // what is left stays in the outbox for the next start
+			// What is left stays in the outbox and goes out after the next start.
+			a.log.Warn("discord delivery stopped with messages pending", "err", err)
 		}
 	}
 	return errs

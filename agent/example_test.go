@@ -11,7 +11,6 @@ import (
 
 	"github.com/nexusmon/nexusmon/agent"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
-	"github.com/nexusmon/nexusmon/internal/config"
 )
 
 // A Go bot gets nexusmon in a few lines: its own discordgo session is
@@ -25,8 +24,8 @@ func Example_goBot() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg := config.Default() // or config.Load("nexusmon.yaml")
-	cfg.Discord.Token = config.Secret(os.Getenv("DISCORD_TOKEN"))
+	cfg := agent.DefaultConfig() // or agent.LoadConfig("nexusmon.yaml")
+	cfg.Discord.Token = agent.Secret(os.Getenv("DISCORD_TOKEN"))
 	cfg.Discord.ChannelID = os.Getenv("PERFORMANCE_CHANNEL_ID")
 	cfg.Discord.GuildID = os.Getenv("GUILD_ID") // guild commands update at once
 
@@ -78,7 +77,7 @@ func Example_wrapOwnHandlers() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	a, err := agent.New(ctx, config.Default(), agent.WithSession(s), agent.WithoutCommandRegistration())
+	a, err := agent.New(ctx, agent.DefaultConfig(), agent.WithSession(s), agent.WithoutCommandRegistration())
 	if err != nil {
 		log.Fatal(err)
 	}

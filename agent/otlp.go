@@ -192,15 +192,23 @@ func (e *countedSpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.
 	return e.c.result(e.SpanExporter.ExportSpans(ctx, spans))
 }
 
-// registerExportErrors exposes the failure counts as nexusmon.export.errors.
-func registerExportErrors(mp metric.MeterProvider, counters ...*exportCounter) (metric.Registration, error) {
+// registerSelfMetrics exposes the agent's own failure counts: OTLP export
+// failures as nexusmon.export.errors and store failures as
+// nexusmon.store.errors.
+func registerSelfMetrics(mp metric.MeterProvider, storeErrors func() int64, counters ...*exportCounter) (metric.Registration, error) {
 	m := mp.Meter(names.ScopeAgent)
 	c, err := m.Int64ObservableCounter(names.ExportErrors, metric.WithUnit("{error}"),
 		metric.WithDescription("Failed OTLP export attempts."))
 	if err != nil {
 		return nil, err
 	}
+	sc, err := m.Int64ObservableCounter(names.StoreErrors, metric.WithUnit("{error}"),
+		metric.WithDescription("Failed operations of the embedded store (a full disk among them)."))
+	if err != nil {
+		return nil, err
+	}
 	return m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		o.ObserveInt64(sc, storeErrors())
 		for _, ec := range counters {
 			if ec == nil {
 				continue
@@ -208,5 +216,5 @@ func registerExportErrors(mp metric.MeterProvider, counters ...*exportCounter) (
 			o.ObserveInt64(c, ec.errors.Load(), metric.WithAttributes(attribute.String(names.AttrExportBackend, ec.backend)))
 		}
 		return nil
-	}, c)
+	}, c, sc)
 }

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"go.opentelemetry.io/otel"
 
 	"github.com/nexusmon/nexusmon/agent"
 	"github.com/nexusmon/nexusmon/internal/config"
@@ -31,6 +32,7 @@ commands:
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	releaseStartupPages(slog.New(slog.DiscardHandler)) // package initialisation is done
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -61,6 +63,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	// The SDK's own error reports (each failed OTLP export) go to the debug
+	// log: the agent logs the first failure and the recovery, and counts all.
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Debug("opentelemetry", "err", err) }))
 	if cmd == "check-config" && *path == "" {
 		fmt.Fprintln(stderr, "nexusmon check-config: --config FILE is required")
 		return 2
@@ -84,8 +89,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		log.Error("nexusmon cannot start", "err", err)
 		return 1
 	}
-	go func() { // after start-up, and again once every report kind has run
-		for _, d := range []time.Duration{10 * time.Second, 6 * time.Minute} {
+	releaseStartupPages(log) // the store, the SDK and the exporters are set up
+	if err := a.Start(ctx); err != nil {
+		log.Error("nexusmon cannot start", "err", err)
+		stopAgent(a, log)
+		return 1
+	}
+	releaseStartupPages(log)
+	go func() { // once the first collections ran, and once every report kind has
+		for _, d := range []time.Duration{2 * time.Second, 6 * time.Minute} {
 			select {
 			case <-ctx.Done():
 				return
@@ -94,7 +106,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}()
-	if err := a.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+	<-ctx.Done()
+	return stopAgent(a, log)
+}
+
+// stopAgent stops a within 5 s; the exit code is 1 only when stopping failed.
+func stopAgent(a *agent.Agent, log *slog.Logger) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.Stop(ctx); err != nil {
 		log.Error("nexusmon stopped with an error", "err", err)
 		return 1
 	}

@@ -10,6 +10,8 @@ import (
 )
 
 // madvPageout is MADV_PAGEOUT (Linux 5.4+); package syscall lacks the name.
+// MADV_RANDOM also stops the kernel from mapping 64 KiB around every fault
+// in these mappings, so what faults back in is what the agent runs.
 const madvPageout = 21
 
 // releaseStartupPages asks the kernel to drop this executable's resident
@@ -47,9 +49,11 @@ func releaseStartupPages(log *slog.Logger) {
 		}
 		// The range is a mapping of this process, not Go memory: pass it as
 		// integers rather than forming a pointer to it.
-		if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, uintptr(start), uintptr(end-start), madvPageout); errno != 0 {
-			log.Debug("release startup pages", "err", errno)
-			return
+		for _, advice := range []uintptr{syscall.MADV_RANDOM, madvPageout} {
+			if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, uintptr(start), uintptr(end-start), advice); errno != 0 {
+				log.Debug("release startup pages", "advice", advice, "err", errno)
+				return
+			}
 		}
 	}
 }

@@ -625,3 +625,16 @@ func decodePayload(b []byte) (Payload, error) {
 	}
 	return p, nil
 }
+
+// StartNewLiveMessages forgets the live (edit-mode) messages of editKeys so
+// that the next report of each is posted anew: DESIGN §3's "the first post
+// after start". Call it before Start.
+func (d *Delivery) StartNewLiveMessages(ctx context.Context, editKeys ...string) error {
+	var errs []error
+	for _, k := range editKeys {
+		if err := d.st.Delete(ctx, liveNS, d.dest+"/"+k); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -176,6 +176,11 @@ func (r *Reporter) Publish(ctx context.Context, rep *Report, priority int) error
 	if err != nil {
 		return fmt.Errorf("marshal %s: %w", rep.Event, err)
 	}
+	// A report goes to every output or to none: a reader's export that is
+	// in flight when MeterProvider.Shutdown cancels its context must not
+	// reach the events file but miss the store and the outbox. The writes
+	// are local and short.
+	ctx = context.WithoutCancel(ctx)
 	var errs []error
 	if r.opts.Store != nil && !rep.Test {
 		data, err := json.Marshal(rep.Data)
@@ -256,9 +261,14 @@ func (e *readerExporter) Export(ctx context.Context, rm *metricdata.ResourceMetr
 	if snap.Time.IsZero() {
 		snap.Time = e.r.opts.Now().UTC()
 	}
-	err := e.r.handle(ctx, e.event, snap, e.prev)
+	// Publish failures (a full disk, a refused payload) are already logged
+	// and counted by the Reporter; returning them would only make the SDK
+	// print each one again through the global error handler.
+	if err := e.r.handle(ctx, e.event, snap, e.prev); err != nil {
+		e.r.log.Debug("export", "event", e.event, "err", err)
+	}
 	e.prev = snap
-	return err
+	return nil
 }
 
 func (e *readerExporter) ForceFlush(context.Context) error { return nil }

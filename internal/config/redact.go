@@ -7,7 +7,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// Redacted returns c as YAML for logging and for check-config output, with
+// Redacted returns c as YAML for logging, with
 // every secret (token, webhook URL, OTLP header values) shown as
 // "<redacted>". It is safe to print.
 func (c *Config) Redacted() string {

@@ -54,13 +54,13 @@ type Store struct {
 // Status describes the store's health. It is what /healthz and the health
 // report show.
 type Status struct {
-	Path          string    // the database file
-	OK            bool      // false after a failed operation, until the same kind (read or write) succeeds again
-	LastError     string    // the most recent error, "" if none
-	LastErrorAt   time.Time // when LastError happened
-	Errors        int64     // errors since Open
-	SchemaVersion int       // the file's schema version
-	SizeBytes     int64     // database file plus WAL file, refreshed at most once a second
+	Path          string    `json:"path"`                   // the database file
+	OK            bool      `json:"ok"`                     // false after a failed operation, until the same kind (read or write) succeeds again
+	LastError     string    `json:"last_error,omitempty"`   // the most recent error, "" if none
+	LastErrorAt   time.Time `json:"last_error_at,omitzero"` // when LastError happened
+	Errors        int64     `json:"errors"`                 // errors since Open
+	SchemaVersion int       `json:"schema_version"`         // the file's schema version
+	SizeBytes     int64     `json:"size_bytes"`             // database file plus WAL file, refreshed at most once a second
 }
 
 // Option configures Open.
