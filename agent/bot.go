@@ -163,7 +163,14 @@ func (a *Agent) connect(ctx context.Context) {
 	for {
 		err := a.session.Open()
 		if err == nil {
-			a.sessionOpen.Store(true)
+			if !a.sessionState.CompareAndSwap(sessionConnecting, sessionOpen) {
+				// Stop began during Open and did not see the session open:
+				// close it here, or it stays connected (and reconnecting).
+				a.session.ShouldReconnectOnError = false
+				if err := a.session.Close(); err != nil {
+					a.log.Warn("close discord session", "err", err)
+				}
+			}
 			return
 		}
 		a.log.Warn("discord gateway: cannot connect; retrying", "err", err, "in", backoff)
@@ -265,7 +272,7 @@ func (a *Agent) stopBot(ctx context.Context) []error {
 	for _, rm := range a.removers {
 		rm()
 	}
-	if a.ownSession && a.session != nil && a.sessionOpen.Load() {
+	if a.ownSession && a.session != nil && a.sessionState.Swap(sessionStopped) == sessionOpen {
 		a.session.ShouldReconnectOnError = false
 		if err := a.session.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close discord session: %w", err))
@@ -305,6 +312,15 @@ func (a *Agent) stopBot(ctx context.Context) []error {
 
 var errNoDestination = errors.New("no Discord destination configured: set discord.token and discord.channel_id, or discord.webhook_url")
 
+// States of the agent's own gateway session: connect moves it from
+// connecting to open, stopBot to stopped; whichever comes second closes an
+// open session, so one opened while Stop runs is not left connected.
+const (
+	sessionConnecting int32 = iota
+	sessionOpen
+	sessionStopped
+)
+
 // botState is the agent's Discord wiring.
 type botState struct {
 	instr         *bot.Instruments
@@ -318,6 +334,6 @@ type botState struct {
 	observer      *bot.SessionObserver
 	removers      []func()
 	registerOnce  sync.Once
-	sessionOpen   atomic.Bool
+	sessionState  atomic.Int32 // sessionConnecting, sessionOpen, sessionStopped
 	gatewayFatal  atomic.Bool
 }

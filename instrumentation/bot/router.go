@@ -255,7 +255,23 @@ func (r *Router) Handle(s *discordgo.Session, i *discordgo.InteractionCreate) {
 	r.in.invoke(rt.cmd, unknownSubcommand, s, i)
 }
 
-func unknownSubcommand(*Context) error { return ErrUnknownSubcommand }
+// unknownSubcommand answers an invocation the router cannot route (a stale
+// registration, or a crafted interaction) so the user does not see "the
+// application did not respond", and fails it as ErrUnknownSubcommand.
+func unknownSubcommand(c *Context) error {
+	err := c.Respond(&discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{
+			Content:         "Unknown command: it may have been removed. Try again after the command list refreshes.",
+			Flags:           discordgo.MessageFlagsEphemeral,
+			AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}},
+		},
+	})
+	if err != nil {
+		return errors.Join(ErrUnknownSubcommand, err)
+	}
+	return ErrUnknownSubcommand
+}
 
 // Modules returns the number of modules added.
 func (r *Router) Modules() int {

@@ -58,6 +58,12 @@ type Collector struct {
 	bootTime   int64 // btime of /proc/stat, read once
 	buf        []byte
 	sockets    map[uint64]struct{} // socket inodes of the process, reused
+	// The inet-socket count of the last socket-inode set: the socket tables
+	// in /proc/PID/net list every socket of the network namespace, so they
+	// are read only when the process's set of sockets changed.
+	prevSockets map[uint64]struct{}
+	prevDir     string
+	prevConns   int
 
 	inst      instruments
 	collector metric.MeasurementOption // nexusmon.collector="process"
@@ -133,6 +139,7 @@ func start(mp metric.MeterProvider, opts Options, cfg config) (*Collector, error
 		c.procRoot = "/proc"
 	}
 	c.sockets = map[uint64]struct{}{}
+	c.prevSockets = map[uint64]struct{}{}
 	c.collector = metric.WithAttributeSet(attribute.NewSet(attribute.String(names.AttrCollector, "process")))
 
 	m := mp.Meter(names.ScopeProcess)
@@ -205,11 +212,15 @@ func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
 // instruments. Stop is idempotent.
 func (c *Collector) Stop() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.stopped {
+		c.mu.Unlock()
 		return nil
 	}
 	c.stopped = true
+	c.mu.Unlock()
+	// Unregister outside c.mu: a collection in progress holds the SDK's
+	// pipeline lock while its callback waits for c.mu, and Unregister
+	// waits for that pipeline lock.
 	if err := c.reg.Unregister(); err != nil {
 		return fmt.Errorf("unregister process callback: %w", err)
 	}
@@ -414,6 +425,16 @@ func (c *Collector) countFDs(dir string) (fds, conns int, err error) {
 	if len(c.sockets) == 0 {
 		return len(entries), 0, nil
 	}
+	if c.sameSockets(dir) {
+		return len(entries), c.prevConns, nil
+	}
+	// countSocketInodes removes what it matches from c.sockets: remember the
+	// set first.
+	clear(c.prevSockets)
+	for ino := range c.sockets {
+		c.prevSockets[ino] = struct{}{}
+	}
+	c.prevDir = ""
 	for _, table := range [...]string{"/net/tcp", "/net/tcp6", "/net/udp", "/net/udp6"} {
 		b, err := readFileInto(dir+table, &c.buf)
 		if err != nil {
@@ -424,7 +445,22 @@ func (c *Collector) countFDs(dir string) (fds, conns int, err error) {
 		}
 		conns += countSocketInodes(b, c.sockets)
 	}
+	c.prevDir, c.prevConns = dir, conns
 	return len(entries), conns, nil
+}
+
+// sameSockets reports whether the process in dir has exactly the sockets
+// it had when the tables were last read.
+func (c *Collector) sameSockets(dir string) bool {
+	if dir != c.prevDir || len(c.sockets) != len(c.prevSockets) {
+		return false
+	}
+	for ino := range c.sockets {
+		if _, ok := c.prevSockets[ino]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // socketInode parses a descriptor link "socket:[12345]".

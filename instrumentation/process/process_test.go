@@ -191,6 +191,17 @@ func TestCollector_FDsAndConnections(t *testing.T) {
 	if fds1-fds0 < 4 { // the netpoller's epoll fd may appear too
 		t.Errorf("fds went from %v to %v, want at least +4", fds0, fds1)
 	}
+	// The socket tables are read again only when the set of sockets changes:
+	// an unchanged set gives the same count, a closed socket a smaller one.
+	if _, again := counts(); again != conns1 {
+		t.Errorf("unchanged sockets: connections %v, then %v", conns1, again)
+	}
+	if err := client.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, conns2 := counts(); conns2 != conns1-1 {
+		t.Errorf("after closing the client: connections %v, want %v", conns2, conns1-1)
+	}
 }
 
 func startChild(t *testing.T) *exec.Cmd {

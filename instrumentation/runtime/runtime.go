@@ -154,11 +154,15 @@ func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
 // reporting until the MeterProvider shuts down. Stop is idempotent.
 func (c *Collector) Stop() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.stopped {
+		c.mu.Unlock()
 		return nil
 	}
 	c.stopped = true
+	c.mu.Unlock()
+	// Unregister outside c.mu: a collection in progress holds the SDK's
+	// pipeline lock while its callback waits for c.mu, and Unregister
+	// waits for that pipeline lock.
 	if err := c.reg.Unregister(); err != nil {
 		return fmt.Errorf("unregister runtime callback: %w", err)
 	}

@@ -117,7 +117,15 @@ func isWebhookURL(s string) bool {
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
 		return false
 	}
-	rest, found := strings.CutPrefix(u.Path, "/api/webhooks/")
+	rest, found := strings.CutPrefix(u.Path, "/api/")
+	if !found {
+		return false
+	}
+	// Discord accepts /api/webhooks/… and the versioned /api/v10/webhooks/….
+	if v, after, ok := strings.Cut(rest, "/"); ok && len(v) > 1 && v[0] == 'v' && strings.Trim(v[1:], "0123456789") == "" {
+		rest = after
+	}
+	rest, found = strings.CutPrefix(rest, "webhooks/")
 	return found && strings.Trim(rest, "/") != ""
 }
 

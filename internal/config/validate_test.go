@@ -34,7 +34,8 @@ func TestIsWebhookURL(t *testing.T) {
 		"http://discord.com/api/webhooks/1/t":            false,
 		"http://localhost.evil.example/api/webhooks/1/t": false,
 		"https://discord.com/api/webhooks/":              false,
-		"https://discord.com/api/v10/webhooks/1/t":       false,
+		"https://discord.com/api/v10/webhooks/1/t":       true, // Discord accepts versioned webhook URLs
+		"https://discord.com/api/vx/webhooks/1/t":        false,
 		"https:///api/webhooks/1/t":                      false,
 		"discord.com/api/webhooks/1/t":                   false,
 		"https://disc ord.com/api/webhooks/1/t":          false,
