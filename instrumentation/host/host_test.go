@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bufio"
 	"context"
 	"log/slog"
 	"math"
@@ -20,31 +19,16 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
+	"github.com/nexusmon/nexusmon/internal/metrictest"
 	"github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/internal/procfs"
 )
 
 // meminfoKB reads one /proc/meminfo field independently of the code under
 // test.
 func meminfoKB(t *testing.T, key string) float64 {
 	t.Helper()
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && k == key {
-			n, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	t.Fatalf("%s not in /proc/meminfo", key)
-	return 0
+	return metrictest.ProcField(t, "/proc/meminfo", key)
 }
 
 // TestStart_Accuracy compares one collection on this machine with
@@ -54,33 +38,29 @@ func TestStart_Accuracy(t *testing.T) {
 	if goruntime.GOOS != "linux" {
 		t.Skip("reads /proc")
 	}
-	mp, r := newProvider(t)
+	mp, r := metrictest.NewProvider(t)
 	c, err := Start(mp, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	rm := collect(t, r)
+	metrictest.StopOnCleanup(t, c)
+	rm := metrictest.Collect(t, r)
 
 	// MemTotal and SwapTotal are constant: exact.
-	if got, want := mustValue(t, find(t, rm, names.ScopeHost, names.SystemMemoryLimit)), meminfoKB(t, "MemTotal")*1024; got != want {
+	if got, want := mustValue(t, metrictest.Find(t, rm, names.ScopeHost, names.SystemMemoryLimit)), meminfoKB(t, "MemTotal")*1024; got != want {
 		t.Errorf("system.memory.limit = %v, /proc/meminfo MemTotal = %v", got, want)
 	}
-	paging := find(t, rm, names.ScopeHost, names.SystemPagingUsage)
-	used, _ := value(paging, attribute.String(names.AttrPagingState, "used"))
-	free, _ := value(paging, attribute.String(names.AttrPagingState, "free"))
+	paging := metrictest.Find(t, rm, names.ScopeHost, names.SystemPagingUsage)
+	used, _ := metrictest.Value(paging, attribute.String(names.AttrPagingState, "used"))
+	free, _ := metrictest.Value(paging, attribute.String(names.AttrPagingState, "free"))
 	if want := meminfoKB(t, "SwapTotal") * 1024; used+free != want {
 		t.Errorf("paging used+free = %v, SwapTotal = %v", used+free, want)
 	}
 	// Memory states partition MemTotal.
-	mem := find(t, rm, names.ScopeHost, names.SystemMemoryUsage)
+	mem := metrictest.Find(t, rm, names.ScopeHost, names.SystemMemoryUsage)
 	sum := 0.0
 	for _, st := range []string{"used", "free", "buffers", "cached"} {
-		v, ok := value(mem, attribute.String(names.AttrMemoryState, st))
+		v, ok := metrictest.Value(mem, attribute.String(names.AttrMemoryState, st))
 		if !ok {
 			t.Errorf("system.memory.usage has no %s point", st)
 		}
@@ -101,7 +81,7 @@ func TestStart_Accuracy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := mustValue(t, find(t, rm, names.ScopeHost, name)); math.Abs(got-want) > 0.5 {
+		if got := mustValue(t, metrictest.Find(t, rm, names.ScopeHost, name)); math.Abs(got-want) > 0.5 {
 			t.Errorf("%s = %v, /proc/loadavg %v (tolerance 0.5)", name, got, want)
 		}
 	}
@@ -112,34 +92,34 @@ func TestStart_Accuracy(t *testing.T) {
 		t.Fatal(err)
 	}
 	cpus := strings.Count(string(b), "\nprocessor\t") + map[bool]int{true: 1}[strings.HasPrefix(string(b), "processor\t")]
-	if got := mustValue(t, find(t, rm, names.ScopeHost, names.SystemCPULogicalCount)); got != float64(cpus) {
+	if got := mustValue(t, metrictest.Find(t, rm, names.ScopeHost, names.SystemCPULogicalCount)); got != float64(cpus) {
 		t.Errorf("logical count = %v, /proc/cpuinfo has %d processors", got, cpus)
 	}
 	if n := goruntime.NumCPU(); n > cpus {
 		t.Errorf("runtime.NumCPU() = %d > %d processors", n, cpus)
 	}
 	// Eight modes per online CPU.
-	if got := points(find(t, rm, names.ScopeHost, names.SystemCPUTime)); got != 8*cpus {
+	if got := metrictest.Points(metrictest.Find(t, rm, names.ScopeHost, names.SystemCPUTime)); got != 8*cpus {
 		t.Errorf("system.cpu.time has %d points, want 8 per CPU (%d)", got, 8*cpus)
 	}
 
 	// Every source worked on this machine, except frequency where the
 	// kernel may expose none.
-	success := find(t, rm, names.ScopeHost, names.CollectorSuccess)
+	success := metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess)
 	for _, src := range []string{"host.cpu", "host.load", "host.memory", "host.swap", "host.disk", "host.diskio", "host.network"} {
-		if v, ok := value(success, attribute.String(names.AttrCollector, src)); !ok || v != 1 {
+		if v, ok := metrictest.Value(success, attribute.String(names.AttrCollector, src)); !ok || v != 1 {
 			t.Errorf("success{%s} = %v (present %v), want 1", src, v, ok)
 		}
 	}
 	// Contrib host is registered too.
 	for _, name := range []string{names.SystemCPUTime, names.SystemMemoryUsage, names.SystemNetworkIO, names.ProcessCPUTime} {
-		find(t, rm, names.ScopeContribHost, name)
+		metrictest.Find(t, rm, names.ScopeContribHost, name)
 	}
 }
 
 func mustValue(t *testing.T, m metricdata.Metrics) float64 {
 	t.Helper()
-	v, ok := value(m)
+	v, ok := metrictest.Value(m)
 	if !ok {
 		t.Fatalf("%s has no point", m.Name)
 	}
@@ -171,7 +151,7 @@ func (f *fixtureReader) setFail(key string, v bool) {
 
 func (f *fixtureReader) readProc(name string) ([]byte, error) {
 	if f.failing("proc:" + name) {
-		return nil, &pathError{op: "open", path: "/missing/" + name, err: syscall.ENOENT}
+		return nil, &procfs.PathError{Op: "open", Path: "/missing/" + name, Err: syscall.ENOENT}
 	}
 	return f.psReader.readProc(name)
 }
@@ -251,18 +231,14 @@ func newFixtureReader(t *testing.T) *fixtureReader {
 
 func startFixture(t *testing.T, r reader, log *slog.Logger) (*Collector, func() metricdata.ResourceMetrics) {
 	t.Helper()
-	mp, mr := newProvider(t)
-	clock := &stepClock{t: time.Unix(1_800_000_000, 0), step: time.Millisecond}
-	c, err := start(mp, log, r, clock.now)
+	mp, mr := metrictest.NewProvider(t)
+	clock := metrictest.NewStepClock(time.Unix(1_800_000_000, 0), time.Millisecond)
+	c, err := start(mp, log, r, clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return c, func() metricdata.ResourceMetrics { return collect(t, mr) }
+	metrictest.StopOnCleanup(t, c)
+	return c, func() metricdata.ResourceMetrics { return metrictest.Collect(t, mr) }
 }
 
 func set(kv ...attribute.KeyValue) attribute.Set { return attribute.NewSet(kv...) }
@@ -350,7 +326,7 @@ func TestCollector_Fixture(t *testing.T) {
 	}
 	for _, w := range want {
 		t.Run(w.Name, func(t *testing.T) {
-			metricdatatest.AssertEqual(t, w, find(t, rm, names.ScopeHost, w.Name), ignore...)
+			metricdatatest.AssertEqual(t, w, metrictest.Find(t, rm, names.ScopeHost, w.Name), ignore...)
 		})
 	}
 
@@ -364,10 +340,10 @@ func TestCollector_Fixture(t *testing.T) {
 	}
 	metricdatatest.AssertEqual(t, metricdata.Metrics{Name: names.CollectorSuccess, Unit: "1",
 		Description: "Whether the last collection of the source succeeded (1) or failed (0).",
-		Data:        metricdata.Gauge[int64]{DataPoints: ok}}, find(t, rm, names.ScopeHost, names.CollectorSuccess), ignore...)
+		Data:        metricdata.Gauge[int64]{DataPoints: ok}}, metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess), ignore...)
 	metricdatatest.AssertEqual(t, metricdata.Metrics{Name: names.CollectorDurationSeconds, Unit: "s",
 		Description: "Duration of the last collection of the source.",
-		Data:        metricdata.Gauge[float64]{DataPoints: dur}}, find(t, rm, names.ScopeHost, names.CollectorDurationSeconds), ignore...)
+		Data:        metricdata.Gauge[float64]{DataPoints: dur}}, metrictest.Find(t, rm, names.ScopeHost, names.CollectorDurationSeconds), ignore...)
 
 	for _, sm := range rm.ScopeMetrics {
 		if sm.Scope != (instrumentation.Scope{Name: names.ScopeHost}) {
@@ -409,35 +385,35 @@ func TestCollector_FailingSource(t *testing.T) {
 			for _, f := range tt.fail {
 				fr.setFail(f, true)
 			}
-			logs := &logRecorder{}
+			logs := &metrictest.LogRecorder{}
 			_, collectNow := startFixture(t, fr, slog.New(logs))
 			var rm metricdata.ResourceMetrics
 			for range 3 { // three collections, one log record
 				rm = collectNow()
 			}
-			success := find(t, rm, names.ScopeHost, names.CollectorSuccess)
+			success := metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess)
 			for _, src := range []string{"host.cpu", "host.load", "host.memory", "host.swap", "host.disk", "host.diskio", "host.network", "host.frequency"} {
 				want := 1.0
 				if src == tt.source || (tt.source == "host.memory" && src == "host.swap") {
 					want = 0
 				}
-				if v, _ := value(success, attribute.String(names.AttrCollector, src)); v != want {
+				if v, _ := metrictest.Value(success, attribute.String(names.AttrCollector, src)); v != want {
 					t.Errorf("success{%s} = %v, want %v", src, v, want)
 				}
 			}
 			for _, n := range tt.gone {
-				if has(rm, names.ScopeHost, n) {
+				if metrictest.Has(rm, names.ScopeHost, n) {
 					t.Errorf("%s observed although its source failed", n)
 				}
 			}
 			for _, n := range tt.still {
-				find(t, rm, names.ScopeHost, n)
+				metrictest.Find(t, rm, names.ScopeHost, n)
 			}
 			wantWarn := 1
 			if tt.source == "host.memory" {
 				wantWarn = 2 // memory and swap share meminfo
 			}
-			if got := logs.count(slog.LevelWarn); got != wantWarn {
+			if got := logs.Count(slog.LevelWarn); got != wantWarn {
 				t.Errorf("%d warnings after 3 failing collections, want %d", got, wantWarn)
 			}
 
@@ -451,13 +427,13 @@ func TestCollector_FailingSource(t *testing.T) {
 				fr.setFail(f, false)
 			}
 			rm = collectNow()
-			if v, _ := value(find(t, rm, names.ScopeHost, names.CollectorSuccess), attribute.String(names.AttrCollector, tt.source)); v != 1 {
+			if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess), attribute.String(names.AttrCollector, tt.source)); v != 1 {
 				t.Errorf("success{%s} = %v after recovery, want 1", tt.source, v)
 			}
 			for _, n := range tt.gone {
-				find(t, rm, names.ScopeHost, n)
+				metrictest.Find(t, rm, names.ScopeHost, n)
 			}
-			if got := logs.count(slog.LevelInfo); got != wantWarn {
+			if got := logs.Count(slog.LevelInfo); got != wantWarn {
 				t.Errorf("%d recovery records, want %d", got, wantWarn)
 			}
 		})
@@ -477,11 +453,11 @@ func TestCollector_PanicIsASourceFailure(t *testing.T) {
 	t.Parallel()
 	_, collectNow := startFixture(t, panicReader{newFixtureReader(t)}, nil)
 	rm := collectNow()
-	success := find(t, rm, names.ScopeHost, names.CollectorSuccess)
-	if v, _ := value(success, attribute.String(names.AttrCollector, "host.disk")); v != 0 {
+	success := metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess)
+	if v, _ := metrictest.Value(success, attribute.String(names.AttrCollector, "host.disk")); v != 0 {
 		t.Errorf("success{host.disk} = %v, want 0", v)
 	}
-	if v, _ := value(success, attribute.String(names.AttrCollector, "host.network")); v != 1 {
+	if v, _ := metrictest.Value(success, attribute.String(names.AttrCollector, "host.network")); v != 1 {
 		t.Errorf("success{host.network} = %v, want 1", v)
 	}
 }
@@ -493,10 +469,10 @@ func TestCollector_UnmountedFilesystem(t *testing.T) {
 	collectNow()
 	fr.setFail("usage:/data", true)
 	rm := collectNow()
-	if v, _ := value(find(t, rm, names.ScopeHost, names.CollectorSuccess), attribute.String(names.AttrCollector, "host.disk")); v != 0 {
+	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess), attribute.String(names.AttrCollector, "host.disk")); v != 0 {
 		t.Errorf("success{host.disk} = %v with a failing statfs, want 0", v)
 	}
-	if _, ok := value(find(t, rm, names.ScopeHost, names.SystemFilesystemLimit), attribute.String(names.AttrMountpoint, "/")); !ok {
+	if _, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.SystemFilesystemLimit), attribute.String(names.AttrMountpoint, "/")); !ok {
 		t.Error("/ not reported while /data fails")
 	}
 	// The mount is gone from the table: the failure forces a re-list.
@@ -504,34 +480,22 @@ func TestCollector_UnmountedFilesystem(t *testing.T) {
 	fr.parts = fr.parts[:1]
 	fr.mu.Unlock()
 	rm = collectNow()
-	if v, _ := value(find(t, rm, names.ScopeHost, names.CollectorSuccess), attribute.String(names.AttrCollector, "host.disk")); v != 1 {
+	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess), attribute.String(names.AttrCollector, "host.disk")); v != 1 {
 		t.Errorf("success{host.disk} = %v after re-listing, want 1", v)
 	}
-	if _, ok := value(find(t, rm, names.ScopeHost, names.SystemFilesystemLimit), attribute.String(names.AttrMountpoint, "/data")); ok {
+	if _, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.SystemFilesystemLimit), attribute.String(names.AttrMountpoint, "/data")); ok {
 		t.Error("/data still reported after it left the mount table")
 	}
 }
 
 func TestCollector_Stop(t *testing.T) {
 	t.Parallel()
-	mp, r := newProvider(t)
+	mp, r := metrictest.NewProvider(t)
 	c, err := start(mp, nil, newFixtureReader(t), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !has(collect(t, r), names.ScopeHost, names.SystemCPUTime) {
-		t.Fatal("nothing collected before Stop")
-	}
-	for range 2 {
-		if err := c.Stop(); err != nil {
-			t.Fatalf("Stop: %v", err)
-		}
-	}
-	for _, sm := range collect(t, r).ScopeMetrics {
-		if sm.Scope.Name == names.ScopeHost && len(sm.Metrics) > 0 {
-			t.Errorf("%d host metrics after Stop", len(sm.Metrics))
-		}
-	}
+	metrictest.CheckStop(t, r, names.ScopeHost, names.SystemCPUTime, c)
 }
 
 func TestStart_NilProvider(t *testing.T) {

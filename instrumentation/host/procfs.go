@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
-	"syscall"
+
+	"github.com/nexusmon/nexusmon/internal/procfs"
 )
 
 // The files read on every collection (/proc/stat, meminfo, loadavg,
@@ -12,102 +13,6 @@ import (
 // gopsutil: gopsutil's disk.IOCounters also opens udev and sysfs files for
 // every device's serial number and label, and its line readers allocate
 // per line and field. A collection must stay within 1 ms of CPU.
-
-// userHZ is the unit of /proc/stat CPU times. The kernel exports USER_HZ =
-// 100 on every architecture, whatever its internal HZ (sysconf(_SC_CLK_TCK)
-// returns the same constant).
-const userHZ = 100
-
-// readFileInto reads a whole (proc) file into *buf with raw syscalls:
-// open, read until EOF, close. It avoids os.File's poller registration and
-// finalizer, and reuses the buffer across collections.
-func readFileInto(path string, buf *[]byte) ([]byte, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &pathError{op: "open", path: path, err: err}
-	}
-	defer syscall.Close(fd) // read-only; a close error loses nothing
-	if cap(*buf) < 4096 {
-		*buf = make([]byte, 0, 4096)
-	}
-	b := (*buf)[:0]
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := syscall.Read(fd, b[len(b):cap(b)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &pathError{op: "read", path: path, err: err}
-		}
-		if n == 0 {
-			break
-		}
-		b = b[:len(b)+n]
-	}
-	*buf = b
-	return b, nil
-}
-
-// pathError is fs.PathError without importing os into the hot path; it
-// unwraps to the errno so errors.Is(err, fs.ErrNotExist) works.
-type pathError struct {
-	op, path string
-	err      error
-}
-
-func (e *pathError) Error() string { return e.op + " " + e.path + ": " + e.err.Error() }
-func (e *pathError) Unwrap() error { return e.err }
-
-// nextLine splits b at the first newline.
-func nextLine(b []byte) (line, rest []byte) {
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		return b[:i], b[i+1:]
-	}
-	return b, nil
-}
-
-// fields splits line on spaces and tabs into dst, reusing its storage.
-func fields(line []byte, dst [][]byte) [][]byte {
-	dst = dst[:0]
-	i := 0
-	for i < len(line) {
-		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
-			i++
-		}
-		j := i
-		for j < len(line) && line[j] != ' ' && line[j] != '\t' {
-			j++
-		}
-		if j > i {
-			dst = append(dst, line[i:j])
-		}
-		i = j
-	}
-	return dst
-}
-
-func parseUint(b []byte) (uint64, error) {
-	var n uint64
-	if len(b) == 0 {
-		return 0, errSyntax
-	}
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, errSyntax
-		}
-		d := uint64(c - '0')
-		if n > (1<<64-1-d)/10 {
-			return 0, errSyntax
-		}
-		n = n*10 + d
-	}
-	return n, nil
-}
-
-var errSyntax = errors.New("invalid number")
 
 // coreTimes is one "cpuN" line of /proc/stat in seconds, in the order of
 // cpuModes.
@@ -124,22 +29,22 @@ func parseProcStat(b []byte, dst []coreTimes, scratch [][]byte) ([]coreTimes, er
 	dst = dst[:0]
 	for len(b) > 0 {
 		var line []byte
-		line, b = nextLine(b)
+		line, b = procfs.NextLine(b)
 		if len(line) < 4 || !bytes.HasPrefix(line, []byte("cpu")) || line[3] < '0' || line[3] > '9' {
 			continue
 		}
-		scratch = fields(line, scratch)
+		scratch = procfs.Fields(line, scratch)
 		core, err := strconv.Atoi(string(scratch[0][3:]))
 		if err != nil || core < 0 {
 			return nil, errors.New("/proc/stat: bad cpu line")
 		}
 		ct := coreTimes{core: core}
 		for i := 0; i < len(cpuModes) && i+1 < len(scratch); i++ {
-			v, err := parseUint(scratch[i+1])
+			v, err := procfs.ParseUint(scratch[i+1])
 			if err != nil {
 				return nil, errors.New("/proc/stat: bad cpu time")
 			}
-			ct.times[i] = float64(v) / userHZ
+			ct.times[i] = float64(v) / procfs.UserHZ
 		}
 		dst = append(dst, ct)
 	}
@@ -158,7 +63,7 @@ func parseMeminfo(b []byte) (memInfo, error) {
 	haveAvail := false
 	for len(b) > 0 {
 		var line []byte
-		line, b = nextLine(b)
+		line, b = procfs.NextLine(b)
 		colon := bytes.IndexByte(line, ':')
 		if colon < 0 {
 			continue
@@ -186,7 +91,7 @@ func parseMeminfo(b []byte) (memInfo, error) {
 		}
 		v := bytes.TrimSpace(line[colon+1:])
 		v = bytes.TrimSuffix(v, []byte(" kB"))
-		n, err := parseUint(bytes.TrimSpace(v))
+		n, err := procfs.ParseUint(bytes.TrimSpace(v))
 		if err != nil {
 			return memInfo{}, errors.New("/proc/meminfo: bad value of " + string(line[:colon]))
 		}
@@ -210,7 +115,7 @@ func parseMeminfo(b []byte) (memInfo, error) {
 // parseLoadavg parses the first three fields of /proc/loadavg.
 func parseLoadavg(b []byte) ([3]float64, error) {
 	var out [3]float64
-	f := fields(b, make([][]byte, 0, 5))
+	f := procfs.Fields(b, make([][]byte, 0, 5))
 	if len(f) < 3 {
 		return out, errors.New("/proc/loadavg: too few fields")
 	}
@@ -236,14 +141,14 @@ func parseDiskstats(b []byte, dst []diskStat, scratch [][]byte) ([]diskStat, err
 	dst = dst[:0]
 	for len(b) > 0 {
 		var line []byte
-		line, b = nextLine(b)
-		scratch = fields(line, scratch)
+		line, b = procfs.NextLine(b)
+		scratch = procfs.Fields(line, scratch)
 		if len(scratch) < 14 {
 			continue
 		}
 		var v [4]uint64
 		for i, col := range [4]int{3, 5, 7, 9} {
-			n, err := parseUint(scratch[col])
+			n, err := procfs.ParseUint(scratch[col])
 			if err != nil {
 				return nil, errors.New("/proc/diskstats: bad counter")
 			}
@@ -268,19 +173,19 @@ func parseNetDev(b []byte, dst []netDevStat, scratch [][]byte) ([]netDevStat, er
 	dst = dst[:0]
 	for len(b) > 0 {
 		var line []byte
-		line, b = nextLine(b)
+		line, b = procfs.NextLine(b)
 		colon := bytes.IndexByte(line, ':')
 		if colon < 0 {
 			continue
 		}
 		name := bytes.TrimSpace(line[:colon])
-		scratch = fields(line[colon+1:], scratch)
+		scratch = procfs.Fields(line[colon+1:], scratch)
 		if len(scratch) < 16 || len(name) == 0 {
 			continue
 		}
 		var v [8]uint64
 		for i, col := range [8]int{0, 1, 2, 3, 8, 9, 10, 11} {
-			n, err := parseUint(scratch[col])
+			n, err := procfs.ParseUint(scratch[col])
 			if err != nil {
 				return nil, errors.New("/proc/net/dev: bad counter")
 			}

@@ -1,11 +1,7 @@
 package host
 
 import (
-	"errors"
-	"io/fs"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/shirou/gopsutil/v4/disk"
@@ -196,21 +192,6 @@ func TestWholeDevices(t *testing.T) {
 		if keepDevice(name) != want {
 			t.Errorf("keepDevice(%s) = %v", name, !want)
 		}
-	}
-}
-
-func TestReadFileInto(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	big := strings.Repeat("0123456789abcdef", 1000) // larger than the initial buffer
-	writeTree(t, dir, map[string]string{"big": big})
-	var buf []byte
-	got, err := readFileInto(filepath.Join(dir, "big"), &buf)
-	if err != nil || string(got) != big {
-		t.Fatalf("read %d bytes, err %v", len(got), err)
-	}
-	if _, err := readFileInto(filepath.Join(dir, "missing"), &buf); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("missing file: %v, want fs.ErrNotExist", err)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	pscommon "github.com/shirou/gopsutil/v4/common"
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/disk"
+
+	"github.com/nexusmon/nexusmon/internal/procfs"
 )
 
 // reader is every operating-system call the host sources make. The
@@ -93,7 +95,7 @@ func (r *psReader) usage(ctx context.Context, mountpoint string) (*disk.UsageSta
 }
 
 func (r *psReader) readProc(name string) ([]byte, error) {
-	return readFileInto(filepath.Join(r.procRoot, name), &r.buf)
+	return procfs.ReadFileInto(filepath.Join(r.procRoot, name), &r.buf)
 }
 
 func (r *psReader) readSys(name string) ([]byte, error) {

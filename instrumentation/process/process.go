@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/internal/procfs"
 )
 
 // memTotalTTL bounds how often MemTotal (for process.memory.utilization)
@@ -306,7 +307,7 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 		return stateNoPID, err
 	}
 	dir := c.procRoot + "/" + strconv.Itoa(pid)
-	b, err := readFileInto(dir+"/stat", &c.buf)
+	b, err := procfs.ReadFileInto(dir+"/stat", &c.buf)
 	if err != nil {
 		c.target = nil
 		return classify(err), fmt.Errorf("read stat: %w", err)
@@ -327,7 +328,7 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 		}
 	}
 	t := c.target
-	b, err = readFileInto(dir+"/statm", &c.buf)
+	b, err = procfs.ReadFileInto(dir+"/statm", &c.buf)
 	if err != nil {
 		c.target = nil
 		return classify(err), fmt.Errorf("read statm: %w", err)
@@ -367,7 +368,7 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 
 func (c *Collector) newTarget(pid int, startTicks uint64) (*target, error) {
 	if c.bootTime == 0 {
-		b, err := readFileInto(c.procRoot+"/stat", &c.buf)
+		b, err := procfs.ReadFileInto(c.procRoot+"/stat", &c.buf)
 		if err != nil {
 			return nil, fmt.Errorf("read boot time: %w", err)
 		}
@@ -377,7 +378,7 @@ func (c *Collector) newTarget(pid int, startTicks uint64) (*target, error) {
 	}
 	pidAttr := attribute.Int(names.AttrProcessPID, pid)
 	t := &target{pid: pid, startTicks: startTicks, states: map[byte]metric.ObserveOption{},
-		created: float64(c.bootTime) + float64(startTicks)/userHZ,
+		created: float64(c.bootTime) + float64(startTicks)/procfs.UserHZ,
 		base:    metric.WithAttributeSet(attribute.NewSet(pidAttr))}
 	for i, mode := range []string{"user", "system"} {
 		t.cpu[i] = metric.WithAttributeSet(attribute.NewSet(pidAttr, attribute.String(names.AttrCPUMode, mode)))
@@ -436,7 +437,7 @@ func (c *Collector) countFDs(dir string) (fds, conns int, err error) {
 	}
 	c.prevDir = ""
 	for _, table := range [...]string{"/net/tcp", "/net/tcp6", "/net/udp", "/net/udp6"} {
-		b, err := readFileInto(dir+table, &c.buf)
+		b, err := procfs.ReadFileInto(dir+table, &c.buf)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) { // no IPv6 in this kernel
 				continue
@@ -485,7 +486,7 @@ func classify(err error) string {
 // process.memory.utilization is left out.
 func (c *Collector) totalMemory(now time.Time) uint64 {
 	if c.memTotal == 0 || now.Sub(c.memTotalAt) >= memTotalTTL {
-		b, err := readFileInto(c.procRoot+"/meminfo", &c.buf)
+		b, err := procfs.ReadFileInto(c.procRoot+"/meminfo", &c.buf)
 		if err != nil {
 			return c.memTotal // keep the last known value
 		}

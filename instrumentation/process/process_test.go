@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bufio"
 	"log/slog"
 	"math"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
+	"github.com/nexusmon/nexusmon/internal/metrictest"
 	"github.com/nexusmon/nexusmon/internal/names"
 )
 
@@ -25,44 +25,23 @@ import (
 // code under test.
 func statusField(t *testing.T, pid int, key string) float64 {
 	t.Helper()
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && k == key {
-			n, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
-	t.Fatalf("%s not in status", key)
-	return 0
+	return metrictest.ProcField(t, "/proc/"+strconv.Itoa(pid)+"/status", key)
 }
 
 func startCollector(t *testing.T, opts Options) (*Collector, func() metricdata.ResourceMetrics) {
 	t.Helper()
-	mp, r := newProvider(t)
+	mp, r := metrictest.NewProvider(t)
 	c, err := Start(mp, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	return c, func() metricdata.ResourceMetrics { return collect(t, r) }
+	metrictest.StopOnCleanup(t, c)
+	return c, func() metricdata.ResourceMetrics { return metrictest.Collect(t, r) }
 }
 
 func successOf(t *testing.T, rm metricdata.ResourceMetrics) float64 {
 	t.Helper()
-	v, ok := value(find(t, rm, names.ScopeProcess, names.CollectorSuccess), attribute.String(names.AttrCollector, "process"))
+	v, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.CollectorSuccess), attribute.String(names.AttrCollector, "process"))
 	if !ok {
 		t.Fatal("no success point")
 	}
@@ -91,25 +70,25 @@ func TestStart_Self(t *testing.T) {
 	pidAttr := attribute.Int(names.AttrProcessPID, pid)
 
 	// RSS moves with the test's own allocations: ±10 %.
-	rss, _ := value(find(t, rm, names.ScopeProcess, names.ProcessMemoryUsage), pidAttr)
+	rss, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessMemoryUsage), pidAttr)
 	if want := statusField(t, pid, "VmRSS") * 1024; math.Abs(rss-want) > 0.1*want {
 		t.Errorf("RSS %v, VmRSS %v (tolerance 10 %%)", rss, want)
 	}
-	vms, _ := value(find(t, rm, names.ScopeProcess, names.ProcessMemoryVirtual), pidAttr)
+	vms, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessMemoryVirtual), pidAttr)
 	if want := statusField(t, pid, "VmSize") * 1024; math.Abs(vms-want) > 0.1*want {
 		t.Errorf("VMS %v, VmSize %v (tolerance 10 %%)", vms, want)
 	}
 	// The runtime may start or park a thread between the reads: ±2.
-	threads, _ := value(find(t, rm, names.ScopeProcess, names.ProcessThreadCount), pidAttr)
+	threads, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessThreadCount), pidAttr)
 	if want := statusField(t, pid, "Threads"); math.Abs(threads-want) > 2 {
 		t.Errorf("threads %v, status Threads %v (tolerance 2)", threads, want)
 	}
-	util, _ := value(find(t, rm, names.ScopeProcess, names.ProcessMemoryUtilization), pidAttr)
+	util, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessMemoryUtilization), pidAttr)
 	if util <= 0 || util >= 1 {
 		t.Errorf("memory utilization %v, want in (0, 1)", util)
 	}
-	created, _ := value(find(t, rm, names.ScopeProcess, names.ProcessCreationTime), pidAttr)
-	uptime, _ := value(find(t, rm, names.ScopeProcess, names.ProcessUptime), pidAttr)
+	created, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessCreationTime), pidAttr)
+	uptime, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessUptime), pidAttr)
 	// Start time has USER_HZ (10 ms) resolution; allow for that and for
 	// the time since the collection.
 	if now := float64(time.Now().UnixMilli()) / 1e3; created > now || math.Abs(now-created-uptime) > 1 {
@@ -126,17 +105,17 @@ func TestStart_Self(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, ok := value(find(t, rm, names.ScopeProcess, names.ProcessCPUTime), pidAttr, attribute.String(names.AttrCPUMode, mode))
+		got, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessCPUTime), pidAttr, attribute.String(names.AttrCPUMode, mode))
 		if !ok || math.Abs(got-ticks/100) > 0.2 {
 			t.Errorf("%s CPU time %v (present %v), /proc/self/stat %v s", mode, got, ok, ticks/100)
 		}
 	}
 	// The state is the main thread's, which may sleep while another
 	// thread collects: running or sleeping, one point of value 1.
-	status := find(t, rm, names.ScopeProcess, names.ProcessStatus)
-	running, okR := value(status, pidAttr, attribute.String(names.AttrProcessState, "running"))
-	sleeping, okS := value(status, pidAttr, attribute.String(names.AttrProcessState, "sleeping"))
-	if points(status) != 1 || okR == okS || running+sleeping != 1 {
+	status := metrictest.Find(t, rm, names.ScopeProcess, names.ProcessStatus)
+	running, okR := metrictest.Value(status, pidAttr, attribute.String(names.AttrProcessState, "running"))
+	sleeping, okS := metrictest.Value(status, pidAttr, attribute.String(names.AttrProcessState, "sleeping"))
+	if metrictest.Points(status) != 1 || okR == okS || running+sleeping != 1 {
 		t.Errorf("status %+v, want one point running or sleeping with value 1", status.Data)
 	}
 	// Every point carries process.pid.
@@ -158,8 +137,8 @@ func TestCollector_FDsAndConnections(t *testing.T) {
 	pidAttr := attribute.Int(names.AttrProcessPID, os.Getpid())
 	counts := func() (fds, conns float64) {
 		rm := collectNow()
-		fds, _ = value(find(t, rm, names.ScopeProcess, names.ProcessOpenFDs), pidAttr)
-		conns, _ = value(find(t, rm, names.ScopeProcess, names.ProcessConnections), pidAttr)
+		fds, _ = metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessOpenFDs), pidAttr)
+		conns, _ = metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessConnections), pidAttr)
 		return fds, conns
 	}
 	fds0, conns0 := counts()
@@ -231,8 +210,8 @@ func waitState(t *testing.T, collectNow func() metricdata.ResourceMetrics, pid i
 	t.Helper()
 	for range 200 {
 		rm := collectNow()
-		if has(rm, names.ScopeProcess, names.ProcessStatus) {
-			if _, ok := value(find(t, rm, names.ScopeProcess, names.ProcessStatus),
+		if metrictest.Has(rm, names.ScopeProcess, names.ProcessStatus) {
+			if _, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessStatus),
 				attribute.Int(names.AttrProcessPID, pid), attribute.String(names.AttrProcessState, state)); ok {
 				return rm
 			}
@@ -249,7 +228,7 @@ func assertGone(t *testing.T, rm metricdata.ResourceMetrics) {
 		t.Errorf("success = %v, want 0", v)
 	}
 	for _, n := range processMetrics {
-		if has(rm, names.ScopeProcess, n) {
+		if metrictest.Has(rm, names.ScopeProcess, n) {
 			t.Errorf("%s observed for a missing process", n)
 		}
 	}
@@ -259,13 +238,13 @@ func TestCollector_FollowsPID(t *testing.T) {
 	t.Parallel()
 	child := startChild(t)
 	pid := child.Process.Pid
-	logs := &logRecorder{}
+	logs := &metrictest.LogRecorder{}
 	c, collectNow := startCollector(t, Options{PID: pid, Logger: slog.New(logs)})
 	rm := waitState(t, collectNow, pid, "sleeping")
 	if v := successOf(t, rm); v != 1 {
 		t.Fatalf("success = %v", v)
 	}
-	if v, _ := value(find(t, rm, names.ScopeProcess, names.ProcessThreadCount), attribute.Int(names.AttrProcessPID, pid)); v != 1 {
+	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessThreadCount), attribute.Int(names.AttrProcessPID, pid)); v != 1 {
 		t.Errorf("sleep has %v threads, want 1", v)
 	}
 
@@ -276,7 +255,7 @@ func TestCollector_FollowsPID(t *testing.T) {
 	if c.PID() != pid {
 		t.Errorf("PID() = %d after exit, want the configured %d", c.PID(), pid)
 	}
-	if n := logs.count(slog.LevelWarn); n != 1 {
+	if n := logs.Count(slog.LevelWarn); n != 1 {
 		t.Errorf("%d warnings after 3 collections of a dead process, want 1", n)
 	}
 }
@@ -312,8 +291,8 @@ func TestCollector_FollowsPIDFile(t *testing.T) {
 	if c.PID() != second.Process.Pid {
 		t.Errorf("PID() = %d, want %d", c.PID(), second.Process.Pid)
 	}
-	if has(rm, names.ScopeProcess, names.ProcessMemoryUsage) {
-		if _, ok := value(find(t, rm, names.ScopeProcess, names.ProcessMemoryUsage), attribute.Int(names.AttrProcessPID, first.Process.Pid)); ok {
+	if metrictest.Has(rm, names.ScopeProcess, names.ProcessMemoryUsage) {
+		if _, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessMemoryUsage), attribute.Int(names.AttrProcessPID, first.Process.Pid)); ok {
 			t.Error("points of the first child still observed")
 		}
 	}
@@ -355,7 +334,7 @@ func TestCollector_Zombie(t *testing.T) {
 
 func TestStart_Options(t *testing.T) {
 	t.Parallel()
-	mp, _ := newProvider(t)
+	mp, _ := metrictest.NewProvider(t)
 	for _, o := range []Options{{PID: 1, PIDFile: "/run/x.pid"}, {PID: -1}} {
 		if _, err := Start(mp, o); err == nil {
 			t.Errorf("Start(%+v) succeeded", o)
@@ -368,24 +347,12 @@ func TestStart_Options(t *testing.T) {
 
 func TestCollector_Stop(t *testing.T) {
 	t.Parallel()
-	mp, r := newProvider(t)
+	mp, r := metrictest.NewProvider(t)
 	c, err := Start(mp, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !has(collect(t, r), names.ScopeProcess, names.ProcessMemoryUsage) {
-		t.Fatal("nothing collected before Stop")
-	}
-	for range 2 {
-		if err := c.Stop(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, sm := range collect(t, r).ScopeMetrics {
-		if sm.Scope.Name == names.ScopeProcess && len(sm.Metrics) > 0 {
-			t.Errorf("%d process metrics after Stop", len(sm.Metrics))
-		}
-	}
+	metrictest.CheckStop(t, r, names.ScopeProcess, names.ProcessMemoryUsage, c)
 }
 
 // TestCollector_Instruments checks names, units and kinds against a
@@ -420,18 +387,14 @@ func TestCollector_Instruments(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mp, r := newProvider(t)
-	clock := &stepClock{t: time.Unix(1_700_000_500, 0), step: time.Millisecond}
-	c, err := start(mp, Options{PID: 42}, config{procRoot: proc, now: clock.now})
+	mp, r := metrictest.NewProvider(t)
+	clock := metrictest.NewStepClock(time.Unix(1_700_000_500, 0), time.Millisecond)
+	c, err := start(mp, Options{PID: 42}, config{procRoot: proc, now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	rm := collect(t, r)
+	metrictest.StopOnCleanup(t, c)
+	rm := metrictest.Collect(t, r)
 	page := int64(os.Getpagesize())
 	pid := attribute.Int(names.AttrProcessPID, 42)
 	set := func(kv ...attribute.KeyValue) attribute.Set { return attribute.NewSet(kv...) }
@@ -464,9 +427,9 @@ func TestCollector_Instruments(t *testing.T) {
 	}
 	for _, w := range want {
 		t.Run(w.Name, func(t *testing.T) {
-			got := find(t, rm, names.ScopeProcess, w.Name)
+			got := metrictest.Find(t, rm, names.ScopeProcess, w.Name)
 			if w.Name == names.ProcessUptime { // float rounding of epoch seconds
-				v, _ := value(got)
+				v, _ := metrictest.Value(got)
 				if math.Abs(v-(1_700_000_500.001-1_700_000_123.45)) > 1e-3 {
 					t.Errorf("uptime %v", v)
 				}

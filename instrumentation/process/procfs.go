@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"syscall"
+
+	"github.com/nexusmon/nexusmon/internal/procfs"
 )
 
 // The process is read from /proc/PID directly rather than through a
@@ -15,51 +16,6 @@ import (
 // threads, both CPU times and the start time (which also tells a reused
 // pid from the process that had it). A collection must stay within 1 ms of
 // CPU.
-
-// userHZ is the unit of /proc/PID/stat times: USER_HZ, 100 on every Linux
-// architecture (sysconf(_SC_CLK_TCK) returns the same constant).
-const userHZ = 100
-
-// readFileInto reads a whole (proc) file into *buf with raw syscalls,
-// reusing the buffer and skipping os.File's poller registration.
-func readFileInto(path string, buf *[]byte) ([]byte, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, &pathError{op: "open", path: path, err: err}
-	}
-	defer syscall.Close(fd) // read-only; a close error loses nothing
-	if cap(*buf) < 4096 {
-		*buf = make([]byte, 0, 4096)
-	}
-	b := (*buf)[:0]
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := syscall.Read(fd, b[len(b):cap(b)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &pathError{op: "read", path: path, err: err}
-		}
-		if n == 0 {
-			break
-		}
-		b = b[:len(b)+n]
-	}
-	*buf = b
-	return b, nil
-}
-
-// pathError unwraps to the errno so errors.Is(err, fs.ErrNotExist) works.
-type pathError struct {
-	op, path string
-	err      error
-}
-
-func (e *pathError) Error() string { return e.op + " " + e.path + ": " + e.err.Error() }
-func (e *pathError) Unwrap() error { return e.err }
 
 // procStat is what nexusmon uses of /proc/PID/stat.
 type procStat struct {
@@ -103,7 +59,7 @@ func parseProcStat(b []byte) (procStat, error) {
 		}
 		v[i] = x
 	}
-	return procStat{state: f[0][0], user: float64(v[0]) / userHZ, system: float64(v[1]) / userHZ,
+	return procStat{state: f[0][0], user: float64(v[0]) / procfs.UserHZ, system: float64(v[1]) / procfs.UserHZ,
 		threads: int64(v[2]), startTicks: v[3]}, nil
 }
 
@@ -140,11 +96,7 @@ func stateName(c byte) string {
 func parseBootTime(b []byte) (int64, error) {
 	for len(b) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			line, b = b, nil
-		}
+		line, b = procfs.NextLine(b)
 		if v, ok := bytes.CutPrefix(line, []byte("btime ")); ok {
 			n, err := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
 			if err != nil || n <= 0 {
@@ -180,11 +132,7 @@ func countSocketInodes(b []byte, own map[uint64]struct{}) int {
 	first := true
 	for len(b) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			line, b = b, nil
-		}
+		line, b = procfs.NextLine(b)
 		if first {
 			first = false
 			continue

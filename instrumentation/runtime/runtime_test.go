@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
+	"github.com/nexusmon/nexusmon/internal/metrictest"
 	"github.com/nexusmon/nexusmon/internal/names"
 )
 
@@ -22,28 +23,24 @@ var sink []byte
 func TestStart_Accuracy(t *testing.T) {
 	// Not parallel: other tests' allocations and GCs would widen the
 	// brackets.
-	mp, r := newProvider(t)
+	mp, r := metrictest.NewProvider(t)
 	c, err := Start(mp, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	metrictest.StopOnCleanup(t, c)
 	for range 3 { // make sure there were GCs and pauses
 		sink = make([]byte, 1<<20)
 		goruntime.GC()
 	}
 	var before, after goruntime.MemStats
 	goruntime.ReadMemStats(&before)
-	rm := collect(t, r)
+	rm := metrictest.Collect(t, r)
 	goruntime.ReadMemStats(&after)
 
 	get := func(name string) float64 {
 		t.Helper()
-		v, ok := value(find(t, rm, names.ScopeRuntime, name))
+		v, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeRuntime, name))
 		if !ok {
 			t.Fatalf("%s has no point", name)
 		}
@@ -76,30 +73,26 @@ func TestStart_Accuracy(t *testing.T) {
 	near(names.GoHeapObjects, get(names.GoHeapObjects), float64(before.HeapObjects), float64(after.HeapObjects), 400)
 	near(names.GoMemorySys, get(names.GoMemorySys), float64(before.Sys), float64(after.Sys), 0)
 
-	if v, _ := value(find(t, rm, names.ScopeRuntime, names.CollectorSuccess), attribute.String(names.AttrCollector, "runtime")); v != 1 {
+	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeRuntime, names.CollectorSuccess), attribute.String(names.AttrCollector, "runtime")); v != 1 {
 		t.Errorf("success = %v, want 1", v)
 	}
 	// Contrib runtime is registered too.
 	for _, name := range []string{names.GoGoroutineCount, names.GoMemoryGCGoal, names.GoMemoryAllocated} {
-		find(t, rm, names.ScopeContribRuntime, name)
+		metrictest.Find(t, rm, names.ScopeContribRuntime, name)
 	}
 }
 
 // TestCollector_Instruments checks names, units and kinds.
 func TestCollector_Instruments(t *testing.T) {
 	t.Parallel()
-	mp, r := newProvider(t)
-	clock := &stepClock{t: time.Unix(0, 0), step: time.Millisecond}
-	c, err := start(mp, nil, clock.now, metrics.Read)
+	mp, r := metrictest.NewProvider(t)
+	clock := metrictest.NewStepClock(time.Unix(0, 0), time.Millisecond)
+	c, err := start(mp, nil, clock.Now, metrics.Read)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
-	rm := collect(t, r)
+	metrictest.StopOnCleanup(t, c)
+	rm := metrictest.Collect(t, r)
 	counterI := metricdata.Sum[int64]{Temporality: metricdata.CumulativeTemporality, IsMonotonic: true, DataPoints: []metricdata.DataPoint[int64]{{}}}
 	gaugeI := metricdata.Gauge[int64]{DataPoints: []metricdata.DataPoint[int64]{{}}}
 	collector := attribute.NewSet(attribute.String(names.AttrCollector, "runtime"))
@@ -124,7 +117,7 @@ func TestCollector_Instruments(t *testing.T) {
 			if w.Name != names.CollectorSuccess && w.Name != names.CollectorDurationSeconds {
 				opts = append(opts, metricdatatest.IgnoreValue())
 			}
-			metricdatatest.AssertEqual(t, w, find(t, rm, names.ScopeRuntime, w.Name), opts...)
+			metricdatatest.AssertEqual(t, w, metrictest.Find(t, rm, names.ScopeRuntime, w.Name), opts...)
 		})
 	}
 }
@@ -134,8 +127,8 @@ func TestCollector_Instruments(t *testing.T) {
 // record for repeated failures.
 func TestCollector_UnsupportedMetric(t *testing.T) {
 	t.Parallel()
-	mp, r := newProvider(t)
-	logs := &logRecorder{}
+	mp, r := metrictest.NewProvider(t)
+	logs := &metrictest.LogRecorder{}
 	unsupported := func(s []metrics.Sample) {
 		for i := range s {
 			s[i].Name = "/no/such:metric"
@@ -146,30 +139,26 @@ func TestCollector_UnsupportedMetric(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	metrictest.StopOnCleanup(t, c)
 	var rm metricdata.ResourceMetrics
 	for range 3 {
-		rm = collect(t, r)
+		rm = metrictest.Collect(t, r)
 	}
-	if v, _ := value(find(t, rm, names.ScopeRuntime, names.CollectorSuccess)); v != 0 {
+	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeRuntime, names.CollectorSuccess)); v != 0 {
 		t.Errorf("success = %v, want 0", v)
 	}
-	if has(rm, names.ScopeRuntime, names.GoHeapAlloc) {
+	if metrictest.Has(rm, names.ScopeRuntime, names.GoHeapAlloc) {
 		t.Error("heap alloc observed from an unsupported key")
 	}
-	find(t, rm, names.ScopeRuntime, names.GoGCCycles)
-	if n := logs.count(slog.LevelWarn); n != 1 {
+	metrictest.Find(t, rm, names.ScopeRuntime, names.GoGCCycles)
+	if n := logs.Count(slog.LevelWarn); n != 1 {
 		t.Errorf("%d warnings, want 1", n)
 	}
 }
 
 func TestStart_Options(t *testing.T) {
 	t.Parallel()
-	mp, _ := newProvider(t)
+	mp, _ := metrictest.NewProvider(t)
 	if _, err := Start(mp, Options{MinimumReadMemStatsInterval: -time.Second}); err == nil {
 		t.Error("negative interval accepted")
 	}
@@ -180,24 +169,11 @@ func TestStart_Options(t *testing.T) {
 
 func TestCollector_Stop(t *testing.T) {
 	t.Parallel()
-	mp, r := newProvider(t)
+	mp, r := metrictest.NewProvider(t)
 	c, err := Start(mp, Options{MinimumReadMemStatsInterval: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !has(collect(t, r), names.ScopeRuntime, names.GoHeapAlloc) {
-		t.Fatal("nothing collected before Stop")
-	}
-	for range 2 {
-		if err := c.Stop(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rm := collect(t, r)
-	for _, sm := range rm.ScopeMetrics {
-		if sm.Scope.Name == names.ScopeRuntime && len(sm.Metrics) > 0 {
-			t.Errorf("%d runtime metrics after Stop", len(sm.Metrics))
-		}
-	}
-	find(t, rm, names.ScopeContribRuntime, names.GoGoroutineCount) // contrib cannot be unregistered
+	rm := metrictest.CheckStop(t, r, names.ScopeRuntime, names.GoHeapAlloc, c)
+	metrictest.Find(t, rm, names.ScopeContribRuntime, names.GoGoroutineCount) // contrib cannot be unregistered
 }

@@ -99,26 +99,7 @@ func (c *Collector) Spans(t testing.TB) []Span {
 // did arrive.
 func (c *Collector) WaitForMetric(t testing.TB, name string, timeout time.Duration) Metric {
 	t.Helper()
-	var got []Metric
-	deadline := time.Now().Add(timeout)
-	for {
-		got = c.Metrics(t)
-		for i := len(got) - 1; i >= 0; i-- {
-			if got[i].Name == name {
-				return got[i]
-			}
-		}
-		if time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(pollInterval)
-	}
-	arrived := make([]string, 0, len(got))
-	for _, m := range got {
-		arrived = append(arrived, m.Name)
-	}
-	t.Fatalf("otelcoltest: no metric %q within %s; received: %s", name, timeout, distinct(arrived))
-	return Metric{}
+	return waitFor(t, "metric", name, timeout, c.Metrics, func(m Metric) string { return m.Name })
 }
 
 // WaitForSpan waits up to timeout for a span called name and returns the most
@@ -126,12 +107,20 @@ func (c *Collector) WaitForMetric(t testing.TB, name string, timeout time.Durati
 // arrive.
 func (c *Collector) WaitForSpan(t testing.TB, name string, timeout time.Duration) Span {
 	t.Helper()
-	var got []Span
+	return waitFor(t, "span", name, timeout, c.Spans, func(s Span) string { return s.Name })
+}
+
+// waitFor polls received until it holds an item called name and returns the
+// last such one. On timeout it fails t, naming the kind of item and the
+// items that did arrive.
+func waitFor[T any](t testing.TB, kind, name string, timeout time.Duration, received func(testing.TB) []T, nameOf func(T) string) T {
+	t.Helper()
+	var got []T
 	deadline := time.Now().Add(timeout)
 	for {
-		got = c.Spans(t)
+		got = received(t)
 		for i := len(got) - 1; i >= 0; i-- {
-			if got[i].Name == name {
+			if nameOf(got[i]) == name {
 				return got[i]
 			}
 		}
@@ -141,11 +130,12 @@ func (c *Collector) WaitForSpan(t testing.TB, name string, timeout time.Duration
 		time.Sleep(pollInterval)
 	}
 	arrived := make([]string, 0, len(got))
-	for _, s := range got {
-		arrived = append(arrived, s.Name)
+	for _, v := range got {
+		arrived = append(arrived, nameOf(v))
 	}
-	t.Fatalf("otelcoltest: no span %q within %s; received: %s", name, timeout, distinct(arrived))
-	return Span{}
+	t.Fatalf("otelcoltest: no %s %q within %s; received: %s", kind, name, timeout, distinct(arrived))
+	var zero T
+	return zero
 }
 
 // distinct returns the sorted distinct names, comma-separated, or "nothing".
@@ -314,11 +304,7 @@ type jsonFloat float64
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (f *jsonFloat) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	if uq, err := strconv.Unquote(s); err == nil {
-		s = uq
-	}
-	v, err := strconv.ParseFloat(s, 64)
+	v, err := strconv.ParseFloat(unquoted(b), 64)
 	if err != nil {
 		return fmt.Errorf("parse double %s: %w", b, err)
 	}
@@ -326,16 +312,23 @@ func (f *jsonFloat) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// unquoted returns b as a string, without its quotes if it is a JSON
+// string: OTLP JSON writes 64-bit integers, special doubles and enums
+// either bare or quoted.
+func unquoted(b []byte) string {
+	s := string(b)
+	if uq, err := strconv.Unquote(s); err == nil {
+		s = uq
+	}
+	return s
+}
+
 // jsonInt is an OTLP int64: a decimal string, or a JSON number.
 type jsonInt int64
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (i *jsonInt) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	if uq, err := strconv.Unquote(s); err == nil {
-		s = uq
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
+	v, err := strconv.ParseInt(unquoted(b), 10, 64)
 	if err != nil {
 		return fmt.Errorf("parse int64 %s: %w", b, err)
 	}
@@ -348,11 +341,7 @@ type jsonUint uint64
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (u *jsonUint) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	if uq, err := strconv.Unquote(s); err == nil {
-		s = uq
-	}
-	v, err := strconv.ParseUint(s, 10, 64)
+	v, err := strconv.ParseUint(unquoted(b), 10, 64)
 	if err != nil {
 		return fmt.Errorf("parse uint64 %s: %w", b, err)
 	}
@@ -539,11 +528,7 @@ func enumName(raw json.RawMessage, byValue map[string]string, zero string) (stri
 	if len(raw) == 0 || string(raw) == "null" {
 		return zero, nil
 	}
-	key := string(raw)
-	if uq, err := strconv.Unquote(key); err == nil {
-		key = uq
-	}
-	name, ok := byValue[key]
+	name, ok := byValue[unquoted(raw)]
 	if !ok {
 		return "", fmt.Errorf("unknown value %s", raw)
 	}
