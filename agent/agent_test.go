@@ -330,3 +330,17 @@ func httpGet(t *testing.T, url string) string {
 	}
 	return string(b)
 }
+
+func TestAgent_oneAgentPerStore(t *testing.T) {
+	cfg := testConfig(t)
+	startAgent(t, cfg)
+	_, err := New(context.Background(), cfg, WithEnv(noEnv), WithStdout(io.Discard))
+	if err == nil || !strings.Contains(err.Error(), "in use by another nexusmon process") {
+		t.Fatalf("a second agent on the same store: %v, want it refused", err)
+	}
+	// The self-test runs beside a running agent: it uses a store of its own.
+	var out syncBuffer
+	if code := TestReport(context.Background(), cfg, &out, WithEnv(noEnv)); !strings.Contains(out.String(), "✅ Data formatting") {
+		t.Errorf("test-report beside a running agent (exit %d):\n%s", code, out.String())
+	}
+}

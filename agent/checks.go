@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -289,6 +291,19 @@ func (a *Agent) ChecksReport(checks []Check) *discord.Report {
 // gateway session), runs RunChecks, prints the checklist to w, and returns
 // the process exit code: 0 when every check passed, 1 otherwise.
 func TestReport(ctx context.Context, cfg *config.Config, w io.Writer, opts ...Option) int {
+	// A store of its own: the daemon may be running on the configured one
+	// (the store is locked to one process), and the self-test's messages must
+	// not mix with its outbox or events file.
+	dir, err := os.MkdirTemp("", "nexusmon-test-report-")
+	if err != nil {
+		fmt.Fprintf(w, "❌ nexusmon cannot start: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(dir) // best effort: a temporary directory
+	c := *cfg
+	c.Storage.Path = filepath.Join(dir, "nexusmon.db")
+	c.Output.JSONL = ""
+	cfg = &c
 	opts = append(opts, func(o *options) { o.checksOnly = true }, WithStdout(io.Discard))
 	a, err := New(ctx, cfg, opts...)
 	if err != nil {

@@ -49,6 +49,7 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	lock      *fileLock // held from Open to Close
 }
 
 // Status describes the store's health. It is what /healthz and the health
@@ -121,6 +122,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("open store: close %s: %w", path, err)
 	}
+	// One process per store: two agents on one file would both drain the
+	// outbox and post every message twice.
+	lock, err := lockFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 
 	// Only per-connection settings go in the DSN: none of them writes to the
 	// file, so a newer or foreign file can be inspected and refused untouched.
@@ -134,6 +141,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}, "&")
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
+		lock.release()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
@@ -145,9 +153,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		// Best effort: the open error is what the caller needs.
 		_ = db.Close()
+		lock.release()
 		return nil, err
 	}
-	s := &Store{db: db, path: path, log: o.log, now: o.now}
+	s := &Store{db: db, path: path, log: o.log, now: o.now, lock: lock}
 	s.st = Status{Path: path, OK: true, SchemaVersion: version}
 	s.st.SizeBytes = s.fileSize()
 	s.sizeAt = s.now()
@@ -247,6 +256,7 @@ func (s *Store) Close() error {
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("close store %s: %w", s.path, err)
 		}
+		s.lock.release()
 	})
 	return s.closeErr
 }
