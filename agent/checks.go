@@ -71,7 +71,7 @@ func (a *Agent) RunChecks(ctx context.Context) []Check {
 func (a *Agent) testReport(title, summary string) *discord.Report {
 	return &discord.Report{
 		Event: discord.EventTest, Time: a.opts.now().UTC(), Host: hostName(a.res),
-		Title: title, Emoji: "🧪", Level: health.Excellent, Summary: summary, Test: true,
+		Title: title, Emoji: "📋", Level: health.Excellent, Summary: summary, Test: true,
 		Data: map[string]any{"check": title, "at": a.opts.now().UTC()},
 	}
 }
