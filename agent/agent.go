@@ -75,16 +75,19 @@ type Agent struct {
 	opts options
 	log  *slog.Logger
 
-	res       *resource.Resource
-	mp        *sdkmetric.MeterProvider
-	manual    *sdkmetric.ManualReader
-	tp        *sdktrace.TracerProvider
-	otlpM     *exportCounter
-	otlpT     *exportCounter
-	exportReg metric.Registration
-	reporter  *discord.Reporter
-	st        *store.Store
-	events    *eventsFile
+	res    *resource.Resource
+	mp     *sdkmetric.MeterProvider
+	manual *sdkmetric.ManualReader
+	// systemReader is flushed once at start, so the first system report does
+	// not wait a whole interval.
+	systemReader *sdkmetric.PeriodicReader
+	tp           *sdktrace.TracerProvider
+	otlpM        *exportCounter
+	otlpT        *exportCounter
+	exportReg    metric.Registration
+	reporter     *discord.Reporter
+	st           *store.Store
+	events       *eventsFile
 
 	hostC    *host.Collector
 	procC    *process.Collector
@@ -175,11 +178,15 @@ func (a *Agent) build(ctx context.Context) error {
 		{discord.EventCommands, cfg.Reports.Commands.Interval},
 		{discord.EventHealth, cfg.Reports.Health.Interval},
 	} {
-		readers = append(readers, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(
+		r := sdkmetric.NewPeriodicReader(
 			a.reporter.Exporter(rc.event),
 			sdkmetric.WithInterval(rc.interval),
 			sdkmetric.WithTimeout(max(rc.interval, 10*time.Second)),
-		)))
+		)
+		if rc.event == discord.EventSystem {
+			a.systemReader = r
+		}
+		readers = append(readers, sdkmetric.WithReader(r))
 	}
 	if cfg.HTTP.Listen != "" && !a.opts.checksOnly {
 		reg := prometheus.NewRegistry()
@@ -283,6 +290,15 @@ func (a *Agent) Start(ctx context.Context) error {
 		a.pruneLoop(runCtx)
 	}()
 	a.startBot(runCtx)
+	if !a.opts.checksOnly {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			if err := a.systemReader.ForceFlush(runCtx); err != nil && runCtx.Err() == nil {
+				a.log.Warn("first system report", "err", err)
+			}
+		}()
+	}
 	if !a.opts.checksOnly {
 		if err := a.reporter.Info(runCtx, "agent", "nexusmon "+Version+" started on "+hostName(a.res)); err != nil {
 			a.log.Warn("publish start notice", "err", err)
