@@ -138,6 +138,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		"_synchronous=NORMAL",
 		"_txlock=immediate", // write transactions wait on busy_timeout instead of failing on upgrade
 		fmt.Sprintf("_pragma=journal_size_limit(%d)", journalSizeLimit),
+		// SQLite's page cache defaults to 2 MB, all of it in the agent's RSS;
+		// the working set here (recent history and samples, the outbox head)
+		// is far smaller, and the OS page cache holds the rest.
+		"_pragma=cache_size(-512)",
 	}, "&")
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
