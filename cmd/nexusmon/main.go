@@ -96,16 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	releaseStartupPages(log)
-	go func() { // once the first collections ran, and once every report kind has
-		for _, d := range []time.Duration{2 * time.Second, 6 * time.Minute} {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(d):
-				releaseStartupPages(log)
-			}
-		}
-	}()
+	go trimMemory(ctx, log)
 	<-ctx.Done()
 	return stopAgent(a, log)
 }

@@ -2,7 +2,12 @@
 
 package main
 
-import "log/slog"
+import (
+	"context"
+	"log/slog"
+)
 
-// releaseStartupPages is a Linux-only optimisation.
+// releaseStartupPages and trimMemory are Linux-only optimisations.
 func releaseStartupPages(*slog.Logger) {}
+
+func trimMemory(context.Context, *slog.Logger) {}
