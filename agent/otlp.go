@@ -75,38 +75,44 @@ func firstNonEmpty(v ...string) string {
 	return ""
 }
 
+// exporterOptions turns the config-derived settings into one exporter's
+// options; the four OTLP exporters take the same four, each its own type.
+type exporterOptions[O any] struct {
+	endpointURL func(string) O
+	insecure    func() O
+	headers     func(map[string]string) O
+	timeout     func(time.Duration) O
+}
+
+// build returns the options for s. path is appended to a config endpoint for
+// HTTP ("/v1/metrics", "/v1/traces"), as the exporters do for the variable.
+func (e exporterOptions[O]) build(s otlpSettings, path string) []O {
+	var o []O
+	if s.opts.endpoint != "" {
+		o = append(o, e.endpointURL(strings.TrimSuffix(s.opts.endpoint, "/")+path))
+	}
+	if s.opts.insecure {
+		o = append(o, e.insecure())
+	}
+	if s.opts.headers != nil {
+		o = append(o, e.headers(s.opts.headers))
+	}
+	if s.opts.timeout > 0 {
+		o = append(o, e.timeout(s.opts.timeout))
+	}
+	return o
+}
+
 func newOTLPMetricExporter(ctx context.Context, s otlpSettings) (sdkmetric.Exporter, error) {
 	switch s.protocol {
 	case config.ProtocolGRPC:
-		var o []otlpmetricgrpc.Option
-		if s.opts.endpoint != "" {
-			o = append(o, otlpmetricgrpc.WithEndpointURL(s.opts.endpoint))
-		}
-		if s.opts.insecure {
-			o = append(o, otlpmetricgrpc.WithInsecure())
-		}
-		if s.opts.headers != nil {
-			o = append(o, otlpmetricgrpc.WithHeaders(s.opts.headers))
-		}
-		if s.opts.timeout > 0 {
-			o = append(o, otlpmetricgrpc.WithTimeout(s.opts.timeout))
-		}
-		return otlpmetricgrpc.New(ctx, o...)
+		return otlpmetricgrpc.New(ctx, exporterOptions[otlpmetricgrpc.Option]{
+			otlpmetricgrpc.WithEndpointURL, otlpmetricgrpc.WithInsecure, otlpmetricgrpc.WithHeaders, otlpmetricgrpc.WithTimeout,
+		}.build(s, "")...)
 	case config.ProtocolHTTPProtobuf:
-		var o []otlpmetrichttp.Option
-		if s.opts.endpoint != "" {
-			o = append(o, otlpmetrichttp.WithEndpointURL(strings.TrimSuffix(s.opts.endpoint, "/")+"/v1/metrics"))
-		}
-		if s.opts.insecure {
-			o = append(o, otlpmetrichttp.WithInsecure())
-		}
-		if s.opts.headers != nil {
-			o = append(o, otlpmetrichttp.WithHeaders(s.opts.headers))
-		}
-		if s.opts.timeout > 0 {
-			o = append(o, otlpmetrichttp.WithTimeout(s.opts.timeout))
-		}
-		return otlpmetrichttp.New(ctx, o...)
+		return otlpmetrichttp.New(ctx, exporterOptions[otlpmetrichttp.Option]{
+			otlpmetrichttp.WithEndpointURL, otlpmetrichttp.WithInsecure, otlpmetrichttp.WithHeaders, otlpmetrichttp.WithTimeout,
+		}.build(s, "/v1/metrics")...)
 	default:
 		return nil, fmt.Errorf("otlp protocol %q: want grpc or http/protobuf", s.protocol)
 	}
@@ -115,35 +121,13 @@ func newOTLPMetricExporter(ctx context.Context, s otlpSettings) (sdkmetric.Expor
 func newOTLPSpanExporter(ctx context.Context, s otlpSettings) (sdktrace.SpanExporter, error) {
 	switch s.protocol {
 	case config.ProtocolGRPC:
-		var o []otlptracegrpc.Option
-		if s.opts.endpoint != "" {
-			o = append(o, otlptracegrpc.WithEndpointURL(s.opts.endpoint))
-		}
-		if s.opts.insecure {
-			o = append(o, otlptracegrpc.WithInsecure())
-		}
-		if s.opts.headers != nil {
-			o = append(o, otlptracegrpc.WithHeaders(s.opts.headers))
-		}
-		if s.opts.timeout > 0 {
-			o = append(o, otlptracegrpc.WithTimeout(s.opts.timeout))
-		}
-		return otlptracegrpc.New(ctx, o...)
+		return otlptracegrpc.New(ctx, exporterOptions[otlptracegrpc.Option]{
+			otlptracegrpc.WithEndpointURL, otlptracegrpc.WithInsecure, otlptracegrpc.WithHeaders, otlptracegrpc.WithTimeout,
+		}.build(s, "")...)
 	case config.ProtocolHTTPProtobuf:
-		var o []otlptracehttp.Option
-		if s.opts.endpoint != "" {
-			o = append(o, otlptracehttp.WithEndpointURL(strings.TrimSuffix(s.opts.endpoint, "/")+"/v1/traces"))
-		}
-		if s.opts.insecure {
-			o = append(o, otlptracehttp.WithInsecure())
-		}
-		if s.opts.headers != nil {
-			o = append(o, otlptracehttp.WithHeaders(s.opts.headers))
-		}
-		if s.opts.timeout > 0 {
-			o = append(o, otlptracehttp.WithTimeout(s.opts.timeout))
-		}
-		return otlptracehttp.New(ctx, o...)
+		return otlptracehttp.New(ctx, exporterOptions[otlptracehttp.Option]{
+			otlptracehttp.WithEndpointURL, otlptracehttp.WithInsecure, otlptracehttp.WithHeaders, otlptracehttp.WithTimeout,
+		}.build(s, "/v1/traces")...)
 	default:
 		return nil, fmt.Errorf("otlp protocol %q: want grpc or http/protobuf", s.protocol)
 	}

@@ -192,3 +192,14 @@ func TestAgent_otlpCommandSpansExemplarsAndDiscordMetrics(t *testing.T) {
 		t.Errorf("/metrics (OpenMetrics) has no exemplar with trace id %s", span.TraceID)
 	}
 }
+
+func TestAgent_otlpHTTPFromConfig(t *testing.T) {
+	c := otelcoltest.Start(t)
+	cfg := testConfig(t)
+	cfg.OTLP.Endpoint = "http://" + c.HTTPEndpoint // /v1/metrics is appended, as for the variable
+	cfg.OTLP.Protocol = "http/protobuf"
+	cfg.OTLP.Interval = time.Second
+	cfg.OTLP.Headers = map[string]string{"X-Test": "secret-header-value"}
+	startAgent(t, cfg)
+	requireMetrics(t, c, "system.memory.usage", "process.thread.count")
+}
