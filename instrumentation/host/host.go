@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/nexusmon/nexusmon/internal/collect"
 	"github.com/nexusmon/nexusmon/internal/names"
 )
 
@@ -25,19 +26,17 @@ type Options struct {
 // Collector owns nexusmon's host instruments registered on one
 // MeterProvider. Its methods are safe for concurrent use.
 type Collector struct {
-	reg metric.Registration
+	reg *collect.Registration
 
-	mu      sync.Mutex // serialises collections and Stop
-	stopped bool
+	mu      sync.Mutex // serialises collections
 	r       reader
 	now     func() time.Time
 	log     *slog.Logger
 	sources []source
 	failing map[string]bool // sources whose last collection failed
 
-	success  metric.Int64ObservableGauge
-	duration metric.Float64ObservableGauge
-	attrs    map[string]metric.MeasurementOption // nexusmon.collector=<source>
+	gauges collect.Gauges
+	attrs  map[string]metric.MeasurementOption // nexusmon.collector=<source>
 }
 
 // source is one independently failing part of a collection: it reads what
@@ -87,19 +86,14 @@ func start(mp metric.MeterProvider, log *slog.Logger, r reader, now func() time.
 	c := &Collector{r: r, now: now, log: log, failing: map[string]bool{}, attrs: map[string]metric.MeasurementOption{}}
 
 	var err error
-	if c.success, err = m.Int64ObservableGauge(names.CollectorSuccess, metric.WithUnit("1"),
-		metric.WithDescription("Whether the last collection of the source succeeded (1) or failed (0).")); err != nil {
-		return nil, fmt.Errorf("create %s: %w", names.CollectorSuccess, err)
-	}
-	if c.duration, err = m.Float64ObservableGauge(names.CollectorDurationSeconds, metric.WithUnit("s"),
-		metric.WithDescription("Duration of the last collection of the source.")); err != nil {
-		return nil, fmt.Errorf("create %s: %w", names.CollectorDurationSeconds, err)
+	if c.gauges, err = collect.NewGauges(m); err != nil {
+		return nil, err
 	}
 	builders := []func(metric.Meter) (source, error){
 		newCPUSource, newLoadSource, newMemorySource, newSwapSource,
 		newFilesystemSource, newDiskIOSource, newNetworkSource, newFrequencySource,
 	}
-	insts := []metric.Observable{c.success, c.duration}
+	insts := c.gauges.Instruments()
 	for _, b := range builders {
 		s, err := b(m)
 		if err != nil {
@@ -111,8 +105,8 @@ func start(mp metric.MeterProvider, log *slog.Logger, r reader, now func() time.
 	}
 	// One callback for every instrument: one lock, one pass, and the
 	// meminfo read shared by the memory and swap sources.
-	if c.reg, err = m.RegisterCallback(c.observe, insts...); err != nil {
-		return nil, fmt.Errorf("register host callback: %w", err)
+	if c.reg, err = collect.Register(m, "host", c.observe, insts...); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -121,22 +115,7 @@ func start(mp metric.MeterProvider, log *slog.Logger, r reader, now func() time.
 // none of its instruments. The contrib host instrumentation registered by
 // Start has no way to be unregistered and keeps reporting until the
 // MeterProvider shuts down. Stop is idempotent.
-func (c *Collector) Stop() error {
-	c.mu.Lock()
-	if c.stopped {
-		c.mu.Unlock()
-		return nil
-	}
-	c.stopped = true
-	c.mu.Unlock()
-	// Unregister outside c.mu: a collection in progress holds the SDK's
-	// pipeline lock while its callback waits for c.mu, and Unregister
-	// waits for that pipeline lock.
-	if err := c.reg.Unregister(); err != nil {
-		return fmt.Errorf("unregister host callback: %w", err)
-	}
-	return nil
-}
+func (c *Collector) Stop() error { return c.reg.Stop() }
 
 func (c *Collector) observe(ctx context.Context, o metric.Observer) error {
 	c.mu.Lock()
@@ -147,12 +126,7 @@ func (c *Collector) observe(ctx context.Context, o metric.Observer) error {
 		err := collectSafely(s, col, o)
 		elapsed := c.now().Sub(start)
 		c.record(s.name(), err)
-		ok := int64(1)
-		if err != nil {
-			ok = 0
-		}
-		o.ObserveInt64(c.success, ok, c.attrs[s.name()])
-		o.ObserveFloat64(c.duration, elapsed.Seconds(), c.attrs[s.name()])
+		c.gauges.Observe(o, err == nil, elapsed, c.attrs[s.name()])
 	}
 	// Failures are reported through the success gauges and the log, not
 	// through the SDK's global error handler, which would print on every

@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/nexusmon/nexusmon/internal/collect"
 	"github.com/nexusmon/nexusmon/internal/names"
 	"github.com/nexusmon/nexusmon/internal/procfs"
 )
@@ -41,11 +42,10 @@ type Options struct {
 // Collector owns the process instruments registered on one MeterProvider.
 // Its methods are safe for concurrent use.
 type Collector struct {
-	reg metric.Registration
+	reg *collect.Registration
 	pid atomic.Int64 // the pid followed; 0 when unknown
 
-	mu       sync.Mutex // serialises collections and Stop
-	stopped  bool
+	mu       sync.Mutex // serialises collections
 	fixedPID int
 	pidFile  string
 	procRoot string
@@ -83,8 +83,7 @@ type target struct {
 }
 
 type instruments struct {
-	success     metric.Int64ObservableGauge
-	duration    metric.Float64ObservableGauge
+	collect.Gauges
 	rss         metric.Int64ObservableUpDownCounter
 	vms         metric.Int64ObservableUpDownCounter
 	shared      metric.Int64ObservableUpDownCounter
@@ -150,8 +149,8 @@ func start(mp metric.MeterProvider, opts Options, cfg config) (*Collector, error
 	}
 	pid, _ := c.resolvePID() // an unreadable pid file is reported by the first collection
 	c.pid.Store(int64(pid))
-	if c.reg, err = m.RegisterCallback(c.observe, insts...); err != nil {
-		return nil, fmt.Errorf("register process callback: %w", err)
+	if c.reg, err = collect.Register(m, "process", c.observe, insts...); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -160,11 +159,7 @@ func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	var err error
-	in.success, err = m.Int64ObservableGauge(names.CollectorSuccess, metric.WithUnit("1"),
-		metric.WithDescription("Whether the last collection of the source succeeded (1) or failed (0)."))
-	add(err)
-	in.duration, err = m.Float64ObservableGauge(names.CollectorDurationSeconds, metric.WithUnit("s"),
-		metric.WithDescription("Duration of the last collection of the source."))
+	in.Gauges, err = collect.NewGauges(m)
 	add(err)
 	in.rss, err = m.Int64ObservableUpDownCounter(names.ProcessMemoryUsage, metric.WithUnit("By"),
 		metric.WithDescription("Resident set size of the process."))
@@ -205,28 +200,13 @@ func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("create process instruments: %w", err)
 	}
-	return []metric.Observable{in.success, in.duration, in.rss, in.vms, in.shared, in.data, in.utilization,
-		in.cpuTime, in.threads, in.fds, in.conns, in.created, in.uptime, in.status}, nil
+	return append(in.Gauges.Instruments(), in.rss, in.vms, in.shared, in.data, in.utilization,
+		in.cpuTime, in.threads, in.fds, in.conns, in.created, in.uptime, in.status), nil
 }
 
 // Stop unregisters the callback; later collections observe no process
 // instruments. Stop is idempotent.
-func (c *Collector) Stop() error {
-	c.mu.Lock()
-	if c.stopped {
-		c.mu.Unlock()
-		return nil
-	}
-	c.stopped = true
-	c.mu.Unlock()
-	// Unregister outside c.mu: a collection in progress holds the SDK's
-	// pipeline lock while its callback waits for c.mu, and Unregister
-	// waits for that pipeline lock.
-	if err := c.reg.Unregister(); err != nil {
-		return fmt.Errorf("unregister process callback: %w", err)
-	}
-	return nil
-}
+func (c *Collector) Stop() error { return c.reg.Stop() }
 
 // PID returns the pid currently followed: the configured pid, or the one
 // the pid file named at the last collection (0 when the file is missing or
@@ -249,12 +229,7 @@ func (c *Collector) observe(_ context.Context, o metric.Observer) error {
 	defer c.mu.Unlock()
 	start := c.now()
 	state, err := c.collect(start, o)
-	ok := int64(1)
-	if state != stateOK {
-		ok = 0
-	}
-	o.ObserveInt64(c.inst.success, ok, c.collector)
-	o.ObserveFloat64(c.inst.duration, c.now().Sub(start).Seconds(), c.collector)
+	c.inst.Observe(o, state == stateOK, c.now().Sub(start), c.collector)
 	c.record(state, err)
 	return nil // reported through the success gauge and the log
 }

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/nexusmon/nexusmon/internal/collect"
 	"github.com/nexusmon/nexusmon/internal/names"
 )
 
@@ -42,10 +43,9 @@ type Options struct {
 // Collector owns nexusmon's runtime instruments registered on one
 // MeterProvider. Its methods are safe for concurrent use.
 type Collector struct {
-	reg metric.Registration
+	reg *collect.Registration
 
-	mu      sync.Mutex // serialises collections and Stop
-	stopped bool
+	mu      sync.Mutex // serialises collections
 	now     func() time.Time
 	log     *slog.Logger
 	failing bool
@@ -58,8 +58,7 @@ type Collector struct {
 }
 
 type instruments struct {
-	success    metric.Int64ObservableGauge
-	duration   metric.Float64ObservableGauge
+	collect.Gauges
 	freed      metric.Int64ObservableCounter
 	cycles     metric.Int64ObservableCounter
 	pauseTotal metric.Float64ObservableCounter
@@ -105,8 +104,8 @@ func start(mp metric.MeterProvider, log *slog.Logger, now func() time.Time, read
 	if err != nil {
 		return nil, err
 	}
-	if c.reg, err = m.RegisterCallback(c.observe, insts...); err != nil {
-		return nil, fmt.Errorf("register runtime callback: %w", err)
+	if c.reg, err = collect.Register(m, "runtime", c.observe, insts...); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -115,11 +114,7 @@ func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	var err error
-	in.success, err = m.Int64ObservableGauge(names.CollectorSuccess, metric.WithUnit("1"),
-		metric.WithDescription("Whether the last collection of the source succeeded (1) or failed (0)."))
-	add(err)
-	in.duration, err = m.Float64ObservableGauge(names.CollectorDurationSeconds, metric.WithUnit("s"),
-		metric.WithDescription("Duration of the last collection of the source."))
+	in.Gauges, err = collect.NewGauges(m)
 	add(err)
 	in.freed, err = m.Int64ObservableCounter(names.GoMemoryFreed, metric.WithUnit("By"),
 		metric.WithDescription("Heap bytes freed by the garbage collector."))
@@ -145,29 +140,14 @@ func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("create runtime instruments: %w", err)
 	}
-	return []metric.Observable{in.success, in.duration, in.freed, in.cycles, in.pauseTotal, in.pauseLast,
-		in.heapAlloc, in.heapObjs, in.sys}, nil
+	return append(in.Gauges.Instruments(), in.freed, in.cycles, in.pauseTotal, in.pauseLast,
+		in.heapAlloc, in.heapObjs, in.sys), nil
 }
 
 // Stop unregisters nexusmon's runtime callback. The contrib runtime
 // instrumentation registered by Start cannot be unregistered and keeps
 // reporting until the MeterProvider shuts down. Stop is idempotent.
-func (c *Collector) Stop() error {
-	c.mu.Lock()
-	if c.stopped {
-		c.mu.Unlock()
-		return nil
-	}
-	c.stopped = true
-	c.mu.Unlock()
-	// Unregister outside c.mu: a collection in progress holds the SDK's
-	// pipeline lock while its callback waits for c.mu, and Unregister
-	// waits for that pipeline lock.
-	if err := c.reg.Unregister(); err != nil {
-		return fmt.Errorf("unregister runtime callback: %w", err)
-	}
-	return nil
-}
+func (c *Collector) Stop() error { return c.reg.Stop() }
 
 func (c *Collector) observe(_ context.Context, o metric.Observer) error {
 	c.mu.Lock()
@@ -209,12 +189,7 @@ func (c *Collector) observe(_ context.Context, o metric.Observer) error {
 	}
 	o.ObserveFloat64(c.inst.pauseLast, last.Seconds())
 
-	ok := int64(1)
-	if len(bad) > 0 {
-		ok = 0
-	}
-	o.ObserveInt64(c.inst.success, ok, c.collector)
-	o.ObserveFloat64(c.inst.duration, c.now().Sub(start).Seconds(), c.collector)
+	c.inst.Observe(o, len(bad) == 0, c.now().Sub(start), c.collector)
 	switch {
 	case len(bad) > 0 && !c.failing:
 		c.failing = true
