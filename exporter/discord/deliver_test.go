@@ -537,12 +537,7 @@ func TestDelivery_PermanentFailure(t *testing.T) {
 
 func TestDelivery_Batching(t *testing.T) {
 	t.Parallel()
-	srv := discordtest.New(t, dlvFastLimits()...)
-	st, _ := dlvStore(t)
-	d, err := NewDelivery(st, dlvBot(t, srv, srv.Token(), nil), dlvOpts(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, _, d := dlvBotDelivery(t)
 	for _, k := range []string{EventSystem, EventNetwork, EventMemory} {
 		dlvEnqueue(t, d, Outbound{Kind: k, Priority: PriorityReport, Payload: dlvPayload(k, k+".json")})
 	}
@@ -595,12 +590,7 @@ func TestDelivery_BatchRejectedSendsSingly(t *testing.T) {
 
 func TestDelivery_SupersededEditsDropped(t *testing.T) {
 	t.Parallel()
-	srv := discordtest.New(t, dlvFastLimits()...)
-	st, _ := dlvStore(t)
-	d, err := NewDelivery(st, dlvBot(t, srv, srv.Token(), nil), dlvOpts(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, _, d := dlvBotDelivery(t)
 	for i := range 3 {
 		dlvEnqueue(t, d, Outbound{Kind: EventMemory, Priority: PriorityReport, EditKey: EventMemory, Payload: dlvPayload(fmt.Sprintf("v%d", i), "m.json")})
 	}
@@ -844,12 +834,7 @@ func TestDelivery_StopDrainsAndNoLeaks(t *testing.T) {
 	opt := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
 
-	srv := discordtest.New(t, dlvFastLimits()...)
-	st, _ := dlvStore(t)
-	d, err := NewDelivery(st, dlvBot(t, srv, srv.Token(), nil), dlvOpts(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, _, d := dlvBotDelivery(t)
 	for i := range 5 {
 		dlvEnqueue(t, d, Outbound{Kind: EventSystem, Priority: PriorityReport, Payload: dlvPayload(fmt.Sprintf("s%d", i), "s.json")})
 	}
@@ -939,4 +924,17 @@ func TestDelivery_StopAndFlushEdges(t *testing.T) {
 	if _, err := NewDelivery(st, &dlvNopSender{}, DeliveryOptions{}); err == nil {
 		t.Error("NewDelivery with a nameless sender succeeded")
 	}
+}
+
+// dlvBotDelivery is the common setup: the fake with fast limits, a temp
+// store, and a bot-sender Delivery with the default test options (not started).
+func dlvBotDelivery(t *testing.T) (*discordtest.Server, *store.Store, *Delivery) {
+	t.Helper()
+	srv := discordtest.New(t, dlvFastLimits()...)
+	st, _ := dlvStore(t)
+	d, err := NewDelivery(st, dlvBot(t, srv, srv.Token(), nil), dlvOpts(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, st, d
 }

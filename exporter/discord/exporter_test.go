@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -259,33 +258,13 @@ func checkReportGolden(t *testing.T, name string, r *Report) {
 	if err := CheckLimits(&p); err != nil {
 		t.Errorf("payload breaks Discord's limits: %v", err)
 	}
-	compareReportGolden(t, name+".golden.json", reportGolden(t, p))
+	compareGolden(t, "reports", name+".golden.json", reportGolden(t, p))
 	// PNG sizes vary by platform (see reportGolden).
 	console := pngSize.ReplaceAllString(RenderConsole(r), "(image/png, N bytes)")
-	compareReportGolden(t, name+".golden.txt", []byte(console+"\n"))
+	compareGolden(t, "reports", name+".golden.txt", []byte(console+"\n"))
 }
 
 var pngSize = regexp.MustCompile(`\(image/png, [0-9]+ bytes\)`)
-
-func compareReportGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	golden := filepath.Join("testdata", "reports", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test ./exporter/discord -run %s -update to accept):\n%s", golden, t.Name(), got)
-	}
-}
 
 // openStore opens a store in a temporary directory, closed at cleanup.
 func openStore(t testing.TB, dir string) *store.Store {

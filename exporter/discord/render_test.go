@@ -355,9 +355,11 @@ func goldenJSON(t *testing.T, p Payload) []byte {
 	return b.Bytes()
 }
 
-func compareGolden(t *testing.T, name string, got []byte) {
+// compareGolden compares got with testdata/<dir>/<name>, rewriting the file
+// first under -update.
+func compareGolden(t *testing.T, dir, name string, got []byte) {
 	t.Helper()
-	golden := filepath.Join("testdata", "render", name)
+	golden := filepath.Join("testdata", dir, name)
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 			t.Fatal(err)
@@ -371,7 +373,7 @@ func compareGolden(t *testing.T, name string, got []byte) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test ./exporter/discord -run TestRender -update to accept):\n%s", golden, got)
+		t.Errorf("output differs from %s (go test ./exporter/discord -run %s -update to accept):\n%s", golden, t.Name(), got)
 	}
 }
 
@@ -385,8 +387,8 @@ func TestRender(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkRendered(t, r, p)
-			compareGolden(t, name+".golden.json", goldenJSON(t, p))
-			compareGolden(t, name+".golden.txt", []byte(RenderConsole(r)+"\n"))
+			compareGolden(t, "render", name+".golden.json", goldenJSON(t, p))
+			compareGolden(t, "render", name+".golden.txt", []byte(RenderConsole(r)+"\n"))
 
 			// The attachment carries the full envelope.
 			var got, want any

@@ -27,6 +27,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/goleak"
 
+	"github.com/nexusmon/nexusmon/internal/metrictest"
 	"github.com/nexusmon/nexusmon/internal/names"
 )
 
@@ -147,35 +148,6 @@ func histogram(rm metricdata.ResourceMetrics, name string, kv ...attribute.KeyVa
 		}
 	}
 	return metricdata.HistogramDataPoint[float64]{}, false
-}
-
-// allAttrValues concatenates every attribute value of every point.
-func allAttrValues(rm metricdata.ResourceMetrics) string {
-	var b strings.Builder
-	add := func(s attribute.Set) {
-		for _, kv := range s.ToSlice() {
-			b.WriteString(kv.Value.Emit() + " ")
-		}
-	}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			switch d := m.Data.(type) {
-			case metricdata.Sum[int64]:
-				for _, p := range d.DataPoints {
-					add(p.Attributes)
-				}
-			case metricdata.Histogram[float64]:
-				for _, p := range d.DataPoints {
-					add(p.Attributes)
-				}
-			case metricdata.Gauge[int64]:
-				for _, p := range d.DataPoints {
-					add(p.Attributes)
-				}
-			}
-		}
-	}
-	return b.String()
 }
 
 func spanAttr(s sdktrace.ReadOnlySpan, key string) (string, bool) {
@@ -357,7 +329,7 @@ func TestWrap_Success(t *testing.T) {
 			if got := counter(rm, names.CommandChanInvocations, attribute.String(names.AttrChannelID, testChannel)); got != 1 {
 				t.Errorf("%s = %d, want 1", names.CommandChanInvocations, got)
 			}
-			if dump := allAttrValues(rm); strings.Contains(dump, testUser) || strings.Contains(dump, "1300000000000000001") {
+			if dump := metrictest.AttrValues(rm); strings.Contains(dump, testUser) || strings.Contains(dump, "1300000000000000001") {
 				t.Errorf("user or interaction id on a metric: %s", dump)
 			}
 		})
@@ -627,7 +599,7 @@ func TestContext_Followup(t *testing.T) {
 		attribute.String(names.AttrRoute, "POST /webhooks/{id}/{token}"), attribute.Int(names.AttrStatusCode, 200)); !ok || p.Count != 1 {
 		t.Errorf("followup REST duration = %+v (%v)", p, ok)
 	}
-	if strings.Contains(allAttrValues(rm), testToken) {
+	if strings.Contains(metrictest.AttrValues(rm), testToken) {
 		t.Error("interaction token in a metric attribute")
 	}
 }

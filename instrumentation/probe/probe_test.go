@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/goleak"
 
+	"github.com/nexusmon/nexusmon/internal/metrictest"
 	"github.com/nexusmon/nexusmon/internal/names"
 )
 
@@ -403,7 +404,7 @@ func TestProber_Sanitised(t *testing.T) {
 			if err := reader.Collect(context.Background(), &rm); err != nil {
 				t.Fatal(err)
 			}
-			dump := r.Error + " " + r.Target + " " + attrsOf(rm)
+			dump := r.Error + " " + r.Target + " " + metrictest.AttrValues(rm)
 			for _, secret := range []string{"hunter2pw", "s3cr3tkey", "probe:", "frag"} {
 				if strings.Contains(dump, secret) {
 					t.Errorf("%q leaked into %s", secret, dump)
@@ -411,36 +412,6 @@ func TestProber_Sanitised(t *testing.T) {
 			}
 		})
 	}
-}
-
-// attrsOf concatenates every attribute value of every point in rm.
-func attrsOf(rm metricdata.ResourceMetrics) string {
-	var b strings.Builder
-	add := func(s attribute.Set) {
-		for _, kv := range s.ToSlice() {
-			b.WriteString(kv.Value.Emit())
-			b.WriteByte(' ')
-		}
-	}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			switch d := m.Data.(type) {
-			case metricdata.Gauge[int64]:
-				for _, p := range d.DataPoints {
-					add(p.Attributes)
-				}
-			case metricdata.Gauge[float64]:
-				for _, p := range d.DataPoints {
-					add(p.Attributes)
-				}
-			case metricdata.Sum[int64]:
-				for _, p := range d.DataPoints {
-					add(p.Attributes)
-				}
-			}
-		}
-	}
-	return b.String()
 }
 
 // point finds the value of metric name with exactly the attributes kv.

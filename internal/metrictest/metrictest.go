@@ -251,3 +251,48 @@ func ProcField(t testing.TB, path, key string) float64 {
 	t.Fatalf("%s not in %s", key, path)
 	return 0
 }
+
+// AttrValues concatenates, space-separated, every attribute value of every
+// point of every metric in rm (gauges, sums and histograms of both number
+// types): for asserting that something, such as a secret or a user id, is
+// on no metric.
+func AttrValues(rm metricdata.ResourceMetrics) string {
+	var b strings.Builder
+	add := func(s attribute.Set) {
+		for _, kv := range s.ToSlice() {
+			b.WriteString(kv.Value.Emit())
+			b.WriteByte(' ')
+		}
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Gauge[int64]:
+				for _, p := range d.DataPoints {
+					add(p.Attributes)
+				}
+			case metricdata.Gauge[float64]:
+				for _, p := range d.DataPoints {
+					add(p.Attributes)
+				}
+			case metricdata.Sum[int64]:
+				for _, p := range d.DataPoints {
+					add(p.Attributes)
+				}
+			case metricdata.Sum[float64]:
+				for _, p := range d.DataPoints {
+					add(p.Attributes)
+				}
+			case metricdata.Histogram[int64]:
+				for _, p := range d.DataPoints {
+					add(p.Attributes)
+				}
+			case metricdata.Histogram[float64]:
+				for _, p := range d.DataPoints {
+					add(p.Attributes)
+				}
+			}
+		}
+	}
+	return b.String()
+}
