@@ -57,6 +57,9 @@ type options struct {
 	session    *discordgo.Session
 	noRegister bool
 	checksOnly bool // test-report: no HTTP listener, probes, start notice or gateway session
+
+	// failAt makes New fail at the named build step (tests of New's cleanup).
+	failAt string
 }
 
 // WithEnv sets how the agent reads OTEL_* variables (default os.LookupEnv);
@@ -75,9 +78,10 @@ type Agent struct {
 	opts options
 	log  *slog.Logger
 
-	res    *resource.Resource
-	mp     *sdkmetric.MeterProvider
-	manual *sdkmetric.ManualReader
+	res     *resource.Resource
+	readers []sdkmetric.Reader // shut down by New's cleanup when mp was never built
+	mp      *sdkmetric.MeterProvider
+	manual  *sdkmetric.ManualReader
 	// systemReader is flushed once at start, so the first system report does
 	// not wait a whole interval.
 	systemReader *sdkmetric.PeriodicReader
@@ -100,15 +104,27 @@ type Agent struct {
 
 	stopOnce sync.Once
 	cancel   context.CancelFunc
-	wg       sync.WaitGroup
 	started  time.Time
+
+	// bgMu guards stopping and every wg.Add: work is started only before
+	// Stop sets stopping, so no Add races Stop's Wait (sync.WaitGroup's
+	// rule), and a handler discordgo calls during or after Stop starts
+	// nothing.
+	bgMu     sync.Mutex
+	stopping bool
+	wg       sync.WaitGroup
 }
 
-// New builds an Agent from cfg. It opens the store and the events file but
-// starts nothing; call Start.
+// New builds an Agent from cfg. It validates cfg (a library caller may not
+// have used LoadConfig), opens the store and the events file, and sets up
+// the providers, but starts no collection; call Start. When New fails it has
+// released everything it set up: no reader, exporter or file stays open.
 func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Agent, error) {
 	if cfg == nil {
 		return nil, errors.New("nexusmon: nil config (use DefaultConfig or LoadConfig)")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid config: %w", err)
 	}
 	o := options{logger: slog.New(slog.DiscardHandler), stdout: os.Stdout, now: time.Now, env: os.LookupEnv}
 	for _, fn := range opts {
@@ -116,30 +132,89 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Agent, error
 	}
 	a := &Agent{cfg: cfg, opts: o, log: o.logger}
 	if err := a.build(ctx); err != nil {
-		a.closeResources()
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if rerr := a.release(rctx); rerr != nil {
+			a.log.Warn("release after a failed start", "err", rerr)
+		}
 		return nil, err
 	}
 	return a, nil
 }
 
+// errInjected is the failure a test asks for with failAt.
+var errInjected = errors.New("injected failure")
+
+// step returns errInjected when a test asked New to fail at name.
+func (a *Agent) step(name string) error {
+	if a.opts.failAt == name {
+		return fmt.Errorf("%s: %w", name, errInjected)
+	}
+	return nil
+}
+
+// release undoes what build set up, whatever step it reached.
+func (a *Agent) release(ctx context.Context) error {
+	var errs []error
+	for _, rm := range a.removers {
+		rm()
+	}
+	if a.opts.session != nil && a.session != nil {
+		a.session.Client.Transport = a.origTransport
+	}
+	if a.observer != nil {
+		errs = append(errs, a.observer.Close())
+	}
+	if a.instr != nil {
+		errs = append(errs, a.instr.Close())
+	}
+	if a.exportReg != nil {
+		errs = append(errs, a.exportReg.Unregister())
+	}
+	if a.tp != nil {
+		errs = append(errs, a.tp.Shutdown(ctx))
+	}
+	if a.mp != nil {
+		errs = append(errs, a.mp.Shutdown(ctx))
+	} else {
+		for _, r := range a.readers {
+			errs = append(errs, r.Shutdown(ctx))
+		}
+	}
+	if c, ok := a.sender.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+	errs = append(errs, a.closeResources())
+	return errors.Join(errs...)
+}
+
 func (a *Agent) build(ctx context.Context) error {
 	cfg := a.cfg
+	if err := a.step("resource"); err != nil {
+		return err
+	}
 	res, err := newResource(ctx, cfg.OTLP.ServiceName, a.opts.env)
 	if err != nil {
 		return err
 	}
 	a.res = res
 
+	if err := a.step("store"); err != nil {
+		return err
+	}
 	st, err := store.Open(ctx, cfg.Storage.Path, store.WithLogger(a.log))
 	if err != nil {
-		return fmt.Errorf("open store: %w", err)
+		return fmt.Errorf("storage.path: %w", err)
 	}
 	a.st = st
 
 	if cfg.Output.JSONL != "" {
+		if err := a.step("events"); err != nil {
+			return err
+		}
 		ef, err := openEvents(cfg.Output.JSONL)
 		if err != nil {
-			return err
+			return fmt.Errorf("output.jsonl: %w", err)
 		}
 		a.events = ef
 	}
@@ -167,17 +242,9 @@ func (a *Agent) build(ctx context.Context) error {
 	}
 	a.reporter = discord.NewReporter(ropts)
 
-	readers := []sdkmetric.Option{sdkmetric.WithResource(res)}
-	for _, rc := range []struct {
-		event    string
-		interval time.Duration
-	}{
-		{discord.EventSystem, cfg.Reports.System.Interval},
-		{discord.EventNetwork, cfg.Reports.Network.Interval},
-		{discord.EventMemory, cfg.Reports.Memory.Interval},
-		{discord.EventCommands, cfg.Reports.Commands.Interval},
-		{discord.EventHealth, cfg.Reports.Health.Interval},
-	} {
+	for _, rc := range reportIntervals(cfg) {
+		// A PeriodicReader starts its goroutine here: from now on a failure
+		// must shut the readers down (release does).
 		r := sdkmetric.NewPeriodicReader(
 			a.reporter.Exporter(rc.event),
 			sdkmetric.WithInterval(rc.interval),
@@ -186,18 +253,27 @@ func (a *Agent) build(ctx context.Context) error {
 		if rc.event == discord.EventSystem {
 			a.systemReader = r
 		}
-		readers = append(readers, sdkmetric.WithReader(r))
+		a.readers = append(a.readers, r)
+	}
+	if err := a.step("readers"); err != nil {
+		return err
 	}
 	if cfg.HTTP.Listen != "" && !a.opts.checksOnly {
+		if err := a.step("prometheus"); err != nil {
+			return err
+		}
 		reg := prometheus.NewRegistry()
 		pe, err := otelprom.New(otelprom.WithRegisterer(reg))
 		if err != nil {
 			return fmt.Errorf("prometheus exporter: %w", err)
 		}
-		readers = append(readers, sdkmetric.WithReader(pe))
+		a.readers = append(a.readers, pe)
 		a.httpSrv = a.newHTTPServer(reg)
 	}
 	if ms := otlpFor("metrics", cfg.OTLP, a.opts.env); ms.enabled {
+		if err := a.step("otlp_metrics"); err != nil {
+			return err
+		}
 		exp, err := newOTLPMetricExporter(ctx, ms)
 		if err != nil {
 			return fmt.Errorf("otlp metrics: %w", err)
@@ -207,15 +283,25 @@ func (a *Agent) build(ctx context.Context) error {
 		if v, ok := a.opts.env("OTEL_METRIC_EXPORT_INTERVAL"); !ok || v == "" {
 			ro = append(ro, sdkmetric.WithInterval(cfg.OTLP.Interval)) // the variable, when set, is read by the SDK
 		}
-		readers = append(readers, sdkmetric.WithReader(sdkmetric.NewPeriodicReader(&countedMetricExporter{Exporter: exp, c: a.otlpM}, ro...)))
+		a.readers = append(a.readers, sdkmetric.NewPeriodicReader(&countedMetricExporter{Exporter: exp, c: a.otlpM}, ro...))
 		a.log.Info("otlp metric export on", "protocol", ms.protocol)
 	}
 	a.manual = sdkmetric.NewManualReader() // on-demand collections: /nexus status and health, test_reporting
-	readers = append(readers, sdkmetric.WithReader(a.manual))
-	a.mp = sdkmetric.NewMeterProvider(readers...)
+	a.readers = append(a.readers, a.manual)
+	mpOpts := []sdkmetric.Option{sdkmetric.WithResource(res)}
+	for _, r := range a.readers {
+		mpOpts = append(mpOpts, sdkmetric.WithReader(r))
+	}
+	a.mp = sdkmetric.NewMeterProvider(mpOpts...)
+	if err := a.step("meter_provider"); err != nil {
+		return err
+	}
 
 	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
 	if ts := otlpFor("traces", cfg.OTLP, a.opts.env); ts.enabled {
+		if err := a.step("otlp_traces"); err != nil {
+			return err
+		}
 		exp, err := newOTLPSpanExporter(ctx, ts)
 		if err != nil {
 			return fmt.Errorf("otlp traces: %w", err)
@@ -225,10 +311,28 @@ func (a *Agent) build(ctx context.Context) error {
 		a.log.Info("otlp trace export on", "protocol", ts.protocol)
 	}
 	a.tp = sdktrace.NewTracerProvider(tpOpts...)
+	if err := a.step("self_metrics"); err != nil {
+		return err
+	}
 	if a.exportReg, err = registerSelfMetrics(a.mp, func() int64 { return a.st.Status().Errors }, a.otlpM, a.otlpT); err != nil {
 		return fmt.Errorf("register self instruments: %w", err)
 	}
 	return a.buildBot()
+}
+
+type reportInterval struct {
+	event    string
+	interval time.Duration
+}
+
+func reportIntervals(cfg *config.Config) []reportInterval {
+	return []reportInterval{
+		{discord.EventSystem, cfg.Reports.System.Interval},
+		{discord.EventNetwork, cfg.Reports.Network.Interval},
+		{discord.EventMemory, cfg.Reports.Memory.Interval},
+		{discord.EventCommands, cfg.Reports.Commands.Interval},
+		{discord.EventHealth, cfg.Reports.Health.Interval},
+	}
 }
 
 // MeterProvider returns the agent's meter provider, for a bot's own instruments.
@@ -276,28 +380,22 @@ func (a *Agent) Start(ctx context.Context) error {
 			return fmt.Errorf("listen %s: %w", a.cfg.HTTP.Listen, err)
 		}
 		a.httpAddr = ln.Addr().String()
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
+		a.goBackground(func() {
 			if err := a.httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				a.log.Error("http server", "err", err)
 			}
-		}()
+		})
 	}
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		a.pruneLoop(runCtx)
-	}()
-	a.startBot(runCtx)
+	a.goBackground(func() { a.pruneLoop(runCtx) })
+	if err := a.startBot(runCtx); err != nil {
+		return err
+	}
 	if !a.opts.checksOnly {
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
+		a.goBackground(func() {
 			if err := a.systemReader.ForceFlush(runCtx); err != nil && runCtx.Err() == nil {
 				a.log.Warn("first system report", "err", err)
 			}
-		}()
+		})
 	}
 	if !a.opts.checksOnly {
 		if err := a.reporter.Info(runCtx, "agent", "nexusmon "+Version+" started on "+hostName(a.res)); err != nil {
@@ -314,10 +412,46 @@ func (a *Agent) HTTPAddr() string { return a.httpAddr }
 // Reporter returns the agent's report publisher.
 func (a *Agent) Reporter() *discord.Reporter { return a.reporter }
 
-// Stop stops everything, within ctx's deadline. It is safe to call more than once.
+// goBackground runs f in a goroutine that Stop waits for, unless Stop has
+// begun: then it starts nothing and returns false.
+func (a *Agent) goBackground(f func()) bool {
+	a.bgMu.Lock()
+	defer a.bgMu.Unlock()
+	if a.stopping {
+		return false
+	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// waitBackground waits for the work goBackground started, or for ctx.
+func (a *Agent) waitBackground(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		a.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("background work still running: %w", ctx.Err())
+	}
+}
+
+// Stop stops everything, within ctx's deadline: it returns by then even when
+// Discord holds a connection attempt or a request open (they are cancelled
+// and end on their own). It is safe to call more than once.
 func (a *Agent) Stop(ctx context.Context) error {
 	var errs []error
 	a.stopOnce.Do(func() {
+		a.bgMu.Lock()
+		a.stopping = true
+		a.bgMu.Unlock()
 		a.reporter.BeginShutdown()
 		if a.cancel != nil {
 			a.cancel()
@@ -354,7 +488,9 @@ func (a *Agent) Stop(ctx context.Context) error {
 		if err := a.mp.Shutdown(ctx); err != nil {
 			a.log.Warn("final metric export failed", "err", err)
 		}
-		a.wg.Wait()
+		if err := a.waitBackground(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop: %w", err))
+		}
 		if err := a.closeResources(); err != nil {
 			errs = append(errs, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 
 	"github.com/nexusmon/nexusmon/exporter/discord"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
@@ -41,6 +42,9 @@ const (
 // and its delivery, and the gateway session (own or the bot's).
 func (a *Agent) buildBot() error {
 	cfg := a.cfg
+	if err := a.step("instruments"); err != nil {
+		return err
+	}
 	var err error
 	a.throttle = bot.NewThrottle(errorWindow, errorBurst, func(ev bot.ErrorEvent, _ int) { a.publishCommandError(ev) })
 	a.instr, err = bot.NewInstruments(a.mp, a.tp, bot.InstrumentOptions{
@@ -57,6 +61,9 @@ func (a *Agent) buildBot() error {
 		return fmt.Errorf("/nexus commands: %w", err)
 	}
 
+	if err := a.step("sender"); err != nil {
+		return err
+	}
 	switch cfg.Discord.Mode() {
 	case config.DeliveryBot:
 		a.sender, err = discord.NewBotSender(cfg.Discord.BotToken(), cfg.Discord.ChannelID, cfg.Discord.APIURL, discord.BotOptions{Logger: a.log, Now: a.opts.now})
@@ -67,6 +74,9 @@ func (a *Agent) buildBot() error {
 		return fmt.Errorf("discord sender: %w", err)
 	}
 	if a.sender != nil {
+		if err := a.step("delivery"); err != nil {
+			return err
+		}
 		a.delivery, err = discord.NewDelivery(a.st, a.sender, discord.DeliveryOptions{Logger: a.log, Now: a.opts.now, MeterProvider: a.mp})
 		if err != nil {
 			return fmt.Errorf("discord delivery: %w", err)
@@ -88,17 +98,31 @@ func (a *Agent) buildBot() error {
 		if err != nil {
 			return fmt.Errorf("discord session: %w", err)
 		}
-		rt, err := discord.NewRewriteTransport(cfg.Discord.APIURL, http.DefaultTransport)
+		// Every connection of the agent's own session is dialed through
+		// conns, so Stop can end an Open that Discord holds (Open takes no
+		// context).
+		a.conns = newConnTracker()
+		base := http.DefaultTransport.(*http.Transport).Clone()
+		base.DialContext = a.conns.DialContext
+		rt, err := discord.NewRewriteTransport(cfg.Discord.APIURL, base)
 		if err != nil {
 			return fmt.Errorf("discord.api_url: %w", err)
 		}
 		s.Client = &http.Client{Timeout: 20 * time.Second, Transport: bot.NewTransport(rt, a.instr)}
+		s.Dialer = &websocket.Dialer{
+			Proxy:            http.ProxyFromEnvironment,
+			HandshakeTimeout: 45 * time.Second,
+			NetDialContext:   a.conns.DialContext,
+		}
 		s.Identify.Intents = discordgo.IntentGuilds
 		s.ShouldRetryOnRateLimit = false // the agent's own calls must not sleep forever inside discordgo
 		a.session, a.ownSession = s, true
 	}
 	if a.session == nil {
 		return nil
+	}
+	if err := a.step("observer"); err != nil {
+		return err
 	}
 	a.observer, err = a.instr.ObserveSession(a.session, bot.SessionOptions{MeterProvider: a.mp, Router: a.router, OnFatal: a.onGatewayFatal, Logger: a.log, Now: a.opts.now})
 	if err != nil {
@@ -109,7 +133,7 @@ func (a *Agent) buildBot() error {
 		a.session.AddHandler(a.onReady),
 		a.session.AddHandler(a.onResumed),
 	)
-	return nil
+	return a.step("handlers")
 }
 
 // Router returns the agent's command router: a Go bot adds its own modules
@@ -125,15 +149,21 @@ func (a *Agent) Wrap(module, name string, h bot.Handler) func(*discordgo.Session
 	return a.instr.Wrap(module, name, h)
 }
 
-func (a *Agent) startBot(ctx context.Context) {
+func (a *Agent) startBot(ctx context.Context) error {
 	if a.delivery != nil {
+		if !a.opts.checksOnly {
+			// Each start begins new live messages (DESIGN §3: "the first post
+			// after start"): an edit still queued from the last run is then
+			// posted as the new message, or superseded by this run's first.
+			if err := a.delivery.StartNewLiveMessages(ctx, liveEditKeys(a.cfg)...); err != nil {
+				return fmt.Errorf("start new live messages: %w", err)
+			}
+		}
 		// Not ctx: Stop cancels ctx first, which would end the loop before
 		// Delivery.Stop could drain the outbox (Delivery.Stop cancels it).
 		a.delivery.Start(context.WithoutCancel(ctx))
 	}
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
+	a.goBackground(func() {
 		t := time.NewTicker(errorWindow)
 		defer t.Stop()
 		for {
@@ -146,14 +176,21 @@ func (a *Agent) startBot(ctx context.Context) {
 				}
 			}
 		}
-	}()
+	})
 	if a.ownSession && !a.opts.checksOnly {
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
-			a.connect(ctx)
-		}()
+		a.goBackground(func() { a.connect(ctx) })
 	}
+	return nil
+}
+
+// liveEditKeys are the edit keys of every report (whatever its mode now:
+// one that was in edit mode last run must not resume its old message either).
+func liveEditKeys(cfg *config.Config) []string {
+	var keys []string
+	for _, rc := range reportIntervals(cfg) {
+		keys = append(keys, rc.event)
+	}
+	return keys
 }
 
 // connect opens the agent's own gateway session, retrying with backoff: a
@@ -161,7 +198,10 @@ func (a *Agent) startBot(ctx context.Context) {
 func (a *Agent) connect(ctx context.Context) {
 	backoff := time.Second
 	for {
+		// Stop cancels ctx: close the connections Open may be blocked on.
+		abort := context.AfterFunc(ctx, a.conns.closeAll)
 		err := a.session.Open()
+		abort()
 		if err == nil {
 			if !a.sessionState.CompareAndSwap(sessionConnecting, sessionOpen) {
 				// Stop began during Open and did not see the session open:
@@ -172,6 +212,9 @@ func (a *Agent) connect(ctx context.Context) {
 				}
 			}
 			return
+		}
+		if ctx.Err() != nil {
+			return // Stop ended the attempt
 		}
 		a.log.Warn("discord gateway: cannot connect; retrying", "err", err, "in", backoff)
 		select {
@@ -198,9 +241,7 @@ func (a *Agent) onReady(s *discordgo.Session, r *discordgo.Ready) {
 		appID = r.User.ID
 	}
 	a.registerOnce.Do(func() {
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
+		a.goBackground(func() {
 			if err := a.router.Register(s, appID, a.cfg.Discord.GuildID); err != nil {
 				a.log.Error("register slash commands", "err", err)
 				return
@@ -210,32 +251,28 @@ func (a *Agent) onReady(s *discordgo.Session, r *discordgo.Ready) {
 				scope = "in guild " + a.cfg.Discord.GuildID
 			}
 			a.log.Info("slash commands registered "+scope, "commands", a.router.Commands())
-		}()
+		})
 	})
 }
 
 // onResumed announces that Discord is reachable again after a drop.
 func (a *Agent) onResumed(_ *discordgo.Session, _ *discordgo.Resumed) {
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
+	a.goBackground(func() {
 		if err := a.reporter.Info(context.Background(), "discord_gateway", "Discord gateway reachable again: the session resumed"); err != nil {
 			a.log.Warn("publish resume notice", "err", err)
 		}
-	}()
+	})
 }
 
 func (a *Agent) onGatewayFatal(code int, reason string) {
 	a.gatewayFatal.Store(true)
 	a.log.Error("discord gateway closed with a fatal code; not reconnecting", "code", code, "reason", reason)
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
+	a.goBackground(func() {
 		msg := fmt.Sprintf("Discord closed the gateway with code %d (%s): nexusmon does not reconnect; fix the token or intents and restart", code, reason)
 		if err := a.reporter.Info(context.Background(), "discord_gateway", msg); err != nil {
 			a.log.Warn("publish gateway notice", "err", err)
 		}
-	}()
+	})
 }
 
 func (a *Agent) offerError(ev bot.ErrorEvent) {
@@ -335,5 +372,6 @@ type botState struct {
 	removers      []func()
 	registerOnce  sync.Once
 	sessionState  atomic.Int32 // sessionConnecting, sessionOpen, sessionStopped
+	conns         *connTracker // the own session's connections (nil for a bot's session)
 	gatewayFatal  atomic.Bool
 }

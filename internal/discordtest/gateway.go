@@ -84,6 +84,16 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	s.connections++
 	s.mu.Unlock()
 
+	if s.holdHello.Load() {
+		// The handshake is held: no Hello, ever; only the client (or Close)
+		// ends the connection.
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				s.connEnded(c, err)
+				return
+			}
+		}
+	}
 	c.write(mustJSON(map[string]any{"op": 10, "d": map[string]any{"heartbeat_interval": s.opts.HeartbeatInterval.Milliseconds()}, "s": nil, "t": nil}))
 	for {
 		_, raw, err := ws.ReadMessage()
@@ -111,6 +121,11 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// HoldHello makes new gateway connections wait for a Hello that never
+// comes (on) or get it at once (off, the default): a gateway that accepts a
+// connection and then stalls.
+func (s *Server) HoldHello(on bool) { s.holdHello.Store(on) }
 
 // connEnded forgets a connection. A client close with 1000 or 1001 ends its
 // gateway session, as on Discord.

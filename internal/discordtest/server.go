@@ -39,6 +39,7 @@ type Server struct {
 	wg     sync.WaitGroup // gateway connection goroutines
 
 	stopAcking atomic.Bool
+	holdHello  atomic.Bool
 
 	mu           sync.Mutex
 	requests     []Request
