@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/internal/store"
 )
 
 // Alerting: one health.Rule per threshold, evaluated on every snapshot that
@@ -101,6 +102,7 @@ type alertEngine struct {
 
 	mu     sync.Mutex
 	states [numRules]health.State
+	dirty  [numRules]bool // the state changed but could not be saved
 }
 
 func newAlertEngine(th Thresholds, o AlertOptions) *alertEngine {
@@ -139,7 +141,7 @@ func (e *alertEngine) evaluate(at time.Time, v *alertValues, step *alertStep) {
 		if fire {
 			step.fired[i], step.events[i] = true, ev
 		}
-		if significant(prev) != significant(next) {
+		if significant(prev) != significant(next) || e.dirty[i] {
 			step.changed[i], step.states[i] = true, next
 		}
 	}
@@ -203,38 +205,50 @@ func (r *Reporter) loadAlerts(ctx context.Context) {
 	}
 }
 
-// evaluateAlerts evaluates v at at, persists changed states and publishes
-// every event as an alert report (PriorityAlert), before the caller
-// publishes its own report.
+// evaluateAlerts evaluates v at at and publishes every event as an alert
+// report (PriorityAlert), before the caller publishes its own report. An
+// event's new rule state is handed to the queue with its message
+// (StateQueue.Commit: one store transaction), so a crash can never leave an
+// alert recorded as notified but unsent; other changed states are saved
+// after. Evaluation, publishing and saving happen under e.mu, so concurrent
+// readers store states and queue alerts in order.
 func (r *Reporter) evaluateAlerts(ctx context.Context, at time.Time, v *alertValues) error {
 	e := r.alerts
 	var step alertStep
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.evaluate(at, v, &step)
 	var errs []error
-	if r.opts.Store != nil {
-		for i, ch := range step.changed {
-			if !ch {
-				continue
+	var save []int // rules whose changed state is still to be saved
+	for i := range step.fired {
+		if !step.fired[i] {
+			if step.changed[i] {
+				save = append(save, i)
 			}
-			b, err := json.Marshal(step.states[i])
-			if err == nil {
-				err = r.opts.Store.Put(ctx, alertNS, e.rules[i].Name, b)
-			}
-			if err != nil {
-				r.errors.Add(1)
-				errs = append(errs, fmt.Errorf("save alert state %s: %w", e.rules[i].Name, err))
-			}
-		}
-	}
-	e.mu.Unlock()
-	for i, fired := range step.fired {
-		if !fired {
 			continue
 		}
 		rule := e.rules[i]
-		if err := r.Publish(ctx, alertReport(step.events[i], &rule, r.opts.Host), PriorityAlert); err != nil {
+		var kv []store.KV
+		if step.changed[i] {
+			kv = r.stateKV(i, step.states[i], &errs)
+		}
+		taken, err := r.publish(ctx, alertReport(step.events[i], &rule, r.opts.Host), PriorityAlert, kv)
+		if err != nil {
 			errs = append(errs, err)
+		}
+		if step.changed[i] && !taken {
+			save = append(save, i) // after the message: at least once
+		}
+	}
+	var kv []store.KV
+	for _, i := range save {
+		kv = append(kv, r.stateKV(i, step.states[i], &errs)...)
+	}
+	if err := r.saveState(ctx, kv); err != nil {
+		r.errors.Add(1)
+		errs = append(errs, fmt.Errorf("save alert state: %w", err))
+		for _, i := range save {
+			e.dirty[i] = true // saved again at the rule's next evaluation
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -242,6 +256,38 @@ func (r *Reporter) evaluateAlerts(ctx context.Context, at time.Time, v *alertVal
 		return err
 	}
 	return nil
+}
+
+// stateKV returns the store write of rule i's state s; none without a
+// store, or when s cannot be encoded (added to errs).
+func (r *Reporter) stateKV(i int, s health.State, errs *[]error) []store.KV {
+	if r.opts.Store == nil {
+		return nil
+	}
+	name := r.alerts.rules[i].Name
+	b, err := json.Marshal(s)
+	if err != nil {
+		r.errors.Add(1)
+		*errs = append(*errs, fmt.Errorf("save alert state %s: %w", name, err))
+		return nil
+	}
+	r.alerts.dirty[i] = false
+	return []store.KV{{NS: alertNS, Key: name, Value: b}}
+}
+
+// saveState writes alert state without a message: through the queue when
+// it can take state (so the write keeps its place among queued messages),
+// else straight into the store.
+func (r *Reporter) saveState(ctx context.Context, kv []store.KV) error {
+	if len(kv) == 0 {
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx) // as Publish: local and short
+	if sq, ok := r.queue().(StateQueue); ok {
+		return sq.Commit(ctx, kv)
+	}
+	_, _, err := r.opts.Store.EnqueueWith(ctx, kv)
+	return err
 }
 
 // ActiveAlerts returns the firing alerts (rule, severity, value, since),

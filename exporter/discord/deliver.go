@@ -105,7 +105,7 @@ type Delivery struct {
 }
 
 var (
-	_ Queue       = (*Delivery)(nil)
+	_ StateQueue  = (*Delivery)(nil)
 	_ StatsSource = (*Delivery)(nil)
 )
 
@@ -165,22 +165,52 @@ func NewDelivery(st *store.Store, s Sender, opts DeliveryOptions) (*Delivery, er
 // touches the network. A superseded pending edit of the same live message
 // is dropped (counted); beyond MaxDepth the oldest reports are dropped.
 func (d *Delivery) Enqueue(ctx context.Context, m Outbound) error {
-	if err := CheckLimits(&m.Payload); err != nil {
-		return fmt.Errorf("enqueue %s: %w", m.Kind, err)
+	return d.Commit(ctx, nil, m)
+}
+
+// Commit implements StateQueue: it persists ms as Enqueue does, together
+// with the key-value writes kv, in one store transaction, so that state
+// saying "notified" is never stored without its message. A message that
+// fails Discord's limits is left out (its error is returned); kv is written
+// all the same.
+func (d *Delivery) Commit(ctx context.Context, kv []store.KV, ms ...Outbound) error {
+	var errs []error
+	rows := make([]store.Message, 0, len(ms))
+	for _, m := range ms {
+		if err := CheckLimits(&m.Payload); err != nil {
+			errs = append(errs, fmt.Errorf("enqueue %s: %w", m.Kind, err))
+			continue
+		}
+		body, err := json.Marshal(&m.Payload)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("enqueue %s: encode payload: %w", m.Kind, err))
+			continue
+		}
+		rows = append(rows, store.Message{
+			Dest: d.dest, Priority: m.Priority, Kind: m.Kind, EditKey: m.EditKey, Body: body, CreatedAt: d.opts.Now(),
+		})
 	}
-	body, err := json.Marshal(&m.Payload)
-	if err != nil {
-		return fmt.Errorf("enqueue %s: encode payload: %w", m.Kind, err)
+	if len(rows) == 0 && len(kv) == 0 {
+		return errors.Join(errs...)
 	}
-	_, superseded, err := d.st.Enqueue(ctx, store.Message{
-		Dest: d.dest, Priority: m.Priority, Kind: m.Kind, EditKey: m.EditKey, Body: body, CreatedAt: d.opts.Now(),
-	})
+	_, superseded, err := d.st.EnqueueWith(ctx, kv, rows...)
 	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", m.Kind, err)
+		return errors.Join(append(errs, fmt.Errorf("enqueue %s: %w", kinds(ms), err))...)
 	}
 	if superseded > 0 {
 		d.drop(ctx, superseded)
 	}
+	if len(rows) > 0 {
+		d.bound(ctx)
+		d.kick()
+	}
+	return errors.Join(errs...)
+}
+
+// bound applies MaxDepth: beyond it the oldest reports are dropped. A
+// failure to read the depth or to apply the bound is the store's (logged
+// and counted there), not the caller's: the messages are queued.
+func (d *Delivery) bound(ctx context.Context) {
 	depth, err := d.st.Depth(ctx, d.dest)
 	if err == nil && depth > d.opts.MaxDepth {
 		var dropped int
@@ -194,10 +224,18 @@ func (d *Delivery) Enqueue(ctx context.Context, m Outbound) error {
 	if err == nil {
 		d.depth.Store(int64(depth))
 	}
-	d.kick()
-	// The message is queued: a failure to read the depth or to apply the
-	// bound is the store's (logged and counted there), not the caller's.
-	return nil
+}
+
+// kinds names the kinds of ms for an error: "alert", "alert+system".
+func kinds(ms []Outbound) string {
+	if len(ms) == 0 {
+		return "state"
+	}
+	out := ms[0].Kind
+	for _, m := range ms[1:] {
+		out += "+" + m.Kind
+	}
+	return out
 }
 
 func (d *Delivery) drop(ctx context.Context, n int) {
