@@ -90,6 +90,7 @@ type Delivery struct {
 
 	wake     chan struct{} // buffered 1: something was enqueued or Stop began
 	draining atomic.Bool
+	newTimer func(time.Duration) (<-chan time.Time, func() bool) // the loop's waits; tests replace it
 
 	mu      sync.Mutex // guards cancel, done
 	cancel  context.CancelFunc
@@ -146,6 +147,10 @@ func NewDelivery(st *store.Store, s Sender, opts DeliveryOptions) (*Delivery, er
 		wake:    make(chan struct{}, 1),
 		changed: make(chan struct{}),
 		acked:   map[int64]bool{},
+		newTimer: func(w time.Duration) (<-chan time.Time, func() bool) {
+			t := time.NewTimer(w)
+			return t.C, t.Stop
+		},
 	}
 	met, err := newDeliveryMetrics(opts.MeterProvider, d.dest, d.depth.Load)
 	if err != nil {
@@ -442,9 +447,9 @@ func (d *Delivery) run(ctx context.Context, done chan struct{}) {
 func (d *Delivery) sleep(ctx context.Context, w time.Duration, wakeable bool) {
 	var tc <-chan time.Time
 	if w > 0 {
-		t := time.NewTimer(w)
-		defer t.Stop()
-		tc = t.C
+		c, stop := d.newTimer(w)
+		defer stop()
+		tc = c
 	}
 	wake := d.wake
 	if !wakeable {

@@ -28,6 +28,7 @@ type recSender struct {
 	name   string
 	mu     sync.Mutex
 	titles []string
+	tries  int   // calls of Post and Edit
 	fail   error // returned by Post and Edit while set
 }
 
@@ -36,6 +37,7 @@ func (s *recSender) Name() string { return s.name }
 func (s *recSender) Post(_ context.Context, p *Payload) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.tries++
 	if s.fail != nil {
 		return "", s.fail
 	}
@@ -54,6 +56,13 @@ func (s *recSender) setFail(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fail = err
+}
+
+// attempts returns how many times Post or Edit was called.
+func (s *recSender) attempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tries
 }
 
 // got returns the titles sent so far.
