@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,8 +78,13 @@ type DeliveryOptions struct {
 // merged into one message where Discord's limits allow. Edits (Outbound.EditKey)
 // keep one live message per key and post a new one when it is gone.
 //
-// Enqueue, Stats and Flush are safe for concurrent use; Start and Stop are
-// meant for one owner.
+// When the store cannot write (a full disk), messages are queued in a
+// bounded memory queue instead and delivered from there, alerts first; see
+// ErrNotDurable. The loop keeps trying to move them, with their state, into
+// the outbox, and from then on delivery is durable again.
+//
+// Enqueue, Commit, Stats, Durable and Flush are safe for concurrent use;
+// Start and Stop are meant for one owner.
 type Delivery struct {
 	st   *store.Store
 	s    Sender
@@ -101,7 +107,14 @@ type Delivery struct {
 	sent, failed, rateLimited, retries, dropped atomic.Int64
 	fails                                       int   // consecutive retryable failures (loop only)
 	solo                                        int64 // send this message unbatched (loop only)
-	acked                                       map[int64]bool
+
+	qmu      sync.Mutex
+	mem      memQueue     // what the store could not write; guarded by qmu
+	restores atomic.Int64 // times the memory queue moved into the outbox
+
+	recoverFails int       // consecutive failed recoveries (loop only)
+	recoverAt    time.Time // next recovery attempt (loop only)
+	lastRecover  time.Time // last recovery attempt (loop only)
 }
 
 var (
@@ -145,13 +158,13 @@ func NewDelivery(st *store.Store, s Sender, opts DeliveryOptions) (*Delivery, er
 		log:     opts.Logger.With("destination", s.Name()),
 		wake:    make(chan struct{}, 1),
 		changed: make(chan struct{}),
-		acked:   map[int64]bool{},
+		mem:     newMemQueue(),
 		newTimer: func(w time.Duration) (<-chan time.Time, func() bool) {
 			t := time.NewTimer(w)
 			return t.C, t.Stop
 		},
 	}
-	met, err := newDeliveryMetrics(opts.MeterProvider, d.dest, d.depth.Load)
+	met, err := newDeliveryMetrics(opts.MeterProvider, d.dest, d.depth.Load, func() int64 { return int64(d.MemoryDepth()) })
 	if err != nil {
 		return nil, fmt.Errorf("new delivery: %w", err)
 	}
@@ -168,6 +181,8 @@ func NewDelivery(st *store.Store, s Sender, opts DeliveryOptions) (*Delivery, er
 // persists it in the outbox of the destination and wakes the loop. It never
 // touches the network. A superseded pending edit of the same live message
 // is dropped (counted); beyond MaxDepth the oldest reports are dropped.
+// When the store cannot write, m is queued in memory and the error wraps
+// ErrNotDurable.
 func (d *Delivery) Enqueue(ctx context.Context, m Outbound) error {
 	return d.Commit(ctx, nil, m)
 }
@@ -177,6 +192,12 @@ func (d *Delivery) Enqueue(ctx context.Context, m Outbound) error {
 // saying "notified" is never stored without its message. A message that
 // fails Discord's limits is left out (its error is returned); kv is written
 // all the same.
+//
+// When the store cannot write, or while earlier messages wait in memory
+// (so that order is kept), ms and kv go to the memory queue: ms are
+// delivered from there and moved into the outbox, with kv in the same
+// transaction, once the store can write again. The error then wraps
+// ErrNotDurable; kv is never written ahead of messages queued before it.
 func (d *Delivery) Commit(ctx context.Context, kv []store.KV, ms ...Outbound) error {
 	var errs []error
 	rows := make([]store.Message, 0, len(ms))
@@ -197,17 +218,32 @@ func (d *Delivery) Commit(ctx context.Context, kv []store.KV, ms ...Outbound) er
 	if len(rows) == 0 && len(kv) == 0 {
 		return errors.Join(errs...)
 	}
-	_, superseded, err := d.st.EnqueueWith(ctx, kv, rows...)
-	if err != nil {
-		return errors.Join(append(errs, fmt.Errorf("enqueue %s: %w", kinds(ms), err))...)
+	d.qmu.Lock()
+	if !d.mem.on {
+		_, superseded, err := d.st.EnqueueWith(ctx, kv, rows...)
+		if err == nil || ctx.Err() != nil {
+			d.qmu.Unlock()
+			if err != nil {
+				return errors.Join(append(errs, fmt.Errorf("enqueue %s: %w", kinds(ms), err))...)
+			}
+			if superseded > 0 {
+				d.drop(ctx, superseded)
+			}
+			if len(rows) > 0 {
+				d.bound(ctx)
+				d.kick()
+			}
+			return errors.Join(errs...)
+		}
+		d.log.Warn("store cannot write: queueing in memory, not durable, until it can",
+			"class", store.ErrorClass(err), "memory_queue_max", MemoryQueueMessages)
+		errs = append(errs, fmt.Errorf("enqueue %s: %w: %w", kinds(ms), ErrNotDurable, err))
+	} else {
+		errs = append(errs, fmt.Errorf("enqueue %s: %w", kinds(ms), ErrNotDurable))
 	}
-	if superseded > 0 {
-		d.drop(ctx, superseded)
-	}
-	if len(rows) > 0 {
-		d.bound(ctx)
-		d.kick()
-	}
+	d.toMemory(ctx, kv, rows)
+	d.qmu.Unlock()
+	d.kick()
 	return errors.Join(errs...)
 }
 
@@ -226,7 +262,7 @@ func (d *Delivery) bound(ctx context.Context) {
 		}
 	}
 	if err == nil {
-		d.depth.Store(int64(depth))
+		d.depth.Store(int64(max(depth-d.goneThrough(math.MaxInt64), 0)))
 	}
 }
 
@@ -273,12 +309,13 @@ func (d *Delivery) changedCh() <-chan struct{} {
 // Stats implements StatsSource. Counts are of outbox messages since
 // NewDelivery (messages merged into one Discord message count one each):
 // Sent accepted by Discord, Failed given up (rejected or expired), Dropped
-// superseded edits and reports over MaxDepth, Retries failed attempts
-// scheduled again (429s included), RateLimited 429s received; QueueDepth is
-// the number pending now.
+// superseded edits, reports over MaxDepth and messages over the memory
+// queue's bound, Retries failed attempts scheduled again (429s included),
+// RateLimited 429s received; QueueDepth is the number pending now, in the
+// outbox and in memory.
 func (d *Delivery) Stats() DeliveryStats {
 	return DeliveryStats{
-		QueueDepth:  d.depth.Load(),
+		QueueDepth:  d.depth.Load() + int64(d.MemoryDepth()),
 		Sent:        d.sent.Load(),
 		Failed:      d.failed.Load(),
 		RateLimited: d.rateLimited.Load(),
@@ -304,7 +341,9 @@ func (d *Delivery) Start(ctx context.Context) {
 // Stop keeps delivering until the outbox is empty or ctx ends, then stops
 // the loop; an attempt in flight when ctx ends is abandoned. What is left
 // stays in the store for the next start, and the error then says how much.
-// Stopping a Delivery that is not running returns nil.
+// Messages still only in memory (the store could not write them) are lost;
+// the error says so too. Stopping a Delivery that is not running returns
+// nil.
 func (d *Delivery) Stop(ctx context.Context) error {
 	d.mu.Lock()
 	cancel, done := d.cancel, d.done
@@ -326,30 +365,45 @@ func (d *Delivery) Stop(ctx context.Context) error {
 	if c, ok := d.s.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
+	var errs []error
+	if lost := d.MemoryDepth(); lost > 0 {
+		d.log.Error("stop delivery: messages only in memory are lost (the store cannot write)", "messages", lost)
+		errs = append(errs, fmt.Errorf("stop delivery: %d messages only in memory are lost: %w", lost, ErrNotDurable))
+	}
 	if err := ctx.Err(); err != nil {
 		if n, derr := d.st.Depth(context.WithoutCancel(ctx), d.dest); derr == nil && n > 0 {
 			d.depth.Store(int64(n))
-			return fmt.Errorf("stop delivery: %d messages left in the outbox: %w", n, err)
+			errs = append(errs, fmt.Errorf("stop delivery: %d messages left in the outbox: %w", n, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Flush waits until every message queued for the destination before the
-// call has been delivered, failed or dropped, or until ctx ends. It needs
-// the loop to be running.
+// call, in the outbox or in memory, has been delivered, failed or dropped,
+// or until ctx ends. It needs the loop to be running.
 func (d *Delivery) Flush(ctx context.Context) error {
+	memLast, gen := d.memMark() // before LastID: a move in between is seen below
 	last, err := d.st.LastID(ctx, d.dest)
 	if err != nil {
 		return fmt.Errorf("flush: %w", err)
 	}
 	for {
 		ch := d.changedCh()
+		if _, g := d.memMark(); g != gen {
+			// The memory queue moved into the outbox: wait for what it
+			// carried there (and, it may be, a little more).
+			memLast, gen = d.memMark()
+			if last, err = d.st.LastID(ctx, d.dest); err != nil {
+				return fmt.Errorf("flush: %w", err)
+			}
+		}
 		n, err := d.st.PendingThrough(ctx, d.dest, last)
 		if err != nil {
 			return fmt.Errorf("flush: %w", err)
 		}
-		if n == 0 {
+		n += d.memThrough(memLast) - d.goneThrough(last)
+		if n <= 0 {
 			return nil
 		}
 		t := time.NewTimer(time.Second) // a safety net; progress is signalled

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -22,7 +23,8 @@ func (d *Delivery) run(ctx context.Context, done chan struct{}) {
 	}
 	first := true
 	for ctx.Err() == nil {
-		m, ok, err := d.st.Head(ctx, d.dest)
+		d.recover(ctx, false)
+		m, ok, err := d.next(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Warn("read outbox", "err", err)
@@ -34,6 +36,7 @@ func (d *Delivery) run(ctx context.Context, done chan struct{}) {
 		if !ok {
 			d.depth.Store(0)
 			if d.draining.Load() {
+				d.recover(ctx, true) // a last chance for what is only in memory
 				return
 			}
 			d.sleep(ctx, 0, true)
@@ -43,16 +46,6 @@ func (d *Delivery) run(ctx context.Context, done chan struct{}) {
 			// Resume the backoff where the last run left it.
 			d.fails, first = m.Attempts, false
 		}
-		if d.acked[m.ID] {
-			// Delivered, but its Ack failed: only the Ack is retried.
-			if err := d.st.Ack(ctx, m.ID); err != nil {
-				storeWait()
-				continue
-			}
-			delete(d.acked, m.ID)
-			d.left(ctx)
-			continue
-		}
 		now := d.opts.Now()
 		if m.NextAttempt.After(now) {
 			d.sleep(ctx, m.NextAttempt.Sub(now), true)
@@ -60,16 +53,12 @@ func (d *Delivery) run(ctx context.Context, done chan struct{}) {
 		}
 		live := ""
 		if m.EditKey != "" {
-			v, ok, err := d.st.Get(ctx, liveNS, d.liveKey(m))
-			if err != nil {
+			if live, err = d.liveID(ctx, m); err != nil {
 				if ctx.Err() == nil {
 					d.log.Warn("read live message id", "err", err)
 					storeWait()
 				}
 				continue
-			}
-			if ok {
-				live = string(v)
 			}
 		}
 		if p, ok := d.s.(Pacer); ok {
@@ -89,8 +78,12 @@ func (d *Delivery) run(ctx context.Context, done chan struct{}) {
 }
 
 // sleep waits for w (forever when w is 0), for ctx, and, when wakeable, for
-// an Enqueue or Stop.
+// an Enqueue or Stop. While something waits in memory for the store, it
+// waits at most recoverWaitMin, so that recover runs.
 func (d *Delivery) sleep(ctx context.Context, w time.Duration, wakeable bool) {
+	if (w <= 0 || w > recoverWaitMin) && d.needsRecover() {
+		w = recoverWaitMin
+	}
 	var tc <-chan time.Time
 	if w > 0 {
 		c, stop := d.newTimer(w)
@@ -124,7 +117,7 @@ func (d *Delivery) deliver(ctx context.Context, m store.Message, live string) er
 		return d.deliverEdit(ctx, m, p, live)
 	}
 	batch := []store.Message{m}
-	if d.solo != m.ID {
+	if d.solo != m.ID && m.ID > 0 { // messages in memory go one by one
 		batch, p = d.batch(ctx, m, p)
 	}
 	_, err = d.s.Post(ctx, &p) // a post's id is not needed: it is never edited
@@ -140,6 +133,9 @@ func (d *Delivery) batch(ctx context.Context, m store.Message, p Payload) ([]sto
 	}
 	now := d.opts.Now()
 	for _, r := range rows[1:] {
+		if !d.applyChange(&r) {
+			continue // delivered or given up, not yet written
+		}
 		if r.Priority != m.Priority || r.EditKey != "" || r.NextAttempt.After(now) {
 			break
 		}
@@ -166,20 +162,21 @@ func (d *Delivery) deliverEdit(ctx context.Context, m store.Message, p Payload, 
 		if IsUnknownMessage(err) {
 			d.log.Info("live message gone: posting a new one", "kind", m.Kind, "edit_key", m.EditKey)
 			// The next round posts it, paced on the post route.
-			return d.st.Delete(ctx, liveNS, key)
+			d.setLive(ctx, key, "")
+			return nil
 		}
 		return d.outcome(ctx, []store.Message{m}, err)
 	}
 	id, err := d.s.Post(ctx, &p)
 	if err == nil && id != "" {
-		if perr := d.st.Put(ctx, liveNS, key, []byte(id)); perr != nil {
-			d.log.Warn("remember live message", "kind", m.Kind, "err", perr)
-		}
+		d.setLive(ctx, key, id)
 	}
 	return d.outcome(ctx, []store.Message{m}, err)
 }
 
-// outcome records the result of one attempt for the rows it carried.
+// outcome records the result of one attempt for the rows it carried. What
+// the store cannot record is kept in memory (see memQueue.changes), so a
+// full disk neither stops the loop nor makes it send a message twice.
 func (d *Delivery) outcome(ctx context.Context, rows []store.Message, err error) error {
 	if err == nil {
 		d.fails = 0
@@ -187,18 +184,14 @@ func (d *Delivery) outcome(ctx context.Context, rows []store.Message, err error)
 			d.solo = 0
 		}
 		now := d.opts.Now()
-		var serr error
 		for _, r := range rows {
-			if aerr := d.st.Ack(ctx, r.ID); aerr != nil {
-				d.acked[r.ID] = true
-				serr = aerr
-			}
+			d.delivered(ctx, r)
 			d.met.duration.Record(ctx, max(now.Sub(r.CreatedAt), 0).Seconds(), d.met.destOpt)
 		}
 		d.sent.Add(int64(len(rows)))
 		d.met.sent.Add(ctx, int64(len(rows)), d.met.destOpt)
 		d.left(ctx)
-		return serr
+		return nil
 	}
 	if ctx.Err() != nil {
 		// Stopping: the attempt was abandoned, not failed. The message
@@ -244,12 +237,8 @@ func (d *Delivery) outcome(ctx context.Context, rows []store.Message, err error)
 	}
 	// The store keeps milliseconds: round up so the wait is never cut short.
 	next := now.Add(wait).Truncate(time.Millisecond).Add(time.Millisecond)
-	err = d.st.Retry(ctx, m.ID, m.Attempts+1, next, se.Error())
-	if errors.Is(err, store.ErrNotFound) {
+	if err := d.reschedule(ctx, m, m.Attempts+1, next, se.Error()); err != nil {
 		return nil // dropped or superseded meanwhile: move on
-	}
-	if err != nil {
-		return err
 	}
 	d.retries.Add(1)
 	d.met.retries.Add(ctx, 1, d.met.destOpt)
@@ -259,20 +248,16 @@ func (d *Delivery) outcome(ctx context.Context, rows []store.Message, err error)
 	return nil
 }
 
-// giveUp moves rows to the failed messages and counts them.
+// giveUp moves rows to the failed messages (messages only in memory are
+// just removed) and counts them.
 func (d *Delivery) giveUp(ctx context.Context, rows []store.Message, reason, detail string) {
 	n := 0
 	for _, r := range rows {
-		err := d.st.Fail(ctx, r.ID, reason+": "+detail)
-		if errors.Is(err, store.ErrNotFound) {
+		if !d.abandon(ctx, r, reason+": "+detail) {
 			continue // dropped or superseded meanwhile
 		}
-		if err != nil {
-			d.log.Warn("record failed message", "kind", r.Kind, "err", err)
-			continue
-		}
 		n++
-		d.log.Warn("message given up", "kind", r.Kind, "id", r.ID, "reason", reason, "attempts", r.Attempts+1, "err", detail)
+		d.log.Warn("message given up", "kind", r.Kind, "id", r.ID, "durable", r.ID > 0, "reason", reason, "attempts", r.Attempts+1, "err", detail)
 	}
 	if n > 0 {
 		d.failed.Add(int64(n))
@@ -286,10 +271,16 @@ func (d *Delivery) giveUp(ctx context.Context, rows []store.Message, reason, det
 
 // left refreshes the depth after messages left the outbox and tells Flush.
 func (d *Delivery) left(ctx context.Context) {
-	if n, err := d.st.Depth(ctx, d.dest); err == nil {
-		d.depth.Store(int64(n))
-	}
+	d.refreshDepth(ctx)
 	d.signal()
+}
+
+// refreshDepth reads the outbox depth, less the rows delivered or given up
+// whose removal the store could not write yet.
+func (d *Delivery) refreshDepth(ctx context.Context) {
+	if n, err := d.st.Depth(ctx, d.dest); err == nil {
+		d.depth.Store(int64(max(n-d.goneThrough(math.MaxInt64), 0)))
+	}
 }
 
 // backoff returns the wait after the n-th consecutive failure: uniform
@@ -321,7 +312,11 @@ func decodePayload(b []byte) (Payload, error) {
 func (d *Delivery) StartNewLiveMessages(ctx context.Context, editKeys ...string) error {
 	var errs []error
 	for _, k := range editKeys {
-		if err := d.st.Delete(ctx, liveNS, d.dest+"/"+k); err != nil {
+		key := d.dest + "/" + k
+		d.qmu.Lock()
+		delete(d.mem.live, key)
+		d.qmu.Unlock()
+		if err := d.st.Delete(ctx, liveNS, key); err != nil {
 			errs = append(errs, err)
 		}
 	}

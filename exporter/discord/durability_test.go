@@ -172,11 +172,14 @@ func TestAlerts_StateSavedWithoutQueue(t *testing.T) {
 	if err := f.rep.handle(ctx, EventMemory, bareSnapshot(f.at, 80), nil); err == nil {
 		t.Error("handle on a full disk returned no error")
 	}
-	if got := alertEvents(t, &events); len(got) != 1 || got[0].State != health.EventFiring {
-		t.Fatalf("alerts on a full disk = %+v, want the memory WARNING", got)
+	if got := alertRules(alertEvents(t, &events)); got != "memory_percent/firing store_write/firing" {
+		t.Fatalf("alerts on a full disk = %s, want the memory WARNING and the store alert", got)
 	}
 	full.Store(false)
-	f.feed(79) // below the peak: the state's standing does not change
+	f.feed(79) // below the peak: the memory alert's standing does not change
+	if got := alertRules(alertEvents(t, &events)); got != "store_write/resolved" {
+		t.Fatalf("alerts once the disk has space = %s, want the store alert resolved", got)
+	}
 	b, ok, err := st.Get(ctx, alertNS, health.RuleMemory)
 	var saved health.State
 	if err == nil && ok {
@@ -194,6 +197,15 @@ func TestAlerts_StateSavedWithoutQueue(t *testing.T) {
 	if a := f2.rep.ActiveAlerts(); len(a) != 1 || a[0].Rule != health.RuleMemory {
 		t.Errorf("after the restart active alerts = %+v", a)
 	}
+}
+
+// alertRules lists "rule/state" of alerts.
+func alertRules(alerts []AlertData) string {
+	var out []string
+	for _, a := range alerts {
+		out = append(out, a.Rule+"/"+a.State)
+	}
+	return strings.Join(out, " ")
 }
 
 // orderQueue is a Queue that cannot take state: it records, for each alert

@@ -353,6 +353,9 @@ func (r *Reporter) handle(ctx context.Context, event string, cur, prev *Snapshot
 	if err := r.Publish(ctx, rep, PriorityReport); err != nil {
 		errs = append(errs, err)
 	}
+	if err := r.checkStore(ctx, at); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
