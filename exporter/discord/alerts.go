@@ -262,8 +262,10 @@ func (r *Reporter) evaluateAlerts(ctx context.Context, at time.Time, v *alertVal
 	if err := r.saveState(ctx, kv); err != nil {
 		r.errors.Add(1)
 		errs = append(errs, fmt.Errorf("save alert state: %w", err))
-		for _, i := range save {
-			e.dirty[i] = true // saved again at the rule's next evaluation
+		if !errors.Is(err, ErrNotDurable) { // else the queue writes it once it can
+			for _, i := range save {
+				e.dirty[i] = true // saved again at the rule's next evaluation
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -351,7 +353,7 @@ func storeAlertReport(ev health.Event, st store.Status, discord bool, host strin
 	d := r.Data.(AlertData)
 	held, back := "history and alert state are not saved", ""
 	if discord {
-		held += "; Discord messages wait in memory, not durable"
+		held += " and Discord messages wait in memory, not durable"
 		back = "; messages held in memory move back into the outbox"
 	}
 	switch {
@@ -362,7 +364,7 @@ func storeAlertReport(ev health.Event, st store.Status, discord bool, host strin
 		d.Message = fmt.Sprintf("the store still cannot write to %s (%s) after %s: %s", dir, class, health.HumanDuration(ev.Duration), held)
 		r.Title = "CRITICAL · store cannot write · " + strings.ReplaceAll(class, "_", " ") + " · still firing"
 	default:
-		d.Message = fmt.Sprintf("the store cannot write to %s (%s): %s until it can", dir, class, held)
+		d.Message = fmt.Sprintf("the store cannot write to %s (%s): until it can, %s", dir, class, held)
 		r.Title = "CRITICAL · store cannot write · " + strings.ReplaceAll(class, "_", " ")
 	}
 	r.Data, r.Summary = d, d.Message
@@ -372,7 +374,6 @@ func storeAlertReport(ev health.Event, st store.Status, discord bool, host strin
 		{Name: "Store", Value: dir, Inline: true},
 		{Name: "Error", Value: class, Inline: true},
 		{Name: "Since", Value: ev.Since.UTC().Format(time.RFC3339) + " (" + health.HumanDuration(ev.Duration) + ")", Inline: true},
-		{Name: "Message", Value: d.Message},
 	}}}
 	return r
 }
