@@ -589,24 +589,37 @@ func (a *Agent) newHTTPServer(reg *prometheus.Registry) *http.Server {
 }
 
 type healthzBody struct {
-	Up             bool         `json:"up"`
-	Version        string       `json:"version"`
-	StartedAt      time.Time    `json:"started_at"`
-	LastCollection *time.Time   `json:"last_collection"`
-	Store          store.Status `json:"store"`
-	ReportErrors   int64        `json:"report_errors"`
+	Up             bool            `json:"up"`
+	Degraded       bool            `json:"degraded"`
+	Version        string          `json:"version"`
+	StartedAt      time.Time       `json:"started_at"`
+	LastCollection *time.Time      `json:"last_collection"`
+	Store          store.Status    `json:"store"`
+	Delivery       *deliveryHealth `json:"delivery,omitempty"`
+	ReportErrors   int64           `json:"report_errors"`
 }
 
+// deliveryHealth is /healthz's view of the Discord delivery.
+type deliveryHealth struct {
+	Durable     bool `json:"durable"`      // false while messages or state wait in memory for the store
+	MemoryQueue int  `json:"memory_queue"` // messages waiting in memory
+}
+
+// healthz answers 200 while the agent runs: it is up, collecting and
+// reporting. A failing store does not make it 503: restarting would not
+// free the disk and would lose what waits in memory. It sets "degraded"
+// instead, with the store's and the delivery's state.
 func (a *Agent) healthz(w http.ResponseWriter, _ *http.Request) {
 	body := healthzBody{Up: true, Version: Version, StartedAt: a.started.UTC(), Store: a.st.Status(), ReportErrors: a.reporter.Errors()}
 	if t := a.reporter.LastExport(); !t.IsZero() {
 		t = t.UTC()
 		body.LastCollection = &t
 	}
-	w.Header().Set("Content-Type", "application/json")
-	if !body.Store.OK {
-		w.WriteHeader(http.StatusServiceUnavailable)
+	if a.delivery != nil {
+		body.Delivery = &deliveryHealth{Durable: a.delivery.Durable(), MemoryQueue: a.delivery.MemoryDepth()}
 	}
+	body.Degraded = !body.Store.OK || !body.Store.Writable || (body.Delivery != nil && !body.Delivery.Durable)
+	w.Header().Set("Content-Type", "application/json")
 	if err := json.NewEncoder(w).Encode(body); err != nil {
 		a.log.Debug("write healthz", "err", err)
 	}

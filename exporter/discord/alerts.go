@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/internal/store"
 )
 
 // Alerting: one health.Rule per threshold, evaluated on every snapshot that
@@ -26,6 +29,8 @@ import (
 //	network_ms      the gateway heartbeat latency when a bot session   network
 //	                is attached, else the median total time of the
 //	                internet probes that succeeded
+//	store_write     1 while the store cannot write (a write failed      every report, after it is published
+//	                since the last check), else 0; CRITICAL at once
 //
 // A rule whose thresholds are not usable (warning ≤ 0) is not evaluated.
 
@@ -77,8 +82,13 @@ const (
 	ruleDisk
 	ruleResponse
 	ruleNetwork
+	ruleStore
 	numRules
 )
+
+// RuleStore is the name of the rule that fires while the store cannot
+// write.
+const RuleStore = "store_write"
 
 // alertValues are one snapshot's values by rule index; NaN means the
 // snapshot does not carry the value.
@@ -101,6 +111,10 @@ type alertEngine struct {
 
 	mu     sync.Mutex
 	states [numRules]health.State
+	dirty  [numRules]bool // the state changed but could not be saved
+
+	storeMu     sync.Mutex // serialises checkStore
+	storeWrites int64      // the store's failed writes at the last check
 }
 
 func newAlertEngine(th Thresholds, o AlertOptions) *alertEngine {
@@ -108,6 +122,9 @@ func newAlertEngine(th Thresholds, o AlertOptions) *alertEngine {
 	d := health.DefaultRules(th.CPU, th.Memory, th.Response, th.Network, o.For, o.RepeatInterval, o.Hysteresis)
 	e.rules[ruleCPU], e.rules[ruleMemory], e.rules[ruleResponse], e.rules[ruleNetwork] = d[0], d[1], d[2], d[3]
 	e.rules[ruleDisk] = health.DiskRule(th.Disk, o.For, o.RepeatInterval, o.Hysteresis)
+	// A store that cannot write is critical at once: every report and alert
+	// from then on is only in memory.
+	e.rules[ruleStore] = health.Rule{Name: RuleStore, Metric: "store writes failing", Warning: 1, Critical: 1, RepeatInterval: o.RepeatInterval}
 	for i, r := range e.rules {
 		e.enabled[i] = !o.Disabled && r.Warning > 0 && !math.IsInf(r.Warning, 0)
 	}
@@ -139,7 +156,7 @@ func (e *alertEngine) evaluate(at time.Time, v *alertValues, step *alertStep) {
 		if fire {
 			step.fired[i], step.events[i] = true, ev
 		}
-		if significant(prev) != significant(next) {
+		if significant(prev) != significant(next) || e.dirty[i] {
 			step.changed[i], step.states[i] = true, next
 		}
 	}
@@ -186,6 +203,7 @@ func (r *Reporter) loadAlerts(ctx context.Context) {
 		return
 	}
 	e := r.alerts
+	e.storeWrites = r.opts.Store.Status().WriteErrors
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for i, rule := range e.rules {
@@ -203,38 +221,51 @@ func (r *Reporter) loadAlerts(ctx context.Context) {
 	}
 }
 
-// evaluateAlerts evaluates v at at, persists changed states and publishes
-// every event as an alert report (PriorityAlert), before the caller
-// publishes its own report.
+// evaluateAlerts evaluates v at at and publishes every event as an alert
+// report (PriorityAlert), before the caller publishes its own report. An
+// event's new rule state is handed to the queue with its message
+// (StateQueue.Commit: one store transaction), so a crash can never leave an
+// alert recorded as notified but unsent; other changed states are saved
+// after. Evaluation, publishing and saving happen under e.mu, so concurrent
+// readers store states and queue alerts in order.
 func (r *Reporter) evaluateAlerts(ctx context.Context, at time.Time, v *alertValues) error {
 	e := r.alerts
 	var step alertStep
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.evaluate(at, v, &step)
 	var errs []error
-	if r.opts.Store != nil {
-		for i, ch := range step.changed {
-			if !ch {
-				continue
+	var save []int // rules whose changed state is still to be saved
+	for i := range step.fired {
+		if !step.fired[i] {
+			if step.changed[i] {
+				save = append(save, i)
 			}
-			b, err := json.Marshal(step.states[i])
-			if err == nil {
-				err = r.opts.Store.Put(ctx, alertNS, e.rules[i].Name, b)
-			}
-			if err != nil {
-				r.errors.Add(1)
-				errs = append(errs, fmt.Errorf("save alert state %s: %w", e.rules[i].Name, err))
-			}
-		}
-	}
-	e.mu.Unlock()
-	for i, fired := range step.fired {
-		if !fired {
 			continue
 		}
-		rule := e.rules[i]
-		if err := r.Publish(ctx, alertReport(step.events[i], &rule, r.opts.Host), PriorityAlert); err != nil {
+		var kv []store.KV
+		if step.changed[i] {
+			kv = r.stateKV(i, step.states[i], &errs)
+		}
+		taken, err := r.publish(ctx, r.eventReport(i, step.events[i]), PriorityAlert, kv)
+		if err != nil {
 			errs = append(errs, err)
+		}
+		if step.changed[i] && !taken {
+			save = append(save, i) // after the message: at least once
+		}
+	}
+	var kv []store.KV
+	for _, i := range save {
+		kv = append(kv, r.stateKV(i, step.states[i], &errs)...)
+	}
+	if err := r.saveState(ctx, kv); err != nil {
+		r.errors.Add(1)
+		errs = append(errs, fmt.Errorf("save alert state: %w", err))
+		if !errors.Is(err, ErrNotDurable) { // else the queue writes it once it can
+			for _, i := range save {
+				e.dirty[i] = true // saved again at the rule's next evaluation
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -242,6 +273,109 @@ func (r *Reporter) evaluateAlerts(ctx context.Context, at time.Time, v *alertVal
 		return err
 	}
 	return nil
+}
+
+// stateKV returns the store write of rule i's state s; none without a
+// store, or when s cannot be encoded (added to errs).
+func (r *Reporter) stateKV(i int, s health.State, errs *[]error) []store.KV {
+	if r.opts.Store == nil {
+		return nil
+	}
+	name := r.alerts.rules[i].Name
+	b, err := json.Marshal(s)
+	if err != nil {
+		r.errors.Add(1)
+		*errs = append(*errs, fmt.Errorf("save alert state %s: %w", name, err))
+		return nil
+	}
+	r.alerts.dirty[i] = false
+	return []store.KV{{NS: alertNS, Key: name, Value: b}}
+}
+
+// saveState writes alert state without a message: through the queue when
+// it can take state (so the write keeps its place among queued messages),
+// else straight into the store.
+func (r *Reporter) saveState(ctx context.Context, kv []store.KV) error {
+	if len(kv) == 0 {
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx) // as Publish: local and short
+	if sq, ok := r.queue().(StateQueue); ok {
+		return sq.Commit(ctx, kv)
+	}
+	_, _, err := r.opts.Store.EnqueueWith(ctx, kv)
+	return err
+}
+
+// checkStore evaluates the store_write rule after a report was published:
+// 1 when a write to the store failed since the last check or the last
+// write failed, else 0. Its alerts go through the memory queue of the
+// Delivery when the store cannot write.
+func (r *Reporter) checkStore(ctx context.Context, at time.Time) error {
+	if r.opts.Store == nil || !r.alerts.enabled[ruleStore] {
+		return nil
+	}
+	e := r.alerts
+	e.storeMu.Lock()
+	defer e.storeMu.Unlock()
+	st := r.opts.Store.Status()
+	v := noValues()
+	v[ruleStore] = 0
+	if !st.Writable || st.WriteErrors != e.storeWrites {
+		v[ruleStore] = 1
+	}
+	err := r.evaluateAlerts(ctx, at, &v)
+	// Failures of the alert's own writes belong to this check, not the next.
+	e.storeWrites = r.opts.Store.Status().WriteErrors
+	return err
+}
+
+// eventReport turns rule i's event into its alert report.
+func (r *Reporter) eventReport(i int, ev health.Event) *Report {
+	if i == ruleStore {
+		return storeAlertReport(ev, r.opts.Store.Status(), r.queue() != nil, r.opts.Host)
+	}
+	rule := r.alerts.rules[i]
+	return alertReport(ev, &rule, r.opts.Host)
+}
+
+// storeAlertReport is the alert report of a store_write event: it names the
+// store's directory and the class of the failure (store.ErrorClass), never
+// the error's text. discord says whether Discord messages are queued (and
+// so held in memory meanwhile).
+func storeAlertReport(ev health.Event, st store.Status, discord bool, host string) *Report {
+	dir := filepath.Dir(st.Path)
+	class := st.WriteErrorClass
+	if class == "" {
+		class = store.ClassOther
+	}
+	r := alertReport(ev, nil, host)
+	d := r.Data.(AlertData)
+	held, back := "history and alert state are not saved", ""
+	if discord {
+		held += " and Discord messages wait in memory, not durable"
+		back = "; messages held in memory move back into the outbox"
+	}
+	switch {
+	case ev.State == health.EventResolved:
+		d.Message = fmt.Sprintf("the store writes to %s again after %s%s", dir, health.HumanDuration(ev.Duration), back)
+		r.Title = "RESOLVED · store writes again"
+	case ev.Repeat:
+		d.Message = fmt.Sprintf("the store still cannot write to %s (%s) after %s: %s", dir, class, health.HumanDuration(ev.Duration), held)
+		r.Title = "CRITICAL · store cannot write · " + strings.ReplaceAll(class, "_", " ") + " · still firing"
+	default:
+		d.Message = fmt.Sprintf("the store cannot write to %s (%s): until it can, %s", dir, class, held)
+		r.Title = "CRITICAL · store cannot write · " + strings.ReplaceAll(class, "_", " ")
+	}
+	r.Data, r.Summary = d, d.Message
+	r.Sections = []Section{{Name: "Alert", Fields: []Field{
+		{Name: "Rule", Value: ev.Rule, Inline: true},
+		{Name: "Severity", Value: string(ev.Severity), Inline: true},
+		{Name: "Store", Value: dir, Inline: true},
+		{Name: "Error", Value: class, Inline: true},
+		{Name: "Since", Value: ev.Since.UTC().Format(time.RFC3339) + " (" + health.HumanDuration(ev.Duration) + ")", Inline: true},
+	}}}
+	return r
 }
 
 // ActiveAlerts returns the firing alerts (rule, severity, value, since),

@@ -251,10 +251,17 @@ func TestAlertReport_Golden(t *testing.T) {
 	if firing.Rule == "" || resolved.Rule == "" {
 		t.Fatalf("fixture events missing: firing %+v resolved %+v", firing, resolved)
 	}
+	storeRule := newAlertEngine(DefaultThresholds(), AlertOptions{}).rules[ruleStore]
+	storeFull, _, _ := storeRule.Evaluate(health.State{}, 1, fixtureTime)
+	_, storeFiring, _ := storeRule.Evaluate(health.State{}, 1, fixtureTime)
+	_, storeBack, _ := storeRule.Evaluate(storeFull, 0, fixtureTime.Add(5*time.Minute))
+	storeStatus := store.Status{Path: "/var/lib/nexusmon/nexusmon.db", WriteErrorClass: store.ClassDiskFull}
 	for name, r := range map[string]*Report{
-		"alert_critical": alertReport(firing, &rule, "host-1"),
-		"alert_resolved": alertReport(resolved, &rule, "host-1"),
-		"alert_info":     alertReport(health.Info("discord", "Discord reachable again", fixtureTime), nil, "host-1"),
+		"alert_critical":       alertReport(firing, &rule, "host-1"),
+		"alert_resolved":       alertReport(resolved, &rule, "host-1"),
+		"alert_info":           alertReport(health.Info("discord", "Discord reachable again", fixtureTime), nil, "host-1"),
+		"alert_store_full":     storeAlertReport(storeFiring, storeStatus, true, "host-1"),
+		"alert_store_resolved": storeAlertReport(storeBack, storeStatus, true, "host-1"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

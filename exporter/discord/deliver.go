@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,8 +78,13 @@ type DeliveryOptions struct {
 // merged into one message where Discord's limits allow. Edits (Outbound.EditKey)
 // keep one live message per key and post a new one when it is gone.
 //
-// Enqueue, Stats and Flush are safe for concurrent use; Start and Stop are
-// meant for one owner.
+// When the store cannot write (a full disk), messages are queued in a
+// bounded memory queue instead and delivered from there, alerts first; see
+// ErrNotDurable. The loop keeps trying to move them, with their state, into
+// the outbox, and from then on delivery is durable again.
+//
+// Enqueue, Commit, Stats, Durable and Flush are safe for concurrent use;
+// Start and Stop are meant for one owner.
 type Delivery struct {
 	st   *store.Store
 	s    Sender
@@ -90,6 +95,7 @@ type Delivery struct {
 
 	wake     chan struct{} // buffered 1: something was enqueued or Stop began
 	draining atomic.Bool
+	newTimer func(time.Duration) (<-chan time.Time, func() bool) // the loop's waits; tests replace it
 
 	mu      sync.Mutex // guards cancel, done
 	cancel  context.CancelFunc
@@ -101,11 +107,18 @@ type Delivery struct {
 	sent, failed, rateLimited, retries, dropped atomic.Int64
 	fails                                       int   // consecutive retryable failures (loop only)
 	solo                                        int64 // send this message unbatched (loop only)
-	acked                                       map[int64]bool
+
+	qmu      sync.Mutex
+	mem      memQueue     // what the store could not write; guarded by qmu
+	restores atomic.Int64 // times the memory queue moved into the outbox
+
+	recoverFails int       // consecutive failed recoveries (loop only)
+	recoverAt    time.Time // next recovery attempt (loop only)
+	lastRecover  time.Time // last recovery attempt (loop only)
 }
 
 var (
-	_ Queue       = (*Delivery)(nil)
+	_ StateQueue  = (*Delivery)(nil)
 	_ StatsSource = (*Delivery)(nil)
 )
 
@@ -145,9 +158,13 @@ func NewDelivery(st *store.Store, s Sender, opts DeliveryOptions) (*Delivery, er
 		log:     opts.Logger.With("destination", s.Name()),
 		wake:    make(chan struct{}, 1),
 		changed: make(chan struct{}),
-		acked:   map[int64]bool{},
+		mem:     newMemQueue(),
+		newTimer: func(w time.Duration) (<-chan time.Time, func() bool) {
+			t := time.NewTimer(w)
+			return t.C, t.Stop
+		},
 	}
-	met, err := newDeliveryMetrics(opts.MeterProvider, d.dest, d.depth.Load)
+	met, err := newDeliveryMetrics(opts.MeterProvider, d.dest, d.depth.Load, func() int64 { return int64(d.MemoryDepth()) })
 	if err != nil {
 		return nil, fmt.Errorf("new delivery: %w", err)
 	}
@@ -164,23 +181,76 @@ func NewDelivery(st *store.Store, s Sender, opts DeliveryOptions) (*Delivery, er
 // persists it in the outbox of the destination and wakes the loop. It never
 // touches the network. A superseded pending edit of the same live message
 // is dropped (counted); beyond MaxDepth the oldest reports are dropped.
+// When the store cannot write, m is queued in memory and the error wraps
+// ErrNotDurable.
 func (d *Delivery) Enqueue(ctx context.Context, m Outbound) error {
-	if err := CheckLimits(&m.Payload); err != nil {
-		return fmt.Errorf("enqueue %s: %w", m.Kind, err)
+	return d.Commit(ctx, nil, m)
+}
+
+// Commit implements StateQueue: it persists ms as Enqueue does, together
+// with the key-value writes kv, in one store transaction, so that state
+// saying "notified" is never stored without its message. A message that
+// fails Discord's limits is left out (its error is returned); kv is written
+// all the same.
+//
+// When the store cannot write, or while earlier messages wait in memory
+// (so that order is kept), ms and kv go to the memory queue: ms are
+// delivered from there and moved into the outbox, with kv in the same
+// transaction, once the store can write again. The error then wraps
+// ErrNotDurable; kv is never written ahead of messages queued before it.
+func (d *Delivery) Commit(ctx context.Context, kv []store.KV, ms ...Outbound) error {
+	var errs []error
+	rows := make([]store.Message, 0, len(ms))
+	for _, m := range ms {
+		if err := CheckLimits(&m.Payload); err != nil {
+			errs = append(errs, fmt.Errorf("enqueue %s: %w", m.Kind, err))
+			continue
+		}
+		body, err := json.Marshal(&m.Payload)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("enqueue %s: encode payload: %w", m.Kind, err))
+			continue
+		}
+		rows = append(rows, store.Message{
+			Dest: d.dest, Priority: m.Priority, Kind: m.Kind, EditKey: m.EditKey, Body: body, CreatedAt: d.opts.Now(),
+		})
 	}
-	body, err := json.Marshal(&m.Payload)
-	if err != nil {
-		return fmt.Errorf("enqueue %s: encode payload: %w", m.Kind, err)
+	if len(rows) == 0 && len(kv) == 0 {
+		return errors.Join(errs...)
 	}
-	_, superseded, err := d.st.Enqueue(ctx, store.Message{
-		Dest: d.dest, Priority: m.Priority, Kind: m.Kind, EditKey: m.EditKey, Body: body, CreatedAt: d.opts.Now(),
-	})
-	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", m.Kind, err)
+	d.qmu.Lock()
+	if !d.mem.on {
+		_, superseded, err := d.st.EnqueueWith(ctx, kv, rows...)
+		if err == nil || ctx.Err() != nil {
+			d.qmu.Unlock()
+			if err != nil {
+				return errors.Join(append(errs, fmt.Errorf("enqueue %s: %w", kinds(ms), err))...)
+			}
+			if superseded > 0 {
+				d.drop(ctx, superseded)
+			}
+			if len(rows) > 0 {
+				d.bound(ctx)
+				d.kick()
+			}
+			return errors.Join(errs...)
+		}
+		d.log.Warn("store cannot write: queueing in memory, not durable, until it can",
+			"class", store.ErrorClass(err), "memory_queue_max", MemoryQueueMessages)
+		errs = append(errs, fmt.Errorf("enqueue %s: %w: %w", kinds(ms), ErrNotDurable, err))
+	} else {
+		errs = append(errs, fmt.Errorf("enqueue %s: %w", kinds(ms), ErrNotDurable))
 	}
-	if superseded > 0 {
-		d.drop(ctx, superseded)
-	}
+	d.toMemory(ctx, kv, rows)
+	d.qmu.Unlock()
+	d.kick()
+	return errors.Join(errs...)
+}
+
+// bound applies MaxDepth: beyond it the oldest reports are dropped. A
+// failure to read the depth or to apply the bound is the store's (logged
+// and counted there), not the caller's: the messages are queued.
+func (d *Delivery) bound(ctx context.Context) {
 	depth, err := d.st.Depth(ctx, d.dest)
 	if err == nil && depth > d.opts.MaxDepth {
 		var dropped int
@@ -192,12 +262,20 @@ func (d *Delivery) Enqueue(ctx context.Context, m Outbound) error {
 		}
 	}
 	if err == nil {
-		d.depth.Store(int64(depth))
+		d.depth.Store(int64(max(depth-d.goneThrough(math.MaxInt64), 0)))
 	}
-	d.kick()
-	// The message is queued: a failure to read the depth or to apply the
-	// bound is the store's (logged and counted there), not the caller's.
-	return nil
+}
+
+// kinds names the kinds of ms for an error: "alert", "alert+system".
+func kinds(ms []Outbound) string {
+	if len(ms) == 0 {
+		return "state"
+	}
+	out := ms[0].Kind
+	for _, m := range ms[1:] {
+		out += "+" + m.Kind
+	}
+	return out
 }
 
 func (d *Delivery) drop(ctx context.Context, n int) {
@@ -231,12 +309,13 @@ func (d *Delivery) changedCh() <-chan struct{} {
 // Stats implements StatsSource. Counts are of outbox messages since
 // NewDelivery (messages merged into one Discord message count one each):
 // Sent accepted by Discord, Failed given up (rejected or expired), Dropped
-// superseded edits and reports over MaxDepth, Retries failed attempts
-// scheduled again (429s included), RateLimited 429s received; QueueDepth is
-// the number pending now.
+// superseded edits, reports over MaxDepth and messages over the memory
+// queue's bound, Retries failed attempts scheduled again (429s included),
+// RateLimited 429s received; QueueDepth is the number pending now, in the
+// outbox and in memory.
 func (d *Delivery) Stats() DeliveryStats {
 	return DeliveryStats{
-		QueueDepth:  d.depth.Load(),
+		QueueDepth:  d.depth.Load() + int64(d.MemoryDepth()),
 		Sent:        d.sent.Load(),
 		Failed:      d.failed.Load(),
 		RateLimited: d.rateLimited.Load(),
@@ -262,7 +341,9 @@ func (d *Delivery) Start(ctx context.Context) {
 // Stop keeps delivering until the outbox is empty or ctx ends, then stops
 // the loop; an attempt in flight when ctx ends is abandoned. What is left
 // stays in the store for the next start, and the error then says how much.
-// Stopping a Delivery that is not running returns nil.
+// Messages still only in memory (the store could not write them) are lost;
+// the error says so too. Stopping a Delivery that is not running returns
+// nil.
 func (d *Delivery) Stop(ctx context.Context) error {
 	d.mu.Lock()
 	cancel, done := d.cancel, d.done
@@ -284,30 +365,45 @@ func (d *Delivery) Stop(ctx context.Context) error {
 	if c, ok := d.s.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
+	var errs []error
+	if lost := d.MemoryDepth(); lost > 0 {
+		d.log.Error("stop delivery: messages only in memory are lost (the store cannot write)", "messages", lost)
+		errs = append(errs, fmt.Errorf("stop delivery: %d messages only in memory are lost: %w", lost, ErrNotDurable))
+	}
 	if err := ctx.Err(); err != nil {
 		if n, derr := d.st.Depth(context.WithoutCancel(ctx), d.dest); derr == nil && n > 0 {
 			d.depth.Store(int64(n))
-			return fmt.Errorf("stop delivery: %d messages left in the outbox: %w", n, err)
+			errs = append(errs, fmt.Errorf("stop delivery: %d messages left in the outbox: %w", n, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Flush waits until every message queued for the destination before the
-// call has been delivered, failed or dropped, or until ctx ends. It needs
-// the loop to be running.
+// call, in the outbox or in memory, has been delivered, failed or dropped,
+// or until ctx ends. It needs the loop to be running.
 func (d *Delivery) Flush(ctx context.Context) error {
+	memLast, gen := d.memMark() // before LastID: a move in between is seen below
 	last, err := d.st.LastID(ctx, d.dest)
 	if err != nil {
 		return fmt.Errorf("flush: %w", err)
 	}
 	for {
 		ch := d.changedCh()
+		if _, g := d.memMark(); g != gen {
+			// The memory queue moved into the outbox: wait for what it
+			// carried there (and, it may be, a little more).
+			memLast, gen = d.memMark()
+			if last, err = d.st.LastID(ctx, d.dest); err != nil {
+				return fmt.Errorf("flush: %w", err)
+			}
+		}
 		n, err := d.st.PendingThrough(ctx, d.dest, last)
 		if err != nil {
 			return fmt.Errorf("flush: %w", err)
 		}
-		if n == 0 {
+		n += d.memThrough(memLast) - d.goneThrough(last)
+		if n <= 0 {
 			return nil
 		}
 		t := time.NewTimer(time.Second) // a safety net; progress is signalled
@@ -320,321 +416,4 @@ func (d *Delivery) Flush(ctx context.Context) error {
 		}
 		t.Stop()
 	}
-}
-
-// run is the delivery loop.
-func (d *Delivery) run(ctx context.Context, done chan struct{}) {
-	defer close(done)
-	storeFails := 0
-	storeWait := func() {
-		w := min(storeWaitMin<<min(storeFails, 10), storeWaitMax)
-		storeFails++
-		d.sleep(ctx, w, false)
-	}
-	first := true
-	for ctx.Err() == nil {
-		m, ok, err := d.st.Head(ctx, d.dest)
-		if err != nil {
-			if ctx.Err() == nil {
-				d.log.Warn("read outbox", "err", err)
-				storeWait()
-			}
-			continue
-		}
-		storeFails = 0
-		if !ok {
-			d.depth.Store(0)
-			if d.draining.Load() {
-				return
-			}
-			d.sleep(ctx, 0, true)
-			continue
-		}
-		if first {
-			// Resume the backoff where the last run left it.
-			d.fails, first = m.Attempts, false
-		}
-		if d.acked[m.ID] {
-			// Delivered, but its Ack failed: only the Ack is retried.
-			if err := d.st.Ack(ctx, m.ID); err != nil {
-				storeWait()
-				continue
-			}
-			delete(d.acked, m.ID)
-			d.left(ctx)
-			continue
-		}
-		now := d.opts.Now()
-		if m.NextAttempt.After(now) {
-			d.sleep(ctx, m.NextAttempt.Sub(now), true)
-			continue
-		}
-		live := ""
-		if m.EditKey != "" {
-			v, ok, err := d.st.Get(ctx, liveNS, d.liveKey(m))
-			if err != nil {
-				if ctx.Err() == nil {
-					d.log.Warn("read live message id", "err", err)
-					storeWait()
-				}
-				continue
-			}
-			if ok {
-				live = string(v)
-			}
-		}
-		if p, ok := d.s.(Pacer); ok {
-			// An edit-mode message without a live message is a post.
-			if w := p.Delay(live != ""); w > 0 {
-				d.sleep(ctx, w, false)
-				continue
-			}
-		}
-		if err := d.deliver(ctx, m, live); err != nil {
-			if ctx.Err() == nil {
-				d.log.Warn("outbox", "err", err)
-				storeWait()
-			}
-		}
-	}
-}
-
-// sleep waits for w (forever when w is 0), for ctx, and, when wakeable, for
-// an Enqueue or Stop.
-func (d *Delivery) sleep(ctx context.Context, w time.Duration, wakeable bool) {
-	var tc <-chan time.Time
-	if w > 0 {
-		t := time.NewTimer(w)
-		defer t.Stop()
-		tc = t.C
-	}
-	wake := d.wake
-	if !wakeable {
-		wake = nil
-	}
-	select {
-	case <-tc:
-	case <-wake:
-	case <-ctx.Done():
-	}
-}
-
-// liveKey is the store key of m's live message id.
-func (d *Delivery) liveKey(m store.Message) string { return d.dest + "/" + m.EditKey }
-
-// deliver makes one attempt for the head m (and the posts batched with it);
-// live is the id of m's live message in edit mode. Its error is a store
-// failure; send failures are handled here.
-func (d *Delivery) deliver(ctx context.Context, m store.Message, live string) error {
-	p, err := decodePayload(m.Body)
-	if err != nil {
-		d.giveUp(ctx, []store.Message{m}, ReasonBadRequest, "undecodable payload: "+err.Error())
-		return nil
-	}
-	if m.EditKey != "" {
-		return d.deliverEdit(ctx, m, p, live)
-	}
-	batch := []store.Message{m}
-	if d.solo != m.ID {
-		batch, p = d.batch(ctx, m, p)
-	}
-	_, err = d.s.Post(ctx, &p) // a post's id is not needed: it is never edited
-	return d.outcome(ctx, batch, err)
-}
-
-// batch merges the ready posts of m's priority queued right after m into p.
-func (d *Delivery) batch(ctx context.Context, m store.Message, p Payload) ([]store.Message, Payload) {
-	batch := []store.Message{m}
-	rows, err := d.st.Pending(ctx, d.dest, maxBatchRows)
-	if err != nil || len(rows) == 0 || rows[0].ID != m.ID {
-		return batch, p
-	}
-	now := d.opts.Now()
-	for _, r := range rows[1:] {
-		if r.Priority != m.Priority || r.EditKey != "" || r.NextAttempt.After(now) {
-			break
-		}
-		q, err := decodePayload(r.Body)
-		if err != nil {
-			break
-		}
-		merged := Batch([]Payload{p, q})
-		if len(merged) != 1 {
-			break
-		}
-		p = merged[0]
-		batch = append(batch, r)
-	}
-	return batch, p
-}
-
-// deliverEdit edits m's live message, or posts m when there is none (live
-// is "") and remembers the new message's id.
-func (d *Delivery) deliverEdit(ctx context.Context, m store.Message, p Payload, live string) error {
-	key := d.liveKey(m)
-	if live != "" {
-		err := d.s.Edit(ctx, live, &p)
-		if IsUnknownMessage(err) {
-			d.log.Info("live message gone: posting a new one", "kind", m.Kind, "edit_key", m.EditKey)
-			// The next round posts it, paced on the post route.
-			return d.st.Delete(ctx, liveNS, key)
-		}
-		return d.outcome(ctx, []store.Message{m}, err)
-	}
-	id, err := d.s.Post(ctx, &p)
-	if err == nil && id != "" {
-		if perr := d.st.Put(ctx, liveNS, key, []byte(id)); perr != nil {
-			d.log.Warn("remember live message", "kind", m.Kind, "err", perr)
-		}
-	}
-	return d.outcome(ctx, []store.Message{m}, err)
-}
-
-// outcome records the result of one attempt for the rows it carried.
-func (d *Delivery) outcome(ctx context.Context, rows []store.Message, err error) error {
-	if err == nil {
-		d.fails = 0
-		if d.solo == rows[0].ID {
-			d.solo = 0
-		}
-		now := d.opts.Now()
-		var serr error
-		for _, r := range rows {
-			if aerr := d.st.Ack(ctx, r.ID); aerr != nil {
-				d.acked[r.ID] = true
-				serr = aerr
-			}
-			d.met.duration.Record(ctx, max(now.Sub(r.CreatedAt), 0).Seconds(), d.met.destOpt)
-		}
-		d.sent.Add(int64(len(rows)))
-		d.met.sent.Add(ctx, int64(len(rows)), d.met.destOpt)
-		d.left(ctx)
-		return serr
-	}
-	if ctx.Err() != nil {
-		// Stopping: the attempt was abandoned, not failed. The message
-		// stays as it was (Discord may have it: at least once).
-		return nil
-	}
-	m := rows[0]
-	var se *SendError
-	if !errors.As(err, &se) {
-		se = &SendError{Retryable: false, Reason: ReasonBadRequest, Err: err}
-	}
-	if !se.Retryable {
-		if len(rows) > 1 && (se.Reason == ReasonBadRequest || se.Reason == ReasonTooLarge) {
-			// The merged message was refused for its content: send the rows
-			// one by one, so only a bad one fails. (A 401, 403 or 404 is
-			// about the destination: every row fails with it, at the cost of
-			// one invalid request, not one per row.)
-			d.solo = m.ID
-			d.log.Info("batched message rejected: sending its parts singly", "kind", m.Kind, "err", se)
-			return nil
-		}
-		d.giveUp(ctx, rows, se.Reason, se.Error())
-		return nil
-	}
-	now := d.opts.Now()
-	var wait time.Duration
-	if se.Reason == ReasonRateLimited {
-		d.rateLimited.Add(1)
-		d.met.limited(ctx, se.scope)
-		wait = min(se.RetryAfter, d.opts.RetryAfterCap)
-		if wait <= 0 {
-			wait = d.backoff(d.fails)
-		}
-		d.log.Debug("rate limited", "kind", m.Kind, "retry_after", wait, "global", se.Global)
-	} else {
-		d.fails++
-		wait = max(d.backoff(d.fails), min(se.RetryAfter, d.opts.RetryAfterCap))
-	}
-	if now.Sub(m.CreatedAt) >= d.opts.MaxAge {
-		d.giveUp(ctx, []store.Message{m}, ReasonExpired, fmt.Sprintf("retried for %s (max %s): %s",
-			now.Sub(m.CreatedAt).Round(time.Second), d.opts.MaxAge, se.Error()))
-		return nil
-	}
-	// The store keeps milliseconds: round up so the wait is never cut short.
-	next := now.Add(wait).Truncate(time.Millisecond).Add(time.Millisecond)
-	err = d.st.Retry(ctx, m.ID, m.Attempts+1, next, se.Error())
-	if errors.Is(err, store.ErrNotFound) {
-		return nil // dropped or superseded meanwhile: move on
-	}
-	if err != nil {
-		return err
-	}
-	d.retries.Add(1)
-	d.met.retries.Add(ctx, 1, d.met.destOpt)
-	if se.Reason != ReasonRateLimited {
-		d.log.Info("delivery failed, will retry", "kind", m.Kind, "attempt", m.Attempts+1, "retry_in", wait.Round(time.Millisecond), "err", se)
-	}
-	return nil
-}
-
-// giveUp moves rows to the failed messages and counts them.
-func (d *Delivery) giveUp(ctx context.Context, rows []store.Message, reason, detail string) {
-	n := 0
-	for _, r := range rows {
-		err := d.st.Fail(ctx, r.ID, reason+": "+detail)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // dropped or superseded meanwhile
-		}
-		if err != nil {
-			d.log.Warn("record failed message", "kind", r.Kind, "err", err)
-			continue
-		}
-		n++
-		d.log.Warn("message given up", "kind", r.Kind, "id", r.ID, "reason", reason, "attempts", r.Attempts+1, "err", detail)
-	}
-	if n > 0 {
-		d.failed.Add(int64(n))
-		d.met.failedWith(ctx, reason, n)
-	}
-	if d.solo == rows[0].ID {
-		d.solo = 0
-	}
-	d.left(ctx)
-}
-
-// left refreshes the depth after messages left the outbox and tells Flush.
-func (d *Delivery) left(ctx context.Context) {
-	if n, err := d.st.Depth(ctx, d.dest); err == nil {
-		d.depth.Store(int64(n))
-	}
-	d.signal()
-}
-
-// backoff returns the wait after the n-th consecutive failure: uniform
-// between BackoffBase and min(BackoffMax, BackoffBase·2^(n-1)).
-func (d *Delivery) backoff(n int) time.Duration {
-	base, ceil := d.opts.BackoffBase, d.opts.BackoffMax
-	hi := base
-	for i := 1; i < n && hi < ceil; i++ {
-		hi *= 2
-	}
-	hi = min(hi, ceil)
-	if hi <= base {
-		return base
-	}
-	return base + rand.N(hi-base+1)
-}
-
-func decodePayload(b []byte) (Payload, error) {
-	var p Payload
-	if err := json.Unmarshal(b, &p); err != nil {
-		return Payload{}, err
-	}
-	return p, nil
-}
-
-// StartNewLiveMessages forgets the live (edit-mode) messages of editKeys so
-// that the next report of each is posted anew: DESIGN §3's "the first post
-// after start". Call it before Start.
-func (d *Delivery) StartNewLiveMessages(ctx context.Context, editKeys ...string) error {
-	var errs []error
-	for _, k := range editKeys {
-		if err := d.st.Delete(ctx, liveNS, d.dest+"/"+k); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -19,6 +19,7 @@ var deliveryDurationBounds = []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
 // every point carrying nexusmon.destination.
 type deliveryMetrics struct {
 	sent, failed, dropped, rateLimited, retries metric.Int64Counter
+	notDurable, memDropped                      metric.Int64Counter
 	duration                                    metric.Float64Histogram
 	reg                                         metric.Registration
 
@@ -26,9 +27,9 @@ type deliveryMetrics struct {
 	destOpt metric.MeasurementOption
 }
 
-// newDeliveryMetrics creates the instruments; depth is read by the outbox
-// depth gauge's callback. A nil provider records nothing.
-func newDeliveryMetrics(mp metric.MeterProvider, dest string, depth func() int64) (*deliveryMetrics, error) {
+// newDeliveryMetrics creates the instruments; depth and memDepth are read
+// by the depth gauges' callback. A nil provider records nothing.
+func newDeliveryMetrics(mp metric.MeterProvider, dest string, depth, memDepth func() int64) (*deliveryMetrics, error) {
 	if mp == nil {
 		mp = noop.NewMeterProvider()
 	}
@@ -49,6 +50,8 @@ func newDeliveryMetrics(mp metric.MeterProvider, dest string, depth func() int64
 	dm.dropped = counter(n.MessagesDropped, "Outbox messages dropped: superseded edits and reports over the queue bound.")
 	dm.rateLimited = counter(n.MessagesRateLimit, "429 answers received.")
 	dm.retries = counter(n.MessagesRetries, "Failed attempts that were scheduled again.")
+	dm.notDurable = counter(n.MessagesNotDurable, "Messages Discord accepted from the memory queue: the store could not write them.")
+	dm.memDropped = counter(n.MessagesMemoryDropped, "Messages dropped from the full memory queue while the store could not write.")
 	if err != nil {
 		return nil, fmt.Errorf("create delivery instruments: %w", err)
 	}
@@ -63,10 +66,16 @@ func newDeliveryMetrics(mp metric.MeterProvider, dest string, depth func() int64
 	if err != nil {
 		return nil, fmt.Errorf("create delivery instruments: %w", err)
 	}
+	memGauge, err := m.Int64ObservableGauge(n.MemoryQueueDepth, metric.WithUnit("{message}"),
+		metric.WithDescription("Messages waiting in the memory queue because the store could not write them."))
+	if err != nil {
+		return nil, fmt.Errorf("create delivery instruments: %w", err)
+	}
 	dm.reg, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		o.ObserveInt64(gauge, depth(), metric.WithAttributeSet(attribute.NewSet(dm.dest)))
+		o.ObserveInt64(memGauge, memDepth(), metric.WithAttributeSet(attribute.NewSet(dm.dest)))
 		return nil
-	}, gauge)
+	}, gauge, memGauge)
 	if err != nil {
 		return nil, fmt.Errorf("register outbox depth callback: %w", err)
 	}

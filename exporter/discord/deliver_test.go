@@ -725,31 +725,6 @@ func TestDelivery_BackoffBounded(t *testing.T) {
 	}
 }
 
-// A permanent outage costs one attempt per backoff step, not a busy loop.
-func TestDelivery_NoBusyLoop(t *testing.T) {
-	t.Parallel()
-	srv := discordtest.New(t, dlvFastLimits()...)
-	srv.SetOutage(http.StatusInternalServerError)
-	st, _ := dlvStore(t)
-	opts := dlvOpts(nil)
-	opts.BackoffBase, opts.BackoffMax = 100*time.Millisecond, 100*time.Millisecond
-	d := dlvStart(t, st, dlvBot(t, srv, srv.Token(), nil), opts)
-	dlvEnqueue(t, d, Outbound{Kind: EventAlert, Priority: PriorityAlert, Payload: dlvPayload("x", "")})
-	start := time.Now()
-	srv.WaitFor(t, 5*time.Second, func(r discordtest.Request) bool { return r.Status == http.StatusInternalServerError })
-	time.Sleep(500 * time.Millisecond)
-	attempts := dlvCount(srv, dlvChannelPost, -1)
-	// Each attempt after the first waits at least 100 ms.
-	if max := int(time.Since(start)/(100*time.Millisecond)) + 1; attempts > max {
-		t.Errorf("%d attempts in %v, want at most %d (one per backoff step)", attempts, time.Since(start), max)
-	}
-	if attempts < 2 {
-		t.Errorf("%d attempts, want the message retried", attempts)
-	}
-	srv.SetOutage(0)
-	dlvFlush(t, d, 5*time.Second)
-}
-
 func TestDelivery_SecretsNeverLeak(t *testing.T) {
 	t.Parallel()
 	const wrongToken = "not-the-token-SECRET-4242"

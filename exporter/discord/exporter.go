@@ -46,6 +46,16 @@ type Queue interface {
 	Enqueue(ctx context.Context, m Outbound) error
 }
 
+// StateQueue is a Queue that can store key-value state in the same store
+// transaction as messages. Commit persists ms and kv together, or neither;
+// with no ms it writes kv alone, in its place among the queued messages.
+// Delivery implements it; the Reporter hands it each alert's message with
+// the rule state that records the alert as notified.
+type StateQueue interface {
+	Queue
+	Commit(ctx context.Context, kv []store.KV, ms ...Outbound) error
+}
+
 // StatsSource reports delivery figures for the system report; Queue
 // implementations may implement it.
 type StatsSource interface {
@@ -166,6 +176,13 @@ func (r *Reporter) Mode(event string) string {
 // Publish stores rep and sends it to every output. Alerts and errors pass
 // priority PriorityAlert. It never waits on the network.
 func (r *Reporter) Publish(ctx context.Context, rep *Report, priority int) error {
+	_, err := r.publish(ctx, rep, priority, nil)
+	return err
+}
+
+// publish is Publish; kv, when the queue is a StateQueue, is committed with
+// rep's message, and taken says it was handed over.
+func (r *Reporter) publish(ctx context.Context, rep *Report, priority int, kv []store.KV) (taken bool, _ error) {
 	if !rep.Test {
 		r.mu.Lock()
 		r.latest[rep.Event] = rep
@@ -174,7 +191,7 @@ func (r *Reporter) Publish(ctx context.Context, rep *Report, priority int) error
 	env := rep.Envelope()
 	line, err := json.Marshal(env)
 	if err != nil {
-		return fmt.Errorf("marshal %s: %w", rep.Event, err)
+		return false, fmt.Errorf("marshal %s: %w", rep.Event, err)
 	}
 	// A report goes to every output or to none: a reader's export that is
 	// in flight when MeterProvider.Shutdown cancels its context must not
@@ -214,7 +231,11 @@ func (r *Reporter) Publish(ctx context.Context, rep *Report, priority int) error
 			if mode == ModeEdit && !rep.Test {
 				m.EditKey = rep.Event
 			}
-			err = q.Enqueue(ctx, m)
+			if sq, ok := q.(StateQueue); ok && len(kv) > 0 {
+				err, taken = sq.Commit(ctx, kv, m), true
+			} else {
+				err = q.Enqueue(ctx, m)
+			}
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("queue %s: %w", rep.Event, err))
@@ -223,9 +244,9 @@ func (r *Reporter) Publish(ctx context.Context, rep *Report, priority int) error
 	if err := errors.Join(errs...); err != nil {
 		r.errors.Add(int64(len(errs)))
 		r.log.Warn("publish report", "event", rep.Event, "err", err)
-		return err
+		return taken, err
 	}
-	return nil
+	return taken, nil
 }
 
 // Exporter returns the sdkmetric.Exporter for the reader of event.
@@ -330,6 +351,9 @@ func (r *Reporter) handle(ctx context.Context, event string, cur, prev *Snapshot
 	}
 	r.saveSamples(ctx, cur.Time, samples)
 	if err := r.Publish(ctx, rep, PriorityReport); err != nil {
+		errs = append(errs, err)
+	}
+	if err := r.checkStore(ctx, at); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -177,4 +177,9 @@ const (
 	StoreErrors       = "nexusmon.store.errors"          // counter
 	ExportErrors      = "nexusmon.export.errors"         // counter, nexusmon.export.backend
 	ReportsBuilt      = "nexusmon.reports"               // counter, nexusmon.report
+
+	// The memory queue that carries messages while the store cannot write.
+	MemoryQueueDepth      = "nexusmon.memory_queue.depth"      // {message}, gauge, nexusmon.destination
+	MessagesNotDurable    = "nexusmon.messages.not_durable"    // counter: delivered from the memory queue
+	MessagesMemoryDropped = "nexusmon.messages.memory_dropped" // counter: dropped from the full memory queue
 )

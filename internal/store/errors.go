@@ -36,6 +36,48 @@ func IsDiskFull(err error) bool {
 	return sqliteCode(err) == sqlite3.SQLITE_FULL
 }
 
+// Classes of errors, as ErrorClass returns them.
+const (
+	ClassDiskFull   = "disk_full"  // no space on the file system, or the database reached its size limit
+	ClassReadOnly   = "read_only"  // a read-only file system or database
+	ClassPermission = "permission" // the file or its directory cannot be opened or written
+	ClassIO         = "io"         // an I/O error from the operating system
+	ClassCorrupt    = "corrupt"    // see ErrCorrupt
+	ClassBusy       = "busy"       // locked by another connection or process for longer than the busy timeout
+	ClassOther      = "other"
+)
+
+// ErrorClass returns the class of a store error: one of the Class
+// constants, or "" for nil. It names the kind of failure, in words safe to
+// show anywhere, without the error's text.
+func ErrorClass(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case IsDiskFull(err):
+		return ClassDiskFull
+	case errors.Is(err, ErrCorrupt) || isCorrupt(err):
+		return ClassCorrupt
+	case errors.Is(err, syscall.EROFS):
+		return ClassReadOnly
+	case errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
+		return ClassPermission
+	case errors.Is(err, syscall.EIO):
+		return ClassIO
+	}
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_READONLY:
+		return ClassReadOnly
+	case sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_AUTH:
+		return ClassPermission
+	case sqlite3.SQLITE_IOERR:
+		return ClassIO
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return ClassBusy
+	}
+	return ClassOther
+}
+
 // sqliteCode returns the primary SQLite result code underneath err, or 0.
 // Extended result codes are on, so the primary code is the low byte.
 func sqliteCode(err error) int {

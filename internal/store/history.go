@@ -19,8 +19,12 @@ func (s *Store) SaveReport(ctx context.Context, at time.Time, kind string, data 
 	if data == nil {
 		data = []byte{}
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO reports (kind, at, data) VALUES (?, ?, ?)`, kind, toMS(at), data)
-	return s.done(ctx, "save report", true, err)
+	const op = "save report"
+	err := s.fault(op, FaultWrite)
+	if err == nil {
+		_, err = s.db.ExecContext(ctx, `INSERT INTO reports (kind, at, data) VALUES (?, ?, ?)`, kind, toMS(at), data)
+	}
+	return s.done(ctx, op, true, err)
 }
 
 // Reports returns the reports of kind made at or after since, oldest first.

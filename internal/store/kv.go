@@ -23,21 +23,30 @@ func (s *Store) Get(ctx context.Context, ns, key string) ([]byte, bool, error) {
 	return v, true, s.done(ctx, "get state", false, nil)
 }
 
+// putSQL stores a value: ns, key, value, updated_at.
+const putSQL = `INSERT INTO kv (ns, key, value, updated_at) VALUES (?, ?, ?, ?)
+	ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`
+
 // Put stores value under ns and key, replacing any previous value.
 func (s *Store) Put(ctx context.Context, ns, key string, value []byte) error {
+	const op = "put state"
 	if value == nil {
 		value = []byte{}
 	}
-	_, err := s.db.ExecContext(ctx,
-		`INSERT INTO kv (ns, key, value, updated_at) VALUES (?, ?, ?, ?)
-		 ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-		ns, key, value, toMS(s.now()))
-	return s.done(ctx, "put state", true, err)
+	err := s.fault(op, FaultWrite)
+	if err == nil {
+		_, err = s.db.ExecContext(ctx, putSQL, ns, key, value, toMS(s.now()))
+	}
+	return s.done(ctx, op, true, err)
 }
 
 // Delete removes the value under ns and key. Deleting a missing key is not an
 // error.
 func (s *Store) Delete(ctx context.Context, ns, key string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM kv WHERE ns = ? AND key = ?`, ns, key)
-	return s.done(ctx, "delete state", true, err)
+	const op = "delete state"
+	err := s.fault(op, FaultWrite)
+	if err == nil {
+		_, err = s.db.ExecContext(ctx, `DELETE FROM kv WHERE ns = ? AND key = ?`, ns, key)
+	}
+	return s.done(ctx, op, true, err)
 }

@@ -40,54 +40,115 @@ const messageColumns = `id, dest, priority, kind, edit_key, body, created_at, at
 // many there were. Posts are never deleted here, nor edits already attempted
 // (one may be in flight).
 func (s *Store) Enqueue(ctx context.Context, m Message) (id int64, superseded int, err error) {
-	if m.Dest == "" {
-		return 0, 0, errors.New("enqueue message: empty destination")
+	ids, superseded, err := s.EnqueueWith(ctx, nil, m)
+	if err != nil {
+		return 0, 0, err
 	}
-	if m.CreatedAt.IsZero() {
-		m.CreatedAt = s.now()
-	}
-	if m.Body == nil {
-		m.Body = []byte{}
-	}
-	id, superseded, err = s.enqueue(ctx, m)
-	return id, superseded, s.done(ctx, "enqueue message", true, err)
+	return ids[0], superseded, nil
 }
 
-func (s *Store) enqueue(ctx context.Context, m Message) (int64, int, error) {
+// KV is one key-value write of EnqueueWith.
+type KV struct {
+	NS, Key string
+	Value   []byte
+}
+
+// EnqueueWith writes kv (as Put does) and adds msgs to their outboxes (as
+// Enqueue does, edits superseding earlier ones, also among msgs) in one
+// transaction: either all of it is stored or, on error, none of it. A caller
+// that records "notified" state together with the notification thus leaves
+// no point at which a crash keeps the state but loses the message. It
+// returns the messages' ids, in order, and how many pending edits were
+// superseded. Without msgs it is a transactional Put of every kv.
+func (s *Store) EnqueueWith(ctx context.Context, kv []KV, msgs ...Message) (ids []int64, superseded int, err error) {
+	const op = "enqueue message"
+	if len(msgs) == 0 {
+		const op = "put state"
+		return nil, 0, s.done(ctx, op, true, s.writeTx(ctx, op, kv, nil, nil))
+	}
+	for i := range msgs {
+		m := &msgs[i]
+		if m.Dest == "" {
+			return nil, 0, errors.New("enqueue message: empty destination")
+		}
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt = s.now()
+		}
+		if m.Body == nil {
+			m.Body = []byte{}
+		}
+	}
+	ids = make([]int64, len(msgs))
+	err = s.writeTx(ctx, op, kv, msgs, func(i int, id int64, sup int64) {
+		ids[i] = id
+		superseded += int(sup)
+	})
+	if err != nil {
+		return nil, 0, s.done(ctx, op, true, err)
+	}
+	return ids, superseded, s.done(ctx, op, true, nil)
+}
+
+// writeTx runs EnqueueWith's transaction; added is told each message's id
+// and how many edits it superseded.
+func (s *Store) writeTx(ctx context.Context, op string, kv []KV, msgs []Message, added func(i int, id, superseded int64)) error {
+	if err := s.fault(op, FaultWrite); err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
-	var superseded int64
-	if m.EditKey != "" {
+	if err := s.fillTx(ctx, tx, op, kv, msgs, added); err != nil {
+		rollback(tx)
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) fillTx(ctx context.Context, tx *sql.Tx, op string, kv []KV, msgs []Message, added func(i int, id, superseded int64)) error {
+	now := toMS(s.now())
+	for _, w := range kv {
+		v := w.Value
+		if v == nil {
+			v = []byte{}
+		}
+		if _, err := tx.ExecContext(ctx, putSQL, w.NS, w.Key, v, now); err != nil {
+			return err
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	if err := s.fault(op, FaultOutbox); err != nil {
+		return err
+	}
+	for i, m := range msgs {
+		var superseded int64
+		if m.EditKey != "" {
+			res, err := tx.ExecContext(ctx,
+				`DELETE FROM outbox WHERE dest = ? AND edit_key = ? AND attempts = 0`, m.Dest, m.EditKey)
+			if err != nil {
+				return err
+			}
+			if superseded, err = res.RowsAffected(); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx,
-			`DELETE FROM outbox WHERE dest = ? AND edit_key = ? AND attempts = 0`, m.Dest, m.EditKey)
+			`INSERT INTO outbox (dest, priority, kind, edit_key, body, created_at, attempts, next_attempt, last_error)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.Dest, m.Priority, m.Kind, m.EditKey, m.Body, toMS(m.CreatedAt), m.Attempts, toMS(m.NextAttempt), m.LastError)
 		if err != nil {
-			rollback(tx)
-			return 0, 0, err
+			return err
 		}
-		if superseded, err = res.RowsAffected(); err != nil {
-			rollback(tx)
-			return 0, 0, err
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
 		}
+		added(i, id, superseded)
 	}
-	res, err := tx.ExecContext(ctx,
-		`INSERT INTO outbox (dest, priority, kind, edit_key, body, created_at, attempts, next_attempt, last_error)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.Dest, m.Priority, m.Kind, m.EditKey, m.Body, toMS(m.CreatedAt), m.Attempts, toMS(m.NextAttempt), m.LastError)
-	if err != nil {
-		rollback(tx)
-		return 0, 0, err
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		rollback(tx)
-		return 0, 0, err
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, 0, err
-	}
-	return id, int(superseded), nil
+	return nil
 }
 
 // Head returns the message of dest to send next: the lowest priority, then
@@ -109,20 +170,28 @@ func (s *Store) Head(ctx context.Context, dest string) (Message, bool, error) {
 // Ack deletes a delivered message. Acknowledging a message that is already
 // gone (superseded or dropped meanwhile) is not an error.
 func (s *Store) Ack(ctx context.Context, id int64) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id)
-	return s.done(ctx, "ack message", true, err)
+	const op = "ack message"
+	err := s.fault(op, FaultWrite)
+	if err == nil {
+		_, err = s.db.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id)
+	}
+	return s.done(ctx, op, true, err)
 }
 
 // Retry records a failed attempt: the message keeps its place and is not to
 // be sent before next. It returns ErrNotFound when the message is gone.
 func (s *Store) Retry(ctx context.Context, id int64, attempts int, next time.Time, lastErr string) error {
+	const op = "retry message"
+	if err := s.fault(op, FaultWrite); err != nil {
+		return s.done(ctx, op, true, err)
+	}
 	res, err := s.db.ExecContext(ctx,
 		`UPDATE outbox SET attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?`,
 		attempts, toMS(next), lastErr, id)
 	if err == nil {
 		err = notFound(res, id)
 	}
-	return s.done(ctx, "retry message", true, err)
+	return s.done(ctx, op, true, err)
 }
 
 // Fail gives a message up: it moves it from the outbox to the failed messages
@@ -132,6 +201,9 @@ func (s *Store) Fail(ctx context.Context, id int64, reason string) error {
 }
 
 func (s *Store) fail(ctx context.Context, id int64, reason string) error {
+	if err := s.fault("fail message", FaultWrite); err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -206,6 +278,9 @@ func (s *Store) DropOldest(ctx context.Context, dest string, minPriority int, n 
 		return 0, nil
 	}
 	minPriority = max(minPriority, 1)
+	if err := s.fault("drop oldest messages", FaultWrite); err != nil {
+		return 0, s.done(ctx, "drop oldest messages", true, err)
+	}
 	res, err := s.db.ExecContext(ctx,
 		`DELETE FROM outbox WHERE id IN (
 			SELECT id FROM outbox WHERE dest = ? AND priority >= ? ORDER BY id LIMIT ?)`,

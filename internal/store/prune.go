@@ -21,6 +21,9 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 }
 
 func (s *Store) prune(ctx context.Context, before int64) (int64, error) {
+	if err := s.fault("prune", FaultWrite); err != nil {
+		return 0, err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err

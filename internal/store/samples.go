@@ -24,6 +24,9 @@ func (s *Store) SaveSamples(ctx context.Context, at time.Time, values map[string
 }
 
 func (s *Store) saveSamples(ctx context.Context, at int64, values map[string]float64) error {
+	if err := s.fault("save samples", FaultWrite); err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -69,7 +69,8 @@ func TestStore_DiskFull(t *testing.T) {
 		t.Fatalf("Enqueue on a full database = %v, want a disk-full error", err)
 	}
 	st := s.Status()
-	if st.OK || st.Errors != 2 || !strings.Contains(st.LastError, "enqueue message") || !st.LastErrorAt.Equal(t0) {
+	if st.OK || st.Errors != 2 || !strings.Contains(st.LastError, "enqueue message") || !st.LastErrorAt.Equal(t0) ||
+		st.Writable || st.WriteErrors != 2 || st.WriteErrorClass != ClassDiskFull {
 		t.Errorf("Status after two failed writes = %+v", st)
 	}
 	out := logs.String()
@@ -101,8 +102,8 @@ func TestStore_DiskFull(t *testing.T) {
 	if _, _, err := s.Enqueue(ctx, Message{Dest: "bot", Priority: 1, Kind: "report", Body: big}); err != nil {
 		t.Fatalf("Enqueue after space was freed: %v", err)
 	}
-	if st := s.Status(); !st.OK || st.Errors != 2 {
-		t.Errorf("Status after recovery = %+v, want OK with the 2 past errors", st)
+	if st := s.Status(); !st.OK || !st.Writable || st.Errors != 2 {
+		t.Errorf("Status after recovery = %+v, want OK and writable with the 2 past errors", st)
 	}
 	if d, err := s.Depth(ctx, "bot"); err != nil || d != 2 {
 		t.Errorf("Depth after recovery = %d, %v; want 2", d, err)

@@ -37,10 +37,11 @@ const sizeRefresh = time.Second
 // complexity; the cost is that a long read (Reports with no limit over a long
 // history) delays writes for its duration.
 type Store struct {
-	db   *sql.DB
-	path string
-	log  *slog.Logger
-	now  func() time.Time
+	db     *sql.DB
+	path   string
+	log    *slog.Logger
+	now    func() time.Time
+	faults func(Fault) error // WithFaults; nil in production
 
 	mu        sync.Mutex // guards st, failWrite, sizeAt
 	st        Status
@@ -62,14 +63,19 @@ type Status struct {
 	Errors        int64     `json:"errors"`                 // errors since Open
 	SchemaVersion int       `json:"schema_version"`         // the file's schema version
 	SizeBytes     int64     `json:"size_bytes"`             // database file plus WAL file, refreshed at most once a second
+
+	Writable        bool   `json:"writable"`                    // false after a failed write, until a write succeeds
+	WriteErrors     int64  `json:"write_errors"`                // failed writes since Open (counted in Errors too)
+	WriteErrorClass string `json:"write_error_class,omitempty"` // ErrorClass of the last failed write, "" if none
 }
 
 // Option configures Open.
 type Option func(*options)
 
 type options struct {
-	log *slog.Logger
-	now func() time.Time
+	log    *slog.Logger
+	now    func() time.Time
+	faults func(Fault) error
 }
 
 // WithLogger sets the logger for failures and migrations. A nil logger
@@ -160,8 +166,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		lock.release()
 		return nil, err
 	}
-	s := &Store{db: db, path: path, log: o.log, now: o.now, lock: lock}
-	s.st = Status{Path: path, OK: true, SchemaVersion: version}
+	s := &Store{db: db, path: path, log: o.log, now: o.now, faults: o.faults, lock: lock}
+	s.st = Status{Path: path, OK: true, SchemaVersion: version, Writable: true}
 	s.st.SizeBytes = s.fileSize()
 	s.sizeAt = s.now()
 	return s, nil
@@ -302,6 +308,9 @@ func (s *Store) done(ctx context.Context, op string, write bool, err error) erro
 		if !s.st.OK && (write || !s.failWrite) {
 			s.st.OK = true
 		}
+		if write {
+			s.st.Writable = true
+		}
 		s.mu.Unlock()
 		return nil
 	}
@@ -318,8 +327,13 @@ func (s *Store) done(ctx context.Context, op string, write bool, err error) erro
 	s.st.Errors++
 	s.st.LastError = err.Error()
 	s.st.LastErrorAt = s.now().UTC()
+	if write {
+		s.st.Writable = false
+		s.st.WriteErrors++
+		s.st.WriteErrorClass = ErrorClass(err)
+	}
 	s.mu.Unlock()
-	s.log.Error("store: operation failed", "op", op, "write", write, "disk_full", IsDiskFull(err), "path", s.path, "err", err)
+	s.log.Error("store: operation failed", "op", op, "write", write, "disk_full", IsDiskFull(err), "class", ErrorClass(err), "path", s.path, "err", err)
 	return err
 }
 

@@ -1,0 +1,89 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/nexusmon/nexusmon/exporter/discord"
+	"github.com/nexusmon/nexusmon/internal/store"
+)
+
+// nopSender is a Discord sender that accepts everything.
+type nopSender struct{}
+
+func (nopSender) Name() string { return discord.DestBot }
+func (nopSender) Post(context.Context, *discord.Payload) (string, error) {
+	return "1300000000000000001", nil
+}
+func (nopSender) Edit(context.Context, string, *discord.Payload) error { return nil }
+
+// A store that cannot write leaves the agent up: /healthz answers 200 with
+// "up": true and says "degraded", with the store's and the delivery's state,
+// and goes back to not degraded once the store writes again.
+func TestAgent_healthzDegradedStore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var full atomic.Bool
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "nexusmon.db"), store.WithFaults(func(store.Fault) error {
+		if full.Load() {
+			return &fs.PathError{Op: "write", Path: "nexusmon.db-wal", Err: syscall.ENOSPC}
+		}
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	d, err := discord.NewDelivery(st, nopSender{}, discord.DeliveryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &Agent{st: st, reporter: discord.NewReporter(discord.Options{Store: st})}
+	a.delivery = d
+	get := func() (int, healthzBody) {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		a.healthz(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		var body healthzBody
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+			t.Fatal(err)
+		}
+		return rec.Code, body
+	}
+
+	if code, body := get(); code != http.StatusOK || !body.Up || body.Degraded || body.Delivery == nil || !body.Delivery.Durable {
+		t.Fatalf("healthy: %d %+v", code, body)
+	}
+
+	full.Store(true)
+	err = d.Enqueue(ctx, discord.Outbound{Kind: discord.EventAlert, Priority: discord.PriorityAlert,
+		Payload: discord.Payload{Content: "x", AllowedMentions: discord.NoMentions()}})
+	if !errors.Is(err, discord.ErrNotDurable) {
+		t.Fatalf("Enqueue on a full disk = %v, want ErrNotDurable", err)
+	}
+	code, body := get()
+	if code != http.StatusOK || !body.Up || !body.Degraded || body.Store.OK || body.Store.Writable ||
+		body.Store.WriteErrorClass != store.ClassDiskFull || body.Delivery == nil || body.Delivery.Durable || body.Delivery.MemoryQueue != 1 {
+		t.Errorf("full disk: %d %+v %+v, want 200, up and degraded, the store not writable (disk_full), 1 message in memory", code, body, body.Delivery)
+	}
+
+	full.Store(false)
+	if err := st.Put(ctx, "ns", "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(); code != http.StatusOK || !body.Store.OK || !body.Store.Writable || !body.Degraded || body.Delivery.Durable {
+		t.Errorf("store writes, memory not yet moved: %d %+v, want still degraded until the delivery is durable", code, body)
+	}
+}
