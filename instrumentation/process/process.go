@@ -59,12 +59,6 @@ type Collector struct {
 	bootTime   int64 // btime of /proc/stat, read once
 	buf        []byte
 	sockets    map[uint64]struct{} // socket inodes of the process, reused
-	// The inet-socket count of the last socket-inode set: the socket tables
-	// in /proc/PID/net list every socket of the network namespace, so they
-	// are read only when the process's set of sockets changed.
-	prevSockets map[uint64]struct{}
-	prevDir     string
-	prevConns   int
 
 	inst      instruments
 	collector metric.MeasurementOption // nexusmon.collector="process"
@@ -139,7 +133,6 @@ func start(mp metric.MeterProvider, opts Options, cfg config) (*Collector, error
 		c.procRoot = "/proc"
 	}
 	c.sockets = map[uint64]struct{}{}
-	c.prevSockets = map[uint64]struct{}{}
 	c.collector = metric.WithAttributeSet(attribute.NewSet(attribute.String(names.AttrCollector, "process")))
 
 	m := mp.Meter(names.ScopeProcess)
@@ -401,16 +394,11 @@ func (c *Collector) countFDs(dir string) (fds, conns int, err error) {
 	if len(c.sockets) == 0 {
 		return len(entries), 0, nil
 	}
-	if c.sameSockets(dir) {
-		return len(entries), c.prevConns, nil
-	}
-	// countSocketInodes removes what it matches from c.sockets: remember the
-	// set first.
-	clear(c.prevSockets)
-	for ino := range c.sockets {
-		c.prevSockets[ino] = struct{}{}
-	}
-	c.prevDir = ""
+	// The tables are read on every collection: a descriptor's socket enters
+	// them when it is bound or connects and leaves them when it is reset,
+	// without any descriptor opening or closing. They list every socket of
+	// the network namespace, so reading stops as soon as each of the
+	// process's sockets is found (unix sockets never are).
 	for _, table := range [...]string{"/net/tcp", "/net/tcp6", "/net/udp", "/net/udp6"} {
 		b, err := procfs.ReadFileInto(dir+table, &c.buf)
 		if err != nil {
@@ -420,23 +408,11 @@ func (c *Collector) countFDs(dir string) (fds, conns int, err error) {
 			return 0, 0, fmt.Errorf("read connections: %w", err)
 		}
 		conns += countSocketInodes(b, c.sockets)
-	}
-	c.prevDir, c.prevConns = dir, conns
-	return len(entries), conns, nil
-}
-
-// sameSockets reports whether the process in dir has exactly the sockets
-// it had when the tables were last read.
-func (c *Collector) sameSockets(dir string) bool {
-	if dir != c.prevDir || len(c.sockets) != len(c.prevSockets) {
-		return false
-	}
-	for ino := range c.sockets {
-		if _, ok := c.prevSockets[ino]; !ok {
-			return false
+		if len(c.sockets) == 0 {
+			break
 		}
 	}
-	return true
+	return len(entries), conns, nil
 }
 
 // socketInode parses a descriptor link "socket:[12345]".

@@ -170,8 +170,8 @@ func TestCollector_FDsAndConnections(t *testing.T) {
 	if fds1-fds0 < 4 { // the netpoller's epoll fd may appear too
 		t.Errorf("fds went from %v to %v, want at least +4", fds0, fds1)
 	}
-	// The socket tables are read again only when the set of sockets changes:
-	// an unchanged set gives the same count, a closed socket a smaller one.
+	// An unchanged set of sockets gives the same count, a closed socket a
+	// smaller one.
 	if _, again := counts(); again != conns1 {
 		t.Errorf("unchanged sockets: connections %v, then %v", conns1, again)
 	}
