@@ -112,3 +112,40 @@ func TestCollector_ConnectionsFollowTheTables(t *testing.T) {
 		t.Errorf("with 5555 in net/udp6: connections = %v, want 2", got)
 	}
 }
+
+// TestCollector_GoneKeepsPID checks that a watched process that is not
+// running still names its pid: process.status reads not_found, and nothing
+// else is observed.
+func TestCollector_GoneKeepsPID(t *testing.T) {
+	t.Parallel()
+	proc := fixtureProc(t)
+	collectNow := startFixture(t, proc, 1234) // no /proc/1234
+	rm := collectNow()
+	if v := successOf(t, rm); v != 0 {
+		t.Errorf("success = %v, want 0", v)
+	}
+	status := metrictest.Find(t, rm, names.ScopeProcess, names.ProcessStatus)
+	if v, ok := metrictest.Value(status, attribute.Int(names.AttrProcessPID, 1234), attribute.String(names.AttrProcessState, StateNotFound)); !ok || v != 1 || metrictest.Points(status) != 1 {
+		t.Errorf("process.status = %+v, want one point {pid 1234, %s} = 1", status.Data, StateNotFound)
+	}
+	for _, n := range processMetrics {
+		if n != names.ProcessStatus && metrictest.Has(rm, names.ScopeProcess, n) {
+			t.Errorf("%s observed for a missing process", n)
+		}
+	}
+
+	// The process appears (a bot started after the agent): its real state
+	// replaces not_found.
+	writeFiles(t, proc, map[string]string{
+		"1234/stat":  "1234 (bot) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 12345 1000 100 0 0 0\n",
+		"1234/statm": "1000 200 50 10 0 300 0\n",
+	})
+	if err := os.MkdirAll(filepath.Join(proc, "1234", "fd"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rm = collectNow()
+	status = metrictest.Find(t, rm, names.ScopeProcess, names.ProcessStatus)
+	if v, ok := metrictest.Value(status, attribute.Int(names.AttrProcessPID, 1234), attribute.String(names.AttrProcessState, "sleeping")); !ok || v != 1 || metrictest.Points(status) != 1 {
+		t.Errorf("process.status = %+v, want one point {pid 1234, sleeping} = 1", status.Data)
+	}
+}

@@ -22,6 +22,11 @@ import (
 	"github.com/nexusmon/nexusmon/internal/procfs"
 )
 
+// StateNotFound is the process.state of the process.status point observed
+// when the watched pid has no process: the point keeps the pid in the
+// data while every other instrument is silent.
+const StateNotFound = "not_found"
+
 // memTotalTTL bounds how often MemTotal (for process.memory.utilization)
 // is re-read; it changes only with memory hotplug or ballooning.
 const memTotalTTL = 60 * time.Second
@@ -58,7 +63,10 @@ type Collector struct {
 	memTotalAt time.Time
 	bootTime   int64 // btime of /proc/stat, read once
 	buf        []byte
-	sockets    map[uint64]struct{} // socket inodes of the process, reused
+	sockets    map[uint64]struct{}  // socket inodes of the process, reused
+	exitedAs   string               // process.state of the exited process, for stateExited
+	goneOpt    metric.ObserveOption // process.status of a missing process, for goneKey
+	goneKey    string
 
 	inst      instruments
 	collector metric.MeasurementOption // nexusmon.collector="process"
@@ -222,6 +230,7 @@ func (c *Collector) observe(_ context.Context, o metric.Observer) error {
 	defer c.mu.Unlock()
 	start := c.now()
 	state, err := c.collect(start, o)
+	c.observeGone(o, state)
 	c.inst.Observe(o, state == stateOK, c.now().Sub(start), c.collector)
 	c.record(state, err)
 	return nil // reported through the success gauge and the log
@@ -233,6 +242,7 @@ const (
 	statePartial    = "ok, fds or connections unreadable"
 	stateNoPID      = "no pid (pid file missing or invalid)"
 	stateNotRunning = "process not running"
+	stateExited     = "process exited, not reaped"
 	stateReadFailed = "process unreadable"
 )
 
@@ -288,7 +298,8 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 	if ps.state == 'Z' || ps.state == 'X' || ps.state == 'x' {
 		// Exited, not yet reaped by its parent: nothing left to measure.
 		c.target = nil
-		return stateNotRunning, fmt.Errorf("pid %d has exited (state %c)", pid, ps.state)
+		c.exitedAs = stateName(ps.state)
+		return stateExited, fmt.Errorf("pid %d has exited (state %c)", pid, ps.state)
 	}
 	if c.target == nil || c.target.pid != pid || c.target.startTicks != ps.startTicks {
 		if c.target, err = c.newTarget(pid, ps.startTicks); err != nil {
@@ -332,6 +343,34 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 	o.ObserveFloat64(c.inst.uptime, max(0, float64(now.UnixMilli())/1e3-t.created), t.base)
 	o.ObserveInt64(c.inst.status, 1, t.stateOpt(ps.state))
 	return state, optErr
+}
+
+// observeGone observes process.status for a watched pid that collect
+// could not measure (state is neither stateOK nor statePartial), so that
+// the pid stays in the data: process.state is StateNotFound when there is
+// no such process, the kernel's state for one that exited but is not
+// reaped, and "unknown" when it could not be read. Without a pid nothing
+// is observed.
+func (c *Collector) observeGone(o metric.Observer, state string) {
+	pid := c.PID()
+	var ps string
+	switch state {
+	case stateNotRunning:
+		ps = StateNotFound
+	case stateExited:
+		ps = c.exitedAs
+	case stateReadFailed:
+		ps = "unknown"
+	}
+	if ps == "" || pid <= 0 {
+		return
+	}
+	if key := strconv.Itoa(pid) + "/" + ps; key != c.goneKey {
+		c.goneKey = key
+		c.goneOpt = metric.WithAttributeSet(attribute.NewSet(
+			attribute.Int(names.AttrProcessPID, pid), attribute.String(names.AttrProcessState, ps)))
+	}
+	o.ObserveInt64(c.inst.status, 1, c.goneOpt)
 }
 
 func (c *Collector) newTarget(pid int, startTicks uint64) (*target, error) {

@@ -48,8 +48,8 @@ func successOf(t *testing.T, rm metricdata.ResourceMetrics) float64 {
 	return v
 }
 
-// processMetrics lists the instruments that must go silent when the
-// process is gone.
+// processMetrics lists the process instruments; all but process.status
+// go silent when the process is gone.
 var processMetrics = []string{names.ProcessMemoryUsage, names.ProcessMemoryVirtual, names.ProcessMemoryShared,
 	names.ProcessMemoryData, names.ProcessMemoryUtilization, names.ProcessCPUTime, names.ProcessThreadCount,
 	names.ProcessOpenFDs, names.ProcessConnections, names.ProcessCreationTime, names.ProcessUptime, names.ProcessStatus}
@@ -222,15 +222,29 @@ func waitState(t *testing.T, collectNow func() metricdata.ResourceMetrics, pid i
 	return metricdata.ResourceMetrics{}
 }
 
-func assertGone(t *testing.T, rm metricdata.ResourceMetrics) {
+// assertGone checks a collection of a process that could not be
+// measured: success 0, no metric but process.status, which has one point
+// {pid, state} (none when pid is 0: nothing names a process then).
+func assertGone(t *testing.T, rm metricdata.ResourceMetrics, pid int, state string) {
 	t.Helper()
 	if v := successOf(t, rm); v != 0 {
 		t.Errorf("success = %v, want 0", v)
 	}
 	for _, n := range processMetrics {
-		if metrictest.Has(rm, names.ScopeProcess, n) {
+		if n != names.ProcessStatus && metrictest.Has(rm, names.ScopeProcess, n) {
 			t.Errorf("%s observed for a missing process", n)
 		}
+	}
+	if pid == 0 {
+		if metrictest.Has(rm, names.ScopeProcess, names.ProcessStatus) {
+			t.Error("process.status observed without a pid")
+		}
+		return
+	}
+	status := metrictest.Find(t, rm, names.ScopeProcess, names.ProcessStatus)
+	v, ok := metrictest.Value(status, attribute.Int(names.AttrProcessPID, pid), attribute.String(names.AttrProcessState, state))
+	if !ok || v != 1 || metrictest.Points(status) != 1 {
+		t.Errorf("process.status = %+v, want one point {pid %d, %s} = 1", status.Data, pid, state)
 	}
 }
 
@@ -250,7 +264,7 @@ func TestCollector_FollowsPID(t *testing.T) {
 
 	kill(t, child)
 	for range 3 {
-		assertGone(t, collectNow())
+		assertGone(t, collectNow(), pid, StateNotFound)
 	}
 	if c.PID() != pid {
 		t.Errorf("PID() = %d after exit, want the configured %d", c.PID(), pid)
@@ -267,7 +281,7 @@ func TestCollector_FollowsPIDFile(t *testing.T) {
 	if c.PID() != 0 {
 		t.Errorf("PID() = %d with no pid file, want 0", c.PID())
 	}
-	assertGone(t, collectNow()) // missing pid file: not fatal
+	assertGone(t, collectNow(), 0, "") // missing pid file: not fatal
 
 	first := startChild(t)
 	write := func(content string) {
@@ -283,7 +297,7 @@ func TestCollector_FollowsPIDFile(t *testing.T) {
 	}
 
 	kill(t, first)
-	assertGone(t, collectNow())
+	assertGone(t, collectNow(), first.Process.Pid, StateNotFound)
 
 	second := startChild(t)
 	write(strconv.Itoa(second.Process.Pid)) // no newline: still accepted
@@ -298,14 +312,14 @@ func TestCollector_FollowsPIDFile(t *testing.T) {
 	}
 
 	write("not a pid\n")
-	assertGone(t, collectNow())
+	assertGone(t, collectNow(), 0, "")
 	if c.PID() != 0 {
 		t.Errorf("PID() = %d with a garbage pid file, want 0", c.PID())
 	}
 	if err := os.Remove(pidFile); err != nil {
 		t.Fatal(err)
 	}
-	assertGone(t, collectNow())
+	assertGone(t, collectNow(), 0, "")
 }
 
 func TestCollector_Zombie(t *testing.T) {
@@ -322,7 +336,7 @@ func TestCollector_Zombie(t *testing.T) {
 	for i := 0; ; i++ {
 		rm := collectNow()
 		if successOf(t, rm) == 0 {
-			assertGone(t, rm)
+			assertGone(t, rm, pid, "defunct")
 			break
 		}
 		if i == 200 {
