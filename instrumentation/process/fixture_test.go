@@ -3,6 +3,8 @@ package process
 import (
 	"os"
 	"path/filepath"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,23 +51,68 @@ func fixtureProc(t *testing.T) string {
 		"42/net/tcp": tableHeader + tableLine(0, "5555"),
 		"42/net/udp": tableHeader,
 	})
-	fd := filepath.Join(proc, "42", "fd")
-	if err := os.MkdirAll(fd, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(proc, "42", "fd"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for name, target := range map[string]string{"0": "/dev/null", "1": "socket:[5555]", "2": "socket:[9999]"} {
-		if err := os.Symlink(target, filepath.Join(fd, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	setFDs(t, proc, map[string]string{"0": "/dev/null", "1": "socket:[5555]", "2": "socket:[9999]"})
 	return proc
 }
 
-func startFixture(t *testing.T, proc string, pid int) func() metricdata.ResourceMetrics {
+// setFDs replaces the descriptors of pid 42 in proc (name → link target).
+func setFDs(t *testing.T, proc string, fds map[string]string) {
+	t.Helper()
+	dir := filepath.Join(proc, "42", "fd")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, target := range fds {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// fakeProtos answers the protocol lookup of fixture descriptors from a
+// table of socket links ("socket:[5555]" → "TCP"); a link it does not
+// know has no sockfs attribute (ENOTSUP). It counts its calls.
+type fakeProtos struct {
+	mu     sync.Mutex
+	protos map[string]string
+	calls  int
+}
+
+func (f *fakeProtos) lookup(path string, dest []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	link, err := os.Readlink(path)
+	if err != nil {
+		return 0, err
+	}
+	p, ok := f.protos[link]
+	if !ok {
+		return 0, syscall.ENOTSUP
+	}
+	return copy(dest, p+"\x00"), nil
+}
+
+func (f *fakeProtos) callCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+func startFixture(t *testing.T, proc string, pid int, protos *fakeProtos) func() metricdata.ResourceMetrics {
 	t.Helper()
 	mp, r := metrictest.NewProvider(t)
 	clock := metrictest.NewStepClock(time.Unix(1_700_000_500, 0), time.Millisecond)
-	c, err := start(mp, Options{PID: pid}, config{procRoot: proc, now: clock.Now})
+	c, err := start(mp, Options{PID: pid}, config{procRoot: proc, now: clock.Now, sockProto: protos.lookup})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,34 +129,58 @@ func connsOf(t *testing.T, rm metricdata.ResourceMetrics) float64 {
 	return v
 }
 
-// TestCollector_ConnectionsFollowTheTables changes the socket tables while
-// the process keeps the same descriptors: a socket that is bound or
-// connects after it was opened, and one that leaves the tables (reset by
-// the peer) while its descriptor stays open.
-func TestCollector_ConnectionsFollowTheTables(t *testing.T) {
+// TestCollector_ConnectionsByProtocol counts the TCP and UDP sockets by
+// their protocol, whatever the socket tables say: a socket that is not
+// yet bound or connected (absent from the tables) and one reset by its
+// peer (gone from them) while its descriptor stays open both count.
+func TestCollector_ConnectionsByProtocol(t *testing.T) {
 	t.Parallel()
 	proc := fixtureProc(t)
-	collectNow := startFixture(t, proc, 42)
+	protos := &fakeProtos{protos: map[string]string{
+		"socket:[5555]": "TCP", "socket:[9999]": "UNIX", "socket:[7777]": "UDPv6", "socket:[4444]": "MPTCP",
+	}}
+	collectNow := startFixture(t, proc, 42, protos)
 	if got := connsOf(t, collectNow()); got != 1 {
-		t.Fatalf("connections = %v, want 1 (5555 in net/tcp, 9999 not yet)", got)
+		t.Fatalf("connections = %v, want 1 (TCP 5555; 9999 is a unix socket)", got)
 	}
 
-	// 9999 connects: same descriptors, one more table entry.
-	writeFiles(t, proc, map[string]string{"42/net/tcp": tableHeader + tableLine(0, "5555") + tableLine(1, "9999")})
-	if got := connsOf(t, collectNow()); got != 2 {
-		t.Errorf("after 9999 connected: connections = %v, want 2", got)
+	// Two inet sockets open, listed in no table yet, one descriptor
+	// duplicated.
+	setFDs(t, proc, map[string]string{"0": "/dev/null", "1": "socket:[5555]", "2": "socket:[9999]",
+		"3": "socket:[7777]", "4": "socket:[4444]", "5": "socket:[5555]"})
+	if got := connsOf(t, collectNow()); got != 3 {
+		t.Errorf("with UDPv6 7777 and MPTCP 4444 open: connections = %v, want 3", got)
 	}
-
-	// 5555 is reset: it leaves the table, its descriptor stays open.
-	writeFiles(t, proc, map[string]string{"42/net/tcp": tableHeader + tableLine(1, "9999")})
+	// 5555 leaves the table (reset); the descriptors stay.
+	writeFiles(t, proc, map[string]string{"42/net/tcp": tableHeader})
+	if got := connsOf(t, collectNow()); got != 3 {
+		t.Errorf("after 5555 left the table: connections = %v, want 3", got)
+	}
+	// A protocol is read once per socket: 5555, 9999, then 7777 and 4444.
+	if n := protos.callCount(); n != 4 {
+		t.Errorf("%d protocol lookups over 3 collections, want 4 (one per socket)", n)
+	}
+	// Closing descriptors uncounts their sockets.
+	setFDs(t, proc, map[string]string{"0": "/dev/null", "2": "socket:[9999]", "3": "socket:[7777]"})
 	if got := connsOf(t, collectNow()); got != 1 {
-		t.Errorf("after 5555 left the table: connections = %v, want 1", got)
+		t.Errorf("after closing 5555 and 4444: connections = %v, want 1", got)
 	}
+}
 
-	// An IPv6 or UDP table counts the same.
-	writeFiles(t, proc, map[string]string{"42/net/udp6": tableHeader + tableLine(0, "5555")})
+// TestCollector_ConnectionsWithoutProtocols is the fallback for a kernel
+// without sockfs attributes: sockets are looked up in the tables, read
+// again when the set of sockets changes.
+func TestCollector_ConnectionsWithoutProtocols(t *testing.T) {
+	t.Parallel()
+	proc := fixtureProc(t)
+	collectNow := startFixture(t, proc, 42, &fakeProtos{}) // every lookup: ENOTSUP
+	if got := connsOf(t, collectNow()); got != 1 {
+		t.Fatalf("connections = %v, want 1 (5555 in net/tcp)", got)
+	}
+	writeFiles(t, proc, map[string]string{"42/net/udp6": tableHeader + tableLine(0, "7777")})
+	setFDs(t, proc, map[string]string{"1": "socket:[5555]", "2": "socket:[9999]", "3": "socket:[7777]"})
 	if got := connsOf(t, collectNow()); got != 2 {
-		t.Errorf("with 5555 in net/udp6: connections = %v, want 2", got)
+		t.Errorf("with 7777 open and in net/udp6: connections = %v, want 2", got)
 	}
 }
 
@@ -119,7 +190,7 @@ func TestCollector_ConnectionsFollowTheTables(t *testing.T) {
 func TestCollector_GoneKeepsPID(t *testing.T) {
 	t.Parallel()
 	proc := fixtureProc(t)
-	collectNow := startFixture(t, proc, 1234) // no /proc/1234
+	collectNow := startFixture(t, proc, 1234, &fakeProtos{}) // no /proc/1234
 	rm := collectNow()
 	if v := successOf(t, rm); v != 0 {
 		t.Errorf("success = %v, want 0", v)

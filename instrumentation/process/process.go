@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -63,7 +62,7 @@ type Collector struct {
 	memTotalAt time.Time
 	bootTime   int64 // btime of /proc/stat, read once
 	buf        []byte
-	sockets    map[uint64]struct{}  // socket inodes of the process, reused
+	socks      sockets              // the connection count's state
 	exitedAs   string               // process.state of the exited process, for stateExited
 	goneOpt    metric.ObserveOption // process.status of a missing process, for goneKey
 	goneKey    string
@@ -100,10 +99,12 @@ type instruments struct {
 	status      metric.Int64ObservableGauge
 }
 
-// config holds what tests replace: the proc root and the clock.
+// config holds what tests replace: the proc root, the clock and the
+// protocol lookup of a socket descriptor (nil: getxattr).
 type config struct {
-	procRoot string
-	now      func() time.Time
+	procRoot  string
+	now       func() time.Time
+	sockProto func(path string, dest []byte) (int, error)
 }
 
 // Start registers the process instruments (scope names.ScopeProcess) on mp
@@ -140,7 +141,7 @@ func start(mp metric.MeterProvider, opts Options, cfg config) (*Collector, error
 	if c.procRoot == "" {
 		c.procRoot = "/proc"
 	}
-	c.sockets = map[uint64]struct{}{}
+	c.socks = newSockets(cfg.sockProto)
 	c.collector = metric.WithAttributeSet(attribute.NewSet(attribute.String(names.AttrCollector, "process")))
 
 	m := mp.Meter(names.ScopeProcess)
@@ -401,67 +402,6 @@ func (t *target) stateOpt(state byte) metric.ObserveOption {
 		attribute.Int(names.AttrProcessPID, t.pid), attribute.String(names.AttrProcessState, stateName(state))))
 	t.states[state] = o
 	return o
-}
-
-// countFDs counts the open descriptors of the process in dir (/proc/PID)
-// and, among them, its TCP and UDP sockets: the socket inodes its
-// descriptors point to, looked up in the process's own
-// /proc/PID/net/{tcp,tcp6,udp,udp6}. Only this process's entries are
-// read (gopsutil's Process.Connections does the same, but re-reads the
-// descriptor directory and decodes every address).
-func (c *Collector) countFDs(dir string) (fds, conns int, err error) {
-	f, err := os.Open(dir + "/fd")
-	if err != nil {
-		return 0, 0, fmt.Errorf("read fds: %w", err)
-	}
-	entries, err := f.Readdirnames(-1)
-	f.Close() // read-only directory; a close error loses nothing
-	if err != nil {
-		return 0, 0, fmt.Errorf("read fds: %w", err)
-	}
-	clear(c.sockets)
-	var link [64]byte
-	for _, e := range entries {
-		n, err := syscall.Readlink(dir+"/fd/"+e, link[:])
-		if err != nil { // closed since the listing
-			continue
-		}
-		if ino, ok := socketInode(link[:n]); ok {
-			c.sockets[ino] = struct{}{}
-		}
-	}
-	if len(c.sockets) == 0 {
-		return len(entries), 0, nil
-	}
-	// The tables are read on every collection: a descriptor's socket enters
-	// them when it is bound or connects and leaves them when it is reset,
-	// without any descriptor opening or closing. They list every socket of
-	// the network namespace, so reading stops as soon as each of the
-	// process's sockets is found (unix sockets never are).
-	for _, table := range [...]string{"/net/tcp", "/net/tcp6", "/net/udp", "/net/udp6"} {
-		b, err := procfs.ReadFileInto(dir+table, &c.buf)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) { // no IPv6 in this kernel
-				continue
-			}
-			return 0, 0, fmt.Errorf("read connections: %w", err)
-		}
-		conns += countSocketInodes(b, c.sockets)
-		if len(c.sockets) == 0 {
-			break
-		}
-	}
-	return len(entries), conns, nil
-}
-
-// socketInode parses a descriptor link "socket:[12345]".
-func socketInode(link []byte) (uint64, bool) {
-	v, ok := bytes.CutPrefix(link, []byte("socket:["))
-	if !ok || len(v) < 2 || v[len(v)-1] != ']' {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(string(v[:len(v)-1]), 10, 64)
-	return n, err == nil
 }
 
 // classify tells "the process is gone" from "it is there but unreadable".

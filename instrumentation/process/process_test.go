@@ -183,6 +183,45 @@ func TestCollector_FDsAndConnections(t *testing.T) {
 	}
 }
 
+// TestCollector_SocketConnectsLater opens a TCP socket, collects, then
+// connects it: the process's descriptors do not change, and the socket
+// counts before and after.
+func TestCollector_SocketConnectsLater(t *testing.T) {
+	// Not parallel: other tests' sockets would move the counts.
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, collectNow := startCollector(t, Options{})
+	pidAttr := attribute.Int(names.AttrProcessPID, os.Getpid())
+	conns := func() float64 {
+		t.Helper()
+		v, ok := metrictest.Value(metrictest.Find(t, collectNow(), names.ScopeProcess, names.ProcessConnections), pidAttr)
+		if !ok {
+			t.Fatal("no connection count")
+		}
+		return v
+	}
+	base := conns()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if got := conns(); got != base+1 {
+		t.Errorf("with an unconnected TCP socket: connections %v, want %v", got, base+1)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := syscall.Connect(fd, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	// The handshake completes in the listener's backlog; nothing accepts it.
+	if got := conns(); got != base+1 {
+		t.Errorf("after connect: connections %v, want %v", got, base+1)
+	}
+}
+
 func startChild(t *testing.T) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command("sleep", "30")
@@ -403,7 +442,8 @@ func TestCollector_Instruments(t *testing.T) {
 	}
 	mp, r := metrictest.NewProvider(t)
 	clock := metrictest.NewStepClock(time.Unix(1_700_000_500, 0), time.Millisecond)
-	c, err := start(mp, Options{PID: 42}, config{procRoot: proc, now: clock.Now})
+	protos := &fakeProtos{protos: map[string]string{"socket:[5555]": "TCP", "socket:[9999]": "UNIX"}}
+	c, err := start(mp, Options{PID: 42}, config{procRoot: proc, now: clock.Now, sockProto: protos.lookup})
 	if err != nil {
 		t.Fatal(err)
 	}
