@@ -2,6 +2,7 @@ package instrumentation_test
 
 import (
 	"context"
+	"net"
 	"syscall"
 	"testing"
 	"time"
@@ -18,7 +19,37 @@ import (
 // nexusmon registers: contrib host and runtime plus nexusmon's host,
 // process (this test process) and runtime collectors. Budget (DESIGN.md
 // §8): at most 1 ms of CPU per collection.
-func BenchmarkCollect(b *testing.B) {
+func BenchmarkCollect(b *testing.B) { benchmarkCollect(b) }
+
+// BenchmarkCollect_Sockets is BenchmarkCollect with loopback TCP sockets
+// (a listener and both ends of a connection) and a UDP socket open in the
+// watched process, so the process collector's connection count has socket
+// tables to read.
+func BenchmarkCollect_Sockets(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close() // loopback listener of this benchmark; nothing to flush
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close() // as above
+	server, err := ln.Accept()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer server.Close() // as above
+	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer udp.Close() // as above
+	benchmarkCollect(b)
+}
+
+func benchmarkCollect(b *testing.B) {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	b.Cleanup(func() {

@@ -100,14 +100,20 @@ func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, ale
 		detail string
 	}
 	penalty := func(t health.Thresholds) float64 { return t.Critical + math.Max(t.Critical-t.Warning, 1) + 1 }
-	comps := []comp{
-		{c: health.Component{Name: health.ComponentCPU, Value: sm.CPU.Percent, Thresholds: th.CPU, Available: cur.Has(n.SystemCPUTime)}, unit: "%"},
-		{c: health.Component{Name: health.ComponentMemory, Value: sm.Memory.Percent, Thresholds: th.Memory, Available: sm.Memory.Total > 0}, unit: "%"},
+	// CPU % needs an interval: without prev there is none (the counters
+	// hold averages since boot), and the component is unavailable.
+	cpu := comp{c: health.Component{Name: health.ComponentCPU, Value: num(sm.CPU.Percent), Thresholds: th.CPU, Available: sm.CPU.Percent != nil}, unit: "%"}
+	if sd.firstReport() {
+		cpu.detail = "no interval yet (first report)"
 	}
-	disk := comp{c: health.Component{Name: health.ComponentDisk, Thresholds: th.Disk, Available: len(sm.Disk.Partitions) > 0}, unit: "%"}
+	comps := []comp{
+		cpu,
+		{c: health.Component{Name: health.ComponentMemory, Value: num(sm.Memory.Percent), Thresholds: th.Memory, Available: sm.Memory.Percent != nil}, unit: "%"},
+	}
+	disk := comp{c: health.Component{Name: health.ComponentDisk, Thresholds: th.Disk}, unit: "%"}
 	for _, p := range sm.Disk.Partitions {
-		if p.Percent >= disk.c.Value {
-			disk.c.Value, disk.detail = p.Percent, "fullest: "+p.Mountpoint
+		if p.Percent != nil && (!disk.c.Available || *p.Percent >= disk.c.Value) {
+			disk.c.Value, disk.c.Available, disk.detail = *p.Percent, true, "fullest: "+p.Mountpoint
 		}
 	}
 	comps = append(comps, disk)
@@ -172,14 +178,7 @@ func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, ale
 	if a := nd.DiscordAPI; a != nil && a.OK {
 		apiNow = a.ResponseMS
 	}
-	cpuNow := math.NaN()
-	if prev != nil && cur.Has(n.SystemCPUTime) {
-		cpuNow = sm.CPU.Percent // without prev it is the average since boot
-	}
-	memNow := math.NaN()
-	if sm.Memory.Total > 0 {
-		memNow = sm.Memory.Percent
-	}
+	cpuNow, memNow := num(sm.CPU.Percent), num(sm.Memory.Percent)
 	cpuS := withCurrent(hist[SeriesCPU], at, cpuNow)
 	memS := withCurrent(hist[SeriesMemory], at, memNow)
 	latS := withCurrent(hist[SeriesLatency], at, latNow)
@@ -205,14 +204,16 @@ func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, ale
 	// Recommendations.
 	rin := health.Inputs{
 		Scores: scores, Trends: trends, Window: trendWindow,
-		SwapPercent: sm.Memory.Swap.Percent, DiskThresholds: th.Disk,
-		Goroutines:       float64(sd.RuntimeMetrics.Goroutines),
+		SwapPercent: num(sm.Memory.Swap.Percent), DiskThresholds: th.Disk,
+		Goroutines:       num(sd.RuntimeMetrics.Goroutines),
 		GatewayLatencyMs: latNow, ResponseThresholds: th.Response,
 		Commands: int(cd.Totals.Executions), CommandP95Ms: cd.Totals.P95MS, LateAnswers: int(cd.Totals.LateAnswers),
 		ProbeAvailability: math.NaN(),
 	}
 	for _, p := range sm.Disk.Partitions {
-		rin.Disks = append(rin.Disks, health.DiskUsage{Mountpoint: p.Mountpoint, Percent: p.Percent})
+		if p.Percent != nil {
+			rin.Disks = append(rin.Disks, health.DiskUsage{Mountpoint: p.Mountpoint, Percent: *p.Percent})
+		}
 	}
 	if cd.Totals.Executions > 0 {
 		rin.CommandFailureRate = float64(cd.Totals.Failures) / float64(cd.Totals.Executions)
@@ -222,10 +223,10 @@ func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, ale
 		rin.Reconnects = int(rc)
 	}
 	// Growth rates only from a window long enough to tell a leak from noise.
-	if t := health.TrendOf("goroutines", withCurrent(hist[SeriesGoroutines], at, float64(sd.RuntimeMetrics.Goroutines)), true, 0); t.Window >= 30*time.Minute {
+	if t := health.TrendOf("goroutines", withCurrent(hist[SeriesGoroutines], at, num(sd.RuntimeMetrics.Goroutines)), true, 0); t.Window >= 30*time.Minute {
 		rin.GoroutineGrowthPerHour = t.SlopePerHour
 	}
-	if t := health.TrendOf("heap", withCurrent(hist[SeriesHeap], at, float64(sd.RuntimeMetrics.Heap.Alloc)), true, 0); t.Window >= 30*time.Minute {
+	if t := health.TrendOf("heap", withCurrent(hist[SeriesHeap], at, num(sd.RuntimeMetrics.Heap.Alloc)), true, 0); t.Window >= 30*time.Minute {
 		rin.HeapGrowthPerHour = t.SlopePerHour
 	}
 	probes := append([]ProbeResult{}, nd.Internet...)

@@ -107,8 +107,8 @@ func TestBuildHealthData(t *testing.T) {
 	if c := d.ComponentHealth[health.ComponentDiscord]; c.Available || c.Value != nil || c.Level != "unavailable" {
 		t.Errorf("discord without probes = %+v", c)
 	}
-	if c := d.ComponentHealth[health.ComponentCPU]; !c.Available {
-		t.Errorf("cpu = %+v", c)
+	if c := d.ComponentHealth[health.ComponentMemory]; !c.Available {
+		t.Errorf("memory = %+v", c)
 	}
 	if d.PerformanceTrends.MemoryPercent.Direction != "stable" {
 		t.Errorf("memory trend without history = %+v", d.PerformanceTrends.MemoryPercent)

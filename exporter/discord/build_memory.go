@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nexusmon/nexusmon/health"
@@ -20,50 +21,57 @@ type MemoryData struct {
 }
 
 // ProcessMemoryData is the bot process's memory. Available is false when
-// no bot process is watched; the other fields are then zero.
+// the watched process cannot be read; PID is still the watched pid (null
+// when none is known) and the figures are null.
 type ProcessMemoryData struct {
-	Available bool    `json:"available"`
-	PID       int     `json:"pid"`
-	RSS       uint64  `json:"rss"`
-	VMS       uint64  `json:"vms"`
-	Percent   float64 `json:"percent"` // RSS / host memory, 0–100
-	Shared    uint64  `json:"shared"`
-	Data      uint64  `json:"data"`
+	Available bool     `json:"available"`
+	PID       *int     `json:"pid"`
+	RSS       *uint64  `json:"rss"`
+	VMS       *uint64  `json:"vms"`
+	Percent   *float64 `json:"percent"` // RSS / host memory, 0–100
+	Shared    *uint64  `json:"shared"`
+	Data      *uint64  `json:"data"`
 	// RSSTrendMBPerHour is the least-squares slope of the stored RSS
 	// samples over the last hour, in MiB (2^20 bytes) per hour; null with
 	// fewer than three samples.
 	RSSTrendMBPerHour *float64 `json:"rss_trend_mb_per_hour"`
+
+	process ProcessMetrics // for the text: why the figures are missing
 }
 
-// SystemMemoryData is the host's memory in bytes.
+// SystemMemoryData is the host's memory in bytes, as MemoryMetrics
+// defines it (Used is total − available).
 type SystemMemoryData struct {
-	Total     uint64     `json:"total"`
-	Available uint64     `json:"available"`
-	Used      uint64     `json:"used"`
-	Percent   float64    `json:"percent"`
-	Cached    uint64     `json:"cached"`
-	Buffers   uint64     `json:"buffers"`
+	Total     *uint64    `json:"total"`
+	Available *uint64    `json:"available"`
+	Used      *uint64    `json:"used"`
+	Percent   *float64   `json:"percent"`
+	Cached    *uint64    `json:"cached"`
+	Buffers   *uint64    `json:"buffers"`
 	Swap      SwapMetric `json:"swap"`
 }
 
-// GarbageCollection is the agent's Go GC over the interval since this
-// reader's previous collection (IntervalSeconds; since the process started
-// for the first report), plus the live heap now.
+// GarbageCollection is the agent's Go GC (the bot's only when the bot is
+// the agent's own process) over the interval since this reader's previous
+// collection (IntervalSeconds; since the process started for the first
+// report), plus the live heap now.
 type GarbageCollection struct {
-	IntervalSeconds float64 `json:"interval_seconds"`
-	Cycles          uint64  `json:"cycles"`   // GC cycles in the interval
-	PauseMS         float64 `json:"pause_ms"` // stop-the-world pause time in the interval
-	CyclesTotal     uint64  `json:"cycles_total"`
-	PauseTotalMS    float64 `json:"pause_total_ms"`
-	LastPauseMS     float64 `json:"last_pause_ms"`
-	HeapObjects     uint64  `json:"heap_objects"`
-	HeapAlloc       uint64  `json:"heap_alloc"`
-	AllocatedBytes  uint64  `json:"allocated_bytes"` // heap bytes allocated in the interval
-	FreedBytes      uint64  `json:"freed_bytes"`     // heap bytes freed in the interval
+	IntervalSeconds *float64 `json:"interval_seconds"`
+	Cycles          *uint64  `json:"cycles"`   // GC cycles in the interval
+	PauseMS         *float64 `json:"pause_ms"` // stop-the-world pause time in the interval
+	CyclesTotal     *uint64  `json:"cycles_total"`
+	PauseTotalMS    *float64 `json:"pause_total_ms"`
+	LastPauseMS     *float64 `json:"last_pause_ms"`
+	HeapObjects     *uint64  `json:"heap_objects"`
+	HeapAlloc       *uint64  `json:"heap_alloc"`
+	AllocatedBytes  *uint64  `json:"allocated_bytes"` // heap bytes allocated in the interval
+	FreedBytes      *uint64  `json:"freed_bytes"`     // heap bytes freed in the interval
 	// CleanupEfficiencyPercent is freed / allocated in the interval, capped
 	// at 100 (a shrinking heap frees more than it allocates); null when
 	// nothing was allocated.
 	CleanupEfficiencyPercent *float64 `json:"cleanup_efficiency_percent"`
+
+	ofBot bool // the watched process is the agent's own
 }
 
 // MemoryTrends are the trends of the memory report over the stored window.
@@ -151,65 +159,65 @@ type seriesHistory map[string][]health.Sample
 // Without prev, or after a reset, it returns the cumulative value and the
 // time since the points' start.
 func counterDelta(cur, prev *Snapshot, name string, kv ...string) (delta, secs float64) {
+	delta, secs, _ = counterDeltaOK(cur, prev, name, kv...)
+	return delta, secs
+}
+
+// counterDeltaOK is counterDelta; ok is false when cur has no such points.
+func counterDeltaOK(cur, prev *Snapshot, name string, kv ...string) (delta, secs float64, ok bool) {
 	c, ok := cur.Sum(name, kv...)
 	if !ok {
-		return 0, 0
+		return 0, 0, false
 	}
 	if prev != nil {
 		if p, ok := prev.Sum(name, kv...); ok && c >= p {
-			return c - p, cur.Time.Sub(prev.Time).Seconds()
+			return c - p, cur.Time.Sub(prev.Time).Seconds(), true
 		}
 	}
 	if pts := cur.Points(name, kv...); len(pts) > 0 && !pts[0].Start.IsZero() {
 		secs = cur.Time.Sub(pts[0].Start).Seconds()
 	}
-	return c, math.Max(secs, 0)
+	return c, math.Max(secs, 0), true
 }
 
 // buildMemoryData extracts the memory figures from cur (prev for the GC
 // interval) and fits the trends on hist.
 func buildMemoryData(cur, prev *Snapshot, hist seriesHistory) MemoryData {
 	var d MemoryData
-	sd := buildSystemData(cur, nil) // memory figures need no previous snapshot
-	m := sd.SystemMetrics.Memory
+	m := buildMemory(cur)
 	d.SystemMemory = SystemMemoryData{Total: m.Total, Available: m.Available, Used: m.Used, Percent: m.Percent,
 		Cached: m.Cached, Buffers: m.Buffers, Swap: m.Swap}
-	if p := sd.BotProcessMetrics; p.Available {
-		d.ProcessMemory = ProcessMemoryData{Available: true, PID: p.PID, RSS: p.Memory.RSS, VMS: p.Memory.VMS,
-			Percent: p.MemoryPercent, Shared: p.Memory.Shared, Data: p.Memory.Data}
-	}
+	p := buildProcess(cur, nil) // memory figures need no previous snapshot
+	d.ProcessMemory = ProcessMemoryData{Available: p.Available, PID: p.PID, RSS: p.Memory.RSS, VMS: p.Memory.VMS,
+		Percent: p.MemoryPercent, Shared: p.Memory.Shared, Data: p.Memory.Data, process: p}
 
 	rt := func(kv ...string) []string { return scoped(n.ScopeRuntime, kv...) }
 	gc := &d.GarbageCollection
-	rtm := sd.RuntimeMetrics
+	rtm := buildRuntime(cur)
+	gc.ofBot = runtimeOfBot(cur, p)
 	gc.CyclesTotal, gc.PauseTotalMS, gc.LastPauseMS = rtm.GC.Cycles, rtm.GC.PauseTotalMS, rtm.GC.LastPauseMS
 	gc.HeapObjects, gc.HeapAlloc = rtm.Heap.Objects, rtm.Heap.Alloc
-	cycles, secs := counterDelta(cur, prev, n.GoGCCycles, rt()...)
-	pause, _ := counterDelta(cur, prev, n.GoGCPauseTotal, rt()...)
-	alloc, _ := counterDelta(cur, prev, n.GoMemoryAllocated)
-	freed, _ := counterDelta(cur, prev, n.GoMemoryFreed, rt()...)
-	gc.IntervalSeconds = round(secs, 3)
-	gc.Cycles, gc.PauseMS = u64(cycles), round(pause*1000, 3)
-	gc.AllocatedBytes, gc.FreedBytes = u64(alloc), u64(freed)
-	if alloc > 0 {
-		e := round(math.Min(100, 100*freed/alloc), 1)
-		gc.CleanupEfficiencyPercent = &e
+	cycles, secs, okC := counterDeltaOK(cur, prev, n.GoGCCycles, rt()...)
+	pause, _, okP := counterDeltaOK(cur, prev, n.GoGCPauseTotal, rt()...)
+	alloc, _, okA := counterDeltaOK(cur, prev, n.GoMemoryAllocated)
+	freed, _, okF := counterDeltaOK(cur, prev, n.GoMemoryFreed, rt()...)
+	gc.IntervalSeconds = roundOpt(opt(secs, okC), 3)
+	gc.Cycles, gc.PauseMS = u64Opt(cycles, okC), roundOpt(opt(pause*1000, okP), 3)
+	gc.AllocatedBytes, gc.FreedBytes = u64Opt(alloc, okA), u64Opt(freed, okF)
+	if okA && okF && alloc > 0 {
+		gc.CleanupEfficiencyPercent = new(round(math.Min(100, 100*freed/alloc), 1))
 	}
 
 	at := cur.Time
-	memS := withCurrent(hist[SeriesMemory], at, m.Percent)
-	heapS := withCurrent(hist[SeriesHeap], at, float64(rtm.Heap.Alloc))
-	rssS := hist[SeriesProcessRSS]
-	if d.ProcessMemory.Available {
-		rssS = withCurrent(rssS, at, float64(d.ProcessMemory.RSS))
-	}
+	memS := withCurrent(hist[SeriesMemory], at, num(m.Percent))
+	heapS := withCurrent(hist[SeriesHeap], at, num(rtm.Heap.Alloc))
+	rssS := withCurrent(hist[SeriesProcessRSS], at, num(d.ProcessMemory.RSS))
 	d.Trends.SystemMemoryPercent, _ = trendData(specMemory, memS)
 	d.Trends.Heap, _ = trendData(specHeap, heapS)
 	var rt2 health.Trend
 	d.Trends.ProcessRSS, rt2 = trendData(specRSS, rssS)
 	if rt2.Samples >= health.MinTrendSamples && rt2.Window >= minTrendSpan {
-		v := round(rt2.SlopePerHour/(1<<20), 3)
-		d.ProcessMemory.RSSTrendMBPerHour = &v
+		d.ProcessMemory.RSSTrendMBPerHour = new(round(rt2.SlopePerHour/(1<<20), 3))
 	}
 	return d
 }
@@ -218,13 +226,20 @@ func buildMemoryData(cur, prev *Snapshot, hist seriesHistory) MemoryData {
 func memoryReport(d MemoryData, at time.Time, host string, th Thresholds) *Report {
 	sm := d.SystemMemory
 	r := &Report{Event: EventMemory, Time: at, Host: host, Title: "Memory Performance", Emoji: "🧠", Data: d}
-	r.Level = health.LevelOf(worstScore(health.Score(sm.Percent, th.Memory)))
+	r.Level = health.LevelOf(worstScore(health.Score(num(sm.Percent), th.Memory)))
 	pm := d.ProcessMemory
+	gc := d.GarbageCollection
+	heap := "heap"
+	if !gc.ofBot {
+		heap = "agent heap"
+	}
 	procHead := "no bot process"
 	if pm.Available {
-		procHead = "process RSS " + fmtBytes(float64(pm.RSS))
+		procHead = "process RSS " + fmtBytes(num(pm.RSS))
+	} else if pm.PID != nil {
+		procHead = processStatusText(pm.process)
 	}
-	r.Summary = fmt.Sprintf("%s · system %s · heap %s", procHead, fmtPct(sm.Percent), d.Trends.Heap.Direction)
+	r.Summary = fmt.Sprintf("%s · system %s · %s %s", procHead, fmtPct(num(sm.Percent)), heap, d.Trends.Heap.Direction)
 
 	if pm.Available {
 		trend := "n/a (fewer than 3 samples)"
@@ -232,37 +247,36 @@ func memoryReport(d MemoryData, at time.Time, host string, th Thresholds) *Repor
 			trend = signed(*pm.RSSTrendMBPerHour, 2) + " MiB/h"
 		}
 		r.Sections = append(r.Sections, Section{Name: "🤖 Process memory", Fields: []Field{
-			{Name: "RSS", Value: fmt.Sprintf("%s (%s)", fmtBytes(float64(pm.RSS)), fmtPct(pm.Percent)), Inline: true},
-			{Name: "VMS", Value: fmtBytes(float64(pm.VMS)), Inline: true},
-			{Name: "Shared / data", Value: fmtBytes(float64(pm.Shared)) + " / " + fmtBytes(float64(pm.Data)), Inline: true},
+			{Name: "RSS", Value: fmt.Sprintf("%s (%s)", fmtBytes(num(pm.RSS)), fmtPct(num(pm.Percent))), Inline: true},
+			{Name: "VMS", Value: fmtBytes(num(pm.VMS)), Inline: true},
+			{Name: "Shared / data", Value: fmtBytes(num(pm.Shared)) + " / " + fmtBytes(num(pm.Data)), Inline: true},
 			{Name: "RSS trend (1h)", Value: trend, Inline: true},
 		}})
 	} else {
-		r.Sections = append(r.Sections, Section{Name: "🤖 Process memory", Fields: []Field{{Name: "Status", Value: "unavailable (no bot process watched)"}}})
+		r.Sections = append(r.Sections, Section{Name: "🤖 Process memory", Fields: []Field{{Name: "Status", Value: processStatusText(pm.process)}}})
 	}
 	r.Sections = append(r.Sections, Section{Name: "🧠 System memory", Fields: []Field{
-		{Name: "Used", Value: fmt.Sprintf("%s of %s (%s)", fmtBytes(float64(sm.Total-min(sm.Available, sm.Total))), fmtBytes(float64(sm.Total)), fmtPct(sm.Percent)), Inline: true},
-		{Name: "Available", Value: fmtBytes(float64(sm.Available)), Inline: true},
-		{Name: "Cached / buffers", Value: fmtBytes(float64(sm.Cached)) + " / " + fmtBytes(float64(sm.Buffers)), Inline: true},
-		{Name: "Swap", Value: fmt.Sprintf("%s of %s (%s)", fmtBytes(float64(sm.Swap.Used)), fmtBytes(float64(sm.Swap.Total)), fmtPct(sm.Swap.Percent)), Inline: true},
+		{Name: "Used", Value: fmt.Sprintf("%s of %s (%s)", fmtBytes(num(sm.Used)), fmtBytes(num(sm.Total)), fmtPct(num(sm.Percent))), Inline: true},
+		{Name: "Available", Value: fmtBytes(num(sm.Available)), Inline: true},
+		{Name: "Cached / buffers", Value: fmtBytes(num(sm.Cached)) + " / " + fmtBytes(num(sm.Buffers)), Inline: true},
+		{Name: "Swap", Value: swapText(sm.Swap), Inline: true},
 	}})
-	gc := d.GarbageCollection
-	eff := "n/a"
-	if gc.CleanupEfficiencyPercent != nil {
-		eff = fmtPct(*gc.CleanupEfficiencyPercent)
+	interval := "n/a"
+	if gc.IntervalSeconds != nil {
+		interval = fmtDuration(time.Duration(*gc.IntervalSeconds * float64(time.Second)))
 	}
-	r.Sections = append(r.Sections, Section{Name: "♻️ Garbage collection", Fields: []Field{
-		{Name: "Interval", Value: fmtDuration(time.Duration(gc.IntervalSeconds * float64(time.Second))), Inline: true},
-		{Name: "Cycles", Value: fmt.Sprintf("%d (%d total)", gc.Cycles, gc.CyclesTotal), Inline: true},
-		{Name: "Pause", Value: fmt.Sprintf("%s (last %s)", fmtMS(gc.PauseMS), fmtMS(gc.LastPauseMS)), Inline: true},
-		{Name: "Allocated / freed", Value: fmtBytes(float64(gc.AllocatedBytes)) + " / " + fmtBytes(float64(gc.FreedBytes)), Inline: true},
-		{Name: "Cleanup efficiency", Value: eff, Inline: true},
-		{Name: "Heap", Value: fmt.Sprintf("%s · %d objects", fmtBytes(float64(gc.HeapAlloc)), gc.HeapObjects), Inline: true},
+	r.Sections = append(r.Sections, Section{Name: "♻️ Garbage collection" + runtimeLabel(gc.ofBot), Fields: []Field{
+		{Name: "Interval", Value: interval, Inline: true},
+		{Name: "Cycles", Value: fmt.Sprintf("%s (%s total)", fmtCount(gc.Cycles), fmtCount(gc.CyclesTotal)), Inline: true},
+		{Name: "Pause", Value: fmt.Sprintf("%s (last %s)", fmtMS(num(gc.PauseMS)), fmtMS(num(gc.LastPauseMS))), Inline: true},
+		{Name: "Allocated / freed", Value: fmtBytes(num(gc.AllocatedBytes)) + " / " + fmtBytes(num(gc.FreedBytes)), Inline: true},
+		{Name: "Cleanup efficiency", Value: fmtPct(num(gc.CleanupEfficiencyPercent)), Inline: true},
+		{Name: "Heap", Value: fmt.Sprintf("%s · %s objects", fmtBytes(num(gc.HeapAlloc)), fmtCount(gc.HeapObjects)), Inline: true},
 	}})
 	r.Sections = append(r.Sections, Section{Name: "📈 Trends (1h)", Fields: []Field{
 		{Name: "System memory", Value: trendText(d.Trends.SystemMemoryPercent)},
 		{Name: "Process RSS", Value: trendText(d.Trends.ProcessRSS)},
-		{Name: "Heap", Value: trendText(d.Trends.Heap)},
+		{Name: strings.ToUpper(heap[:1]) + heap[1:], Value: trendText(d.Trends.Heap)},
 	}})
 	return r
 }

@@ -46,15 +46,15 @@ func TestBuildMemoryData(t *testing.T) {
 	d := buildMemoryData(fullSnapshot(1), fullSnapshot(0), risingHistory(fixtureTime))
 	gc := d.GarbageCollection
 	// The interval's GC work, not the totals.
-	if gc.IntervalSeconds != 60 || gc.Cycles != 4 || gc.PauseMS != 2 || gc.CyclesTotal != 1204 ||
-		gc.AllocatedBytes != 40<<20 || gc.FreedBytes != 38<<20 {
+	if num(gc.IntervalSeconds) != 60 || num(gc.Cycles) != 4 || num(gc.PauseMS) != 2 || num(gc.CyclesTotal) != 1204 ||
+		num(gc.AllocatedBytes) != 40<<20 || num(gc.FreedBytes) != 38<<20 {
 		t.Errorf("gc = %+v", gc)
 	}
 	if gc.CleanupEfficiencyPercent == nil || *gc.CleanupEfficiencyPercent != 95 {
 		t.Errorf("cleanup efficiency = %v, want 95", gc.CleanupEfficiencyPercent)
 	}
 	pm := d.ProcessMemory
-	if !pm.Available || pm.PID != 4242 || pm.RSS != 50<<20 {
+	if !pm.Available || num(pm.PID) != 4242 || num(pm.RSS) != 50<<20 {
 		t.Errorf("process memory = %+v", pm)
 	}
 	// RSS: 40 MiB rising 12 MiB/h for an hour, then 50 MiB now.
@@ -68,13 +68,13 @@ func TestBuildMemoryData(t *testing.T) {
 	if tr.Heap.Direction != "stable" {
 		t.Errorf("heap trend = %+v", tr.Heap)
 	}
-	if d.SystemMemory.Percent != 41 || d.SystemMemory.Total != 8<<30 {
+	if num(d.SystemMemory.Percent) != 41 || num(d.SystemMemory.Total) != 8<<30 {
 		t.Errorf("system memory = %+v", d.SystemMemory)
 	}
 
 	// First report: GC since the instruments started; no history, no trend.
 	d = buildMemoryData(bareSnapshot(fixtureTime, 41), nil, nil)
-	if d.GarbageCollection.Cycles != 10 || d.GarbageCollection.IntervalSeconds != 3600 {
+	if num(d.GarbageCollection.Cycles) != 10 || num(d.GarbageCollection.IntervalSeconds) != 3600 {
 		t.Errorf("first gc = %+v", d.GarbageCollection)
 	}
 	if d.ProcessMemory.Available || d.ProcessMemory.RSSTrendMBPerHour != nil || d.Trends.SystemMemoryPercent.Samples != 1 {
@@ -84,8 +84,8 @@ func TestBuildMemoryData(t *testing.T) {
 	// the cumulative values instead of a huge unsigned difference.
 	reset := bareSnapshot(fixtureTime.Add(time.Minute), 41)
 	d = buildMemoryData(reset, fullSnapshot(1), nil)
-	if d.GarbageCollection.Cycles != 10 {
-		t.Errorf("after reset cycles = %d, want 10", d.GarbageCollection.Cycles)
+	if num(d.GarbageCollection.Cycles) != 10 {
+		t.Errorf("after reset cycles = %v, want 10", num(d.GarbageCollection.Cycles))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,7 +16,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/nexusmon/nexusmon/health"
-	n "github.com/nexusmon/nexusmon/internal/names"
 	"github.com/nexusmon/nexusmon/internal/store"
 )
 
@@ -317,7 +317,7 @@ func (r *Reporter) handle(ctx context.Context, event string, cur, prev *Snapshot
 	switch event {
 	case EventSystem:
 		d := buildSystemData(cur, prev)
-		alert(systemAlertValues(cur, prev, d))
+		alert(systemAlertValues(d))
 		if s, ok := r.queue().(StatsSource); ok {
 			st := s.Stats()
 			d.Delivery = &st
@@ -334,9 +334,7 @@ func (r *Reporter) handle(ctx context.Context, event string, cur, prev *Snapshot
 	case EventMemory:
 		d := buildMemoryData(cur, prev, r.history(ctx, at, SeriesMemory, SeriesHeap, SeriesProcessRSS))
 		v := noValues()
-		if d.SystemMemory.Total > 0 {
-			v[ruleMemory] = d.SystemMemory.Percent
-		}
+		v[ruleMemory] = num(d.SystemMemory.Percent)
 		alert(&v)
 		rep = memoryReport(d, at, r.opts.Host, th)
 	case EventCommands:
@@ -359,22 +357,14 @@ func (r *Reporter) handle(ctx context.Context, event string, cur, prev *Snapshot
 	return errors.Join(errs...)
 }
 
-// systemAlertValues are the alert values a system snapshot carries: CPU %
-// (once there is a previous snapshot to measure the interval against),
-// memory % and the fullest filesystem's %.
-func systemAlertValues(cur, prev *Snapshot, d SystemData) *alertValues {
+// systemAlertValues are the alert values a system report carries: CPU %
+// (measured over an interval: none in the first report), memory % and the
+// fullest filesystem's %; NaN for what is missing.
+func systemAlertValues(d SystemData) *alertValues {
 	v := noValues()
-	if prev != nil && cur.Has(n.SystemCPUTime) {
-		v[ruleCPU] = d.SystemMetrics.CPU.Percent
-	}
-	if d.SystemMetrics.Memory.Total > 0 {
-		v[ruleMemory] = d.SystemMetrics.Memory.Percent
-	}
-	for i, p := range d.SystemMetrics.Disk.Partitions {
-		if i == 0 || p.Percent > v[ruleDisk] {
-			v[ruleDisk] = p.Percent
-		}
-	}
+	v[ruleCPU] = num(d.SystemMetrics.CPU.Percent)
+	v[ruleMemory] = num(d.SystemMetrics.Memory.Percent)
+	v[ruleDisk] = fullestDisk(d.SystemMetrics.Disk.Partitions)
 	return &v
 }
 
@@ -469,25 +459,23 @@ const (
 	SeriesNetwork    = "internet_ms"
 )
 
+// systemSamples are the samples a system report stores: only values it
+// has (no CPU % in the first report, nothing of a failed source).
 func systemSamples(d SystemData) map[string]float64 {
-	v := map[string]float64{
-		SeriesCPU:        d.SystemMetrics.CPU.Percent,
-		SeriesMemory:     d.SystemMetrics.Memory.Percent,
-		SeriesSwap:       d.SystemMetrics.Memory.Swap.Percent,
-		SeriesGoroutines: float64(d.RuntimeMetrics.Goroutines),
-		SeriesHeap:       float64(d.RuntimeMetrics.Heap.Alloc),
+	v := map[string]float64{}
+	add := func(series string, x float64) {
+		if !math.IsNaN(x) {
+			v[series] = x
+		}
 	}
-	var disk float64
-	for _, p := range d.SystemMetrics.Disk.Partitions {
-		disk = max(disk, p.Percent)
-	}
-	v[SeriesDisk] = disk
-	if d.BotProcessMetrics.Available {
-		v[SeriesProcessRSS] = float64(d.BotProcessMetrics.Memory.RSS)
-	}
-	if d.BotMetrics.LatencyMS != nil {
-		v[SeriesLatency] = *d.BotMetrics.LatencyMS
-	}
+	add(SeriesCPU, num(d.SystemMetrics.CPU.Percent))
+	add(SeriesMemory, num(d.SystemMetrics.Memory.Percent))
+	add(SeriesSwap, num(d.SystemMetrics.Memory.Swap.Percent))
+	add(SeriesGoroutines, num(d.RuntimeMetrics.Goroutines))
+	add(SeriesHeap, num(d.RuntimeMetrics.Heap.Alloc))
+	add(SeriesDisk, fullestDisk(d.SystemMetrics.Disk.Partitions))
+	add(SeriesProcessRSS, num(d.BotProcessMetrics.Memory.RSS))
+	add(SeriesLatency, num(d.BotMetrics.LatencyMS))
 	return v
 }
 

@@ -29,7 +29,12 @@ func fmtBytes(b float64) string {
 }
 
 // fmtRate formats bytes per second.
-func fmtRate(bps float64) string { return fmtBytes(bps) + "/s" }
+func fmtRate(bps float64) string {
+	if math.IsNaN(bps) {
+		return "n/a"
+	}
+	return fmtBytes(bps) + "/s"
+}
 
 // fmtPct formats a 0–100 percentage.
 func fmtPct(p float64) string {

@@ -8,7 +8,10 @@
 // collection, so a restarted bot is followed. A missing pid file or a
 // process that has exited is not an error for the agent: the
 // nexusmon.collector.success gauge (nexusmon.collector="process") reads 0,
-// no other points are observed, and collection resumes when the process
-// comes back. Only the followed process's own /proc entries are read;
+// and collection resumes when the process comes back. Meanwhile the only
+// other point is process.status with the watched pid and process.state
+// StateNotFound (no such process), defunct or dead (exited, not yet
+// reaped) or unknown (unreadable), so that reports can name the pid;
+// without a pid (pid file missing or invalid) there is none. Only the followed process's own /proc entries are read;
 // nothing machine-wide is scanned.
 package process

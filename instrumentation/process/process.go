@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +20,11 @@ import (
 	"github.com/nexusmon/nexusmon/internal/names"
 	"github.com/nexusmon/nexusmon/internal/procfs"
 )
+
+// StateNotFound is the process.state of the process.status point observed
+// when the watched pid has no process: the point keeps the pid in the
+// data while every other instrument is silent.
+const StateNotFound = "not_found"
 
 // memTotalTTL bounds how often MemTotal (for process.memory.utilization)
 // is re-read; it changes only with memory hotplug or ballooning.
@@ -58,13 +62,10 @@ type Collector struct {
 	memTotalAt time.Time
 	bootTime   int64 // btime of /proc/stat, read once
 	buf        []byte
-	sockets    map[uint64]struct{} // socket inodes of the process, reused
-	// The inet-socket count of the last socket-inode set: the socket tables
-	// in /proc/PID/net list every socket of the network namespace, so they
-	// are read only when the process's set of sockets changed.
-	prevSockets map[uint64]struct{}
-	prevDir     string
-	prevConns   int
+	socks      sockets              // the connection count's state
+	exitedAs   string               // process.state of the exited process, for stateExited
+	goneOpt    metric.ObserveOption // process.status of a missing process, for goneKey
+	goneKey    string
 
 	inst      instruments
 	collector metric.MeasurementOption // nexusmon.collector="process"
@@ -98,10 +99,12 @@ type instruments struct {
 	status      metric.Int64ObservableGauge
 }
 
-// config holds what tests replace: the proc root and the clock.
+// config holds what tests replace: the proc root, the clock and the
+// protocol lookup of a socket descriptor (nil: getxattr).
 type config struct {
-	procRoot string
-	now      func() time.Time
+	procRoot  string
+	now       func() time.Time
+	sockProto func(path string, dest []byte) (int, error)
 }
 
 // Start registers the process instruments (scope names.ScopeProcess) on mp
@@ -138,8 +141,7 @@ func start(mp metric.MeterProvider, opts Options, cfg config) (*Collector, error
 	if c.procRoot == "" {
 		c.procRoot = "/proc"
 	}
-	c.sockets = map[uint64]struct{}{}
-	c.prevSockets = map[uint64]struct{}{}
+	c.socks = newSockets(cfg.sockProto)
 	c.collector = metric.WithAttributeSet(attribute.NewSet(attribute.String(names.AttrCollector, "process")))
 
 	m := mp.Meter(names.ScopeProcess)
@@ -229,6 +231,7 @@ func (c *Collector) observe(_ context.Context, o metric.Observer) error {
 	defer c.mu.Unlock()
 	start := c.now()
 	state, err := c.collect(start, o)
+	c.observeGone(o, state)
 	c.inst.Observe(o, state == stateOK, c.now().Sub(start), c.collector)
 	c.record(state, err)
 	return nil // reported through the success gauge and the log
@@ -240,6 +243,7 @@ const (
 	statePartial    = "ok, fds or connections unreadable"
 	stateNoPID      = "no pid (pid file missing or invalid)"
 	stateNotRunning = "process not running"
+	stateExited     = "process exited, not reaped"
 	stateReadFailed = "process unreadable"
 )
 
@@ -295,7 +299,8 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 	if ps.state == 'Z' || ps.state == 'X' || ps.state == 'x' {
 		// Exited, not yet reaped by its parent: nothing left to measure.
 		c.target = nil
-		return stateNotRunning, fmt.Errorf("pid %d has exited (state %c)", pid, ps.state)
+		c.exitedAs = stateName(ps.state)
+		return stateExited, fmt.Errorf("pid %d has exited (state %c)", pid, ps.state)
 	}
 	if c.target == nil || c.target.pid != pid || c.target.startTicks != ps.startTicks {
 		if c.target, err = c.newTarget(pid, ps.startTicks); err != nil {
@@ -341,6 +346,34 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 	return state, optErr
 }
 
+// observeGone observes process.status for a watched pid that collect
+// could not measure (state is neither stateOK nor statePartial), so that
+// the pid stays in the data: process.state is StateNotFound when there is
+// no such process, the kernel's state for one that exited but is not
+// reaped, and "unknown" when it could not be read. Without a pid nothing
+// is observed.
+func (c *Collector) observeGone(o metric.Observer, state string) {
+	pid := c.PID()
+	var ps string
+	switch state {
+	case stateNotRunning:
+		ps = StateNotFound
+	case stateExited:
+		ps = c.exitedAs
+	case stateReadFailed:
+		ps = "unknown"
+	}
+	if ps == "" || pid <= 0 {
+		return
+	}
+	if key := strconv.Itoa(pid) + "/" + ps; key != c.goneKey {
+		c.goneKey = key
+		c.goneOpt = metric.WithAttributeSet(attribute.NewSet(
+			attribute.Int(names.AttrProcessPID, pid), attribute.String(names.AttrProcessState, ps)))
+	}
+	o.ObserveInt64(c.inst.status, 1, c.goneOpt)
+}
+
 func (c *Collector) newTarget(pid int, startTicks uint64) (*target, error) {
 	if c.bootTime == 0 {
 		b, err := procfs.ReadFileInto(c.procRoot+"/stat", &c.buf)
@@ -369,84 +402,6 @@ func (t *target) stateOpt(state byte) metric.ObserveOption {
 		attribute.Int(names.AttrProcessPID, t.pid), attribute.String(names.AttrProcessState, stateName(state))))
 	t.states[state] = o
 	return o
-}
-
-// countFDs counts the open descriptors of the process in dir (/proc/PID)
-// and, among them, its TCP and UDP sockets: the socket inodes its
-// descriptors point to, looked up in the process's own
-// /proc/PID/net/{tcp,tcp6,udp,udp6}. Only this process's entries are
-// read (gopsutil's Process.Connections does the same, but re-reads the
-// descriptor directory and decodes every address).
-func (c *Collector) countFDs(dir string) (fds, conns int, err error) {
-	f, err := os.Open(dir + "/fd")
-	if err != nil {
-		return 0, 0, fmt.Errorf("read fds: %w", err)
-	}
-	entries, err := f.Readdirnames(-1)
-	f.Close() // read-only directory; a close error loses nothing
-	if err != nil {
-		return 0, 0, fmt.Errorf("read fds: %w", err)
-	}
-	clear(c.sockets)
-	var link [64]byte
-	for _, e := range entries {
-		n, err := syscall.Readlink(dir+"/fd/"+e, link[:])
-		if err != nil { // closed since the listing
-			continue
-		}
-		if ino, ok := socketInode(link[:n]); ok {
-			c.sockets[ino] = struct{}{}
-		}
-	}
-	if len(c.sockets) == 0 {
-		return len(entries), 0, nil
-	}
-	if c.sameSockets(dir) {
-		return len(entries), c.prevConns, nil
-	}
-	// countSocketInodes removes what it matches from c.sockets: remember the
-	// set first.
-	clear(c.prevSockets)
-	for ino := range c.sockets {
-		c.prevSockets[ino] = struct{}{}
-	}
-	c.prevDir = ""
-	for _, table := range [...]string{"/net/tcp", "/net/tcp6", "/net/udp", "/net/udp6"} {
-		b, err := procfs.ReadFileInto(dir+table, &c.buf)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) { // no IPv6 in this kernel
-				continue
-			}
-			return 0, 0, fmt.Errorf("read connections: %w", err)
-		}
-		conns += countSocketInodes(b, c.sockets)
-	}
-	c.prevDir, c.prevConns = dir, conns
-	return len(entries), conns, nil
-}
-
-// sameSockets reports whether the process in dir has exactly the sockets
-// it had when the tables were last read.
-func (c *Collector) sameSockets(dir string) bool {
-	if dir != c.prevDir || len(c.sockets) != len(c.prevSockets) {
-		return false
-	}
-	for ino := range c.sockets {
-		if _, ok := c.prevSockets[ino]; !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// socketInode parses a descriptor link "socket:[12345]".
-func socketInode(link []byte) (uint64, bool) {
-	v, ok := bytes.CutPrefix(link, []byte("socket:["))
-	if !ok || len(v) < 2 || v[len(v)-1] != ']' {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(string(v[:len(v)-1]), 10, 64)
-	return n, err == nil
 }
 
 // classify tells "the process is gone" from "it is there but unreadable".

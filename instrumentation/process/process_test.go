@@ -48,8 +48,8 @@ func successOf(t *testing.T, rm metricdata.ResourceMetrics) float64 {
 	return v
 }
 
-// processMetrics lists the instruments that must go silent when the
-// process is gone.
+// processMetrics lists the process instruments; all but process.status
+// go silent when the process is gone.
 var processMetrics = []string{names.ProcessMemoryUsage, names.ProcessMemoryVirtual, names.ProcessMemoryShared,
 	names.ProcessMemoryData, names.ProcessMemoryUtilization, names.ProcessCPUTime, names.ProcessThreadCount,
 	names.ProcessOpenFDs, names.ProcessConnections, names.ProcessCreationTime, names.ProcessUptime, names.ProcessStatus}
@@ -170,8 +170,8 @@ func TestCollector_FDsAndConnections(t *testing.T) {
 	if fds1-fds0 < 4 { // the netpoller's epoll fd may appear too
 		t.Errorf("fds went from %v to %v, want at least +4", fds0, fds1)
 	}
-	// The socket tables are read again only when the set of sockets changes:
-	// an unchanged set gives the same count, a closed socket a smaller one.
+	// An unchanged set of sockets gives the same count, a closed socket a
+	// smaller one.
 	if _, again := counts(); again != conns1 {
 		t.Errorf("unchanged sockets: connections %v, then %v", conns1, again)
 	}
@@ -180,6 +180,45 @@ func TestCollector_FDsAndConnections(t *testing.T) {
 	}
 	if _, conns2 := counts(); conns2 != conns1-1 {
 		t.Errorf("after closing the client: connections %v, want %v", conns2, conns1-1)
+	}
+}
+
+// TestCollector_SocketConnectsLater opens a TCP socket, collects, then
+// connects it: the process's descriptors do not change, and the socket
+// counts before and after.
+func TestCollector_SocketConnectsLater(t *testing.T) {
+	// Not parallel: other tests' sockets would move the counts.
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, collectNow := startCollector(t, Options{})
+	pidAttr := attribute.Int(names.AttrProcessPID, os.Getpid())
+	conns := func() float64 {
+		t.Helper()
+		v, ok := metrictest.Value(metrictest.Find(t, collectNow(), names.ScopeProcess, names.ProcessConnections), pidAttr)
+		if !ok {
+			t.Fatal("no connection count")
+		}
+		return v
+	}
+	base := conns()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	if got := conns(); got != base+1 {
+		t.Errorf("with an unconnected TCP socket: connections %v, want %v", got, base+1)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	if err := syscall.Connect(fd, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	// The handshake completes in the listener's backlog; nothing accepts it.
+	if got := conns(); got != base+1 {
+		t.Errorf("after connect: connections %v, want %v", got, base+1)
 	}
 }
 
@@ -222,15 +261,29 @@ func waitState(t *testing.T, collectNow func() metricdata.ResourceMetrics, pid i
 	return metricdata.ResourceMetrics{}
 }
 
-func assertGone(t *testing.T, rm metricdata.ResourceMetrics) {
+// assertGone checks a collection of a process that could not be
+// measured: success 0, no metric but process.status, which has one point
+// {pid, state} (none when pid is 0: nothing names a process then).
+func assertGone(t *testing.T, rm metricdata.ResourceMetrics, pid int, state string) {
 	t.Helper()
 	if v := successOf(t, rm); v != 0 {
 		t.Errorf("success = %v, want 0", v)
 	}
 	for _, n := range processMetrics {
-		if metrictest.Has(rm, names.ScopeProcess, n) {
+		if n != names.ProcessStatus && metrictest.Has(rm, names.ScopeProcess, n) {
 			t.Errorf("%s observed for a missing process", n)
 		}
+	}
+	if pid == 0 {
+		if metrictest.Has(rm, names.ScopeProcess, names.ProcessStatus) {
+			t.Error("process.status observed without a pid")
+		}
+		return
+	}
+	status := metrictest.Find(t, rm, names.ScopeProcess, names.ProcessStatus)
+	v, ok := metrictest.Value(status, attribute.Int(names.AttrProcessPID, pid), attribute.String(names.AttrProcessState, state))
+	if !ok || v != 1 || metrictest.Points(status) != 1 {
+		t.Errorf("process.status = %+v, want one point {pid %d, %s} = 1", status.Data, pid, state)
 	}
 }
 
@@ -250,7 +303,7 @@ func TestCollector_FollowsPID(t *testing.T) {
 
 	kill(t, child)
 	for range 3 {
-		assertGone(t, collectNow())
+		assertGone(t, collectNow(), pid, StateNotFound)
 	}
 	if c.PID() != pid {
 		t.Errorf("PID() = %d after exit, want the configured %d", c.PID(), pid)
@@ -267,7 +320,7 @@ func TestCollector_FollowsPIDFile(t *testing.T) {
 	if c.PID() != 0 {
 		t.Errorf("PID() = %d with no pid file, want 0", c.PID())
 	}
-	assertGone(t, collectNow()) // missing pid file: not fatal
+	assertGone(t, collectNow(), 0, "") // missing pid file: not fatal
 
 	first := startChild(t)
 	write := func(content string) {
@@ -283,7 +336,7 @@ func TestCollector_FollowsPIDFile(t *testing.T) {
 	}
 
 	kill(t, first)
-	assertGone(t, collectNow())
+	assertGone(t, collectNow(), first.Process.Pid, StateNotFound)
 
 	second := startChild(t)
 	write(strconv.Itoa(second.Process.Pid)) // no newline: still accepted
@@ -298,14 +351,14 @@ func TestCollector_FollowsPIDFile(t *testing.T) {
 	}
 
 	write("not a pid\n")
-	assertGone(t, collectNow())
+	assertGone(t, collectNow(), 0, "")
 	if c.PID() != 0 {
 		t.Errorf("PID() = %d with a garbage pid file, want 0", c.PID())
 	}
 	if err := os.Remove(pidFile); err != nil {
 		t.Fatal(err)
 	}
-	assertGone(t, collectNow())
+	assertGone(t, collectNow(), 0, "")
 }
 
 func TestCollector_Zombie(t *testing.T) {
@@ -322,7 +375,7 @@ func TestCollector_Zombie(t *testing.T) {
 	for i := 0; ; i++ {
 		rm := collectNow()
 		if successOf(t, rm) == 0 {
-			assertGone(t, rm)
+			assertGone(t, rm, pid, "defunct")
 			break
 		}
 		if i == 200 {
@@ -389,7 +442,8 @@ func TestCollector_Instruments(t *testing.T) {
 	}
 	mp, r := metrictest.NewProvider(t)
 	clock := metrictest.NewStepClock(time.Unix(1_700_000_500, 0), time.Millisecond)
-	c, err := start(mp, Options{PID: 42}, config{procRoot: proc, now: clock.Now})
+	protos := &fakeProtos{protos: map[string]string{"socket:[5555]": "TCP", "socket:[9999]": "UNIX"}}
+	c, err := start(mp, Options{PID: 42}, config{procRoot: proc, now: clock.Now, sockProto: protos.lookup})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,18 +125,15 @@ func parseMemTotal(b []byte) (uint64, error) {
 
 // countSocketInodes counts the sockets of a /proc/PID/net/{tcp,
 // tcp6,udp,udp6} table (a header line, then field 10 is the inode) whose
-// inode is in own. The table lists the whole network
-// namespace; own restricts it to the process's descriptors.
+// inode is in own, and removes them from own. The table lists the whole
+// network namespace; own restricts it to the process's descriptors. It
+// stops when own is empty.
 func countSocketInodes(b []byte, own map[uint64]struct{}) int {
 	n := 0
-	first := true
-	for len(b) > 0 {
+	_, b = procfs.NextLine(b) // header
+	for len(b) > 0 && len(own) > 0 {
 		var line []byte
 		line, b = procfs.NextLine(b)
-		if first {
-			first = false
-			continue
-		}
 		field := 0
 		for len(line) > 0 && field < 10 {
 			line = bytes.TrimLeft(line, " ")
@@ -145,7 +142,7 @@ func countSocketInodes(b []byte, own map[uint64]struct{}) int {
 				i = len(line)
 			}
 			if field == 9 {
-				if ino, err := strconv.ParseUint(string(line[:i]), 10, 64); err == nil {
+				if ino, err := procfs.ParseUint(line[:i]); err == nil {
 					if _, ok := own[ino]; ok {
 						n++
 						delete(own, ino) // count a socket once even if dup'ed
