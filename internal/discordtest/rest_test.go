@@ -276,6 +276,56 @@ func TestServer_MessageLifecycle(t *testing.T) {
 	}
 }
 
+func TestServer_MessageFlags(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	_, _, hookURL := s.CreateWebhook(DefaultChannelID)
+	hookPath := strings.TrimPrefix(hookURL, s.URL)
+	for name, route := range map[string]struct{ post, edit string }{
+		"bot":     {"/api/v10/channels/" + DefaultChannelID + "/messages", "/api/v10/channels/" + DefaultChannelID + "/messages/"},
+		"webhook": {hookPath + "?wait=true", hookPath + "/messages/"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			// SUPPRESS_NOTIFICATIONS (4096) is set at creation and recorded.
+			r := doJSON(t, s, "POST", route.post, map[string]any{"content": name, "flags": 4096})
+			if r.status != 200 || r.json(t)["flags"] != 4096.0 {
+				t.Fatalf("create: %d %s", r.status, r.body)
+			}
+			id := r.json(t)["id"].(string)
+			flags := func() int64 {
+				for _, m := range s.Messages(DefaultChannelID) {
+					if m.ID == id {
+						return m.Flags
+					}
+				}
+				t.Fatalf("message %s not found", id)
+				return 0
+			}
+			if got := flags(); got != 4096 {
+				t.Errorf("Message.Flags = %d, want 4096", got)
+			}
+			// An edit sets or clears SUPPRESS_EMBEDS (4) only; Discord
+			// ignores changes to the other flags without an error.
+			for _, step := range []struct {
+				body map[string]any
+				want int64
+			}{
+				{map[string]any{"content": "edited"}, 4096},
+				{map[string]any{"flags": 4}, 4096 | 4},
+				{map[string]any{"flags": 0}, 4096},
+				{map[string]any{"flags": 64 | 4}, 4096 | 4},
+			} {
+				if r := doJSON(t, s, "PATCH", route.edit+id, step.body); r.status != 200 {
+					t.Fatalf("edit %v: %d %s", step.body, r.status, r.body)
+				}
+				if got := flags(); got != step.want {
+					t.Errorf("after edit %v: flags %d, want %d", step.body, got, step.want)
+				}
+			}
+		})
+	}
+}
+
 func TestServer_Webhook(t *testing.T) {
 	t.Parallel()
 	s := New(t)
