@@ -176,7 +176,9 @@ func (b *BotSender) Post(ctx context.Context, p *Payload) (string, error) {
 }
 
 // Edit implements Sender with ChannelMessageEditComplex. The message's
-// attachments are replaced by p's files.
+// attachments are replaced by p's files. p.Flags is not sent: an edit can
+// only change SUPPRESS_EMBEDS, and the message keeps the flags it was
+// posted with.
 func (b *BotSender) Edit(ctx context.Context, messageID string, p *Payload) error {
 	content := p.Content
 	embeds := toEmbeds(p.Embeds)
@@ -190,7 +192,6 @@ func (b *BotSender) Edit(ctx context.Context, messageID string, p *Payload) erro
 		Content:         &content,
 		Embeds:          &embeds,
 		AllowedMentions: noMentionsDG(),
-		Flags:           discordgo.MessageFlags(p.Flags),
 		Files:           toFiles(p.Files),
 		Attachments:     &keep,
 	}

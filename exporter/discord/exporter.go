@@ -63,9 +63,13 @@ type Options struct {
 	Store      *store.Store      // history and samples; nil keeps nothing
 	Queue      Queue             // Discord delivery; nil sends nothing to Discord
 	Console    io.Writer         // human-readable reports; nil for none
-	Events     io.Writer         // JSONL envelopes, one per line; nil for none
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// SilentReports posts routine reports (Report.Routine) without push
+	// notifications (Discord's SUPPRESS_NOTIFICATIONS flag); alerts and
+	// command errors notify either way.
+	SilentReports bool
+	Events        io.Writer // JSONL envelopes, one per line; nil for none
+	Logger        *slog.Logger
+	Now           func() time.Time
 }
 
 // Reporter builds every report kind from collections, keeps history, and
@@ -208,7 +212,7 @@ func (r *Reporter) Publish(ctx context.Context, rep *Report, priority int) error
 		mode = ModePost
 	}
 	if q := r.queue(); q != nil && mode != ModeOff {
-		p, err := Render(rep)
+		p, err := r.Render(rep)
 		if err == nil {
 			m := Outbound{Kind: rep.Event, Priority: priority, Payload: p}
 			if mode == ModeEdit && !rep.Test {
@@ -226,6 +230,18 @@ func (r *Reporter) Publish(ctx context.Context, rep *Report, priority int) error
 		return err
 	}
 	return nil
+}
+
+// Render renders rep for the Discord channel: Render, with Silent set on
+// routine reports when Options.SilentReports is on. rep itself is not
+// changed.
+func (r *Reporter) Render(rep *Report) (Payload, error) {
+	if r.opts.SilentReports && !rep.Silent && rep.Routine() {
+		c := *rep
+		c.Silent = true
+		rep = &c
+	}
+	return Render(rep)
 }
 
 // Exporter returns the sdkmetric.Exporter for the reader of event.

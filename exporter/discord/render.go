@@ -78,8 +78,8 @@ const (
 // Summary, colour r.Level.Color(), fields from Sections, footer
 // "nexusmon · <host>", timestamp r.Time (RFC 3339), the envelope JSON as an
 // attachment named "<event>.json" (application/json), r.Files appended, Image
-// as the embed image "attachment://<name>", and AllowedMentions =
-// NoMentions(). Builders pass plain text: Render escapes it. What does not
+// as the embed image "attachment://<name>", AllowedMentions = NoMentions(),
+// and Flags = SUPPRESS_NOTIFICATIONS when r.Silent. Builders pass plain text: Render escapes it. What does not
 // fit is cut visibly (see the comment above); the JSON attachment always
 // carries the full data. File data is shared with r, not copied.
 //
@@ -168,7 +168,11 @@ func Render(r *Report) (Payload, error) {
 			}
 		}
 	}
-	return Payload{Embeds: []Embed{e}, AllowedMentions: NoMentions(), Files: files}, nil
+	p := Payload{Embeds: []Embed{e}, AllowedMentions: NoMentions(), Files: files}
+	if r.Silent {
+		p.Flags = discordapi.FlagSuppressNotifications
+	}
+	return p, nil
 }
 
 // fieldLen is what a field counts towards the 6000 total (untrimmed, so

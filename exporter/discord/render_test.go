@@ -378,12 +378,18 @@ func compareGolden(t *testing.T, dir, name string, got []byte) {
 	}
 }
 
+// channelRender renders r as the Reporter posts it with the default
+// configuration (discord.silent_reports on), so goldens show the flags.
+func channelRender(r *Report) (Payload, error) {
+	return NewReporter(Options{SilentReports: true}).Render(r)
+}
+
 func TestRender(t *testing.T) {
 	t.Parallel()
 	for name, r := range fixtures() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			p, err := Render(r)
+			p, err := channelRender(r)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -148,7 +148,7 @@ func (w *WebhookSender) Post(ctx context.Context, p *Payload) (string, error) {
 }
 
 // Edit implements Sender: PATCH {url}/messages/{id}, replacing the
-// attachments with p's files.
+// attachments with p's files. p.Flags is not sent (see BotSender.Edit).
 func (w *WebhookSender) Edit(ctx context.Context, messageID string, p *Payload) error {
 	if !discordapi.IsSnowflake(messageID) {
 		return &SendError{Status: http.StatusNotFound, Code: codeUnknownMessage, Reason: ReasonNotFound, edit: true,
@@ -159,7 +159,7 @@ func (w *WebhookSender) Edit(ctx context.Context, messageID string, p *Payload) 
 	u.RawPath = ""
 	content := p.Content
 	none := []struct{}{}
-	body := webhookBody{Content: &content, Embeds: p.Embeds, AllowedMentions: NoMentions(), Flags: p.Flags, Attachments: &none}
+	body := webhookBody{Content: &content, Embeds: p.Embeds, AllowedMentions: NoMentions(), Attachments: &none}
 	if body.Embeds == nil {
 		body.Embeds = []Embed{}
 	}
