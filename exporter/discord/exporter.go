@@ -63,13 +63,14 @@ type Options struct {
 	Store      *store.Store      // history and samples; nil keeps nothing
 	Queue      Queue             // Discord delivery; nil sends nothing to Discord
 	Console    io.Writer         // human-readable reports; nil for none
+	Events     io.Writer         // JSONL envelopes, one per line; nil for none
+	Logger     *slog.Logger
+	Now        func() time.Time
 	// SilentReports posts routine reports (Report.Routine) without push
 	// notifications (Discord's SUPPRESS_NOTIFICATIONS flag); alerts and
-	// command errors notify either way.
+	// command errors notify either way. Off by default here; the
+	// configuration's discord.silent_reports defaults to on.
 	SilentReports bool
-	Events        io.Writer // JSONL envelopes, one per line; nil for none
-	Logger        *slog.Logger
-	Now           func() time.Time
 }
 
 // Reporter builds every report kind from collections, keeps history, and
