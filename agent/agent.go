@@ -229,10 +229,11 @@ func (a *Agent) build(ctx context.Context) error {
 			discord.EventCommands: cfg.Reports.Commands.Mode,
 			discord.EventHealth:   cfg.Reports.Health.Mode,
 		},
-		Alerts: discord.AlertOptions{For: cfg.Alerts.For, RepeatInterval: cfg.Alerts.RepeatInterval, Hysteresis: cfg.Alerts.Hysteresis},
-		Store:  st,
-		Logger: a.log,
-		Now:    a.opts.now,
+		Alerts:        discord.AlertOptions{For: cfg.Alerts.For, RepeatInterval: cfg.Alerts.RepeatInterval, Hysteresis: cfg.Alerts.Hysteresis},
+		SilentReports: cfg.Discord.SilentReports,
+		Store:         st,
+		Logger:        a.log,
+		Now:           a.opts.now,
 	}
 	if a.consoleOn() {
 		ropts.Console = a.opts.stdout

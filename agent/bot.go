@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/nexusmon/nexusmon/exporter/discord"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
 	"github.com/nexusmon/nexusmon/internal/config"
+	"github.com/nexusmon/nexusmon/internal/store"
 )
 
 // WithSession makes the agent instrument a Go bot's own discordgo session
@@ -28,8 +30,42 @@ func WithSession(s *discordgo.Session) Option { return func(o *options) { o.sess
 
 // WithoutCommandRegistration leaves application-command registration to the
 // bot: nexusmon still answers /nexus (and routes its Router's modules) but
-// does not overwrite the bot's registered commands.
+// registers nothing. Without it nexusmon creates or updates only its own
+// commands and never touches the bot's (see bot.Router.Register).
 func WithoutCommandRegistration() Option { return func(o *options) { o.noRegister = true } }
+
+// registerTimeout bounds the registration of the slash commands.
+const registerTimeout = time.Minute
+
+// commandsNS is the store namespace of the commands nexusmon registered,
+// one key per scope (bot.CommandLedger).
+const commandsNS = "commands"
+
+// storeLedger is the bot.CommandLedger of the agent: the names and types
+// of the commands nexusmon registered, as JSON in the store, so that a
+// command dropped from the router is deleted at the next start and the
+// bot's own commands are never touched.
+type storeLedger struct{ st *store.Store }
+
+func (l storeLedger) Registered(ctx context.Context, scope string) ([]bot.CommandKey, error) {
+	b, ok, err := l.st.Get(ctx, commandsNS, scope)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var keys []bot.CommandKey
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return nil, fmt.Errorf("decode registered commands: %w", err)
+	}
+	return keys, nil
+}
+
+func (l storeLedger) SetRegistered(ctx context.Context, scope string, keys []bot.CommandKey) error {
+	b, err := json.Marshal(keys)
+	if err != nil {
+		return fmt.Errorf("encode registered commands: %w", err)
+	}
+	return l.st.Put(ctx, commandsNS, scope, b)
+}
 
 // errorWindow and errorBurst bound command-error messages: at most
 // errorBurst per window, the rest summarised in one digest per window.
@@ -150,6 +186,7 @@ func (a *Agent) Wrap(module, name string, h bot.Handler) func(*discordgo.Session
 }
 
 func (a *Agent) startBot(ctx context.Context) error {
+	a.runCtx.Store(&ctx)
 	if a.delivery != nil {
 		if !a.opts.checksOnly {
 			// Each start begins new live messages (DESIGN §3: "the first post
@@ -242,7 +279,13 @@ func (a *Agent) onReady(s *discordgo.Session, r *discordgo.Ready) {
 	}
 	a.registerOnce.Do(func() {
 		a.goBackground(func() {
-			if err := a.router.Register(s, appID, a.cfg.Discord.GuildID); err != nil {
+			parent := context.Background()
+			if p := a.runCtx.Load(); p != nil {
+				parent = *p // Stop cancels it: a slow registration does not hold Stop up
+			}
+			ctx, cancel := context.WithTimeout(parent, registerTimeout)
+			defer cancel()
+			if err := a.router.Register(ctx, s, appID, a.cfg.Discord.GuildID, storeLedger{a.st}); err != nil {
 				a.log.Error("register slash commands", "err", err)
 				return
 			}
@@ -371,7 +414,8 @@ type botState struct {
 	observer      *bot.SessionObserver
 	removers      []func()
 	registerOnce  sync.Once
-	sessionState  atomic.Int32 // sessionConnecting, sessionOpen, sessionStopped
-	conns         *connTracker // the own session's connections (nil for a bot's session)
+	runCtx        atomic.Pointer[context.Context] // the running agent's context, set by startBot
+	sessionState  atomic.Int32                    // sessionConnecting, sessionOpen, sessionStopped
+	conns         *connTracker                    // the own session's connections (nil for a bot's session)
 	gatewayFatal  atomic.Bool
 }

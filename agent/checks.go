@@ -80,7 +80,7 @@ func (a *Agent) checkConnectivity(ctx context.Context) (string, error) {
 	if a.sender == nil {
 		return "", errNoDestination
 	}
-	p, err := discord.Render(a.testReport("Performance channel connectivity", "nexusmon can post to this channel."))
+	p, err := a.reporter.Render(a.testReport("Performance channel connectivity", "nexusmon can post to this channel."))
 	if err != nil {
 		return "", err
 	}
@@ -128,7 +128,7 @@ func (a *Agent) checkFormatting(ctx context.Context) (string, error) {
 	}, hostName(a.res)))
 	var largest int
 	for _, r := range reps {
-		p, err := discord.Render(r)
+		p, err := a.reporter.Render(r)
 		if err != nil {
 			return "", fmt.Errorf("render %s: %w", r.Event, err)
 		}
@@ -177,7 +177,7 @@ func (a *Agent) checkTransmission(ctx context.Context) (string, error) {
 	if a.delivery == nil {
 		return "", errNoDestination
 	}
-	p, err := discord.Render(a.testReport("Transmission", "This message went through nexusmon's durable outbox."))
+	p, err := a.reporter.Render(a.testReport("Transmission", "This message went through nexusmon's durable outbox."))
 	if err != nil {
 		return "", err
 	}
@@ -220,7 +220,7 @@ func (a *Agent) checkRecovery(ctx context.Context) (string, error) {
 			a.log.Warn("stop self-test delivery", "err", err)
 		}
 	}()
-	p, err := discord.Render(a.testReport("Error handling and recovery", "The first attempt to send this message failed on purpose; the outbox retried it."))
+	p, err := a.reporter.Render(a.testReport("Error handling and recovery", "The first attempt to send this message failed on purpose; the outbox retried it."))
 	if err != nil {
 		return "", err
 	}
@@ -241,7 +241,7 @@ func (a *Agent) checkAlerts(ctx context.Context) (string, error) {
 	if a.delivery == nil {
 		return "", errNoDestination
 	}
-	p, err := discord.Render(rep)
+	p, err := a.reporter.Render(rep)
 	if err != nil {
 		return "", err
 	}

@@ -14,6 +14,9 @@ import (
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 )
 
+// silentFlag is Discord's SUPPRESS_NOTIFICATIONS message flag.
+const silentFlag = 1 << 12
+
 // fakeDiscord starts the fake with message limits raised so that 1 s
 // reports are not paced for seconds.
 func fakeDiscord(t *testing.T) *discordtest.Server {
@@ -153,6 +156,29 @@ func TestAgent_botReportsSessionAndCommands(t *testing.T) {
 		t.Errorf("follow-up lacks an empty parse list: %s", body)
 	}
 
+	// Routine messages (reports, the start notice, the self-test's test
+	// messages) are posted silently; the self-test's alert notifies, like
+	// a real one (discord.silent_reports is on by default).
+	msgs := srv.Messages(ch)
+	for part, want := range map[string]int64{
+		"Detailed System Monitor":     silentFlag,
+		"Comprehensive Health Report": silentFlag,
+		"Command Performance":         silentFlag,
+		"started":                     silentFlag,
+		"TEST · 📋":                    silentFlag,
+		"TEST · 🚨":                    0,
+	} {
+		got := titled(msgs, part)
+		if len(got) == 0 {
+			t.Errorf("no %q message", part)
+		}
+		for _, m := range got {
+			if m.Flags != want {
+				t.Errorf("%q message flags = %d, want %d", part, m.Flags, want)
+			}
+		}
+	}
+
 	// From a non-administrator it is refused.
 	id2, _ := srv.InjectInteraction(discordtest.Interaction{GuildID: discordtest.DefaultGuildID, ChannelID: ch, UserID: "1000000000000000002",
 		Permissions: 0, Command: "nexus", Subcommand: "test_reporting"})
@@ -177,9 +203,13 @@ func TestAgent_testReportingShowsFailingChannel(t *testing.T) {
 	for _, r := range []*config.Report{&cfg.Reports.System, &cfg.Reports.Network, &cfg.Reports.Memory, &cfg.Reports.Commands, &cfg.Reports.Health} {
 		r.Mode = "off"
 	}
+	cfg.Discord.SilentReports = false
 	startAgent(t, cfg)
 	ch := discordtest.DefaultChannelID
 	waitFor(t, 20*time.Second, "the start notice", func() bool { return len(titled(srv.Messages(ch), "started")) == 1 })
+	if m := titled(srv.Messages(ch), "started")[0]; m.Flags != 0 {
+		t.Errorf("start notice flags = %d with silent_reports off, want 0", m.Flags)
+	}
 	waitFor(t, 20*time.Second, "command registration", func() bool { return len(srv.RegisteredCommands(discordtest.DefaultGuildID)) == 1 })
 
 	srv.Script("POST /channels/{id}/messages", discordtest.Reply{Status: 403, Body: `{"code":50013,"message":"Missing Permissions"}`})
@@ -236,6 +266,9 @@ func TestAgent_commandErrorsPingNobody(t *testing.T) {
 	srv.InjectInteraction(discordtest.Interaction{GuildID: discordtest.DefaultGuildID, ChannelID: ch, UserID: "1000000000000000001", Command: "crash"})
 	waitFor(t, 30*time.Second, "two command_error messages", func() bool { return len(titled(srv.Messages(ch), "Command error")) == 2 })
 	for _, m := range titled(srv.Messages(ch), "Command error") {
+		if m.Flags != 0 {
+			t.Errorf("command_error message flags = %d, want 0: errors notify", m.Flags)
+		}
 		if !m.NoMentions {
 			t.Errorf("command_error message lacks an empty parse list: %s", m.AllowedMentions)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/nexusmon/nexusmon/exporter/discord"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 )
 
 // The /nexus command. default_member_permissions limits the whole command
@@ -88,7 +89,7 @@ func respondReport(c *bot.Context, r *discord.Report) error {
 	if err != nil {
 		return err
 	}
-	p.Flags = discord.MessageFlagEphemeral
+	p.Flags = discordapi.FlagEphemeral
 	return c.Respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: p.InteractionData()})
 }
 
@@ -97,7 +98,7 @@ func followupReport(c *bot.Context, r *discord.Report) error {
 	if err != nil {
 		return err
 	}
-	p.Flags = discord.MessageFlagEphemeral
+	p.Flags = discordapi.FlagEphemeral
 	_, err = c.Followup(p.WebhookParams())
 	return err
 }

@@ -1,5 +1,7 @@
 package discord
 
+import "github.com/nexusmon/nexusmon/internal/discordapi"
+
 // Batch merges payloads that are due together into as few messages as
 // Discord's limits allow, keeping their order: each message carries a run of
 // consecutive payloads, their embeds and files concatenated and their
@@ -32,7 +34,7 @@ func Batch(ps []Payload) []Payload {
 // merge returns a and b as one message, or false when that message would
 // break a limit or be ambiguous.
 func merge(a, b *Payload) (Payload, bool) {
-	if a.Flags != b.Flags || len(a.Embeds)+len(b.Embeds) > MaxEmbeds || len(a.Files)+len(b.Files) > MaxFiles {
+	if a.Flags != b.Flags || len(a.Embeds)+len(b.Embeds) > discordapi.MaxEmbeds || len(a.Files)+len(b.Files) > discordapi.MaxFiles {
 		return Payload{}, false
 	}
 	names := make(map[string]bool, len(a.Files))

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 )
 
 // smallPayload is a one-embed payload titled title with a file named
@@ -34,18 +36,18 @@ func titles(ps []Payload) [][]string {
 func TestBatch(t *testing.T) {
 	t.Parallel()
 	atTotal := smallPayload("big") // exactly 6000 code points on its own
-	atTotal.Embeds[0].Description = strings.Repeat("d", MaxDescription)
-	rest := MaxEmbedTotal - utf8.RuneCountInString("big"+"nexusmon · host-1") - MaxDescription - 2 // two field names "n"
-	atTotal.Embeds[0].Fields = []EmbedField{{Name: "n", Value: strings.Repeat("v", MaxFieldValue)}, {Name: "n", Value: strings.Repeat("v", rest-MaxFieldValue)}}
+	atTotal.Embeds[0].Description = strings.Repeat("d", discordapi.MaxDescription)
+	rest := discordapi.MaxEmbedTotal - utf8.RuneCountInString("big"+"nexusmon · host-1") - discordapi.MaxDescription - 2 // two field names "n"
+	atTotal.Embeds[0].Fields = []EmbedField{{Name: "n", Value: strings.Repeat("v", discordapi.MaxFieldValue)}, {Name: "n", Value: strings.Repeat("v", rest-discordapi.MaxFieldValue)}}
 	if err := CheckLimits(&atTotal); err != nil {
 		t.Fatal(err)
 	}
 	tenEmbeds := Payload{AllowedMentions: NoMentions()}
-	for i := range MaxEmbeds {
+	for i := range discordapi.MaxEmbeds {
 		tenEmbeds.Embeds = append(tenEmbeds.Embeds, Embed{Title: fmt.Sprintf("e%d", i)})
 	}
 	tenFiles := smallPayload("files")
-	for i := range MaxFiles - 1 {
+	for i := range discordapi.MaxFiles - 1 {
 		tenFiles.Files = append(tenFiles.Files, File{Name: fmt.Sprintf("f%d.txt", i), Data: []byte("x")})
 	}
 	ephemeral := smallPayload("eph")
@@ -112,7 +114,7 @@ func TestBatch_Content(t *testing.T) {
 	if got := Batch([]Payload{a, b}); len(got) != 1 || got[0].Content != "first\nsecond" {
 		t.Errorf("Batch content = %+v", got)
 	}
-	a.Content = strings.Repeat("c", MaxContent-3)
+	a.Content = strings.Repeat("c", discordapi.MaxContent-3)
 	if got := Batch([]Payload{a, b}); len(got) != 2 {
 		t.Errorf("content over 2000 merged: %d messages", len(got))
 	}

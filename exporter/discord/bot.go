@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 )
 
 // defaultHTTPTimeout bounds one request, answer included.
@@ -44,6 +46,8 @@ type BotSender struct {
 	rt        http.RoundTripper // rewrite over the base transport
 	timeout   time.Duration
 	lim       *rateLimits
+	postKey   string // rate-limit bucket keys of the channel's routes
+	editKey   string
 	red       redactor
 	log       *slog.Logger
 }
@@ -60,7 +64,7 @@ var (
 // never contain the token.
 func NewBotSender(token, channelID, apiURL string, opts BotOptions) (*BotSender, error) {
 	token = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(token), "Bot "))
-	if !isSnowflake(channelID) {
+	if !discordapi.IsSnowflake(channelID) {
 		return nil, fmt.Errorf("new bot sender: channel id %q is not a snowflake", sanitizeText(channelID, 40))
 	}
 	s := opts.Session
@@ -101,8 +105,11 @@ func NewBotSender(token, channelID, apiURL string, opts BotOptions) (*BotSender,
 		rt:        rt,
 		timeout:   timeout,
 		lim:       newRateLimits(opts.Now),
-		red:       newRedactor(token, sessTok),
-		log:       opts.Logger,
+		postKey:   discordapi.BucketKey(http.MethodPost, "/channels/"+channelID+"/messages"),
+		// Any snowflake stands for the message id: the key has {id} there.
+		editKey: discordapi.BucketKey(http.MethodPatch, "/channels/"+channelID+"/messages/"+channelID),
+		red:     newRedactor(token, sessTok),
+		log:     opts.Logger,
 	}, nil
 }
 
@@ -122,9 +129,9 @@ func (b *BotSender) Name() string { return DestBot }
 // Delay implements Pacer.
 func (b *BotSender) Delay(edit bool) time.Duration {
 	if edit {
-		return b.lim.delay(routeChannelEdit)
+		return b.lim.delay(b.editKey)
 	}
-	return b.lim.delay(routeChannelPost)
+	return b.lim.delay(b.postKey)
 }
 
 // CloseIdleConnections closes idle connections of the sender's transport.
@@ -169,7 +176,9 @@ func (b *BotSender) Post(ctx context.Context, p *Payload) (string, error) {
 }
 
 // Edit implements Sender with ChannelMessageEditComplex. The message's
-// attachments are replaced by p's files.
+// attachments are replaced by p's files. p.Flags is not sent: an edit can
+// only change SUPPRESS_EMBEDS, and the message keeps the flags it was
+// posted with.
 func (b *BotSender) Edit(ctx context.Context, messageID string, p *Payload) error {
 	content := p.Content
 	embeds := toEmbeds(p.Embeds)
@@ -183,7 +192,6 @@ func (b *BotSender) Edit(ctx context.Context, messageID string, p *Payload) erro
 		Content:         &content,
 		Embeds:          &embeds,
 		AllowedMentions: noMentionsDG(),
-		Flags:           discordgo.MessageFlags(p.Flags),
 		Files:           toFiles(p.Files),
 		Attachments:     &keep,
 	}

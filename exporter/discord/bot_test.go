@@ -20,6 +20,7 @@ func TestNewBotSender_Invalid(t *testing.T) {
 	}{
 		{"empty token", "", discordtest.DefaultChannelID, ""},
 		{"bad channel", tok, "general", ""},
+		{"channel id too short for a snowflake", tok, "12345", ""}, // config rejects it too (discordapi.IsSnowflake)
 		{"bad api url", tok, discordtest.DefaultChannelID, "ftp://proxy"},
 	}
 	for _, tc := range tests {

@@ -13,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/internal/store"
 )
 
@@ -31,7 +32,7 @@ const liveNS = "live"
 
 // maxBatchRows bounds how many queued posts one Discord message merges: a
 // message carries at most 10 embeds, and every report has one.
-const maxBatchRows = MaxEmbeds
+const maxBatchRows = discordapi.MaxEmbeds
 
 // Store failures are retried after storeWaitMin, doubling up to storeWaitMax.
 const (

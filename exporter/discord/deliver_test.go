@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	"github.com/nexusmon/nexusmon/internal/store"
 )
@@ -656,7 +657,7 @@ func TestDelivery_EnqueueRejectsInvalidPayload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := dlvPayload(strings.Repeat("t", MaxTitle+1), "")
+	bad := dlvPayload(strings.Repeat("t", discordapi.MaxTitle+1), "")
 	if err := d.Enqueue(context.Background(), Outbound{Kind: EventAlert, Payload: bad}); err == nil {
 		t.Error("Enqueue of a title over 256 succeeded")
 	}

@@ -76,6 +76,11 @@ type Options struct {
 	Events     io.Writer         // JSONL envelopes, one per line; nil for none
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// SilentReports posts routine reports (Report.Routine) without push
+	// notifications (Discord's SUPPRESS_NOTIFICATIONS flag); alerts and
+	// command errors notify either way. Off by default here; the
+	// configuration's discord.silent_reports defaults to on.
+	SilentReports bool
 }
 
 // Reporter builds every report kind from collections, keeps history, and
@@ -225,7 +230,7 @@ func (r *Reporter) publish(ctx context.Context, rep *Report, priority int, kv []
 		mode = ModePost
 	}
 	if q := r.queue(); q != nil && mode != ModeOff {
-		p, err := Render(rep)
+		p, err := r.Render(rep)
 		if err == nil {
 			m := Outbound{Kind: rep.Event, Priority: priority, Payload: p}
 			if mode == ModeEdit && !rep.Test {
@@ -247,6 +252,18 @@ func (r *Reporter) publish(ctx context.Context, rep *Report, priority int, kv []
 		return taken, err
 	}
 	return taken, nil
+}
+
+// Render renders rep for the Discord channel: Render, with Silent set on
+// routine reports when Options.SilentReports is on. rep itself is not
+// changed.
+func (r *Reporter) Render(rep *Report) (Payload, error) {
+	if r.opts.SilentReports && !rep.Silent && rep.Routine() {
+		c := *rep
+		c.Silent = true
+		rep = &c
+	}
+	return Render(rep)
 }
 
 // Exporter returns the sdkmetric.Exporter for the reader of event.

@@ -251,7 +251,7 @@ func reportGolden(t *testing.T, p Payload) []byte {
 // testdata/reports/<name>.golden.{json,txt} (-update rewrites them).
 func checkReportGolden(t *testing.T, name string, r *Report) {
 	t.Helper()
-	p, err := Render(r)
+	p, err := channelRender(r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,6 @@ package discord
 
 import "github.com/bwmarrin/discordgo"
 
-// MessageFlagEphemeral makes an interaction answer visible to its invoker only.
-const MessageFlagEphemeral = 1 << 6
-
 // InteractionData converts p into an interaction response (type 4) body,
 // with allowed_mentions' explicit empty parse list and p's files.
 func (p *Payload) InteractionData() *discordgo.InteractionResponseData {

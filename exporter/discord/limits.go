@@ -7,52 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-)
 
-// Discord's message limits. Text limits count Unicode code points of the
-// string trimmed of leading and trailing whitespace; file limits count bytes.
-const (
-	// MaxContent is the limit of a message's content.
-	// https://discord.com/developers/docs/resources/message#create-message
-	MaxContent = 2000
-	// MaxEmbeds is the number of embeds a message may carry.
-	// https://discord.com/developers/docs/resources/message#create-message
-	MaxEmbeds = 10
-	// MaxTitle is the limit of an embed title.
-	// https://discord.com/developers/docs/resources/message#embed-object-embed-limits
-	MaxTitle = 256
-	// MaxDescription is the limit of an embed description.
-	// https://discord.com/developers/docs/resources/message#embed-object-embed-limits
-	MaxDescription = 4096
-	// MaxFields is the number of fields an embed may carry.
-	// https://discord.com/developers/docs/resources/message#embed-object-embed-limits
-	MaxFields = 25
-	// MaxFieldName is the limit of an embed field's name.
-	// https://discord.com/developers/docs/resources/message#embed-object-embed-limits
-	MaxFieldName = 256
-	// MaxFieldValue is the limit of an embed field's value.
-	// https://discord.com/developers/docs/resources/message#embed-object-embed-limits
-	MaxFieldValue = 1024
-	// MaxFooter is the limit of an embed footer's text.
-	// https://discord.com/developers/docs/resources/message#embed-object-embed-limits
-	MaxFooter = 2048
-	// MaxAuthor is the limit of an embed author's name.
-	// https://discord.com/developers/docs/resources/message#embed-object-embed-limits
-	MaxAuthor = 256
-	// MaxEmbedTotal is the limit of title, description, field names and
-	// values, footer text and author name summed over all embeds of a message.
-	// https://discord.com/developers/docs/resources/message#embed-object-embed-limits
-	MaxEmbedTotal = 6000
-	// MaxFiles is the number of attachments a message may carry.
-	// https://discord.com/developers/docs/resources/message#create-message
-	MaxFiles = 10
-	// MaxFileSize is the default size limit of one attachment in bytes.
-	// https://discord.com/developers/docs/reference#uploading-files
-	MaxFileSize = 10 << 20
-	// MaxRequestSize is the size limit of one create-message request in
-	// bytes (error 40005 "Request entity too large").
-	// https://discord.com/developers/docs/resources/message#create-message
-	MaxRequestSize = 25 << 20
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 )
 
 // multipartPartOverhead is what CheckLimits adds per file for its multipart
@@ -107,29 +63,29 @@ func CheckLimits(p *Payload) error {
 		return n
 	}
 
-	text("content", p.Content, MaxContent, false)
-	if len(p.Embeds) > MaxEmbeds {
-		add("embeds", "too many", len(p.Embeds), MaxEmbeds)
+	text("content", p.Content, discordapi.MaxContent, false)
+	if len(p.Embeds) > discordapi.MaxEmbeds {
+		add("embeds", "too many", len(p.Embeds), discordapi.MaxEmbeds)
 	}
 	total := 0
 	for i := range p.Embeds {
 		e := &p.Embeds[i]
 		pre := "embeds[" + strconv.Itoa(i) + "]"
-		total += text(pre+".title", e.Title, MaxTitle, false)
-		total += text(pre+".description", e.Description, MaxDescription, false)
-		if len(e.Fields) > MaxFields {
-			add(pre+".fields", "too many", len(e.Fields), MaxFields)
+		total += text(pre+".title", e.Title, discordapi.MaxTitle, false)
+		total += text(pre+".description", e.Description, discordapi.MaxDescription, false)
+		if len(e.Fields) > discordapi.MaxFields {
+			add(pre+".fields", "too many", len(e.Fields), discordapi.MaxFields)
 		}
 		for j, f := range e.Fields {
 			fp := pre + ".fields[" + strconv.Itoa(j) + "]"
-			total += text(fp+".name", f.Name, MaxFieldName, true)
-			total += text(fp+".value", f.Value, MaxFieldValue, true)
+			total += text(fp+".name", f.Name, discordapi.MaxFieldName, true)
+			total += text(fp+".value", f.Value, discordapi.MaxFieldValue, true)
 		}
 		if e.Footer != nil {
-			total += text(pre+".footer.text", e.Footer.Text, MaxFooter, true)
+			total += text(pre+".footer.text", e.Footer.Text, discordapi.MaxFooter, true)
 		}
 		if e.Author != nil {
-			total += text(pre+".author.name", e.Author.Name, MaxAuthor, true)
+			total += text(pre+".author.name", e.Author.Name, discordapi.MaxAuthor, true)
 		}
 		if e.Color < 0 || e.Color > 0xFFFFFF {
 			add(pre+".color", "out of range 0..0xFFFFFF", 0, 0)
@@ -138,16 +94,16 @@ func CheckLimits(p *Payload) error {
 			add(pre+".image.url", "empty", 0, 0)
 		}
 	}
-	if total > MaxEmbedTotal {
-		add("embeds (total)", "too long", total, MaxEmbedTotal)
+	if total > discordapi.MaxEmbedTotal {
+		add("embeds (total)", "too long", total, discordapi.MaxEmbedTotal)
 	}
-	if len(p.Files) > MaxFiles {
-		add("files", "too many", len(p.Files), MaxFiles)
+	if len(p.Files) > discordapi.MaxFiles {
+		add("files", "too many", len(p.Files), discordapi.MaxFiles)
 	}
 	fileBytes := 0
 	for i, f := range p.Files {
-		if len(f.Data) > MaxFileSize {
-			add("files["+strconv.Itoa(i)+"]", "too large", len(f.Data), MaxFileSize)
+		if len(f.Data) > discordapi.MaxFileSize {
+			add("files["+strconv.Itoa(i)+"]", "too large", len(f.Data), discordapi.MaxFileSize)
 		}
 		if strings.TrimSpace(f.Name) == "" {
 			add("files["+strconv.Itoa(i)+"].name", "empty", 0, 0)
@@ -166,14 +122,14 @@ func CheckLimits(p *Payload) error {
 	// The request is payload_json plus the file parts. Marshalling is only
 	// needed when a generous bound of the JSON (every byte escaped as
 	// \u00XX) could take the request over the limit.
-	if fileBytes+6*textBytes(p)+64<<10 > MaxRequestSize {
+	if fileBytes+6*textBytes(p)+64<<10 > discordapi.MaxRequestSize {
 		body := *p
 		body.Files = nil
 		b, err := json.Marshal(&body)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("marshal payload: %w", err))
-		} else if size := fileBytes + len(b); size > MaxRequestSize {
-			add("request", "too large", size, MaxRequestSize)
+		} else if size := fileBytes + len(b); size > discordapi.MaxRequestSize {
+			add("request", "too large", size, discordapi.MaxRequestSize)
 		}
 	}
 	return errors.Join(errs...)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 )
 
 // validPayload returns a small payload that passes CheckLimits.
@@ -45,28 +47,28 @@ func TestCheckLimits(t *testing.T) {
 		{"valid", func(p *Payload) {}, ""},
 		{"code points, not bytes", func(p *Payload) { p.Embeds[0].Title = strings.Repeat("👨‍👩‍👧", 51) }, ""}, // 255 code points, 918 bytes
 		{"trimmed whitespace does not count", func(p *Payload) { p.Embeds[0].Title = "  " + strings.Repeat("t", 256) + "\n " }, ""},
-		{"content", func(p *Payload) { p.Content = strings.Repeat("c", MaxContent+1) }, "content"},
+		{"content", func(p *Payload) { p.Content = strings.Repeat("c", discordapi.MaxContent+1) }, "content"},
 		{"embeds", func(p *Payload) {
-			for range MaxEmbeds {
+			for range discordapi.MaxEmbeds {
 				p.Embeds = append(p.Embeds, Embed{Title: "t"})
 			}
 		}, "embeds"},
-		{"title", func(p *Payload) { p.Embeds[0].Title = strings.Repeat("é", MaxTitle+1) }, "embeds[0].title"},
-		{"description", func(p *Payload) { p.Embeds[0].Description = strings.Repeat("d", MaxDescription+1) }, "embeds[0].description"},
-		{"fields", func(p *Payload) { p.Embeds[0].Fields = fields(MaxFields + 1) }, "embeds[0].fields"},
-		{"field name", func(p *Payload) { p.Embeds[0].Fields[0].Name = strings.Repeat("n", MaxFieldName+1) }, "embeds[0].fields[0].name"},
-		{"field value", func(p *Payload) { p.Embeds[0].Fields[0].Value = strings.Repeat("v", MaxFieldValue+1) }, "embeds[0].fields[0].value"},
+		{"title", func(p *Payload) { p.Embeds[0].Title = strings.Repeat("é", discordapi.MaxTitle+1) }, "embeds[0].title"},
+		{"description", func(p *Payload) { p.Embeds[0].Description = strings.Repeat("d", discordapi.MaxDescription+1) }, "embeds[0].description"},
+		{"fields", func(p *Payload) { p.Embeds[0].Fields = fields(discordapi.MaxFields + 1) }, "embeds[0].fields"},
+		{"field name", func(p *Payload) { p.Embeds[0].Fields[0].Name = strings.Repeat("n", discordapi.MaxFieldName+1) }, "embeds[0].fields[0].name"},
+		{"field value", func(p *Payload) { p.Embeds[0].Fields[0].Value = strings.Repeat("v", discordapi.MaxFieldValue+1) }, "embeds[0].fields[0].value"},
 		{"empty field name", func(p *Payload) { p.Embeds[0].Fields[0].Name = "" }, "embeds[0].fields[0].name"},
 		{"blank field value", func(p *Payload) { p.Embeds[0].Fields[0].Value = " \n\t" }, "embeds[0].fields[0].value"},
-		{"footer", func(p *Payload) { p.Embeds[0].Footer.Text = strings.Repeat("f", MaxFooter+1) }, "embeds[0].footer.text"},
-		{"author", func(p *Payload) { p.Embeds[0].Author = &EmbedAuthor{Name: strings.Repeat("a", MaxAuthor+1)} }, "embeds[0].author.name"},
+		{"footer", func(p *Payload) { p.Embeds[0].Footer.Text = strings.Repeat("f", discordapi.MaxFooter+1) }, "embeds[0].footer.text"},
+		{"author", func(p *Payload) { p.Embeds[0].Author = &EmbedAuthor{Name: strings.Repeat("a", discordapi.MaxAuthor+1)} }, "embeds[0].author.name"},
 		{"total across embeds", func(p *Payload) {
 			// 2 × 3000 descriptions plus the first embed's other text.
 			p.Embeds[0].Description = strings.Repeat("d", 3000)
 			p.Embeds = append(p.Embeds, Embed{Description: strings.Repeat("d", 3000)})
 		}, "embeds (total)"},
-		{"files", func(p *Payload) { p.Files = files(MaxFiles+1, 1) }, "files"},
-		{"file size", func(p *Payload) { p.Files = files(1, MaxFileSize+1) }, "files[0]"},
+		{"files", func(p *Payload) { p.Files = files(discordapi.MaxFiles+1, 1) }, "files"},
+		{"file size", func(p *Payload) { p.Files = files(1, discordapi.MaxFileSize+1) }, "files[0]"},
 		{"request size", func(p *Payload) { p.Files = files(3, 9<<20) }, "request"},
 		{"parse missing", func(p *Payload) { p.AllowedMentions = AllowedMentions{} }, "allowed_mentions.parse"},
 		{"parse everyone", func(p *Payload) { p.AllowedMentions.Parse = []string{"everyone"} }, "allowed_mentions.parse"},
@@ -107,8 +109,8 @@ func TestCheckLimits(t *testing.T) {
 func TestCheckLimits_ReportsEvery(t *testing.T) {
 	t.Parallel()
 	p := validPayload()
-	p.Content = strings.Repeat("c", MaxContent+1)
-	p.Embeds[0].Title = strings.Repeat("t", MaxTitle+1)
+	p.Content = strings.Repeat("c", discordapi.MaxContent+1)
+	p.Embeds[0].Title = strings.Repeat("t", discordapi.MaxTitle+1)
 	p.AllowedMentions.Parse = nil
 	err := CheckLimits(&p)
 	joined, ok := err.(interface{ Unwrap() []error })

@@ -9,7 +9,7 @@ type Payload struct {
 	Content         string          `json:"content,omitempty"`
 	Embeds          []Embed         `json:"embeds,omitempty"`
 	AllowedMentions AllowedMentions `json:"allowed_mentions"`
-	Flags           int             `json:"flags,omitempty"` // e.g. 64 = ephemeral (interaction answers only)
+	Flags           int             `json:"flags,omitempty"` // discordapi.Flag* bits; senders send them on create only
 	Files           []File          `json:"files,omitempty"` // not part of payload_json: sent as files[n] parts
 }
 

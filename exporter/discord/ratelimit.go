@@ -8,61 +8,11 @@ import (
 	"time"
 )
 
-// Route keys of the requests the senders make: the method and the path
-// without its /api/vN prefix, every id as {id} and a webhook token as
-// {token}. One sender talks to one channel or webhook, so the key needs no
-// major parameter.
+// Bounds of the waits the rate-limit headers ask for.
 const (
-	routeChannelPost  = "POST /channels/{id}/messages"
-	routeChannelEdit  = "PATCH /channels/{id}/messages/{id}"
-	routeWebhookPost  = "POST /webhooks/{id}/{token}"
-	routeWebhookEdit  = "PATCH /webhooks/{id}/{token}/messages/{id}"
 	rateLimitMargin   = 20 * time.Millisecond // added to a reset: Discord rounds, the network delays
 	maxRateLimitDelay = 15 * time.Minute      // a header promising longer is not believed
 )
-
-// routeKey returns the route key of a request path (see the route*
-// constants). Everything before the first resource segment (a proxy prefix,
-// /api, /api/vN) is dropped.
-func routeKey(method, path string) string {
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	start := -1
-	for i, s := range segs {
-		switch s {
-		case "channels", "webhooks", "guilds", "applications", "interactions", "gateway", "users":
-			start = i
-		}
-		if start >= 0 {
-			break
-		}
-	}
-	if start < 0 {
-		return method + " /"
-	}
-	segs = append([]string(nil), segs[start:]...)
-	for i, s := range segs {
-		switch {
-		case segs[0] == "webhooks" && i == 2:
-			segs[i] = "{token}"
-		case isSnowflake(s) || s == "@original":
-			segs[i] = "{id}"
-		}
-	}
-	return method + " /" + strings.Join(segs, "/")
-}
-
-// isSnowflake reports whether s looks like a Discord id: decimal digits.
-func isSnowflake(s string) bool {
-	if s == "" || len(s) > 20 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
 
 // bucketState is what the headers last said about one bucket.
 type bucketState struct {
@@ -70,9 +20,11 @@ type bucketState struct {
 	reset     time.Time
 }
 
-// rateLimits tracks Discord's rate-limit headers per route. Routes that
-// X-RateLimit-Bucket says share a bucket share its state. It is safe for
-// concurrent use.
+// rateLimits tracks Discord's rate-limit headers per route, keyed by
+// discordapi.BucketKey (which keeps the major parameter). Routes that
+// X-RateLimit-Bucket says share a bucket share its state: each sender has
+// its own rateLimits for its one channel or webhook, so the bucket hash
+// alone identifies the bucket. It is safe for concurrent use.
 // https://discord.com/developers/docs/topics/rate-limits
 type rateLimits struct {
 	now func() time.Time

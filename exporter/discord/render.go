@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 )
 
 // How Render fits a report into one Discord message.
@@ -76,8 +78,8 @@ const (
 // Summary, colour r.Level.Color(), fields from Sections, footer
 // "nexusmon · <host>", timestamp r.Time (RFC 3339), the envelope JSON as an
 // attachment named "<event>.json" (application/json), r.Files appended, Image
-// as the embed image "attachment://<name>", and AllowedMentions =
-// NoMentions(). Builders pass plain text: Render escapes it. What does not
+// as the embed image "attachment://<name>", AllowedMentions = NoMentions(),
+// and Flags = SUPPRESS_NOTIFICATIONS when r.Silent. Builders pass plain text: Render escapes it. What does not
 // fit is cut visibly (see the comment above); the JSON attachment always
 // carries the full data. File data is shared with r, not copied.
 //
@@ -93,7 +95,7 @@ func Render(r *Report) (Payload, error) {
 	if err != nil {
 		return Payload{}, fmt.Errorf("marshal %s: %w", jsonName, err)
 	}
-	if len(data) > MaxFileSize {
+	if len(data) > discordapi.MaxFileSize {
 		if data, err = json.Marshal(env); err != nil {
 			return Payload{}, fmt.Errorf("marshal %s: %w", jsonName, err)
 		}
@@ -105,10 +107,10 @@ func Render(r *Report) (Payload, error) {
 		e.Timestamp = t.Format(time.RFC3339)
 	}
 	e.Footer = &EmbedFooter{Text: renderFooter(r.Host)}
-	remaining := MaxEmbedTotal - utf8.RuneCountInString(e.Title) - utf8.RuneCountInString(e.Footer.Text)
+	remaining := discordapi.MaxEmbedTotal - utf8.RuneCountInString(e.Title) - utf8.RuneCountInString(e.Footer.Text)
 
 	// Candidate fields at their own limit.
-	nCand := min(len(r.Sections), MaxFields)
+	nCand := min(len(r.Sections), discordapi.MaxFields)
 	blocks := make([]block, nCand)
 	cands := make([]EmbedField, nCand)
 	need := 0
@@ -116,13 +118,13 @@ func Render(r *Report) (Payload, error) {
 	for i := range nCand {
 		blocks[i] = prepareBlock(r.Sections[i].Fields)
 		cands[i] = EmbedField{
-			Name:   oneLine(r.Sections[i].Name, modeMarkdown, MaxFieldName),
-			Value:  fitBlock(&blocks[i], MaxFieldValue, &buf),
+			Name:   oneLine(r.Sections[i].Name, modeMarkdown, discordapi.MaxFieldName),
+			Value:  fitBlock(&blocks[i], discordapi.MaxFieldValue, &buf),
 			Inline: blocks[i].inline(),
 		}
 		need += fieldLen(cands[i])
 	}
-	overflow := len(r.Sections) > MaxFields || omitted > 0
+	overflow := len(r.Sections) > discordapi.MaxFields || omitted > 0
 	noticeMax := fieldLen(notice(len(r.Sections), omitted, jsonName, jsonAttached))
 
 	if summary := prepareBlock([]Field{{Value: r.Summary}}); summary.fields[0].Value != "" {
@@ -130,7 +132,7 @@ func Render(r *Report) (Payload, error) {
 		if overflow {
 			reserve += noticeMax
 		}
-		limit := min(MaxDescription, max(minDescription, remaining-reserve))
+		limit := min(discordapi.MaxDescription, max(minDescription, remaining-reserve))
 		e.Description = fitBlock(&summary, limit, &buf)
 		remaining -= utf8.RuneCountInString(e.Description)
 	}
@@ -140,14 +142,14 @@ func Render(r *Report) (Payload, error) {
 	} else {
 		budget := remaining - noticeMax
 		used := 0
-		for i, c := range cands[:min(nCand, MaxFields-1)] {
+		for i, c := range cands[:min(nCand, discordapi.MaxFields-1)] {
 			if w := fieldLen(c); used+w <= budget {
 				e.Fields = append(e.Fields, c)
 				used += w
 				continue
 			}
 			if room := budget - used - utf8.RuneCountInString(c.Name); room >= minPartial {
-				c.Value = fitBlock(&blocks[i], min(room, MaxFieldValue), &buf)
+				c.Value = fitBlock(&blocks[i], min(room, discordapi.MaxFieldValue), &buf)
 				c.Inline = false
 				e.Fields = append(e.Fields, c)
 			}
@@ -166,7 +168,11 @@ func Render(r *Report) (Payload, error) {
 			}
 		}
 	}
-	return Payload{Embeds: []Embed{e}, AllowedMentions: NoMentions(), Files: files}, nil
+	p := Payload{Embeds: []Embed{e}, AllowedMentions: NoMentions(), Files: files}
+	if r.Silent {
+		p.Flags = discordapi.FlagSuppressNotifications
+	}
+	return p, nil
 }
 
 // fieldLen is what a field counts towards the 6000 total (untrimmed, so
@@ -225,8 +231,8 @@ func fitFiles(envelope File, extra []File) ([]File, bool, int) {
 	jsonAttached := false
 	for i, f := range append([]File{envelope}, extra...) {
 		cost := len(f.Data) + len(f.Name) + len(f.ContentType) + multipartPartOverhead
-		if len(files) == MaxFiles || len(f.Data) > MaxFileSize || strings.TrimSpace(f.Name) == "" ||
-			size+cost > MaxRequestSize-requestReserve {
+		if len(files) == discordapi.MaxFiles || len(f.Data) > discordapi.MaxFileSize || strings.TrimSpace(f.Name) == "" ||
+			size+cost > discordapi.MaxRequestSize-requestReserve {
 			omitted++
 			continue
 		}
@@ -237,13 +243,13 @@ func fitFiles(envelope File, extra []File) ([]File, bool, int) {
 	return files, jsonAttached, omitted
 }
 
-// renderTitle returns the embed title, cut with "…" at MaxTitle.
+// renderTitle returns the embed title, cut with "…" at discordapi.MaxTitle.
 func renderTitle(r *Report) string {
 	head := strings.TrimSpace(r.Emoji) + " " + strings.TrimSpace(r.Title)
 	if !r.Test {
-		return oneLine(head, modeMarkdown, MaxTitle)
+		return oneLine(head, modeMarkdown, discordapi.MaxTitle)
 	}
-	return testPrefix + oneLine(head, modeMarkdown, MaxTitle-utf8.RuneCountInString(testPrefix))
+	return testPrefix + oneLine(head, modeMarkdown, discordapi.MaxTitle-utf8.RuneCountInString(testPrefix))
 }
 
 // renderFooter returns "nexusmon · <host>". Footers are plain text in

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/render/*.golden.{json,txt}")
@@ -377,12 +378,18 @@ func compareGolden(t *testing.T, dir, name string, got []byte) {
 	}
 }
 
+// channelRender renders r as the Reporter posts it with the default
+// configuration (discord.silent_reports on), so goldens show the flags.
+func channelRender(r *Report) (Payload, error) {
+	return NewReporter(Options{SilentReports: true}).Render(r)
+}
+
 func TestRender(t *testing.T) {
 	t.Parallel()
 	for name, r := range fixtures() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			p, err := Render(r)
+			p, err := channelRender(r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -527,7 +534,7 @@ func TestRender_Truncation(t *testing.T) {
 			r:    &Report{Event: EventAlert, Title: strings.Repeat("x", 300), Emoji: "🚨"},
 			check: func(t *testing.T, p Payload) {
 				title := p.Embeds[0].Title
-				if n := utf8.RuneCountInString(title); n != MaxTitle || !strings.HasSuffix(title, "…") || !strings.HasPrefix(title, "🚨 xxx") {
+				if n := utf8.RuneCountInString(title); n != discordapi.MaxTitle || !strings.HasSuffix(title, "…") || !strings.HasPrefix(title, "🚨 xxx") {
 					t.Errorf("title %q (%d code points)", title, n)
 				}
 			},
@@ -537,7 +544,7 @@ func TestRender_Truncation(t *testing.T) {
 			r:    &Report{Event: EventTest, Title: strings.Repeat("_", 300), Test: true},
 			check: func(t *testing.T, p Payload) {
 				title := p.Embeds[0].Title
-				if !strings.HasPrefix(title, "🧪 TEST · \\_") || utf8.RuneCountInString(title) > MaxTitle || !strings.HasSuffix(title, `\_…`) {
+				if !strings.HasPrefix(title, "🧪 TEST · \\_") || utf8.RuneCountInString(title) > discordapi.MaxTitle || !strings.HasSuffix(title, `\_…`) {
 					t.Errorf("title %q", title)
 				}
 			},
@@ -579,7 +586,7 @@ func TestRender_Truncation(t *testing.T) {
 				if strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(kept, "🇩🇪", ""), "🇫🇷", ""), "x", "") != "" {
 					t.Fatalf("description splits a flag: %q", d[len(d)-80:])
 				}
-				if utf8.RuneCountInString(d) > MaxDescription {
+				if utf8.RuneCountInString(d) > discordapi.MaxDescription {
 					t.Errorf("description has %d code points", utf8.RuneCountInString(d))
 				}
 			},
@@ -590,8 +597,8 @@ func TestRender_Truncation(t *testing.T) {
 				Sections: []Section{{Name: "CPU", Fields: []Field{{Name: "Usage", Value: "1 %"}}}}},
 			check: func(t *testing.T, p Payload) {
 				d := p.Embeds[0].Description
-				if n := utf8.RuneCountInString(d); n < MaxDescription-5 || n > MaxDescription {
-					t.Errorf("description has %d code points, want about %d", n, MaxDescription)
+				if n := utf8.RuneCountInString(d); n < discordapi.MaxDescription-5 || n > discordapi.MaxDescription {
+					t.Errorf("description has %d code points, want about %d", n, discordapi.MaxDescription)
 				}
 				kept, _, _ := strings.Cut(d, "…")
 				if n := moreCount(d, "characters"); n != 5000-len(kept) {
@@ -621,7 +628,7 @@ func TestRender_Truncation(t *testing.T) {
 				if n := moreCount(v, "lines"); n != 500-shown {
 					t.Errorf("+%d more lines after %d shown, want %d", n, shown, 500-shown)
 				}
-				if utf8.RuneCountInString(v) > MaxFieldValue {
+				if utf8.RuneCountInString(v) > discordapi.MaxFieldValue {
 					t.Errorf("value has %d code points", utf8.RuneCountInString(v))
 				}
 			},
@@ -637,7 +644,7 @@ func TestRender_Truncation(t *testing.T) {
 			}(),
 			check: func(t *testing.T, p Payload) {
 				fs := p.Embeds[0].Fields
-				if len(fs) != MaxFields || fs[23].Name != "S23" {
+				if len(fs) != discordapi.MaxFields || fs[23].Name != "S23" {
 					t.Fatalf("%d fields, 24th %q", len(fs), fs[min(23, len(fs)-1)].Name)
 				}
 				if last := fs[24]; last.Name != "✂️ Truncated" || last.Value != `… +6 more fields — full data in command\_performance\_analysis.json` {
@@ -709,14 +716,14 @@ func TestRender_Truncation(t *testing.T) {
 			name: "files beyond Discord's limits are left out visibly",
 			r: func() *Report {
 				r := &Report{Event: EventHealth, Image: "big.png"}
-				r.Files = append(r.Files, File{Name: "big.png", Data: make([]byte, MaxFileSize+1)})
+				r.Files = append(r.Files, File{Name: "big.png", Data: make([]byte, discordapi.MaxFileSize+1)})
 				for i := range 11 {
 					r.Files = append(r.Files, File{Name: fmt.Sprintf("f%d.txt", i), Data: []byte("x")})
 				}
 				return r
 			}(),
 			check: func(t *testing.T, p Payload) {
-				if len(p.Files) != MaxFiles || p.Files[1].Name != "f0.txt" || p.Files[9].Name != "f8.txt" {
+				if len(p.Files) != discordapi.MaxFiles || p.Files[1].Name != "f0.txt" || p.Files[9].Name != "f8.txt" {
 					t.Errorf("files %d, want the JSON and f0..f8", len(p.Files))
 				}
 				if p.Embeds[0].Image != nil {

@@ -35,6 +35,24 @@ type Report struct {
 	Files    []File       // extra attachments (e.g. the health chart PNG); the JSON attachment is added by the renderer
 	Image    string       // file name in Files to show as the embed image, "" for none
 	Test     bool         // a TEST message (from /nexus test_reporting): the renderer marks it so
+	Silent   bool         // post without push notifications (SUPPRESS_NOTIFICATIONS); see Reporter.Render
+}
+
+// Routine reports whether r is a routine report, which nobody needs to be
+// woken for: the periodic reports, info notices ("agent started", "Discord
+// reachable again") and test messages. Alerts (firing, repeated or
+// resolved) and command errors are not. A TEST alert from /nexus
+// test_reporting is not routine either: the self-test behaves like what it
+// tests.
+func (r *Report) Routine() bool {
+	switch r.Event {
+	case EventAlert:
+		d, ok := r.Data.(AlertData)
+		return ok && d.State == health.EventInfo
+	case EventError:
+		return false
+	}
+	return true
 }
 
 // Section is a titled group of fields, e.g. "CPU" or "Memory".

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 )
 
 // discordHost is the host discordgo builds every REST URL with.
@@ -93,8 +95,8 @@ func closeIdle(rt http.RoundTripper) {
 
 // exchange is what the capturing transport saw of one answer.
 type exchange struct {
-	route  string
-	status int // 0 when there was no answer
+	route  string // the request's rate-limit bucket key
+	status int    // 0 when there was no answer
 	header http.Header
 	body   []byte
 }
@@ -111,7 +113,7 @@ type captureTransport struct {
 // RoundTrip implements http.RoundTripper. It buffers the body (up to
 // maxResponseBody) so it can be read both here and by discordgo.
 func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	t.ex.route = routeKey(req.Method, req.URL.Path)
+	t.ex.route = discordapi.BucketKey(req.Method, req.URL.Path)
 	t.lim.take(t.ex.route)
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {

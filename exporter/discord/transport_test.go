@@ -134,10 +134,10 @@ func TestCaptureTransport(t *testing.T) {
 	if err != nil || string(body) != `{"id":"1"}` {
 		t.Fatalf("body = %q, %v: the caller must still read the whole body", body, err)
 	}
-	if ex.status != 200 || string(ex.body) != `{"id":"1"}` || ex.route != routeChannelPost {
+	if ex.status != 200 || string(ex.body) != `{"id":"1"}` || ex.route != keyChannelPost {
 		t.Errorf("exchange = %d %q %q", ex.status, ex.body, ex.route)
 	}
-	if d := lim.delay(routeChannelPost); d < 2*1e9 || d > 3*1e9 {
+	if d := lim.delay(keyChannelPost); d < 2*1e9 || d > 3*1e9 {
 		t.Errorf("delay after remaining 0, reset-after 2.5 = %v, want about 2.5s", d)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 )
 
 // WebhookOptions configure a WebhookSender. Zero values are usable.
@@ -42,8 +44,11 @@ type WebhookSender struct {
 	hc  *http.Client
 	ua  string
 	lim *rateLimits
-	red redactor
-	log *slog.Logger
+	// Rate-limit bucket keys of the webhook's routes (the token is not
+	// part of them).
+	postKey, editKey string
+	red              redactor
+	log              *slog.Logger
 }
 
 var (
@@ -67,7 +72,7 @@ func NewWebhookSender(webhookURL string, opts WebhookOptions) (*WebhookSender, e
 	}
 	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
 	n := len(segs)
-	if n < 3 || segs[n-3] != "webhooks" || !isSnowflake(segs[n-2]) || segs[n-1] == "" {
+	if n < 3 || segs[n-3] != "webhooks" || !discordapi.IsSnowflake(segs[n-2]) || segs[n-1] == "" {
 		return nil, errors.New("new webhook sender: the webhook URL path must end in /webhooks/{id}/{token}")
 	}
 	token := segs[n-1]
@@ -84,9 +89,12 @@ func NewWebhookSender(webhookURL string, opts WebhookOptions) (*WebhookSender, e
 	}
 	return &WebhookSender{
 		u: u, raw: raw, hc: hc, ua: ua,
-		lim: newRateLimits(opts.Now),
-		red: newRedactor(raw, u.String(), token),
-		log: opts.Logger,
+		lim:     newRateLimits(opts.Now),
+		postKey: discordapi.BucketKey(http.MethodPost, u.Path),
+		// Any snowflake stands for the message id: the key has {id} there.
+		editKey: discordapi.BucketKey(http.MethodPatch, strings.TrimRight(u.Path, "/")+"/messages/"+segs[n-2]),
+		red:     newRedactor(raw, u.String(), token),
+		log:     opts.Logger,
 	}, nil
 }
 
@@ -96,9 +104,9 @@ func (w *WebhookSender) Name() string { return DestWebhook }
 // Delay implements Pacer.
 func (w *WebhookSender) Delay(edit bool) time.Duration {
 	if edit {
-		return w.lim.delay(routeWebhookEdit)
+		return w.lim.delay(w.editKey)
 	}
-	return w.lim.delay(routeWebhookPost)
+	return w.lim.delay(w.postKey)
 }
 
 // CloseIdleConnections closes idle connections of the sender's client.
@@ -126,7 +134,7 @@ func (w *WebhookSender) Post(ctx context.Context, p *Payload) (string, error) {
 	if body.Embeds == nil {
 		body.Embeds = []Embed{}
 	}
-	ans, err := w.do(ctx, "post message", http.MethodPost, &u, routeWebhookPost, body, p.Files, false)
+	ans, err := w.do(ctx, "post message", http.MethodPost, &u, w.postKey, body, p.Files, false)
 	if err != nil {
 		return "", err
 	}
@@ -140,9 +148,9 @@ func (w *WebhookSender) Post(ctx context.Context, p *Payload) (string, error) {
 }
 
 // Edit implements Sender: PATCH {url}/messages/{id}, replacing the
-// attachments with p's files.
+// attachments with p's files. p.Flags is not sent (see BotSender.Edit).
 func (w *WebhookSender) Edit(ctx context.Context, messageID string, p *Payload) error {
-	if !isSnowflake(messageID) {
+	if !discordapi.IsSnowflake(messageID) {
 		return &SendError{Status: http.StatusNotFound, Code: codeUnknownMessage, Reason: ReasonNotFound, edit: true,
 			Err: fmt.Errorf("edit message: message id %q is not a snowflake", sanitizeText(messageID, 40))}
 	}
@@ -151,11 +159,11 @@ func (w *WebhookSender) Edit(ctx context.Context, messageID string, p *Payload) 
 	u.RawPath = ""
 	content := p.Content
 	none := []struct{}{}
-	body := webhookBody{Content: &content, Embeds: p.Embeds, AllowedMentions: NoMentions(), Flags: p.Flags, Attachments: &none}
+	body := webhookBody{Content: &content, Embeds: p.Embeds, AllowedMentions: NoMentions(), Attachments: &none}
 	if body.Embeds == nil {
 		body.Embeds = []Embed{}
 	}
-	_, err := w.do(ctx, "edit message", http.MethodPatch, &u, routeWebhookEdit, body, p.Files, true)
+	_, err := w.do(ctx, "edit message", http.MethodPatch, &u, w.editKey, body, p.Files, true)
 	return err
 }
 

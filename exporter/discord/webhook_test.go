@@ -89,6 +89,28 @@ func TestWebhookSender_WireFormat(t *testing.T) {
 	}
 }
 
+func TestWebhookSender_PacesOnHeaders(t *testing.T) {
+	t.Parallel()
+	srv := discordtest.New(t, discordtest.WithLimit(dlvWebhookPost, discordtest.RouteLimit{Limit: 2, Window: 10 * time.Second}))
+	_, _, hookURL := srv.CreateWebhook(discordtest.DefaultChannelID)
+	w := dlvWebhook(t, hookURL, nil)
+	p := dlvPayload("x", "")
+	for i := range 2 {
+		if d := w.Delay(false); d != 0 {
+			t.Fatalf("post %d: Delay = %v, want 0 while the bucket has room", i, d)
+		}
+		if _, err := w.Post(context.Background(), &p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := w.Delay(false); d < 9*time.Second || d > 11*time.Second {
+		t.Errorf("after the bucket is spent: Delay = %v, want about the 10s window", d)
+	}
+	if d := w.Delay(true); d != 0 {
+		t.Errorf("edit route Delay = %v, want 0 (its own bucket)", d)
+	}
+}
+
 func TestWebhookSender_Classify(t *testing.T) {
 	t.Parallel()
 	srv := discordtest.New(t, dlvFastLimits()...)

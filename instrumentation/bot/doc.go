@@ -4,9 +4,10 @@
 // transport.go, errors.go and tracker.go) covers what the bot does:
 //
 //   - Router dispatches slash commands of modules ("cogs") to handlers and
-//     registers their definitions in one bulk overwrite; Instruments.Wrap
-//     does the same instrumentation for a bot that routes interactions
-//     itself.
+//     registers their definitions beside the bot's own commands (creating
+//     or updating only its own, deleting only those a CommandLedger says it
+//     registered before); Instruments.Wrap does the same instrumentation
+//     for a bot that routes interactions itself.
 //   - Every invocation gets a server span "command <name>", the
 //     discord.command.duration histogram (recorded with the span's context
 //     so exemplars carry its trace id), invocation counters by outcome,

@@ -94,5 +94,6 @@ func ExampleRouter() {
 		log.Fatal(err)
 	}
 	s.AddHandler(r.Handle)
-	// After s.Open(): r.Register(s, s.State.User.ID, guildID).
+	// After s.Open(): r.Register(ctx, s, s.State.User.ID, guildID, ledger),
+	// with a CommandLedger that remembers what it registered.
 }

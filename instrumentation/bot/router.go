@@ -204,26 +204,6 @@ func hasSubOption(d *discordgo.ApplicationCommand, name string) bool {
 	return false
 }
 
-// Register replaces the application's commands with the Router's, in one
-// bulk overwrite (PUT /applications/{app}/guilds/{guild}/commands, or the
-// global commands when guildID is ""). Call it once at startup, not on
-// every reconnect: Discord limits command creations per day.
-func (r *Router) Register(s *discordgo.Session, appID, guildID string) error {
-	if s == nil {
-		return errors.New("register commands: nil session")
-	}
-	if appID == "" {
-		return errors.New("register commands: empty application id")
-	}
-	r.mu.RLock()
-	defs := append([]*discordgo.ApplicationCommand(nil), r.defs...)
-	r.mu.RUnlock()
-	if _, err := s.ApplicationCommandBulkOverwrite(appID, guildID, defs); err != nil {
-		return wrapErr("register commands", err)
-	}
-	return nil
-}
-
 // Handle runs the handler of an application command interaction. Add it to
 // a session with s.AddHandler(r.Handle). Other interaction types and
 // commands the Router does not know are ignored, so other handlers may

@@ -1,9 +1,6 @@
 package bot
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -167,80 +164,6 @@ func TestRouter_Handle(t *testing.T) {
 	}
 	if got := counter(rm, names.CommandGuildInvocations, attribute.String(names.AttrGuildID, testGuild)); got != 4 {
 		t.Errorf("guild invocations = %d, want 4", got)
-	}
-}
-
-func TestRouter_Register(t *testing.T) {
-	t.Parallel()
-	tests := map[string]struct {
-		guild    string
-		status   int
-		wantPath string
-		wantErr  bool
-	}{
-		"guild":  {guild: testGuild, status: 200, wantPath: "PUT /api/v9/applications/" + testAppID + "/guilds/" + testGuild + "/commands"},
-		"global": {status: 200, wantPath: "PUT /api/v9/applications/" + testAppID + "/commands"},
-		"refused": {
-			guild: testGuild, status: 400, wantErr: true,
-			wantPath: "PUT /api/v9/applications/" + testAppID + "/guilds/" + testGuild + "/commands",
-		},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			h := newHarness(t, InstrumentOptions{})
-			f := newFakeDiscord(t)
-			if tc.status != 200 {
-				f.reply = func(w http.ResponseWriter, _ *http.Request) bool {
-					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(tc.status)
-					_, _ = io.WriteString(w, `{"code":50035,"message":"Invalid Form Body"}`)
-					return true
-				}
-			}
-			r := NewRouter(h.in)
-			for _, m := range []Module{
-				{Name: "monitor", Commands: []Command{{Definition: chat("nexus", "status"), Subcommands: map[string]Handler{"status": ok}}}},
-				{Name: "fun", Commands: []Command{{Definition: chat("roll"), Handler: ok}}},
-			} {
-				if err := r.Add(m); err != nil {
-					t.Fatal(err)
-				}
-			}
-			err := r.Register(f.session(t, h.in), testAppID, tc.guild)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("Register() = %v, want error %v", err, tc.wantErr)
-			}
-			if err != nil && (strings.Contains(err.Error(), testBotSecret) || ErrorType(err) != "discord.50035") {
-				t.Errorf("Register error %q (type %q)", err, ErrorType(err))
-			}
-			reqs := f.requests()
-			if len(reqs) != 1 || reqs[0] != tc.wantPath {
-				t.Fatalf("requests = %v, want one %s", reqs, tc.wantPath)
-			}
-			var sent []discordgo.ApplicationCommand
-			if err := json.Unmarshal([]byte(f.bodies[0]), &sent); err != nil {
-				t.Fatal(err)
-			}
-			if len(sent) != 2 || sent[0].Name != "nexus" || sent[1].Name != "roll" || sent[0].Options[0].Name != "status" {
-				t.Errorf("sent %+v", sent)
-			}
-		})
-	}
-}
-
-func TestRouter_RegisterArguments(t *testing.T) {
-	t.Parallel()
-	r := NewRouter(nil)
-	if err := r.Register(nil, testAppID, ""); err == nil {
-		t.Error("nil session accepted")
-	}
-	s, err := discordgo.New("Bot x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Register(s, "", ""); err == nil {
-		t.Error("empty application id accepted")
 	}
 }
 

@@ -7,11 +7,9 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/internal/names"
 )
-
-// callbackRoute is the route of the initial interaction response.
-const callbackRoute = "POST /interactions/{id}/{token}/callback"
 
 // transport measures Discord REST calls; see NewTransport.
 type transport struct {
@@ -42,7 +40,8 @@ func NewTransport(base http.RoundTripper, in *Instruments) http.RoundTripper {
 
 // RoundTrip implements http.RoundTripper.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	route, interactionID := routeOf(req.Method, req.URL.Path)
+	rt := discordapi.ParseRoute(req.Method, req.URL.Path)
+	route, interactionID := rt.Template, rt.Interaction
 	start := t.in.now()
 	resp, err := t.base.RoundTrip(req)
 	elapsed := t.in.now().Sub(start)
@@ -89,101 +88,7 @@ func rateLimitScope(h http.Header) string {
 }
 
 // Route returns the route template of a Discord REST request, the value of
-// discord.rest.route: the method, a space and the path after /api/vN with
-// snowflakes replaced by {id}, webhook and interaction tokens by {token},
-// reaction emoji by {emoji}, invite and template codes by {code}, and any
-// other segment that is not a plain lowercase word by {param}; for example
+// discord.rest.route: discordapi.Template, for example
 // "POST /channels/{id}/messages". The result never contains a token, and
 // its cardinality is bounded by Discord's route table.
-func Route(method, path string) string {
-	r, _ := routeOf(method, path)
-	return r
-}
-
-// routeOf is Route that also returns the interaction id of an initial
-// response callback.
-func routeOf(method, path string) (route, interactionID string) {
-	p := strings.TrimPrefix(path, "/api")
-	if len(p) != len(path) && strings.HasPrefix(p, "/v") {
-		rest := p[2:]
-		j := 0
-		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
-			j++
-		}
-		if j > 0 && (j == len(rest) || rest[j] == '/') {
-			p = rest[j:]
-		}
-	}
-	segs := strings.Split(strings.Trim(p, "/"), "/")
-	var b strings.Builder
-	b.Grow(len(method) + len(p) + 16)
-	b.WriteString(strings.ToUpper(method))
-	b.WriteByte(' ')
-	if len(segs) == 1 && segs[0] == "" {
-		b.WriteByte('/')
-	}
-	var id string
-	for i, s := range segs {
-		if s == "" && i == 0 {
-			continue
-		}
-		b.WriteByte('/')
-		prev2 := ""
-		if i >= 2 {
-			prev2 = segs[i-2]
-		}
-		switch {
-		case i >= 2 && (prev2 == "webhooks" || prev2 == "interactions") && isSnowflake(segs[i-1]):
-			b.WriteString("{token}")
-		case i >= 1 && segs[i-1] == "reactions":
-			b.WriteString("{emoji}")
-		case i >= 1 && (segs[i-1] == "invites" || segs[i-1] == "templates"):
-			b.WriteString("{code}")
-		case isSnowflake(s):
-			b.WriteString("{id}")
-			if i == 1 && segs[0] == "interactions" {
-				id = s
-			}
-		case isWord(s):
-			b.WriteString(s)
-		default:
-			b.WriteString("{param}")
-		}
-	}
-	route = b.String()
-	if route != callbackRoute {
-		id = ""
-	}
-	return route, id
-}
-
-func isSnowflake(s string) bool {
-	if s == "" || len(s) > 20 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// isWord reports whether s is a fixed route word such as "messages",
-// "@me", "@original" or "audit-logs".
-func isWord(s string) bool {
-	if s == "" || len(s) > 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c == '-', c == '_':
-		case c >= '0' && c <= '9' && i > 0: // "oauth2"
-		case c == '@' && i == 0:
-		default:
-			return false
-		}
-	}
-	return true
-}
+func Route(method, path string) string { return discordapi.Template(method, path) }

@@ -67,6 +67,10 @@ type Discord struct {
 	GuildID string `yaml:"guild_id"`
 	// RecordUserIDs puts user ids on command spans when true.
 	RecordUserIDs bool `yaml:"record_user_ids"`
+	// SilentReports posts routine reports (the periodic ones, info notices,
+	// test messages) with Discord's SUPPRESS_NOTIFICATIONS flag, so they
+	// raise no push notification; alerts and command errors notify.
+	SilentReports bool `yaml:"silent_reports"`
 }
 
 // Mode returns how reports are delivered: DeliveryBot when a token and a
@@ -209,7 +213,8 @@ type OTLP struct {
 func Default() *Config {
 	return &Config{
 		Discord: Discord{
-			APIURL: "https://discord.com",
+			APIURL:        "https://discord.com",
+			SilentReports: true,
 		},
 		Reports: Reports{
 			System:   Report{Interval: 30 * time.Second, Mode: ModeEdit},

@@ -180,6 +180,7 @@ func TestParse_full(t *testing.T) {
 			APIURL:        "http://127.0.0.1:8080/",
 			GuildID:       "12345678901234567890",
 			RecordUserIDs: true,
+			SilentReports: false,
 		},
 		Reports: Reports{
 			System:   Report{Interval: time.Second, Mode: ModeOff},

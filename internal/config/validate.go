@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 )
 
 // Validate reports every problem in c at once, as *Problem values joined
@@ -59,14 +61,14 @@ func (d Discord) problems() []*Problem {
 		ps = append(ps, problem("discord.token", "must be a single token without spaces or line breaks"))
 	}
 	if d.ChannelID != "" {
-		if !isSnowflake(d.ChannelID) {
+		if !discordapi.IsSnowflake(d.ChannelID) {
 			ps = append(ps, problem("discord.channel_id", "must be a Discord id of 17 to 20 digits, got %q", d.ChannelID))
 		}
 		if d.Token == "" && d.TokenFile == "" {
 			ps = append(ps, problem("discord.channel_id", "requires a bot token (discord.token, discord.token_file or DISCORD_TOKEN)"))
 		}
 	}
-	if d.GuildID != "" && !isSnowflake(d.GuildID) {
+	if d.GuildID != "" && !discordapi.IsSnowflake(d.GuildID) {
 		ps = append(ps, problem("discord.guild_id", "must be a Discord id of 17 to 20 digits, got %q", d.GuildID))
 	}
 	if d.WebhookURL != "" && !isWebhookURL(d.WebhookURL.Reveal()) {
@@ -78,21 +80,6 @@ func (d Discord) problems() []*Problem {
 		ps = append(ps, problem("discord.api_url", "must be an absolute http(s) URL without query or fragment"))
 	}
 	return ps
-}
-
-// isSnowflake reports whether s is a Discord id: 17 to 20 digits that fit
-// in a uint64.
-func isSnowflake(s string) bool {
-	if len(s) < 17 || len(s) > 20 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	_, err := strconv.ParseUint(s, 10, 64)
-	return err == nil
 }
 
 // httpURL parses s as an absolute http or https URL with a host.

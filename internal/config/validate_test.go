@@ -47,23 +47,6 @@ func TestIsWebhookURL(t *testing.T) {
 	}
 }
 
-func TestIsSnowflake(t *testing.T) {
-	t.Parallel()
-	tests := map[string]bool{
-		"12345678901234567":    true,
-		"18446744073709551615": true,
-		"1234567890123456":     false,
-		"18446744073709551616": false,
-		"123456789012345678a":  false,
-		"+12345678901234567":   false,
-	}
-	for in, want := range tests {
-		if got := isSnowflake(in); got != want {
-			t.Errorf("isSnowflake(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
 func TestIsHeaderName(t *testing.T) {
 	t.Parallel()
 	tests := map[string]bool{"Authorization": true, "x-scope_orgid.1": true, "": false, "a b": false, "a:b": false, "é": false}

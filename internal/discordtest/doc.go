@@ -29,9 +29,15 @@
 //	GET    /applications/{id}/commands
 //	PUT    /applications/{id}/commands
 //	POST   /applications/{id}/commands
+//	GET    /applications/{id}/commands/{id}
+//	PATCH  /applications/{id}/commands/{id}
+//	DELETE /applications/{id}/commands/{id}
 //	GET    /applications/{id}/guilds/{id}/commands
 //	PUT    /applications/{id}/guilds/{id}/commands
 //	POST   /applications/{id}/guilds/{id}/commands
+//	GET    /applications/{id}/guilds/{id}/commands/{id}
+//	PATCH  /applications/{id}/guilds/{id}/commands/{id}
+//	DELETE /applications/{id}/guilds/{id}/commands/{id}
 //	GET    /guilds/{id}
 //	GET    /guilds/{id}/channels
 //	GET    /channels/{id}
@@ -44,6 +50,12 @@
 //	PATCH  /webhooks/{id}/{token}/messages/{id}
 //	DELETE /webhooks/{id}/{token}/messages/{id}
 //	POST   /interactions/{id}/{token}/callback
+//
+// Application commands behave as on Discord: POST overwrites the command of
+// the same type and name in place (keeping its id) or creates one, PUT
+// replaces the scope's list (keeping the ids of the names it repeats), and
+// RegisteredCommands shows what is stored. Message flags are recorded
+// (Message.Flags); an edit changes only SUPPRESS_EMBEDS, as on Discord.
 //
 // Webhook and interaction routes need no Authorization header (it is ignored
 // there); every other route except GET /gateway needs "Bot <token>".

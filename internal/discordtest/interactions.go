@@ -196,10 +196,10 @@ func (s *Server) interactionCallback(c *call) response {
 		m := &storedMessage{id: s.flake(), channelID: in.channelID, createdAt: s.now(),
 			webhookID: s.AppID, authorID: s.BotID, authorName: "nexusmon-test", interactionID: in.id}
 		if f, ok := data["flags"].(float64); ok {
-			m.flags = int64(f) | 128 // LOADING
+			m.flags = int64(f) | flagLoading
 			m.hidden = int64(f)&64 != 0
 		} else {
-			m.flags = 128
+			m.flags = flagLoading
 		}
 		s.store(m)
 		in.originalID = m.id

@@ -21,6 +21,10 @@ type Message struct {
 	// NoMentions is true when allowed_mentions has an explicit empty parse
 	// list and no user or role ids: nothing in the message can ping.
 	NoMentions bool
+	// Flags are the message flags: as sent at creation (4096
+	// SUPPRESS_NOTIFICATIONS, 64 EPHEMERAL, ...), with SUPPRESS_EMBEDS (4)
+	// as the last edit set it.
+	Flags int64
 	// EditedAt is the time of the last edit; zero when never edited.
 	EditedAt time.Time
 	// WebhookID is the webhook (or, for interaction responses, the
@@ -62,6 +66,13 @@ type webhook struct {
 }
 
 const discordEpochMillis = 1420070400000
+
+// Message flags the fake interprets. SUPPRESS_EMBEDS is the one flag an
+// edit can change; LOADING marks a deferred interaction response.
+const (
+	flagSuppressEmbeds = 1 << 2
+	flagLoading        = 1 << 7
+)
 
 // flake returns a new snowflake, increasing across the server's life.
 // Callers hold s.mu.
@@ -150,6 +161,7 @@ func (m *storedMessage) export() Message {
 		ID: m.id, ChannelID: m.channelID, Content: m.content,
 		AllowedMentions: append(json.RawMessage(nil), m.allowedMentions...),
 		NoMentions:      m.noMentions,
+		Flags:           m.flags,
 		EditedAt:        m.editedAt,
 		WebhookID:       m.webhookID,
 	}
@@ -276,7 +288,14 @@ func (s *Server) applyEdit(m *storedMessage, c *call) *storedMessage {
 		e.noMentions = noMentions(p)
 	}
 	if f, ok := p["flags"].(float64); ok {
-		e.flags = int64(f)
+		// "Only SUPPRESS_EMBEDS can currently be set/unset"; Discord
+		// ignores changes to the other flags without an error.
+		// https://discord.com/developers/docs/resources/message#edit-message
+		e.flags = e.flags&^flagSuppressEmbeds | int64(f)&flagSuppressEmbeds
+	}
+	if e.interactionID != "" {
+		// Editing a deferred response ends its "thinking…" state.
+		e.flags &^= flagLoading
 	}
 	if v, ok := p["attachments"]; ok {
 		keep := map[string]bool{}

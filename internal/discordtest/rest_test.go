@@ -276,6 +276,56 @@ func TestServer_MessageLifecycle(t *testing.T) {
 	}
 }
 
+func TestServer_MessageFlags(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	_, _, hookURL := s.CreateWebhook(DefaultChannelID)
+	hookPath := strings.TrimPrefix(hookURL, s.URL)
+	for name, route := range map[string]struct{ post, edit string }{
+		"bot":     {"/api/v10/channels/" + DefaultChannelID + "/messages", "/api/v10/channels/" + DefaultChannelID + "/messages/"},
+		"webhook": {hookPath + "?wait=true", hookPath + "/messages/"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			// SUPPRESS_NOTIFICATIONS (4096) is set at creation and recorded.
+			r := doJSON(t, s, "POST", route.post, map[string]any{"content": name, "flags": 4096})
+			if r.status != 200 || r.json(t)["flags"] != 4096.0 {
+				t.Fatalf("create: %d %s", r.status, r.body)
+			}
+			id := r.json(t)["id"].(string)
+			flags := func() int64 {
+				for _, m := range s.Messages(DefaultChannelID) {
+					if m.ID == id {
+						return m.Flags
+					}
+				}
+				t.Fatalf("message %s not found", id)
+				return 0
+			}
+			if got := flags(); got != 4096 {
+				t.Errorf("Message.Flags = %d, want 4096", got)
+			}
+			// An edit sets or clears SUPPRESS_EMBEDS (4) only; Discord
+			// ignores changes to the other flags without an error.
+			for _, step := range []struct {
+				body map[string]any
+				want int64
+			}{
+				{map[string]any{"content": "edited"}, 4096},
+				{map[string]any{"flags": 4}, 4096 | 4},
+				{map[string]any{"flags": 0}, 4096},
+				{map[string]any{"flags": 64 | 4}, 4096 | 4},
+			} {
+				if r := doJSON(t, s, "PATCH", route.edit+id, step.body); r.status != 200 {
+					t.Fatalf("edit %v: %d %s", step.body, r.status, r.body)
+				}
+				if got := flags(); got != step.want {
+					t.Errorf("after edit %v: flags %d, want %d", step.body, got, step.want)
+				}
+			}
+		})
+	}
+}
+
 func TestServer_Webhook(t *testing.T) {
 	t.Parallel()
 	s := New(t)
@@ -518,52 +568,5 @@ func TestServer_ScriptDelayAndReset(t *testing.T) {
 	var te interface{ Timeout() bool }
 	if !errors.As(err, &te) || !te.Timeout() {
 		t.Errorf("delayed reply: err = %v, want a client timeout", err)
-	}
-}
-
-func TestServer_Commands(t *testing.T) {
-	t.Parallel()
-	s := New(t)
-	path := "/api/v9/applications/" + s.AppID + "/guilds/" + DefaultGuildID + "/commands"
-	cmds := []any{map[string]any{"name": "nexus", "description": "Nexus", "default_member_permissions": "8",
-		"options": []any{map[string]any{"type": 1, "name": "test_reporting", "description": "Send test reports"}}}}
-	r := doJSON(t, s, "PUT", path, cmds)
-	if r.status != 200 {
-		t.Fatalf("put: %d %s", r.status, r.body)
-	}
-	var echoed []map[string]any
-	if err := json.Unmarshal(r.body, &echoed); err != nil {
-		t.Fatal(err)
-	}
-	if len(echoed) != 1 || echoed[0]["id"] == "" || echoed[0]["application_id"] != s.AppID || echoed[0]["guild_id"] != DefaultGuildID {
-		t.Fatalf("echo = %v", echoed)
-	}
-	got := s.RegisteredCommands(DefaultGuildID)
-	if len(got) != 1 || got[0]["name"] != "nexus" || got[0]["id"] != echoed[0]["id"] {
-		t.Errorf("registered = %v", got)
-	}
-	if len(s.RegisteredCommands("")) != 0 {
-		t.Error("global commands registered")
-	}
-	// Overwriting keeps the id of a command with the same name.
-	r = doJSON(t, s, "PUT", path, cmds)
-	var again []map[string]any
-	if err := json.Unmarshal(r.body, &again); err != nil {
-		t.Fatal(err)
-	}
-	if again[0]["id"] != echoed[0]["id"] {
-		t.Errorf("id changed on overwrite")
-	}
-	r = doJSON(t, s, "PUT", path, []any{map[string]any{"name": "nexus", "description": ""}})
-	if r.status != 400 || r.code(t) != 50035 {
-		t.Errorf("bad command: %d %s", r.status, r.body)
-	}
-	r = doJSON(t, s, "PUT", "/api/v9/applications/"+s.AppID+"/commands", []any{})
-	if r.status != 200 || string(r.body) != "[]" {
-		t.Errorf("global empty put: %d %s", r.status, r.body)
-	}
-	r = doJSON(t, s, "PUT", "/api/v9/applications/999/commands", []any{})
-	if r.status != 403 {
-		t.Errorf("other app: %d", r.status)
 	}
 }

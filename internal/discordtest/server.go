@@ -53,8 +53,7 @@ type Server struct {
 	channelOrder []string
 	webhooks     map[string]*webhook // by id
 	interactions map[string]*interaction
-	commands     map[string][]map[string]any // by guild id, "" = global
-	cmdIDs       map[string]string           // scope+name -> id, kept across overwrites
+	commands     map[string][]map[string]any // by guild id, "" = global; in creation order
 
 	// gateway state
 	conns       map[*gwConn]struct{}
@@ -158,7 +157,6 @@ func New(t testing.TB, opts ...Option) *Server {
 		webhooks:     map[string]*webhook{},
 		interactions: map[string]*interaction{},
 		commands:     map[string][]map[string]any{},
-		cmdIDs:       map[string]string{},
 		conns:        map[*gwConn]struct{}{},
 		gwSessions:   map[string]*gwSession{},
 	}

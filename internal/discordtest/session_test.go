@@ -403,6 +403,9 @@ func TestSession_Interaction(t *testing.T) {
 	if len(msgs) != 2 || msgs[0].Content != "done" || msgs[1].ID != f.ID || msgs[1].WebhookID != s.AppID {
 		t.Errorf("messages = %+v", msgs)
 	}
+	if len(msgs) > 0 && msgs[0].Flags&(1<<7) != 0 {
+		t.Errorf("edited deferred response still LOADING: flags %d", msgs[0].Flags)
+	}
 
 	// A callback after the 3 s deadline is refused.
 	s.InjectInteraction(Interaction{GuildID: DefaultGuildID, Subcommand: "status"})
