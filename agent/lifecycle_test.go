@@ -189,3 +189,29 @@ func TestAgent_stopHonoursDeadline(t *testing.T) {
 func newTestLogger(w *syncBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// TestAgent_eachStartBeginsNewLiveMessages: two runs against one store and
+// one Discord give two live system messages, each edited by its own run.
+func TestAgent_eachStartBeginsNewLiveMessages(t *testing.T) {
+	t.Parallel()
+	srv := fakeDiscord(t)
+	cfg := botConfig(t, srv)
+	ch := discordtest.DefaultChannelID
+	edited := func(n int) func() bool {
+		return func() bool {
+			msgs := titled(srv.Messages(ch), "Detailed System Monitor")
+			return len(msgs) == n && !msgs[n-1].EditedAt.IsZero()
+		}
+	}
+	a, _ := startAgent(t, cfg)
+	waitFor(t, 30*time.Second, "the first run's live system message, edited", edited(1))
+	stopAgent(t, a)
+
+	b, _ := startAgent(t, cfg)
+	waitFor(t, 30*time.Second, "a second live system message, edited by the second run", edited(2))
+	stopAgent(t, b)
+	msgs := titled(srv.Messages(ch), "Detailed System Monitor")
+	if len(msgs) != 2 || msgs[0].ID == msgs[1].ID {
+		t.Fatalf("%d live system messages after two runs, want 2", len(msgs))
+	}
+}
