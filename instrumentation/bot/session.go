@@ -132,6 +132,11 @@ type SessionObserver struct {
 	lastCode      int
 	fatalReported bool
 
+	// changed receives a value, without blocking, after every change of
+	// what Snapshot returns: one waiter (a test) can wait for the next
+	// change instead of polling.
+	changed chan struct{}
+
 	wg        sync.WaitGroup // OnFatal calls
 	closeOnce sync.Once
 	closeErr  error
@@ -179,6 +184,7 @@ func (in *Instruments) ObserveSession(s *discordgo.Session, opts SessionOptions)
 		gs:       make(map[string]sessGuild),
 		disc:     make(map[int]int64),
 		discOpts: make(map[int]metric.ObserveOption),
+		changed:  make(chan struct{}, 1),
 	}
 	if o.log == nil && in != nil {
 		o.log = in.log
@@ -409,7 +415,16 @@ func (o *SessionObserver) dial(ctx context.Context, network, addr string) (net.C
 	}
 	gen := o.gen.Add(1)
 	o.latency.Store(-1)
+	o.notify()
 	return newGWConn(ctx, raw, addr, o, gen, o.tap), nil
+}
+
+// notify tells a waiter on changed that the state changed.
+func (o *SessionObserver) notify() {
+	select {
+	case o.changed <- struct{}{}:
+	default:
+	}
 }
 
 // heartbeat implements gwSink.
@@ -424,6 +439,7 @@ func (o *SessionObserver) ack(c *gwConn) {
 		return
 	}
 	o.latency.Store(max(o.since()-(sent-1), 0))
+	o.notify()
 }
 
 // closeFrame implements gwSink. It runs on the goroutine that reads the
@@ -451,6 +467,7 @@ func (o *SessionObserver) closeFrame(_ *gwConn, code int, reason string, establi
 	if !fatal || !o.fatal.CompareAndSwap(false, true) {
 		return nil
 	}
+	o.notify()
 	reason = Sanitize(reason)
 	o.log.Error("discord gateway closed with a fatal close code; the session will not reconnect",
 		"close_code", code, "reason", reason)
@@ -492,6 +509,7 @@ func (o *SessionObserver) countDisconnect(code int) {
 	}
 	o.disc[code]++
 	o.lastCode = code
+	o.notify()
 }
 
 func (o *SessionObserver) onConnect(*discordgo.Session, *discordgo.Connect) {
@@ -499,6 +517,7 @@ func (o *SessionObserver) onConnect(*discordgo.Session, *discordgo.Connect) {
 		o.reconnects.Add(1)
 	}
 	o.connected.Store(true)
+	o.notify()
 }
 
 func (o *SessionObserver) onDisconnect(*discordgo.Session, *discordgo.Disconnect) {
@@ -508,6 +527,7 @@ func (o *SessionObserver) onDisconnect(*discordgo.Session, *discordgo.Disconnect
 
 func (o *SessionObserver) onResumed(*discordgo.Session, *discordgo.Resumed) {
 	o.resumes.Add(1)
+	o.notify()
 }
 
 func (o *SessionObserver) onReady(s *discordgo.Session, r *discordgo.Ready) {
@@ -681,4 +701,5 @@ func (o *SessionObserver) publishLocked() {
 	o.guilds.Store(int64(len(o.gs)))
 	o.users.Store(o.sumMembers)
 	o.channels.Store(o.sumChannels)
+	o.notify()
 }

@@ -103,15 +103,19 @@ func (h *sessHarness) log() string {
 	return h.logs.String()
 }
 
-// sessWait polls cond until it holds, failing the test after 10 s.
-func sessWait(t *testing.T, what string, cond func() bool) {
+// sessWait waits until cond, which reads o's Snapshot, holds: it checks
+// cond again after each change o reports. The 10 s limit only stops a test
+// that would otherwise hang. Only one sessWait may run per observer.
+func sessWait(t *testing.T, o *SessionObserver, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	limit := time.NewTimer(10 * time.Second)
+	defer limit.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+		select {
+		case <-o.changed:
+		case <-limit.C:
+			t.Fatalf("timed out waiting for %s: %+v", what, o.Snapshot())
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -148,7 +152,7 @@ func TestObserveSession_Connect(t *testing.T) {
 	if err := h.s.Open(); err != nil {
 		t.Fatal(err)
 	}
-	sessWait(t, "two guilds and a latency", func() bool {
+	sessWait(t, h.obs, "two guilds and a latency", func() bool {
 		st := h.obs.Snapshot()
 		return st.Guilds == 2 && st.Latency >= 0
 	})
@@ -182,14 +186,14 @@ func TestObserveSession_Connect(t *testing.T) {
 
 	// Guild and channel events keep the counts.
 	h.fake.Dispatch("GUILD_DELETE", map[string]any{"id": sessGuildB})
-	sessWait(t, "guild B gone", func() bool { return h.obs.Snapshot().Guilds == 1 })
+	sessWait(t, h.obs, "guild B gone", func() bool { return h.obs.Snapshot().Guilds == 1 })
 	h.fake.Dispatch("CHANNEL_CREATE", map[string]any{"id": "1100000000000000104", "type": 0, "guild_id": sessGuildA, "name": "a4"})
-	sessWait(t, "channel a4", func() bool { return h.obs.Snapshot().Channels == 4 })
+	sessWait(t, h.obs, "channel a4", func() bool { return h.obs.Snapshot().Channels == 4 })
 	if st := h.obs.Snapshot(); st.Users != 10 {
 		t.Errorf("users after GUILD_DELETE = %d, want 10", st.Users)
 	}
 	h.fake.Dispatch("CHANNEL_DELETE", map[string]any{"id": "1100000000000000101", "type": 0, "guild_id": sessGuildA, "name": "a1"})
-	sessWait(t, "channel a1 gone", func() bool { return h.obs.Snapshot().Channels == 3 })
+	sessWait(t, h.obs, "channel a1 gone", func() bool { return h.obs.Snapshot().Channels == 3 })
 
 	if err := h.obs.Close(); err != nil {
 		t.Fatal(err)
@@ -211,9 +215,9 @@ func TestObserveSession_DropResumes(t *testing.T) {
 	if err := h.s.Open(); err != nil {
 		t.Fatal(err)
 	}
-	sessWait(t, "connected", func() bool { return h.obs.Snapshot().Connected })
+	sessWait(t, h.obs, "connected", func() bool { return h.obs.Snapshot().Connected })
 	h.fake.DropAll()
-	sessWait(t, "resumed", func() bool {
+	sessWait(t, h.obs, "resumed", func() bool {
 		st := h.obs.Snapshot()
 		return st.Resumes == 1 && st.Reconnects == 1 && st.Connected
 	})
@@ -245,7 +249,7 @@ func TestObserveSession_FatalClose(t *testing.T) {
 	if err := h.s.Open(); err != nil {
 		t.Fatal(err)
 	}
-	sessWait(t, "connected", func() bool { return h.obs.Snapshot().Connected })
+	sessWait(t, h.obs, "connected", func() bool { return h.obs.Snapshot().Connected })
 	h.fake.CloseAll(4014)
 	select {
 	case f := <-h.fatals:
@@ -255,7 +259,7 @@ func TestObserveSession_FatalClose(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("OnFatal not called")
 	}
-	sessWait(t, "disconnect counted", func() bool {
+	sessWait(t, h.obs, "disconnect counted", func() bool {
 		st := h.obs.Snapshot()
 		return st.Disconnects[4014] == 1 && !st.Connected
 	})
@@ -310,13 +314,13 @@ func TestObserveSession_AfterOpen(t *testing.T) {
 		}
 	})
 	// Counts come from State; latency is unknown until a reconnect.
-	sessWait(t, "connected", func() bool { return o.Snapshot().Connected })
+	sessWait(t, o, "connected", func() bool { return o.Snapshot().Connected })
 	st := o.Snapshot()
 	if st.Guilds != 2 || st.Users != 35 || st.Channels != 5 || st.Latency >= 0 || st.Uptime != 0 {
 		t.Errorf("snapshot = %+v", st)
 	}
 	fake.DropAll()
-	sessWait(t, "reconnected", func() bool { st := o.Snapshot(); return st.Reconnects == 1 && st.Connected })
+	sessWait(t, o, "reconnected", func() bool { st := o.Snapshot(); return st.Reconnects == 1 && st.Connected })
 }
 
 // sessGatewayURL answers GET /gateway with url, sending everything else to
@@ -376,7 +380,7 @@ func TestObserveSession_TLS(t *testing.T) {
 	if err := s.Open(); err != nil {
 		t.Fatal(err)
 	}
-	sessWait(t, "guild and latency over TLS", func() bool {
+	sessWait(t, o, "guild and latency over TLS", func() bool {
 		st := o.Snapshot()
 		return st.Guilds == 1 && st.Latency >= 0
 	})
@@ -389,7 +393,7 @@ func TestObserveSession_TLS(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("OnFatal not called over TLS")
 	}
-	sessWait(t, "disconnect counted", func() bool { return o.Snapshot().Disconnects[4013] == 1 })
+	sessWait(t, o, "disconnect counted", func() bool { return o.Snapshot().Disconnects[4013] == 1 })
 }
 
 func TestFatalCloseCode(t *testing.T) {
