@@ -100,11 +100,10 @@ type SessionObserver struct {
 	removers []func()
 	reg      metric.Registration
 
-	orig  *websocket.Dialer // the session's dialer before ours
-	ours  *websocket.Dialer
-	inner func(context.Context, string, string) (net.Conn, error)
-	tap   *gwTLS
-	gen   atomic.Uint64 // connections dialed
+	orig *websocket.Dialer // the session's dialer before ours
+	ours *websocket.Dialer
+	via  gwDial        // how orig dials
+	gen  atomic.Uint64 // connections dialed
 
 	latency     atomic.Int64 // ns, -1 unknown
 	pendingCode atomic.Int32 // close code of the connection whose Disconnect is due
@@ -153,10 +152,19 @@ type SessionObserver struct {
 // Router, discord.modules and discord.commands.
 //
 // It also gives s a new websocket Dialer (s.Dialer is replaced, never
-// modified; its proxy, TLS and dial settings are kept) that reads the
-// gateway traffic to measure the heartbeat round trip and to see close
-// codes. Call it before s.Open. Called on an open session it still works,
-// but latency and close codes stay unknown until the next reconnect, and
+// modified) that reads the gateway traffic to measure the heartbeat round
+// trip and to see close codes. For wss:// it makes the TLS connection with
+// crypto/tls and s.Dialer's TLSClientConfig (nil: the platform's roots),
+// which verifies the gateway's certificate as gorilla/websocket would, and
+// reads the frames above it; it keeps s.Dialer's dial functions (its own
+// NetDialTLSContext too) and handshake settings. s.Dialer's Proxy is asked
+// with a request for the gateway's scheme://host:port only, and reached with
+// gorilla/websocket's own proxy client (http:// with CONNECT, socks5://);
+// with a NetDialTLSContext of its own, Proxy is not used for wss://, which
+// gorilla/websocket cannot combine either (gorilla/websocket#779).
+//
+// Call it before s.Open. Called on an open session it still works, but
+// latency and close codes stay unknown until the next reconnect, and
 // counts start from what State holds. It takes the session's lock, so do
 // not call it from an event handler with SyncEvents set.
 //
@@ -202,11 +210,6 @@ func (in *Instruments) ObserveSession(s *discordgo.Session, opts SessionOptions)
 	o.latency.Store(-1)
 	o.readyAt.Store(-1)
 
-	cert, err := newGWCert(o.base)
-	if err != nil {
-		return nil, fmt.Errorf("observe session: %w", err)
-	}
-
 	mp := opts.MeterProvider
 	if mp == nil {
 		mp = metricnoop.NewMeterProvider()
@@ -244,13 +247,8 @@ func (in *Instruments) ObserveSession(s *discordgo.Session, opts SessionOptions)
 	// Open reads s.Dialer under the session lock.
 	s.Lock()
 	o.orig = s.Dialer
-	o.inner = gwInnerDial(o.orig)
-	upstream := o.orig
-	if upstream == nil {
-		upstream = websocket.DefaultDialer
-	}
-	o.tap = &gwTLS{local: cert, upstream: upstream.TLSClientConfig}
-	o.ours = gwDialer(o.orig, o.dial, cert.Certificate[0])
+	o.via = newGWDial(o.orig)
+	o.ours = gwDialer(o.orig, o.dial, o.dialTLS)
 	s.Dialer = o.ours
 	s.Unlock()
 	return o, nil
@@ -404,19 +402,31 @@ func (o *SessionObserver) Close() error {
 	return o.closeErr
 }
 
-// dial is the tap Dialer's dial function.
+// dial is the tap Dialer's dial function for ws://.
 func (o *SessionObserver) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	return o.tap(func() (net.Conn, error) { return o.via.plain(ctx, "http", network, addr) })
+}
+
+// dialTLS is the tap Dialer's dial function for wss://: the connection it
+// returns has done its TLS handshake.
+func (o *SessionObserver) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+	return o.tap(func() (net.Conn, error) { return o.via.secure(ctx, network, addr) })
+}
+
+// tap returns the connection open makes, wrapped for the tap, unless the
+// gateway closed with a fatal code.
+func (o *SessionObserver) tap(open func() (net.Conn, error)) (net.Conn, error) {
 	if o.fatal.Load() {
 		return nil, fmt.Errorf("dial gateway: %w", ErrFatalClose)
 	}
-	raw, err := o.inner(ctx, network, addr)
+	c, err := open()
 	if err != nil {
 		return nil, err
 	}
 	gen := o.gen.Add(1)
 	o.latency.Store(-1)
 	o.notify()
-	return newGWConn(ctx, raw, addr, o, gen, o.tap), nil
+	return newGWConn(c, o, gen), nil
 }
 
 // notify tells a waiter on changed that the state changed.

@@ -3,13 +3,8 @@ package bot
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -321,79 +316,6 @@ func TestObserveSession_AfterOpen(t *testing.T) {
 	}
 	fake.DropAll()
 	sessWait(t, o, "reconnected", func() bool { st := o.Snapshot(); return st.Reconnects == 1 && st.Connected })
-}
-
-// sessGatewayURL answers GET /gateway with url, sending everything else to
-// base: it points a session at a wss:// gateway.
-type sessGatewayURL struct {
-	base http.RoundTripper
-	url  string
-}
-
-func (g sessGatewayURL) RoundTrip(r *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(r.URL.Path, "/gateway") {
-		return &http.Response{
-			StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
-			Body: io.NopCloser(strings.NewReader(`{"url":"` + g.url + `"}`)), Request: r,
-		}, nil
-	}
-	return g.base.RoundTrip(r)
-}
-
-func TestObserveSession_TLS(t *testing.T) {
-	t.Parallel()
-	fake := discordtest.New(t, discordtest.WithHeartbeatInterval(100*time.Millisecond))
-	srv := httptest.NewTLSServer(fake)
-	t.Cleanup(srv.Close)
-	pool := x509.NewCertPool()
-	pool.AddCert(srv.Certificate())
-	wss := "wss://" + srv.Listener.Addr().String() + "/ws"
-
-	observe := func(roots *x509.CertPool) (*discordgo.Session, *SessionObserver, chan int) {
-		s := fake.NewSession(t)
-		s.Client = &http.Client{Timeout: 10 * time.Second, Transport: sessGatewayURL{base: fake.Transport(), url: wss}}
-		s.Dialer = &websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: &tls.Config{RootCAs: roots}}
-		fatals := make(chan int, 1)
-		o, err := (*Instruments)(nil).ObserveSession(s, SessionOptions{OnFatal: func(code int, _ string) { fatals <- code }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := o.Close(); err != nil {
-				t.Error(err)
-			}
-		})
-		return s, o, fatals
-	}
-
-	// The upstream TLS is verified with the session dialer's settings:
-	// without the fake's CA the connection must fail.
-	s, _, _ := observe(x509.NewCertPool())
-	if err := s.Open(); err == nil {
-		t.Fatal("Open with an untrusted gateway certificate succeeded")
-	}
-	if got := fake.Connections(); got != 0 {
-		t.Fatalf("gateway connections = %d, want 0", got)
-	}
-
-	s, o, fatals := observe(pool)
-	if err := s.Open(); err != nil {
-		t.Fatal(err)
-	}
-	sessWait(t, o, "guild and latency over TLS", func() bool {
-		st := o.Snapshot()
-		return st.Guilds == 1 && st.Latency >= 0
-	})
-	fake.CloseAll(4013)
-	select {
-	case code := <-fatals:
-		if code != 4013 {
-			t.Errorf("OnFatal code = %d, want 4013", code)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("OnFatal not called over TLS")
-	}
-	sessWait(t, o, "disconnect counted", func() bool { return o.Snapshot().Disconnects[4013] == 1 })
 }
 
 func TestFatalCloseCode(t *testing.T) {
