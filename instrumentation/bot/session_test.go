@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -238,12 +240,74 @@ func TestObserveSession_DropResumes(t *testing.T) {
 	}
 }
 
+// sessLabel is the pprof label sessOpen puts on the goroutines of a
+// session: goroutines inherit the labels of the goroutine that starts them.
+const sessLabel = "nexusmon_test_session"
+
+// sessOpen opens s on a goroutine labelled sessLabel=id, so that every
+// goroutine discordgo starts for s, then or later (listen, heartbeat,
+// reconnect, event handlers), carries the label.
+func sessOpen(s *discordgo.Session, id string) error {
+	var err error
+	pprof.Do(context.Background(), pprof.Labels(sessLabel, id), func(context.Context) { err = s.Open() })
+	return err
+}
+
+// sessRunning counts the goroutines labelled sessLabel=id that are in
+// discordgo code, and those that have not started yet (their stack is
+// empty: they may be about to run discordgo code).
+func sessRunning(t *testing.T, id string) (inDiscordgo, unstarted int) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&b, 1); err != nil {
+		t.Fatal(err)
+	}
+	// debug=1: a header line, then blank-line separated groups of
+	// goroutines with one stack: "N @ pcs", "# labels: {...}", then one
+	// "#\t" line per frame.
+	_, groups, _ := strings.Cut(b.String(), "\n")
+	label := fmt.Sprintf("# labels: {%q:%q}", sessLabel, id)
+	for _, g := range strings.Split(groups, "\n\n") {
+		if !strings.Contains(g, label) {
+			continue
+		}
+		var k int
+		if _, err := fmt.Sscanf(g, "%d @", &k); err != nil {
+			t.Fatalf("goroutine profile group %q: %v", g, err)
+		}
+		switch {
+		case strings.Contains(g, "\tgithub.com/bwmarrin/discordgo."):
+			inDiscordgo += k
+		case !strings.Contains(g, "#\t"):
+			unstarted += k
+		}
+	}
+	return inDiscordgo, unstarted
+}
+
+// sessPoll polls cond every 10 ms. Goroutines starting or ending have no
+// event to wait on; the 10 s limit only stops a test that would otherwise
+// hang.
+func sessPoll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	limit := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(limit) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestObserveSession_FatalClose(t *testing.T) {
 	t.Parallel()
 	h := newSessHarness(t, nil)
-	if err := h.s.Open(); err != nil {
+	if err := sessOpen(h.s, t.Name()); err != nil {
 		t.Fatal(err)
 	}
+	// The labelled goroutines are visible (else the wait below could
+	// not see a reconnect loop either).
+	sessPoll(t, "a labelled goroutine in discordgo", func() bool { n, _ := sessRunning(t, t.Name()); return n > 0 })
 	sessWait(t, h.obs, "connected", func() bool { return h.obs.Snapshot().Connected })
 	h.fake.CloseAll(4014)
 	select {
@@ -258,12 +322,16 @@ func TestObserveSession_FatalClose(t *testing.T) {
 		st := h.obs.Snapshot()
 		return st.Disconnects[4014] == 1 && !st.Connected
 	})
-	// discordgo calls reconnect right after the Disconnect event; had it
-	// kept the flag, a new dial would reach the fake at once.
-	n := h.fake.Connections()
-	time.Sleep(1500 * time.Millisecond)
-	if got := h.fake.Connections(); got != n || n != 1 {
-		t.Errorf("gateway connections = %d then %d, want 1 and no more", n, got)
+	// Had discordgo seen the close frame on its current connection, its
+	// listen goroutine would now be in reconnect's loop for good (each dial
+	// refused with ErrFatalClose): the session's goroutines would never
+	// leave discordgo.
+	sessPoll(t, "the session's goroutines to end", func() bool {
+		n, unstarted := sessRunning(t, t.Name())
+		return n == 0 && unstarted == 0
+	})
+	if got := h.fake.Connections(); got != 1 {
+		t.Errorf("gateway connections = %d, want 1", got)
 	}
 	st := h.obs.Snapshot()
 	if !st.Fatal || st.LastCloseCode != 4014 || len(st.Disconnects) != 1 {
