@@ -112,15 +112,20 @@ type SessionObserver struct {
 
 	connected   atomic.Bool
 	seenConnect atomic.Bool
-	readyAt     atomic.Int64 // ns since base of the last READY; -1 none
-	shardID     atomic.Int64
-	shardCount  atomic.Int64
-	reconnects  atomic.Int64
-	resumes     atomic.Int64
-	readies     atomic.Int64
-	guilds      atomic.Int64
-	users       atomic.Int64
-	channels    atomic.Int64
+	// seenEvent: a Connect or Disconnect event came after ObserveSession.
+	// Until then the session's DataReady, last read into dataReady, stands
+	// for connected (see up).
+	seenEvent  atomic.Bool
+	dataReady  atomic.Bool
+	readyAt    atomic.Int64 // ns since base of the last READY; -1 none
+	shardID    atomic.Int64
+	shardCount atomic.Int64
+	reconnects atomic.Int64
+	resumes    atomic.Int64
+	readies    atomic.Int64
+	guilds     atomic.Int64
+	users      atomic.Int64
+	channels   atomic.Int64
 
 	mu            sync.Mutex // guards the fields below
 	gs            map[string]sessGuild
@@ -220,7 +225,7 @@ func (in *Instruments) ObserveSession(s *discordgo.Session, opts SessionOptions)
 
 	// Initial values, for a session that is already open.
 	s.RLock()
-	o.connected.Store(s.DataReady)
+	o.dataReady.Store(s.DataReady)
 	o.shardID.Store(int64(s.ShardID))
 	o.shardCount.Store(int64(max(s.ShardCount, 1)))
 	s.RUnlock()
@@ -297,7 +302,7 @@ func (o *SessionObserver) register(m metric.Meter) error {
 		return fmt.Errorf("create session instruments: %w", err)
 	}
 	reg, err := m.RegisterCallback(func(_ context.Context, ob metric.Observer) error {
-		up := o.connected.Load()
+		up := o.up()
 		ob.ObserveInt64(connected, b2i(up))
 		ob.ObserveInt64(guilds, o.guilds.Load())
 		ob.ObserveInt64(users, o.users.Load())
@@ -338,6 +343,23 @@ func b2i(b bool) int64 {
 	return 0
 }
 
+// up reports whether the gateway connection is up. Until the first Connect
+// or Disconnect event after ObserveSession it reads s.DataReady: discordgo
+// sets it only after its first heartbeat, which comes after Open returns,
+// so a session observed right after Open may not have it yet. The session
+// lock is only tried, never waited for (Open and Close hold it for
+// seconds): when it is taken, the last value read stands.
+func (o *SessionObserver) up() bool {
+	if !o.seenEvent.Load() && o.s.TryRLock() {
+		o.dataReady.Store(o.s.DataReady)
+		o.s.RUnlock()
+	}
+	if o.seenEvent.Load() {
+		return o.connected.Load()
+	}
+	return o.dataReady.Load()
+}
+
 // since returns the monotonic nanoseconds since o.base.
 func (o *SessionObserver) since() int64 { return int64(o.now().Sub(o.base)) }
 
@@ -351,7 +373,7 @@ func (o *SessionObserver) uptime(connected bool) (time.Duration, bool) {
 
 // Snapshot returns what the observer knows now.
 func (o *SessionObserver) Snapshot() SessionState {
-	up := o.connected.Load()
+	up := o.up()
 	st := SessionState{
 		Connected:  up,
 		Guilds:     int(o.guilds.Load()),
@@ -527,11 +549,13 @@ func (o *SessionObserver) onConnect(*discordgo.Session, *discordgo.Connect) {
 		o.reconnects.Add(1)
 	}
 	o.connected.Store(true)
+	o.seenEvent.Store(true)
 	o.notify()
 }
 
 func (o *SessionObserver) onDisconnect(*discordgo.Session, *discordgo.Disconnect) {
 	o.connected.Store(false)
+	o.seenEvent.Store(true)
 	o.countDisconnect(int(o.pendingCode.Swap(0)))
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -356,10 +357,64 @@ func TestObserveSession_FatalClose(t *testing.T) {
 	}
 }
 
+// hbGate is a gateway connection that holds the session's heartbeats
+// (op 1, found with the tap's own parser) until open is closed. discordgo
+// sets DataReady only after its first heartbeat is written.
+type hbGate struct {
+	net.Conn
+	open <-chan struct{}
+	mu   sync.Mutex // guards p
+	p    gwStream
+	hb   bool
+}
+
+func newHBGate(c net.Conn, open <-chan struct{}) *hbGate {
+	g := &hbGate{Conn: c, open: open}
+	g.p.onFrame = func(op byte, payload []byte, _ int) bool {
+		if v, ok := gwOp(payload); op == gwOpText && ok && v == 1 {
+			g.hb = true
+		}
+		return false
+	}
+	return g
+}
+
+func (g *hbGate) Write(b []byte) (int, error) {
+	g.mu.Lock()
+	g.hb = false
+	g.p.feed(b)
+	hb := g.hb
+	g.mu.Unlock()
+	if hb {
+		<-g.open
+	}
+	return g.Conn.Write(b)
+}
+
+// TestObserveSession_AfterOpen observes a session between Open's return
+// and its first heartbeat, when discordgo has not set DataReady yet.
 func TestObserveSession_AfterOpen(t *testing.T) {
 	t.Parallel()
 	fake := discordtest.New(t, sessGuilds)
 	s := fake.NewSession(t)
+	release := make(chan struct{})
+	var released sync.Once
+	// Registered after NewSession's cleanup, so it runs first: closing the
+	// session needs the heartbeat's write lock.
+	t.Cleanup(func() { released.Do(func() { close(release) }) })
+	s.Dialer = &websocket.Dialer{HandshakeTimeout: 5 * time.Second,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return newHBGate(c, release), nil
+		}}
+	dataReady := func() bool {
+		s.RLock()
+		defer s.RUnlock()
+		return s.DataReady
+	}
 	ready := make(chan struct{}, 2)
 	s.AddHandler(func(*discordgo.Session, *discordgo.GuildCreate) { ready <- struct{}{} })
 	if err := s.Open(); err != nil {
@@ -367,7 +422,10 @@ func TestObserveSession_AfterOpen(t *testing.T) {
 	}
 	<-ready
 	<-ready
-	o, err := (*Instruments)(nil).ObserveSession(s, SessionOptions{})
+	reader := sdkmetric.NewManualReader()
+	o, err := (*Instruments)(nil).ObserveSession(s, SessionOptions{
+		MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,11 +434,24 @@ func TestObserveSession_AfterOpen(t *testing.T) {
 			t.Error(err)
 		}
 	})
+	if dataReady() {
+		t.Fatal("DataReady set before the first heartbeat was written")
+	}
+	released.Do(func() { close(release) })
+	// DataReady is set right after the heartbeat is written; no event
+	// tells when.
+	sessPoll(t, "DataReady", dataReady)
 	// Counts come from State; latency is unknown until a reconnect.
-	sessWait(t, o, "connected", func() bool { return o.Snapshot().Connected })
 	st := o.Snapshot()
-	if st.Guilds != 2 || st.Users != 35 || st.Channels != 5 || st.Latency >= 0 || st.Uptime != 0 {
+	if !st.Connected || st.Guilds != 2 || st.Users != 35 || st.Channels != 5 || st.Latency >= 0 || st.Uptime != 0 {
 		t.Errorf("snapshot = %+v", st)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := gauge(rm, names.DiscordConnected); got != 1 {
+		t.Errorf("connected = %d, want 1", got)
 	}
 	fake.DropAll()
 	sessWait(t, o, "reconnected", func() bool { st := o.Snapshot(); return st.Reconnects == 1 && st.Connected })
