@@ -2,45 +2,20 @@ package bot
 
 import (
 	"bytes"
-	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"math/big"
 	"net"
 	"sync"
 	"sync/atomic"
-	"time"
-
-	"github.com/gorilla/websocket"
 )
 
-// The gateway tap.
+// The gateway tap's connection: see gatewaydial.go for how it is dialed.
 //
-// discordgo v0.29.0 exposes neither the gateway round trip (HeartbeatLatency
-// is a data race) nor the close code of a dropped connection. The
-// SessionObserver therefore gives the session a websocket.Dialer of its own
-// whose connections it can read: gwConn parses the websocket frames the
-// session writes (heartbeats, op 1) and reads (heartbeat ACKs, op 11, and
-// close frames with their code).
-//
-// gorilla/websocket v1.4.2 runs TLS for wss:// URLs on top of the connection
-// the dial function returns, so a plain wrapper would see only ciphertext on
-// Discord's real gateway. When the first bytes gorilla writes are a TLS
-// ClientHello, gwConn terminates that TLS in process (over a net.Pipe, with
-// a throw-away certificate that the tap Dialer's TLS config pins) and opens
-// the real TLS connection upstream itself, verified with the session
-// Dialer's own TLS settings. The frames are then parsed in plaintext between
-// the two. A plain ws:// upgrade ("GET ...") is parsed directly; an HTTP
-// proxy's CONNECT passes through and the decision is taken on what follows;
-// anything else (a SOCKS proxy, for instance) passes through unmeasured.
+// gwConn wraps the connection gorilla/websocket reads and writes the
+// gateway's websocket frames on: the *tls.Conn for wss://, TCP for ws://.
+// It parses the frames the session writes (heartbeats, op 1) and reads
+// (heartbeat ACKs, op 11, and close frames with their code), in plaintext,
+// and passes every byte through unchanged.
 
 // gwMaxInspect bounds the payload the parser keeps of one frame: heartbeats,
 // ACKs and close frames are far smaller; larger frames are skipped unread.
@@ -262,32 +237,13 @@ type gwSink interface {
 	closeFrame(c *gwConn, code int, reason string, established bool) (hold <-chan struct{})
 }
 
-// gwConn modes.
-const (
-	gwModeUndecided int32 = iota
-	gwModePlain
-	gwModeTLS
-	gwModePass
-)
-
-// gwConn is a gateway connection as the tap Dialer hands it to gorilla. See
-// the comment at the top of this file.
+// gwConn is a gateway connection as the tap Dialer hands it to gorilla. The
+// embedded Conn starts where the websocket upgrade does: TLS and any proxy
+// tunnel are below it.
 type gwConn struct {
-	raw  net.Conn
+	net.Conn
 	sink gwSink
 	gen  uint64
-	ctx  context.Context // the dial's context, for the upstream TLS handshake
-	tls  *gwTLS
-	// host is the server name for the upstream TLS when gorilla's
-	// ClientHello carries none (an IP address): the dialed host, or the
-	// target of an HTTP proxy's CONNECT. Written before TLS starts.
-	host string
-
-	mode atomic.Int32
-	pipe net.Conn // gorilla's end of the pipe in TLS mode; set before mode
-
-	dmu      sync.Mutex // guards rdl, wdl until the mode is known
-	rdl, wdl time.Time
 
 	rmu, wmu sync.Mutex // guard rd, wr and the fields below
 	rd, wr   gwStream
@@ -297,18 +253,11 @@ type gwConn struct {
 	hbSent atomic.Int64 // when the last unanswered heartbeat was written; 0 none
 }
 
-// gwTLS is what TLS termination needs: the pinned local certificate and
-// the session Dialer's own TLS configuration for the upstream side.
-type gwTLS struct {
-	local    tls.Certificate
-	upstream *tls.Config // may be nil
-}
-
-func newGWConn(ctx context.Context, raw net.Conn, addr string, sink gwSink, gen uint64, t *gwTLS) *gwConn {
-	c := &gwConn{raw: raw, sink: sink, gen: gen, ctx: ctx, tls: t, host: gwHost(addr)}
-	c.wr.onFrame = c.written
-	c.rd.onFrame = c.read
-	return c
+func newGWConn(c net.Conn, sink gwSink, gen uint64) *gwConn {
+	g := &gwConn{Conn: c, sink: sink, gen: gen}
+	g.wr.onFrame = g.written
+	g.rd.onFrame = g.read
+	return g
 }
 
 // written handles a frame the session wrote.
@@ -340,12 +289,6 @@ func (c *gwConn) read(op byte, payload []byte, before int) bool {
 		}
 	}
 	return false
-}
-
-func (c *gwConn) feedWrite(b []byte) {
-	c.wmu.Lock()
-	c.wr.feed(b)
-	c.wmu.Unlock()
 }
 
 // feedRead parses b, the next bytes from the gateway, and returns how many
@@ -390,334 +333,34 @@ func (c *gwConn) takeHeld(b []byte, stop <-chan struct{}) int {
 	return n
 }
 
-// Write implements net.Conn. The first write decides the mode.
+// Write implements net.Conn. The bytes are parsed before they are written,
+// so a heartbeat's time is taken before it can be answered.
 func (c *gwConn) Write(b []byte) (int, error) {
-	switch c.mode.Load() {
-	case gwModePlain:
-		// Parse before writing, so a heartbeat's time is taken before it
-		// can be answered.
-		c.feedWrite(b)
-		return c.raw.Write(b)
-	case gwModeTLS:
-		return c.pipe.Write(b)
-	case gwModePass:
-		return c.raw.Write(b)
-	}
-	switch {
-	case len(b) == 0:
-		return c.raw.Write(b)
-	case b[0] == 0x16 && c.tls != nil: // TLS handshake record: a ClientHello
-		c.startTLS()
-		return c.pipe.Write(b)
-	case bytes.HasPrefix(b, []byte("GET ")):
-		c.mode.Store(gwModePlain)
-		c.feedWrite(b)
-		return c.raw.Write(b)
-	case bytes.HasPrefix(b, []byte("CONNECT ")):
-		// An HTTP proxy tunnel: decide on what goes through it.
-		if target, _, ok := bytes.Cut(b[len("CONNECT "):], []byte(" ")); ok {
-			c.host = gwHost(string(target))
-		}
-		return c.raw.Write(b)
-	default:
-		c.mode.Store(gwModePass)
-		return c.raw.Write(b)
-	}
+	c.wmu.Lock()
+	c.wr.feed(b)
+	c.wmu.Unlock()
+	return c.Conn.Write(b)
 }
 
-// Read implements net.Conn.
+// Read implements net.Conn. The bytes are parsed before gorilla sees them:
+// the session reacts to a close frame only after this returns.
 func (c *gwConn) Read(b []byte) (int, error) {
-	switch c.mode.Load() {
-	case gwModePlain:
-		if stop := c.heldStop(); stop != nil {
-			return c.takeHeld(b, stop), nil
-		}
-		n, err := c.raw.Read(b)
-		if n > 0 {
-			// Parse before gorilla sees the bytes: the session reacts to a
-			// close frame only after this returns.
-			m, stop := c.feedRead(b[:n])
-			switch {
-			case stop == nil:
-			case m > 0:
-				return m, nil // the rest comes with the next Read
-			default:
-				// Only discordgo's listen goroutine reads past READY, so
-				// waiting here cannot block Open (see SessionObserver).
-				return c.takeHeld(b, stop), nil
-			}
-		}
+	if stop := c.heldStop(); stop != nil {
+		return c.takeHeld(b, stop), nil
+	}
+	n, err := c.Conn.Read(b)
+	if n == 0 {
 		return n, err
-	case gwModeTLS:
-		return c.pipe.Read(b)
 	}
-	return c.raw.Read(b)
-}
-
-// Close implements net.Conn.
-func (c *gwConn) Close() error {
-	if c.mode.Load() == gwModeTLS {
-		_ = c.pipe.Close() // best effort: the raw close below is what matters
-	}
-	return c.raw.Close()
-}
-
-// LocalAddr implements net.Conn.
-func (c *gwConn) LocalAddr() net.Addr { return c.raw.LocalAddr() }
-
-// RemoteAddr implements net.Conn.
-func (c *gwConn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
-
-// SetDeadline implements net.Conn.
-func (c *gwConn) SetDeadline(t time.Time) error {
-	if c.mode.Load() == gwModeTLS {
-		return c.pipe.SetDeadline(t)
-	}
-	c.dmu.Lock()
-	c.rdl, c.wdl = t, t
-	c.dmu.Unlock()
-	return c.raw.SetDeadline(t)
-}
-
-// SetReadDeadline implements net.Conn.
-func (c *gwConn) SetReadDeadline(t time.Time) error {
-	if c.mode.Load() == gwModeTLS {
-		return c.pipe.SetReadDeadline(t)
-	}
-	c.dmu.Lock()
-	c.rdl = t
-	c.dmu.Unlock()
-	return c.raw.SetReadDeadline(t)
-}
-
-// SetWriteDeadline implements net.Conn.
-func (c *gwConn) SetWriteDeadline(t time.Time) error {
-	if c.mode.Load() == gwModeTLS {
-		return c.pipe.SetWriteDeadline(t)
-	}
-	c.dmu.Lock()
-	c.wdl = t
-	c.dmu.Unlock()
-	return c.raw.SetWriteDeadline(t)
-}
-
-// startTLS switches to TLS termination: gorilla's TLS ends on one end of a
-// pipe, served by serveTLS, which talks TLS to the real gateway over raw.
-func (c *gwConn) startTLS() {
-	p1, p2 := net.Pipe()
-	c.dmu.Lock()
-	// Deadlines gorilla set for its handshake now apply to its pipe end.
-	_ = p1.SetReadDeadline(c.rdl)  // net.Pipe deadlines cannot fail
-	_ = p1.SetWriteDeadline(c.wdl) // on an open pipe
-	c.dmu.Unlock()
-	c.pipe = p1
-	c.mode.Store(gwModeTLS)
-	go c.serveTLS(p2)
-}
-
-// serveTLS terminates gorilla's TLS on p, opens TLS upstream on raw with the
-// server name gorilla asked for, and copies plaintext both ways through the
-// parsers. It ends, closing both sides, when either side ends.
-func (c *gwConn) serveTLS(p net.Conn) {
-	var up *tls.Conn
-	srv := tls.Server(p, &tls.Config{
-		Certificates: []tls.Certificate{c.tls.local},
-		MinVersion:   tls.VersionTLS12,
-		GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
-			// Open the real connection first, so gorilla's handshake
-			// fails when the gateway's certificate does not verify.
-			cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-			if c.tls.upstream != nil {
-				cfg = c.tls.upstream.Clone()
-			}
-			if cfg.ServerName == "" {
-				cfg.ServerName = h.ServerName
-			}
-			if cfg.ServerName == "" {
-				cfg.ServerName = c.host
-			}
-			up = tls.Client(c.raw, cfg)
-			if err := up.HandshakeContext(c.ctx); err != nil {
-				return nil, fmt.Errorf("gateway tls handshake: %w", err)
-			}
-			// gorilla's later deadline changes go to the pipe; the
-			// handshake deadline it set on raw must not end the session.
-			return nil, c.raw.SetDeadline(time.Time{})
-		},
-	})
-	closeAll := func() {
-		_ = p.Close()     // best effort: ends gorilla's side
-		_ = c.raw.Close() // best effort: ends the upstream side
-	}
-	if err := srv.Handshake(); err != nil {
-		closeAll()
-		return
-	}
-	go func() {
-		defer closeAll()
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := up.Read(buf)
-			if n > 0 {
-				m, stop := c.feedRead(buf[:n])
-				if m > 0 {
-					if _, werr := srv.Write(buf[:m]); werr != nil {
-						return
-					}
-				}
-				if stop != nil {
-					h := make([]byte, n-m)
-					h = h[:c.takeHeld(h, stop)]
-					if _, werr := srv.Write(h); werr != nil {
-						return
-					}
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	defer closeAll()
-	buf := make([]byte, 4<<10)
-	for {
-		n, err := srv.Read(buf)
-		if n > 0 {
-			c.feedWrite(buf[:n])
-			if _, werr := up.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// gwHost returns the host of a host:port address.
-func gwHost(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
-	}
-	return addr
-}
-
-// newGWCert returns a throw-away self-signed certificate for the in-process
-// TLS termination. Nothing checks its names or dates: the tap Dialer pins
-// it by its bytes.
-func newGWCert(now time.Time) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("generate gateway tap key: %w", err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("generate gateway tap serial: %w", err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "nexusmon gateway tap"},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(100 * 365 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("create gateway tap certificate: %w", err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
-}
-
-// gwVerify checks the certificate gorilla's TLS was shown: the tap's own
-// (pinned by its bytes), or, when the connection was not terminated by the
-// tap (a SOCKS proxy), the real gateway's, verified the way crypto/tls
-// would with the session Dialer's TLS configuration cfg.
-func gwVerify(local []byte, cfg *tls.Config, cs tls.ConnectionState) error {
-	if len(cs.PeerCertificates) > 0 && bytes.Equal(cs.PeerCertificates[0].Raw, local) {
-		return nil
-	}
-	if cfg == nil {
-		cfg = &tls.Config{}
-	}
-	var chains [][]*x509.Certificate
-	if !cfg.InsecureSkipVerify {
-		if len(cs.PeerCertificates) == 0 {
-			return errors.New("gateway sent no certificate")
-		}
-		opts := x509.VerifyOptions{Roots: cfg.RootCAs, DNSName: cs.ServerName, Intermediates: x509.NewCertPool()}
-		if cfg.Time != nil {
-			opts.CurrentTime = cfg.Time()
-		}
-		for _, ic := range cs.PeerCertificates[1:] {
-			opts.Intermediates.AddCert(ic)
-		}
-		var err error
-		if chains, err = cs.PeerCertificates[0].Verify(opts); err != nil {
-			return fmt.Errorf("verify gateway certificate: %w", err)
-		}
-	}
-	if cfg.VerifyPeerCertificate != nil {
-		raw := make([][]byte, len(cs.PeerCertificates))
-		for i, pc := range cs.PeerCertificates {
-			raw[i] = pc.Raw
-		}
-		if err := cfg.VerifyPeerCertificate(raw, chains); err != nil {
-			return err
-		}
-	}
-	if cfg.VerifyConnection != nil {
-		return cfg.VerifyConnection(cs)
-	}
-	return nil
-}
-
-// gwDialer returns a new Dialer with orig's settings whose connections go
-// through dial, and whose TLS trusts the tap's certificate (see gwVerify).
-// orig is never modified; nil means websocket.DefaultDialer's settings.
-func gwDialer(orig *websocket.Dialer, dial func(context.Context, string, string) (net.Conn, error),
-	local []byte) *websocket.Dialer {
-	if orig == nil {
-		orig = websocket.DefaultDialer
-	}
-	upstream := orig.TLSClientConfig
-	tc := &tls.Config{
-		// The peer is the tap itself, pinned in VerifyConnection (which
-		// runs whatever InsecureSkipVerify says); gorilla's hostname check
-		// is skipped with it. Anything else is verified by gwVerify as
-		// crypto/tls would.
-		InsecureSkipVerify: true, //nolint:gosec // verified in VerifyConnection
-		MinVersion:         tls.VersionTLS12,
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			return gwVerify(local, upstream, cs)
-		},
-	}
-	if upstream != nil {
-		tc.ServerName = upstream.ServerName
-	}
-	return &websocket.Dialer{
-		NetDialContext:    dial,
-		Proxy:             orig.Proxy,
-		TLSClientConfig:   tc,
-		HandshakeTimeout:  orig.HandshakeTimeout,
-		ReadBufferSize:    orig.ReadBufferSize,
-		WriteBufferSize:   orig.WriteBufferSize,
-		WriteBufferPool:   orig.WriteBufferPool,
-		Subprotocols:      orig.Subprotocols,
-		EnableCompression: orig.EnableCompression,
-		Jar:               orig.Jar,
-	}
-}
-
-// gwInnerDial returns the dial function orig would use.
-func gwInnerDial(orig *websocket.Dialer) func(context.Context, string, string) (net.Conn, error) {
+	m, stop := c.feedRead(b[:n])
 	switch {
-	case orig != nil && orig.NetDialContext != nil:
-		return orig.NetDialContext
-	case orig != nil && orig.NetDial != nil:
-		nd := orig.NetDial
-		return func(_ context.Context, network, addr string) (net.Conn, error) { return nd(network, addr) }
+	case stop == nil:
+		return n, err
+	case m > 0:
+		return m, nil // the rest comes with the next Read
 	default:
-		return (&net.Dialer{}).DialContext
+		// Only discordgo's listen goroutine reads past READY, so waiting
+		// here cannot block Open (see SessionObserver).
+		return c.takeHeld(b, stop), nil
 	}
 }

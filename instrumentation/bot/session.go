@@ -84,9 +84,6 @@ type SessionState struct {
 	Fatal bool
 }
 
-// sessGuild is what the observer keeps of one available guild.
-type sessGuild struct{ members, channels int64 }
-
 // SessionObserver measures one discordgo session. Create it with
 // Instruments.ObserveSession; its methods are safe for concurrent use.
 type SessionObserver struct {
@@ -100,11 +97,10 @@ type SessionObserver struct {
 	removers []func()
 	reg      metric.Registration
 
-	orig  *websocket.Dialer // the session's dialer before ours
-	ours  *websocket.Dialer
-	inner func(context.Context, string, string) (net.Conn, error)
-	tap   *gwTLS
-	gen   atomic.Uint64 // connections dialed
+	orig *websocket.Dialer // the session's dialer before ours
+	ours *websocket.Dialer
+	via  gwDial        // how orig dials
+	gen  atomic.Uint64 // connections dialed
 
 	latency     atomic.Int64 // ns, -1 unknown
 	pendingCode atomic.Int32 // close code of the connection whose Disconnect is due
@@ -113,15 +109,20 @@ type SessionObserver struct {
 
 	connected   atomic.Bool
 	seenConnect atomic.Bool
-	readyAt     atomic.Int64 // ns since base of the last READY; -1 none
-	shardID     atomic.Int64
-	shardCount  atomic.Int64
-	reconnects  atomic.Int64
-	resumes     atomic.Int64
-	readies     atomic.Int64
-	guilds      atomic.Int64
-	users       atomic.Int64
-	channels    atomic.Int64
+	// seenEvent: a Connect or Disconnect event came after ObserveSession.
+	// Until then the session's DataReady, last read into dataReady, stands
+	// for connected (see up).
+	seenEvent  atomic.Bool
+	dataReady  atomic.Bool
+	readyAt    atomic.Int64 // ns since base of the last READY; -1 none
+	shardID    atomic.Int64
+	shardCount atomic.Int64
+	reconnects atomic.Int64
+	resumes    atomic.Int64
+	readies    atomic.Int64
+	guilds     atomic.Int64
+	users      atomic.Int64
+	channels   atomic.Int64
 
 	mu            sync.Mutex // guards the fields below
 	gs            map[string]sessGuild
@@ -131,6 +132,11 @@ type SessionObserver struct {
 	discOpts      map[int]metric.ObserveOption
 	lastCode      int
 	fatalReported bool
+
+	// changed receives a value, without blocking, after every change of
+	// what Snapshot returns: one waiter (a test) can wait for the next
+	// change instead of polling.
+	changed chan struct{}
 
 	wg        sync.WaitGroup // OnFatal calls
 	closeOnce sync.Once
@@ -148,10 +154,19 @@ type SessionObserver struct {
 // Router, discord.modules and discord.commands.
 //
 // It also gives s a new websocket Dialer (s.Dialer is replaced, never
-// modified; its proxy, TLS and dial settings are kept) that reads the
-// gateway traffic to measure the heartbeat round trip and to see close
-// codes. Call it before s.Open. Called on an open session it still works,
-// but latency and close codes stay unknown until the next reconnect, and
+// modified) that reads the gateway traffic to measure the heartbeat round
+// trip and to see close codes. For wss:// it makes the TLS connection with
+// crypto/tls and s.Dialer's TLSClientConfig (nil: the platform's roots),
+// which verifies the gateway's certificate as gorilla/websocket would, and
+// reads the frames above it; it keeps s.Dialer's dial functions (its own
+// NetDialTLSContext too) and handshake settings. s.Dialer's Proxy is asked
+// with a request for the gateway's scheme://host:port only, and reached with
+// gorilla/websocket's own proxy client (http:// with CONNECT, socks5://);
+// with a NetDialTLSContext of its own, Proxy is not used for wss://, which
+// gorilla/websocket cannot combine either (gorilla/websocket#779).
+//
+// Call it before s.Open. Called on an open session it still works, but
+// latency and close codes stay unknown until the next reconnect, and
 // counts start from what State holds. It takes the session's lock, so do
 // not call it from an event handler with SyncEvents set.
 //
@@ -179,6 +194,7 @@ func (in *Instruments) ObserveSession(s *discordgo.Session, opts SessionOptions)
 		gs:       make(map[string]sessGuild),
 		disc:     make(map[int]int64),
 		discOpts: make(map[int]metric.ObserveOption),
+		changed:  make(chan struct{}, 1),
 	}
 	if o.log == nil && in != nil {
 		o.log = in.log
@@ -196,11 +212,6 @@ func (in *Instruments) ObserveSession(s *discordgo.Session, opts SessionOptions)
 	o.latency.Store(-1)
 	o.readyAt.Store(-1)
 
-	cert, err := newGWCert(o.base)
-	if err != nil {
-		return nil, fmt.Errorf("observe session: %w", err)
-	}
-
 	mp := opts.MeterProvider
 	if mp == nil {
 		mp = metricnoop.NewMeterProvider()
@@ -211,7 +222,7 @@ func (in *Instruments) ObserveSession(s *discordgo.Session, opts SessionOptions)
 
 	// Initial values, for a session that is already open.
 	s.RLock()
-	o.connected.Store(s.DataReady)
+	o.dataReady.Store(s.DataReady)
 	o.shardID.Store(int64(s.ShardID))
 	o.shardCount.Store(int64(max(s.ShardCount, 1)))
 	s.RUnlock()
@@ -238,13 +249,8 @@ func (in *Instruments) ObserveSession(s *discordgo.Session, opts SessionOptions)
 	// Open reads s.Dialer under the session lock.
 	s.Lock()
 	o.orig = s.Dialer
-	o.inner = gwInnerDial(o.orig)
-	upstream := o.orig
-	if upstream == nil {
-		upstream = websocket.DefaultDialer
-	}
-	o.tap = &gwTLS{local: cert, upstream: upstream.TLSClientConfig}
-	o.ours = gwDialer(o.orig, o.dial, cert.Certificate[0])
+	o.via = newGWDial(o.orig)
+	o.ours = gwDialer(o.orig, o.dial, o.dialTLS)
 	s.Dialer = o.ours
 	s.Unlock()
 	return o, nil
@@ -293,7 +299,7 @@ func (o *SessionObserver) register(m metric.Meter) error {
 		return fmt.Errorf("create session instruments: %w", err)
 	}
 	reg, err := m.RegisterCallback(func(_ context.Context, ob metric.Observer) error {
-		up := o.connected.Load()
+		up := o.up()
 		ob.ObserveInt64(connected, b2i(up))
 		ob.ObserveInt64(guilds, o.guilds.Load())
 		ob.ObserveInt64(users, o.users.Load())
@@ -334,6 +340,23 @@ func b2i(b bool) int64 {
 	return 0
 }
 
+// up reports whether the gateway connection is up. Until the first Connect
+// or Disconnect event after ObserveSession it reads s.DataReady: discordgo
+// sets it only after its first heartbeat, which comes after Open returns,
+// so a session observed right after Open may not have it yet. The session
+// lock is only tried, never waited for (Open and Close hold it for
+// seconds): when it is taken, the last value read stands.
+func (o *SessionObserver) up() bool {
+	if !o.seenEvent.Load() && o.s.TryRLock() {
+		o.dataReady.Store(o.s.DataReady)
+		o.s.RUnlock()
+	}
+	if o.seenEvent.Load() {
+		return o.connected.Load()
+	}
+	return o.dataReady.Load()
+}
+
 // since returns the monotonic nanoseconds since o.base.
 func (o *SessionObserver) since() int64 { return int64(o.now().Sub(o.base)) }
 
@@ -347,7 +370,7 @@ func (o *SessionObserver) uptime(connected bool) (time.Duration, bool) {
 
 // Snapshot returns what the observer knows now.
 func (o *SessionObserver) Snapshot() SessionState {
-	up := o.connected.Load()
+	up := o.up()
 	st := SessionState{
 		Connected:  up,
 		Guilds:     int(o.guilds.Load()),
@@ -398,18 +421,39 @@ func (o *SessionObserver) Close() error {
 	return o.closeErr
 }
 
-// dial is the tap Dialer's dial function.
+// dial is the tap Dialer's dial function for ws://.
 func (o *SessionObserver) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	return o.tap(func() (net.Conn, error) { return o.via.plain(ctx, "http", network, addr) })
+}
+
+// dialTLS is the tap Dialer's dial function for wss://: the connection it
+// returns has done its TLS handshake.
+func (o *SessionObserver) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+	return o.tap(func() (net.Conn, error) { return o.via.secure(ctx, network, addr) })
+}
+
+// tap returns the connection open makes, wrapped for the tap, unless the
+// gateway closed with a fatal code.
+func (o *SessionObserver) tap(open func() (net.Conn, error)) (net.Conn, error) {
 	if o.fatal.Load() {
 		return nil, fmt.Errorf("dial gateway: %w", ErrFatalClose)
 	}
-	raw, err := o.inner(ctx, network, addr)
+	c, err := open()
 	if err != nil {
 		return nil, err
 	}
 	gen := o.gen.Add(1)
 	o.latency.Store(-1)
-	return newGWConn(ctx, raw, addr, o, gen, o.tap), nil
+	o.notify()
+	return newGWConn(c, o, gen), nil
+}
+
+// notify tells a waiter on changed that the state changed.
+func (o *SessionObserver) notify() {
+	select {
+	case o.changed <- struct{}{}:
+	default:
+	}
 }
 
 // heartbeat implements gwSink.
@@ -424,6 +468,7 @@ func (o *SessionObserver) ack(c *gwConn) {
 		return
 	}
 	o.latency.Store(max(o.since()-(sent-1), 0))
+	o.notify()
 }
 
 // closeFrame implements gwSink. It runs on the goroutine that reads the
@@ -451,6 +496,7 @@ func (o *SessionObserver) closeFrame(_ *gwConn, code int, reason string, establi
 	if !fatal || !o.fatal.CompareAndSwap(false, true) {
 		return nil
 	}
+	o.notify()
 	reason = Sanitize(reason)
 	o.log.Error("discord gateway closed with a fatal close code; the session will not reconnect",
 		"close_code", code, "reason", reason)
@@ -492,6 +538,7 @@ func (o *SessionObserver) countDisconnect(code int) {
 	}
 	o.disc[code]++
 	o.lastCode = code
+	o.notify()
 }
 
 func (o *SessionObserver) onConnect(*discordgo.Session, *discordgo.Connect) {
@@ -499,15 +546,19 @@ func (o *SessionObserver) onConnect(*discordgo.Session, *discordgo.Connect) {
 		o.reconnects.Add(1)
 	}
 	o.connected.Store(true)
+	o.seenEvent.Store(true)
+	o.notify()
 }
 
 func (o *SessionObserver) onDisconnect(*discordgo.Session, *discordgo.Disconnect) {
 	o.connected.Store(false)
+	o.seenEvent.Store(true)
 	o.countDisconnect(int(o.pendingCode.Swap(0)))
 }
 
 func (o *SessionObserver) onResumed(*discordgo.Session, *discordgo.Resumed) {
 	o.resumes.Add(1)
+	o.notify()
 }
 
 func (o *SessionObserver) onReady(s *discordgo.Session, r *discordgo.Ready) {
@@ -522,163 +573,4 @@ func (o *SessionObserver) onReady(s *discordgo.Session, r *discordgo.Ready) {
 		return
 	}
 	o.refreshAll(r.Guilds) // without State the event is ours alone
-}
-
-func (o *SessionObserver) onGuildCreate(_ *discordgo.Session, e *discordgo.GuildCreate) {
-	o.guildEvent(e.Guild, false)
-}
-
-func (o *SessionObserver) onGuildUpdate(_ *discordgo.Session, e *discordgo.GuildUpdate) {
-	o.guildEvent(e.Guild, true)
-}
-
-func (o *SessionObserver) onGuildDelete(_ *discordgo.Session, e *discordgo.GuildDelete) {
-	if e.Guild == nil {
-		return
-	}
-	if o.stateOn() {
-		o.refreshGuild(o.locked(func() string { return e.ID }))
-		return
-	}
-	o.setGuild(e.ID, sessGuild{}, false)
-}
-
-func (o *SessionObserver) onChannelCreate(_ *discordgo.Session, e *discordgo.ChannelCreate) {
-	o.channelEvent(e.Channel, 1)
-}
-
-func (o *SessionObserver) onChannelDelete(_ *discordgo.Session, e *discordgo.ChannelDelete) {
-	o.channelEvent(e.Channel, -1)
-}
-
-// stateOn reports whether discordgo keeps guilds in s.State. Then event
-// objects are shared with State, which mutates them in place under its
-// lock, so everything is read from State under its read lock.
-func (o *SessionObserver) stateOn() bool { return o.s.StateEnabled && o.s.State != nil }
-
-// locked runs f under the State read lock.
-func (o *SessionObserver) locked(f func() string) string {
-	o.s.State.RLock()
-	defer o.s.State.RUnlock()
-	return f()
-}
-
-func (o *SessionObserver) guildEvent(g *discordgo.Guild, update bool) {
-	if g == nil {
-		return
-	}
-	if o.stateOn() {
-		o.refreshGuild(o.locked(func() string { return g.ID }))
-		return
-	}
-	// Without State, GUILD_UPDATE carries neither member_count nor
-	// channels: keep what GUILD_CREATE said.
-	o.mu.Lock()
-	old, had := o.gs[g.ID]
-	o.mu.Unlock()
-	v := sessGuild{members: int64(g.MemberCount), channels: int64(len(g.Channels))}
-	if update && had {
-		if g.MemberCount == 0 {
-			v.members = old.members
-		}
-		if g.Channels == nil {
-			v.channels = old.channels
-		}
-	}
-	o.setGuild(g.ID, v, !g.Unavailable)
-}
-
-func (o *SessionObserver) channelEvent(c *discordgo.Channel, delta int64) {
-	if c == nil {
-		return
-	}
-	if o.stateOn() {
-		if id := o.locked(func() string { return c.GuildID }); id != "" {
-			o.refreshGuild(id)
-		}
-		return
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if g, ok := o.gs[c.GuildID]; ok {
-		g.channels = max(g.channels+delta, 0)
-		o.setGuildLocked(c.GuildID, g, true)
-	}
-}
-
-// refreshGuild re-reads guild id from State. The observer's lock is held
-// across the read, so of two events about one guild the later read wins
-// whatever order discordgo's handler goroutines run in.
-func (o *SessionObserver) refreshGuild(id string) {
-	if id == "" {
-		return
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	g, err := o.s.State.Guild(id)
-	if err != nil {
-		o.setGuildLocked(id, sessGuild{}, false)
-		return
-	}
-	o.s.State.RLock()
-	v := sessGuild{members: int64(g.MemberCount), channels: int64(len(g.Channels))}
-	avail := !g.Unavailable
-	o.s.State.RUnlock()
-	o.setGuildLocked(id, v, avail)
-}
-
-// refreshAll rebuilds the guild table: from State when it is on, else from
-// stubs (READY's unavailable guilds).
-func (o *SessionObserver) refreshAll(stubs []*discordgo.Guild) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	gs := make(map[string]sessGuild)
-	if o.stateOn() {
-		o.s.State.RLock()
-		for _, g := range o.s.State.Guilds {
-			if g != nil && !g.Unavailable {
-				gs[g.ID] = sessGuild{members: int64(g.MemberCount), channels: int64(len(g.Channels))}
-			}
-		}
-		o.s.State.RUnlock()
-	} else {
-		for _, g := range stubs {
-			if g != nil && !g.Unavailable {
-				gs[g.ID] = sessGuild{members: int64(g.MemberCount), channels: int64(len(g.Channels))}
-			}
-		}
-	}
-	o.gs = gs
-	o.sumMembers, o.sumChannels = 0, 0
-	for _, g := range gs {
-		o.sumMembers += g.members
-		o.sumChannels += g.channels
-	}
-	o.publishLocked()
-}
-
-func (o *SessionObserver) setGuild(id string, v sessGuild, avail bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.setGuildLocked(id, v, avail)
-}
-
-func (o *SessionObserver) setGuildLocked(id string, v sessGuild, avail bool) {
-	if old, ok := o.gs[id]; ok {
-		o.sumMembers -= old.members
-		o.sumChannels -= old.channels
-		delete(o.gs, id)
-	}
-	if avail {
-		o.gs[id] = v
-		o.sumMembers += v.members
-		o.sumChannels += v.channels
-	}
-	o.publishLocked()
-}
-
-func (o *SessionObserver) publishLocked() {
-	o.guilds.Store(int64(len(o.gs)))
-	o.users.Store(o.sumMembers)
-	o.channels.Store(o.sumChannels)
 }

@@ -3,13 +3,11 @@ package bot
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
+	"net"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -103,15 +101,19 @@ func (h *sessHarness) log() string {
 	return h.logs.String()
 }
 
-// sessWait polls cond until it holds, failing the test after 10 s.
-func sessWait(t *testing.T, what string, cond func() bool) {
+// sessWait waits until cond, which reads o's Snapshot, holds: it checks
+// cond again after each change o reports. The 10 s limit only stops a test
+// that would otherwise hang. Only one sessWait may run per observer.
+func sessWait(t *testing.T, o *SessionObserver, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	limit := time.NewTimer(10 * time.Second)
+	defer limit.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+		select {
+		case <-o.changed:
+		case <-limit.C:
+			t.Fatalf("timed out waiting for %s: %+v", what, o.Snapshot())
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -148,7 +150,7 @@ func TestObserveSession_Connect(t *testing.T) {
 	if err := h.s.Open(); err != nil {
 		t.Fatal(err)
 	}
-	sessWait(t, "two guilds and a latency", func() bool {
+	sessWait(t, h.obs, "two guilds and a latency", func() bool {
 		st := h.obs.Snapshot()
 		return st.Guilds == 2 && st.Latency >= 0
 	})
@@ -182,14 +184,14 @@ func TestObserveSession_Connect(t *testing.T) {
 
 	// Guild and channel events keep the counts.
 	h.fake.Dispatch("GUILD_DELETE", map[string]any{"id": sessGuildB})
-	sessWait(t, "guild B gone", func() bool { return h.obs.Snapshot().Guilds == 1 })
+	sessWait(t, h.obs, "guild B gone", func() bool { return h.obs.Snapshot().Guilds == 1 })
 	h.fake.Dispatch("CHANNEL_CREATE", map[string]any{"id": "1100000000000000104", "type": 0, "guild_id": sessGuildA, "name": "a4"})
-	sessWait(t, "channel a4", func() bool { return h.obs.Snapshot().Channels == 4 })
+	sessWait(t, h.obs, "channel a4", func() bool { return h.obs.Snapshot().Channels == 4 })
 	if st := h.obs.Snapshot(); st.Users != 10 {
 		t.Errorf("users after GUILD_DELETE = %d, want 10", st.Users)
 	}
 	h.fake.Dispatch("CHANNEL_DELETE", map[string]any{"id": "1100000000000000101", "type": 0, "guild_id": sessGuildA, "name": "a1"})
-	sessWait(t, "channel a1 gone", func() bool { return h.obs.Snapshot().Channels == 3 })
+	sessWait(t, h.obs, "channel a1 gone", func() bool { return h.obs.Snapshot().Channels == 3 })
 
 	if err := h.obs.Close(); err != nil {
 		t.Fatal(err)
@@ -211,9 +213,9 @@ func TestObserveSession_DropResumes(t *testing.T) {
 	if err := h.s.Open(); err != nil {
 		t.Fatal(err)
 	}
-	sessWait(t, "connected", func() bool { return h.obs.Snapshot().Connected })
+	sessWait(t, h.obs, "connected", func() bool { return h.obs.Snapshot().Connected })
 	h.fake.DropAll()
-	sessWait(t, "resumed", func() bool {
+	sessWait(t, h.obs, "resumed", func() bool {
 		st := h.obs.Snapshot()
 		return st.Resumes == 1 && st.Reconnects == 1 && st.Connected
 	})
@@ -239,13 +241,75 @@ func TestObserveSession_DropResumes(t *testing.T) {
 	}
 }
 
+// sessLabel is the pprof label sessOpen puts on the goroutines of a
+// session: goroutines inherit the labels of the goroutine that starts them.
+const sessLabel = "nexusmon_test_session"
+
+// sessOpen opens s on a goroutine labelled sessLabel=id, so that every
+// goroutine discordgo starts for s, then or later (listen, heartbeat,
+// reconnect, event handlers), carries the label.
+func sessOpen(s *discordgo.Session, id string) error {
+	var err error
+	pprof.Do(context.Background(), pprof.Labels(sessLabel, id), func(context.Context) { err = s.Open() })
+	return err
+}
+
+// sessRunning counts the goroutines labelled sessLabel=id that are in
+// discordgo code, and those that have not started yet (their stack is
+// empty: they may be about to run discordgo code).
+func sessRunning(t *testing.T, id string) (inDiscordgo, unstarted int) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&b, 1); err != nil {
+		t.Fatal(err)
+	}
+	// debug=1: a header line, then blank-line separated groups of
+	// goroutines with one stack: "N @ pcs", "# labels: {...}", then one
+	// "#\t" line per frame.
+	_, groups, _ := strings.Cut(b.String(), "\n")
+	label := fmt.Sprintf("# labels: {%q:%q}", sessLabel, id)
+	for _, g := range strings.Split(groups, "\n\n") {
+		if !strings.Contains(g, label) {
+			continue
+		}
+		var k int
+		if _, err := fmt.Sscanf(g, "%d @", &k); err != nil {
+			t.Fatalf("goroutine profile group %q: %v", g, err)
+		}
+		switch {
+		case strings.Contains(g, "\tgithub.com/bwmarrin/discordgo."):
+			inDiscordgo += k
+		case !strings.Contains(g, "#\t"):
+			unstarted += k
+		}
+	}
+	return inDiscordgo, unstarted
+}
+
+// sessPoll polls cond every 10 ms. Goroutines starting or ending have no
+// event to wait on; the 10 s limit only stops a test that would otherwise
+// hang.
+func sessPoll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	limit := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(limit) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestObserveSession_FatalClose(t *testing.T) {
 	t.Parallel()
 	h := newSessHarness(t, nil)
-	if err := h.s.Open(); err != nil {
+	if err := sessOpen(h.s, t.Name()); err != nil {
 		t.Fatal(err)
 	}
-	sessWait(t, "connected", func() bool { return h.obs.Snapshot().Connected })
+	// The labelled goroutines are visible (else the wait below could
+	// not see a reconnect loop either).
+	sessPoll(t, "a labelled goroutine in discordgo", func() bool { n, _ := sessRunning(t, t.Name()); return n > 0 })
+	sessWait(t, h.obs, "connected", func() bool { return h.obs.Snapshot().Connected })
 	h.fake.CloseAll(4014)
 	select {
 	case f := <-h.fatals:
@@ -255,16 +319,20 @@ func TestObserveSession_FatalClose(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("OnFatal not called")
 	}
-	sessWait(t, "disconnect counted", func() bool {
+	sessWait(t, h.obs, "disconnect counted", func() bool {
 		st := h.obs.Snapshot()
 		return st.Disconnects[4014] == 1 && !st.Connected
 	})
-	// discordgo calls reconnect right after the Disconnect event; had it
-	// kept the flag, a new dial would reach the fake at once.
-	n := h.fake.Connections()
-	time.Sleep(1500 * time.Millisecond)
-	if got := h.fake.Connections(); got != n || n != 1 {
-		t.Errorf("gateway connections = %d then %d, want 1 and no more", n, got)
+	// Had discordgo seen the close frame on its current connection, its
+	// listen goroutine would now be in reconnect's loop for good (each dial
+	// refused with ErrFatalClose): the session's goroutines would never
+	// leave discordgo.
+	sessPoll(t, "the session's goroutines to end", func() bool {
+		n, unstarted := sessRunning(t, t.Name())
+		return n == 0 && unstarted == 0
+	})
+	if got := h.fake.Connections(); got != 1 {
+		t.Errorf("gateway connections = %d, want 1", got)
 	}
 	st := h.obs.Snapshot()
 	if !st.Fatal || st.LastCloseCode != 4014 || len(st.Disconnects) != 1 {
@@ -289,10 +357,64 @@ func TestObserveSession_FatalClose(t *testing.T) {
 	}
 }
 
+// hbGate is a gateway connection that holds the session's heartbeats
+// (op 1, found with the tap's own parser) until open is closed. discordgo
+// sets DataReady only after its first heartbeat is written.
+type hbGate struct {
+	net.Conn
+	open <-chan struct{}
+	mu   sync.Mutex // guards p
+	p    gwStream
+	hb   bool
+}
+
+func newHBGate(c net.Conn, open <-chan struct{}) *hbGate {
+	g := &hbGate{Conn: c, open: open}
+	g.p.onFrame = func(op byte, payload []byte, _ int) bool {
+		if v, ok := gwOp(payload); op == gwOpText && ok && v == 1 {
+			g.hb = true
+		}
+		return false
+	}
+	return g
+}
+
+func (g *hbGate) Write(b []byte) (int, error) {
+	g.mu.Lock()
+	g.hb = false
+	g.p.feed(b)
+	hb := g.hb
+	g.mu.Unlock()
+	if hb {
+		<-g.open
+	}
+	return g.Conn.Write(b)
+}
+
+// TestObserveSession_AfterOpen observes a session between Open's return
+// and its first heartbeat, when discordgo has not set DataReady yet.
 func TestObserveSession_AfterOpen(t *testing.T) {
 	t.Parallel()
 	fake := discordtest.New(t, sessGuilds)
 	s := fake.NewSession(t)
+	release := make(chan struct{})
+	var released sync.Once
+	// Registered after NewSession's cleanup, so it runs first: closing the
+	// session needs the heartbeat's write lock.
+	t.Cleanup(func() { released.Do(func() { close(release) }) })
+	s.Dialer = &websocket.Dialer{HandshakeTimeout: 5 * time.Second,
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return newHBGate(c, release), nil
+		}}
+	dataReady := func() bool {
+		s.RLock()
+		defer s.RUnlock()
+		return s.DataReady
+	}
 	ready := make(chan struct{}, 2)
 	s.AddHandler(func(*discordgo.Session, *discordgo.GuildCreate) { ready <- struct{}{} })
 	if err := s.Open(); err != nil {
@@ -300,7 +422,10 @@ func TestObserveSession_AfterOpen(t *testing.T) {
 	}
 	<-ready
 	<-ready
-	o, err := (*Instruments)(nil).ObserveSession(s, SessionOptions{})
+	reader := sdkmetric.NewManualReader()
+	o, err := (*Instruments)(nil).ObserveSession(s, SessionOptions{
+		MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,87 +434,27 @@ func TestObserveSession_AfterOpen(t *testing.T) {
 			t.Error(err)
 		}
 	})
+	if dataReady() {
+		t.Fatal("DataReady set before the first heartbeat was written")
+	}
+	released.Do(func() { close(release) })
+	// DataReady is set right after the heartbeat is written; no event
+	// tells when.
+	sessPoll(t, "DataReady", dataReady)
 	// Counts come from State; latency is unknown until a reconnect.
-	sessWait(t, "connected", func() bool { return o.Snapshot().Connected })
 	st := o.Snapshot()
-	if st.Guilds != 2 || st.Users != 35 || st.Channels != 5 || st.Latency >= 0 || st.Uptime != 0 {
+	if !st.Connected || st.Guilds != 2 || st.Users != 35 || st.Channels != 5 || st.Latency >= 0 || st.Uptime != 0 {
 		t.Errorf("snapshot = %+v", st)
 	}
-	fake.DropAll()
-	sessWait(t, "reconnected", func() bool { st := o.Snapshot(); return st.Reconnects == 1 && st.Connected })
-}
-
-// sessGatewayURL answers GET /gateway with url, sending everything else to
-// base: it points a session at a wss:// gateway.
-type sessGatewayURL struct {
-	base http.RoundTripper
-	url  string
-}
-
-func (g sessGatewayURL) RoundTrip(r *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(r.URL.Path, "/gateway") {
-		return &http.Response{
-			StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
-			Body: io.NopCloser(strings.NewReader(`{"url":"` + g.url + `"}`)), Request: r,
-		}, nil
-	}
-	return g.base.RoundTrip(r)
-}
-
-func TestObserveSession_TLS(t *testing.T) {
-	t.Parallel()
-	fake := discordtest.New(t, discordtest.WithHeartbeatInterval(100*time.Millisecond))
-	srv := httptest.NewTLSServer(fake)
-	t.Cleanup(srv.Close)
-	pool := x509.NewCertPool()
-	pool.AddCert(srv.Certificate())
-	wss := "wss://" + srv.Listener.Addr().String() + "/ws"
-
-	observe := func(roots *x509.CertPool) (*discordgo.Session, *SessionObserver, chan int) {
-		s := fake.NewSession(t)
-		s.Client = &http.Client{Timeout: 10 * time.Second, Transport: sessGatewayURL{base: fake.Transport(), url: wss}}
-		s.Dialer = &websocket.Dialer{HandshakeTimeout: 5 * time.Second, TLSClientConfig: &tls.Config{RootCAs: roots}}
-		fatals := make(chan int, 1)
-		o, err := (*Instruments)(nil).ObserveSession(s, SessionOptions{OnFatal: func(code int, _ string) { fatals <- code }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := o.Close(); err != nil {
-				t.Error(err)
-			}
-		})
-		return s, o, fatals
-	}
-
-	// The upstream TLS is verified with the session dialer's settings:
-	// without the fake's CA the connection must fail.
-	s, _, _ := observe(x509.NewCertPool())
-	if err := s.Open(); err == nil {
-		t.Fatal("Open with an untrusted gateway certificate succeeded")
-	}
-	if got := fake.Connections(); got != 0 {
-		t.Fatalf("gateway connections = %d, want 0", got)
-	}
-
-	s, o, fatals := observe(pool)
-	if err := s.Open(); err != nil {
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
 	}
-	sessWait(t, "guild and latency over TLS", func() bool {
-		st := o.Snapshot()
-		return st.Guilds == 1 && st.Latency >= 0
-	})
-	fake.CloseAll(4013)
-	select {
-	case code := <-fatals:
-		if code != 4013 {
-			t.Errorf("OnFatal code = %d, want 4013", code)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("OnFatal not called over TLS")
+	if got, _ := gauge(rm, names.DiscordConnected); got != 1 {
+		t.Errorf("connected = %d, want 1", got)
 	}
-	sessWait(t, "disconnect counted", func() bool { return o.Snapshot().Disconnects[4013] == 1 })
+	fake.DropAll()
+	sessWait(t, o, "reconnected", func() bool { st := o.Snapshot(); return st.Reconnects == 1 && st.Connected })
 }
 
 func TestFatalCloseCode(t *testing.T) {
