@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync"
 	"time"
@@ -12,10 +13,14 @@ import (
 // reads the gateway's Hello without a deadline; closing its connections is
 // the one way to make it return when Stop comes during a stalled handshake.
 type connTracker struct {
-	d     net.Dialer
-	mu    sync.Mutex
-	conns map[*trackedConn]struct{}
+	d      net.Dialer
+	mu     sync.Mutex
+	conns  map[*trackedConn]struct{}
+	closed bool // closeAll ran: no new connections
 }
+
+// errStopping refuses a connection asked for after closeAll.
+var errStopping = errors.New("nexusmon is stopping")
 
 func newConnTracker() *connTracker {
 	return &connTracker{d: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}, conns: make(map[*trackedConn]struct{})}
@@ -30,14 +35,20 @@ func (t *connTracker) DialContext(ctx context.Context, network, addr string) (ne
 	}
 	tc := &trackedConn{Conn: c, t: t}
 	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		_ = c.Close() // never handed out
+		return nil, errStopping
+	}
 	t.conns[tc] = struct{}{}
 	t.mu.Unlock()
 	return tc, nil
 }
 
-// closeAll closes every open connection dialed by t.
+// closeAll closes every open connection dialed by t, and refuses new ones.
 func (t *connTracker) closeAll() {
 	t.mu.Lock()
+	t.closed = true
 	cs := make([]*trackedConn, 0, len(t.conns))
 	for c := range t.conns {
 		cs = append(cs, c)
@@ -46,13 +57,6 @@ func (t *connTracker) closeAll() {
 	for _, c := range cs {
 		_ = c.Close() // best effort: the point is to end blocked reads
 	}
-}
-
-// open returns how many connections dialed by t are open (tests).
-func (t *connTracker) open() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.conns)
 }
 
 type trackedConn struct {

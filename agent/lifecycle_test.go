@@ -174,7 +174,9 @@ func TestAgent_stopHonoursDeadline(t *testing.T) {
 			go func() { done <- a.Stop(ctx) }()
 			select {
 			case err := <-done:
-				if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+				// nil: the held work was cancelled and ended in time,
+				// not merely left running past the deadline.
+				if err != nil {
 					t.Errorf("Stop: %v", err)
 				}
 			case <-time.After(15 * time.Second):
