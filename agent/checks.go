@@ -165,7 +165,7 @@ func deliverThrough(ctx context.Context, d *discord.Delivery, kind string, p dis
 	}
 	after := d.Stats()
 	if after.Failed > before.Failed {
-		return errors.New("Discord refused the message (see the failed outbox and the log)")
+		return errors.New("the message was refused by Discord (see the failed outbox and the log)")
 	}
 	if after.Sent <= before.Sent {
 		return errors.New("the outbox drained without confirming the message")

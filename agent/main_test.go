@@ -12,6 +12,5 @@ func TestMain(m *testing.M) {
 		// nothing behind; only the standard library's idle HTTP connections do.
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
 		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
 	)
 }

@@ -17,7 +17,7 @@ func FromMetricData(rm *metricdata.ResourceMetrics) *Snapshot {
 	res := map[string]string{}
 	if rm.Resource != nil {
 		for _, kv := range rm.Resource.Attributes() {
-			res[string(kv.Key)] = kv.Value.Emit()
+			res[string(kv.Key)] = kv.Value.String()
 		}
 	}
 	s := NewSnapshot(timeOf(rm), res)
@@ -86,7 +86,7 @@ func attrs(set attribute.Set, scope string) map[string]string {
 	iter := set.Iter()
 	for iter.Next() {
 		kv := iter.Attribute()
-		out[string(kv.Key)] = kv.Value.Emit()
+		out[string(kv.Key)] = kv.Value.String()
 	}
 	out[names.AttrScope] = scope
 	return out

@@ -127,7 +127,7 @@ func DigestReport(dg ErrorDigest, host string) *Report {
 	dd := &DigestData{Start: dg.Start.UTC(), End: dg.End.UTC(), Suppressed: dg.Suppressed, Counts: []DigestLine{}}
 	var lines []string
 	for _, c := range dg.Counts {
-		dd.Counts = append(dd.Counts, DigestLine{Command: c.Command, Module: c.Module, ErrorType: c.ErrorType, Count: c.Count})
+		dd.Counts = append(dd.Counts, DigestLine(c))
 		lines = append(lines, fmt.Sprintf("/%s · %s × %d", c.Command, c.ErrorType, c.Count))
 	}
 	if len(lines) == 0 {

@@ -311,6 +311,7 @@ func TestSameDefinition(t *testing.T) {
 	stored := func(mod func(*discordgo.ApplicationCommand)) *discordgo.ApplicationCommand {
 		c := base()
 		c.ID, c.ApplicationID, c.Version, c.Type = "1300000000000000000", "1200000000000000000", "1300000000000000001", discordgo.ChatApplicationCommand
+		//lint:ignore SA1019 Discord still answers with dm_permission
 		c.NSFW, c.DMPermission = &f, &tr
 		c.IntegrationTypes = &[]discordgo.ApplicationIntegrationType{discordgo.ApplicationIntegrationGuildInstall}
 		c.Options[0].Choices[0].Value = 6.0 // a JSON number
@@ -332,6 +333,7 @@ func TestSameDefinition(t *testing.T) {
 		"choice value":            {got: func(c *discordgo.ApplicationCommand) { c.Options[0].Choices[0].Value = 7.0 }},
 		"option added":            {def: func(c *discordgo.ApplicationCommand) { c.Options = append(c.Options, c.Options[0]) }},
 		"nsfw asked for":          {def: func(c *discordgo.ApplicationCommand) { c.NSFW = &tr }},
+		//lint:ignore SA1019 Discord still answers with dm_permission
 		"dm permission as stored": {def: func(c *discordgo.ApplicationCommand) { c.DMPermission = &tr }, same: true},
 		"localized name": {def: func(c *discordgo.ApplicationCommand) {
 			c.NameLocalizations = &map[discordgo.Locale]string{discordgo.German: "würfel"}

@@ -124,14 +124,13 @@ type SessionObserver struct {
 	users      atomic.Int64
 	channels   atomic.Int64
 
-	mu            sync.Mutex // guards the fields below
-	gs            map[string]sessGuild
-	sumMembers    int64
-	sumChannels   int64
-	disc          map[int]int64
-	discOpts      map[int]metric.ObserveOption
-	lastCode      int
-	fatalReported bool
+	mu          sync.Mutex // guards the fields below
+	gs          map[string]sessGuild
+	sumMembers  int64
+	sumChannels int64
+	disc        map[int]int64
+	discOpts    map[int]metric.ObserveOption
+	lastCode    int
 
 	// changed receives a value, without blocking, after every change of
 	// what Snapshot returns: one waiter (a test) can wait for the next

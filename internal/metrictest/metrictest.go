@@ -260,7 +260,7 @@ func AttrValues(rm metricdata.ResourceMetrics) string {
 	var b strings.Builder
 	add := func(s attribute.Set) {
 		for _, kv := range s.ToSlice() {
-			b.WriteString(kv.Value.Emit())
+			b.WriteString(kv.Value.String())
 			b.WriteByte(' ')
 		}
 	}

@@ -3,7 +3,7 @@ package otelcoltest
 import _ "embed"
 
 // collectorConfig is a byte-identical copy of otel-config/test-collector.yaml:
-// go:embed cannot reach outside the package directory, and
+// the embed directive cannot reach outside the package directory, and
 // TestConfigCopyIsIdentical keeps the two in step.
 //
 // It reads OTLP_GRPC_PORT, OTLP_HTTP_PORT and OUT_DIR from the environment.
