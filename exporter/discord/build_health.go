@@ -3,6 +3,7 @@ package discord
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -151,7 +152,8 @@ func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, ale
 	overall, level, scores := health.Evaluate(in)
 
 	d := HealthData{
-		OverallHealth:   OverallHealth{Score: round(overall, 1), Level: level.String(), Emoji: level.Emoji()},
+		OverallHealth: OverallHealth{Score: math.Floor(overall*10) / 10, // rounded down: never shown above its level
+			Level: level.String(), Emoji: level.Emoji()},
 		ComponentHealth: make(map[string]ComponentHealth, len(comps)),
 		Recommendations: []RecommendationData{},
 		ActiveAlerts:    alerts,
@@ -274,14 +276,14 @@ func healthReport(d HealthData, at time.Time, host string, png []byte) *Report {
 		if strings.Contains(c.Detail, "failed") || strings.Contains(c.Detail, "disconnected") {
 			v = c.Detail
 		}
-		comps = append(comps, Field{Name: name, Value: fmt.Sprintf("%s %s · %s", c.Emoji, fmtFloat(*c.Score, 0), v), Inline: true})
+		comps = append(comps, Field{Name: name, Value: fmt.Sprintf("%s %s · %s", c.Emoji, fmtScore(*c.Score), v), Inline: true})
 		if *c.Score < worst {
 			worst, worstName = *c.Score, name
 		}
 	}
-	r.Summary = fmt.Sprintf("Overall %s/100 %s %s", fmtFloat(d.OverallHealth.Score, 0), d.OverallHealth.Emoji, d.OverallHealth.Level)
+	r.Summary = fmt.Sprintf("Overall %s/100 %s %s", fmtScore(d.OverallHealth.Score), d.OverallHealth.Emoji, d.OverallHealth.Level)
 	if worstName != "" {
-		r.Summary += fmt.Sprintf(" · worst: %s %s/100", worstName, fmtFloat(worst, 0))
+		r.Summary += fmt.Sprintf(" · worst: %s %s/100", worstName, fmtScore(worst))
 	}
 	if cnt := len(d.ActiveAlerts); cnt > 0 {
 		r.Summary += fmt.Sprintf(" · %d active alert(s)", cnt)
@@ -348,3 +350,8 @@ func severityEmoji(s string) string {
 		return "ℹ️"
 	}
 }
+
+// fmtScore shows a score as a whole number rounded down, so the number
+// shown is never at a level boundary above the score's level (74.6 is
+// "74/100 Fair", not "75/100 Fair").
+func fmtScore(v float64) string { return strconv.Itoa(int(math.Floor(v))) }

@@ -99,6 +99,7 @@ type Reporter struct {
 	errors     atomic.Int64
 	lateQueue  atomic.Pointer[queueBox] // set by SetQueue; wins over Options.Queue
 	lastExport atomic.Int64             // unix nanoseconds of the newest export handled
+	lastSnap   atomic.Pointer[Snapshot] // the newest snapshot any reader exported: BuildNow's baseline
 
 	alerts *alertEngine
 }
@@ -320,6 +321,7 @@ func (e *readerExporter) Shutdown(context.Context) error {
 // the alerts its snapshot carries values for first (each event published at
 // once with PriorityAlert), then the report, then the sample series it owns.
 func (r *Reporter) handle(ctx context.Context, event string, cur, prev *Snapshot) error {
+	defer r.lastSnap.Store(cur) // BuildNow's baseline
 	r.lastExport.Store(r.opts.Now().UnixNano())
 	at := cur.Time.UTC()
 	th := r.opts.Thresholds
@@ -400,19 +402,25 @@ func (r *Reporter) healthNow(ctx context.Context, cur, prev *Snapshot) (*Report,
 }
 
 // BuildNow builds the report of event from snap without publishing it,
-// evaluating alerts or storing samples (for /nexus health and the
-// test_reporting "data formatting" check). Rates and interval counts are
-// over the time since the instruments started, as there is no previous
-// snapshot. For the health report, a chart that cannot be drawn gives the
+// evaluating alerts or storing samples (for /nexus status and health and
+// the test_reporting "data formatting" check). The system and health
+// reports measure CPU and rates against the newest snapshot a reader
+// exported (at most one system interval old); before the first export they
+// have no interval, and CPU reads n/a as in the first report. The other
+// reports count over the time since the instruments started. For the health report, a chart that cannot be drawn gives the
 // report without its chart together with the error.
 func (r *Reporter) BuildNow(ctx context.Context, event string, snap *Snapshot) (*Report, error) {
 	if snap == nil {
 		return nil, fmt.Errorf("build %s: nil snapshot", event)
 	}
 	at, th, host := snap.Time.UTC(), r.opts.Thresholds, r.opts.Host
+	prev := r.lastSnap.Load()
+	if prev != nil && !prev.Time.Before(snap.Time) {
+		prev = nil
+	}
 	switch event {
 	case EventSystem:
-		return systemReport(buildSystemData(snap, nil), at, host, th), nil
+		return systemReport(buildSystemData(snap, prev), at, host, th), nil
 	case EventNetwork:
 		return networkReport(buildNetworkData(snap, nil), at, host, th), nil
 	case EventMemory:
@@ -420,7 +428,7 @@ func (r *Reporter) BuildNow(ctx context.Context, event string, snap *Snapshot) (
 	case EventCommands:
 		return commandsReport(buildCommandData(snap, nil), at, host, th), nil
 	case EventHealth:
-		return r.healthNow(ctx, snap, nil)
+		return r.healthNow(ctx, snap, prev)
 	default:
 		return nil, fmt.Errorf("build %s: unknown report", event)
 	}

@@ -422,3 +422,41 @@ func TestThresholds_withDefaults(t *testing.T) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
 }
+
+// TestReporter_BuildNowMeasuresSinceLastExport: /nexus status and health
+// show CPU over the time since the newest export, not n/a for ever (and not
+// an average since boot before any export).
+func TestReporter_BuildNowMeasuresSinceLastExport(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rep := NewReporter(Options{Host: "host-1"})
+	cpu := func(ev string) *float64 {
+		t.Helper()
+		r, err := rep.BuildNow(ctx, ev, fullSnapshot(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch d := r.Data.(type) {
+		case SystemData:
+			return d.SystemMetrics.CPU.Percent
+		case HealthData:
+			if c, ok := d.ComponentHealth["cpu"]; ok && c.Available {
+				return c.Value
+			}
+			return nil
+		}
+		t.Fatalf("%s: data %T", ev, r.Data)
+		return nil
+	}
+	if v := cpu(EventSystem); v != nil {
+		t.Errorf("system CPU before any export = %v, want null", *v)
+	}
+	if err := rep.handle(ctx, EventSystem, fullSnapshot(1), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []string{EventSystem, EventHealth} {
+		if v := cpu(ev); v == nil {
+			t.Errorf("%s: CPU after an export is null", ev)
+		}
+	}
+}
