@@ -43,6 +43,7 @@ type Inputs struct {
 	Disks                  []DiskUsage // per mountpoint
 	DiskThresholds         Thresholds  // zero: 85/95 %
 	Goroutines             float64     // current count
+	RuntimeOwner           string      // whose Go runtime Goroutines and the heap are when not the bot's ("nexusmon agent"); "" for the bot's
 	GoroutineGrowthPerHour float64     // least-squares slope over Window
 	HeapGrowthPerHour      float64     // bytes per hour, least-squares slope of the live heap over Window
 	GatewayLatencyMs       float64     // last heartbeat latency
@@ -145,9 +146,13 @@ func Recommend(in Inputs, now time.Time) []Recommendation {
 		})
 	}
 
+	whose := ""
+	if in.RuntimeOwner != "" {
+		whose = " (" + in.RuntimeOwner + ")"
+	}
 	if in.Goroutines >= goroutineCeiling {
 		add(Recommendation{
-			Component: "runtime", Severity: SeverityWarning, Title: "Very many goroutines",
+			Component: "runtime", Severity: SeverityWarning, Title: "Very many goroutines" + whose,
 			Action: "Take a goroutine profile (pprof) and look for handlers or timers that start goroutines without ending them.",
 			Evidence: []Evidence{{Metric: "goroutines", Value: in.Goroutines,
 				Detail: "more than " + FormatValue(goroutineCeiling, "")}},
@@ -156,7 +161,7 @@ func Recommend(in Inputs, now time.Time) []Recommendation {
 	longEnough := in.Window >= minGrowthWindow
 	if longEnough && in.GoroutineGrowthPerHour >= goroutineLeakPerHour {
 		add(Recommendation{
-			Component: "runtime", Severity: SeverityWarning, Title: "Goroutine count keeps growing",
+			Component: "runtime", Severity: SeverityWarning, Title: "Goroutine count keeps growing" + whose,
 			Action: "This looks like a goroutine leak: compare two goroutine profiles taken some minutes apart and find the stack that grows.",
 			Evidence: []Evidence{{Metric: "goroutine growth", Value: in.GoroutineGrowthPerHour, Unit: "/h", Window: in.Window,
 				Detail: fmt.Sprintf("now %s goroutines", FormatValue(in.Goroutines, ""))}},
@@ -164,7 +169,7 @@ func Recommend(in Inputs, now time.Time) []Recommendation {
 	}
 	if longEnough && in.HeapGrowthPerHour >= heapLeakPerHour {
 		add(Recommendation{
-			Component: ComponentMemory, Severity: SeverityWarning, Title: "Live heap keeps growing",
+			Component: ComponentMemory, Severity: SeverityWarning, Title: "Live heap keeps growing" + whose,
 			Action: "This looks like a memory leak: compare two heap profiles (pprof inuse_space) and look for caches or maps that are never trimmed.",
 			Evidence: []Evidence{{Metric: "heap growth", Value: in.HeapGrowthPerHour, Unit: "B/h", Window: in.Window,
 				Detail: fmt.Sprintf("about %s MiB per hour", FormatValue(in.HeapGrowthPerHour/(1<<20), ""))}},

@@ -2,6 +2,7 @@ package health
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
 )
@@ -175,6 +176,26 @@ func TestRecommend_sorted(t *testing.T) {
 	for i, w := range want {
 		if got[i].Component != w.c || got[i].Severity != w.s {
 			t.Errorf("%d: got %s/%s, want %s/%s", i, got[i].Component, got[i].Severity, w.c, w.s)
+		}
+	}
+}
+
+// TestRecommend_RuntimeOwner: runtime recommendations name whose runtime
+// they are about when it is not the bot's.
+func TestRecommend_RuntimeOwner(t *testing.T) {
+	at := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	in := Inputs{Goroutines: 20000, HeapGrowthPerHour: 64 << 20, Window: time.Hour}
+	for owner, want := range map[string]string{"": "Very many goroutines", "nexusmon agent": "Very many goroutines (nexusmon agent)"} {
+		in.RuntimeOwner = owner
+		var titles []string
+		for _, r := range Recommend(in, at) {
+			titles = append(titles, r.Title)
+		}
+		if !slices.Contains(titles, want) {
+			t.Errorf("owner %q: titles %q, want %q", owner, titles, want)
+		}
+		if owner != "" && !slices.Contains(titles, "Live heap keeps growing (nexusmon agent)") {
+			t.Errorf("owner %q: titles %q lack the owner on the heap", owner, titles)
 		}
 	}
 }

@@ -208,6 +208,7 @@ func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, ale
 		Scores: scores, Trends: trends, Window: trendWindow,
 		SwapPercent: num(sm.Memory.Swap.Percent), DiskThresholds: th.Disk,
 		Goroutines:       num(sd.RuntimeMetrics.Goroutines),
+		RuntimeOwner:     runtimeOwner(sd.runtimeOfBot),
 		GatewayLatencyMs: latNow, ResponseThresholds: th.Response,
 		Commands: int(cd.Totals.Executions), CommandP95Ms: cd.Totals.P95MS, LateAnswers: int(cd.Totals.LateAnswers),
 		ProbeAvailability: math.NaN(),
@@ -355,3 +356,12 @@ func severityEmoji(s string) string {
 // shown is never at a level boundary above the score's level (74.6 is
 // "74/100 Fair", not "75/100 Fair").
 func fmtScore(v float64) string { return strconv.Itoa(int(math.Floor(v))) }
+
+// runtimeOwner names the owner of the Go runtime in recommendations when it
+// is not the watched bot's.
+func runtimeOwner(ofBot bool) string {
+	if ofBot {
+		return ""
+	}
+	return "nexusmon agent"
+}
