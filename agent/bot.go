@@ -383,7 +383,9 @@ func (a *Agent) stopBot(ctx context.Context) []error {
 			defer cancel()
 		}
 		if err := a.delivery.Stop(dctx); err != nil {
-			// What is left stays in the outbox and goes out after the next start.
+			// What is left in the outbox goes out after the next start; what
+			// only the memory queue held (the store could not write) is lost,
+			// and err says how many.
 			a.log.Warn("discord delivery stopped with messages pending", "err", err)
 		}
 	}
