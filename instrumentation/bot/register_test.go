@@ -325,14 +325,14 @@ func TestSameDefinition(t *testing.T) {
 		got  func(*discordgo.ApplicationCommand)
 		same bool
 	}{
-		"as stored":               {same: true},
-		"description":             {got: func(c *discordgo.ApplicationCommand) { c.Description = "Roll!" }},
-		"permissions":             {got: func(c *discordgo.ApplicationCommand) { c.DefaultMemberPermissions = &other }},
-		"permissions removed":     {def: func(c *discordgo.ApplicationCommand) { c.DefaultMemberPermissions = nil }},
-		"option required":         {def: func(c *discordgo.ApplicationCommand) { c.Options[0].Required = true }},
-		"choice value":            {got: func(c *discordgo.ApplicationCommand) { c.Options[0].Choices[0].Value = 7.0 }},
-		"option added":            {def: func(c *discordgo.ApplicationCommand) { c.Options = append(c.Options, c.Options[0]) }},
-		"nsfw asked for":          {def: func(c *discordgo.ApplicationCommand) { c.NSFW = &tr }},
+		"as stored":           {same: true},
+		"description":         {got: func(c *discordgo.ApplicationCommand) { c.Description = "Roll!" }},
+		"permissions":         {got: func(c *discordgo.ApplicationCommand) { c.DefaultMemberPermissions = &other }},
+		"permissions removed": {def: func(c *discordgo.ApplicationCommand) { c.DefaultMemberPermissions = nil }},
+		"option required":     {def: func(c *discordgo.ApplicationCommand) { c.Options[0].Required = true }},
+		"choice value":        {got: func(c *discordgo.ApplicationCommand) { c.Options[0].Choices[0].Value = 7.0 }},
+		"option added":        {def: func(c *discordgo.ApplicationCommand) { c.Options = append(c.Options, c.Options[0]) }},
+		"nsfw asked for":      {def: func(c *discordgo.ApplicationCommand) { c.NSFW = &tr }},
 		//lint:ignore SA1019 Discord still answers with dm_permission
 		"dm permission as stored": {def: func(c *discordgo.ApplicationCommand) { c.DMPermission = &tr }, same: true},
 		"localized name": {def: func(c *discordgo.ApplicationCommand) {
