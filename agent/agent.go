@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	goruntime "runtime"
 	"sync"
 	"time"
@@ -672,33 +671,4 @@ func thresholds(cfg *config.Config) discord.Thresholds {
 		CPU: t(th.CPUPercent), Memory: t(th.MemoryPercent), Disk: t(th.DiskPercent),
 		Response: t(th.ResponseMS), Network: t(th.NetworkMS),
 	}
-}
-
-// eventsFile appends JSONL lines to a file, creating its directory.
-type eventsFile struct {
-	mu sync.Mutex
-	f  *os.File
-}
-
-func openEvents(path string) (*eventsFile, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("create events directory: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-	if err != nil {
-		return nil, fmt.Errorf("open events file: %w", err)
-	}
-	return &eventsFile{f: f}, nil
-}
-
-func (e *eventsFile) Write(p []byte) (int, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.f.Write(p)
-}
-
-func (e *eventsFile) Close() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.f.Close()
 }

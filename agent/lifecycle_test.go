@@ -84,7 +84,15 @@ func TestNew_naturalFailuresRelease(t *testing.T) {
 		},
 		"storage path below a file": {
 			edit: func(c *config.Config) { c.Storage.Path = "/dev/null/nexusmon.db" },
-			want: "storage.path",
+			want: "storage.path: open store /dev/null/nexusmon.db: create directory /dev/null: mkdir /dev/null: not a directory",
+		},
+		"events file below a file": {
+			edit: func(c *config.Config) { c.Output.JSONL = "/dev/null/events.jsonl" },
+			want: "output.jsonl: open events file /dev/null/events.jsonl: create directory /dev/null: mkdir /dev/null: not a directory",
+		},
+		"events file is a directory": {
+			edit: func(c *config.Config) { c.Output.JSONL = "/" },
+			want: "output.jsonl: open events file /: is a directory",
 		},
 	}
 	for name, tc := range cases {

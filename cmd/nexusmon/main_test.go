@@ -108,3 +108,62 @@ func TestTestReport(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckConfig_paths: check-config and run refuse a storage.path or an
+// output.jsonl the agent could not create, as FILE:LINE: KEY: message.
+func TestCheckConfig_paths(t *testing.T) {
+	file := writeFile(t, "file", "")
+	cfg := writeFile(t, "c.yaml", "http:\n  listen: \"\"\nstorage:\n  path: "+filepath.Join(file, "data", "n.db")+
+		"\noutput:\n  jsonl: "+filepath.Join(file, "e.jsonl")+"\n")
+	wants := []string{
+		cfg + ":4: storage.path: directory " + filepath.Join(file, "data") + " cannot be created: " + file + " is not a directory\n",
+		cfg + ":6: output.jsonl: " + file + " is not a directory\n",
+	}
+	for _, cmd := range []string{"check-config", "run"} {
+		code, out, errOut := runCmd(t, cmd, "--config", cfg)
+		if code != 1 {
+			t.Errorf("%s: exit %d, want 1; stdout %q", cmd, code, out)
+		}
+		if errOut != strings.Join(wants, "") {
+			t.Errorf("%s printed:\n%s\nwant:\n%s", cmd, errOut, strings.Join(wants, ""))
+		}
+	}
+}
+
+// TestRun_defaultsPaths: `run` without --config checks the embedded
+// defaults' relative data/ paths against the working directory.
+func TestRun_defaultsPaths(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("data", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCmd(t, "run")
+	want := "(defaults): storage.path: data is not a directory\n(defaults): output.jsonl: data is not a directory\n"
+	if code != 1 || errOut != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and:\n%s", code, errOut, want)
+	}
+}
+
+// TestRun_storeOpenError: a store that passes the config check but cannot be
+// opened (not a database) stops `run` with an error that names the key and
+// the operation once.
+func TestRun_storeOpenError(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "n.db")
+	if err := os.WriteFile(db, bytes.Repeat([]byte("not a database "), 512), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeFile(t, "c.yaml", "storage:\n  path: "+db+"\noutput:\n  jsonl: \"\"\nhttp:\n  listen: \"\"\nprobes:\n  discord_api: \"\"\n  internet: []\n")
+	code, _, errOut := runCmd(t, "run", "--config", cfg)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "storage.path: open store "+db+": ") {
+		t.Errorf("stderr does not name storage.path and the file:\n%s", errOut)
+	}
+	for _, s := range []string{"storage.path", "open store"} {
+		if n := strings.Count(errOut, s); n != 1 {
+			t.Errorf("stderr says %q %d times:\n%s", s, n, errOut)
+		}
+	}
+}

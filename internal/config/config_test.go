@@ -204,7 +204,7 @@ func TestParse_full(t *testing.T) {
 			Interval:   30 * time.Second,
 		},
 		Process: Process{PID: 4242},
-		Storage: Storage{Path: "/var/lib/nexusmon/store.db", Retention: 0},
+		Storage: Storage{Path: "state/store.db", Retention: 0},
 		Output:  Output{Console: ConsoleOn, JSONL: ""},
 		HTTP:    HTTP{Listen: "[::1]:0"},
 		OTLP: OTLP{

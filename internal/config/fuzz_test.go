@@ -22,7 +22,8 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	// The token file reader is replaced so fuzz inputs never touch the disk.
+	// The token file reader and the path check are replaced so fuzz inputs
+	// never touch the disk.
 	readFile := func(path string) ([]byte, error) {
 		if strings.HasSuffix(path, "token.txt") {
 			return []byte("fuzz-token\n"), nil
@@ -30,7 +31,8 @@ func FuzzParse(f *testing.F) {
 		return nil, errors.Join(errors.New("read token file"), fs.ErrNotExist)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := Parse(data, "fuzz.yaml", WithEnv(noEnv), WithBaseDir("/nonexistent"), withReadFile(readFile))
+		cfg, err := Parse(data, "fuzz.yaml", WithEnv(noEnv), WithBaseDir("/nonexistent"), withReadFile(readFile),
+			withCheckFile(func(string, pathUse) string { return "" }))
 		if err != nil {
 			if cfg != nil {
 				t.Fatal("config returned with an error")

@@ -30,9 +30,10 @@ const maxTokenFileSize = 64 << 10
 type Option func(*options)
 
 type options struct {
-	env      func(string) (string, bool)
-	baseDir  string
-	readFile func(path string) ([]byte, error)
+	env       func(string) (string, bool)
+	baseDir   string
+	readFile  func(path string) ([]byte, error)
+	checkFile func(path string, use pathUse) string
 }
 
 // WithEnv sets the environment lookup (default os.LookupEnv), so tests need
@@ -57,6 +58,11 @@ func withReadFile(read func(string) ([]byte, error)) Option {
 	return func(o *options) { o.readFile = read }
 }
 
+// withCheckFile replaces the storage.path and output.jsonl check (fuzzing).
+func withCheckFile(check func(string, pathUse) string) Option {
+	return func(o *options) { o.checkFile = check }
+}
+
 // Load reads the config file at path and parses it with Parse.
 func Load(path string, opts ...Option) (*Config, error) {
 	data, err := os.ReadFile(path)
@@ -69,15 +75,26 @@ func Load(path string, opts ...Option) (*Config, error) {
 // Parse decodes data, the contents of the config file filename, over
 // Default, applies the DISCORD_TOKEN and DISCORD_WEBHOOK_URL overrides (a
 // non-empty variable wins over the file, and DISCORD_TOKEN also over
-// discord.token_file), reads discord.token_file into Discord.Token, and
-// validates the result.
+// discord.token_file), reads discord.token_file into Discord.Token,
+// validates the result, and checks storage.path and output.jsonl against the
+// file system.
+//
+// A storage.path, or an output.jsonl other than "", that the agent could not
+// create or open for writing is a problem: a directory in the file's place
+// (or, for storage.path, a device), a regular file where a directory would
+// be, a directory that cannot be created or is not writable. Relative paths
+// are relative to the working directory, as the agent opens them. The check
+// leaves nothing behind: it creates and removes a temporary file in the
+// directory, or a temporary directory in its nearest existing ancestor, and
+// opens an existing events file for append without writing. output.jsonl
+// may be a character device such as /dev/null.
 //
 // Unknown keys, duplicate keys, wrongly typed values and bare numbers given
 // as durations are errors. An empty file, or one with only comments, gives
 // Default. On failure the error joins one *Problem per problem (see
 // Problems), each with the file, line and key, sorted by line.
 func Parse(data []byte, filename string, opts ...Option) (*Config, error) {
-	o := options{env: os.LookupEnv, readFile: readTokenFile}
+	o := options{env: os.LookupEnv, readFile: readTokenFile, checkFile: checkFile}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -146,6 +163,13 @@ func Parse(data []byte, filename string, opts ...Option) (*Config, error) {
 		} else {
 			p.Line = d.lines[p.Key]
 		}
+		problems = append(problems, p)
+	}
+	for _, p := range problems {
+		bad[p.Key] = true // checking the file system is pointless then
+	}
+	for _, p := range checkPaths(cfg, o.checkFile, bad) {
+		p.Line = d.lines[p.Key]
 		problems = append(problems, p)
 	}
 	if len(problems) > 0 {

@@ -226,6 +226,10 @@ func (s Storage) problems() []*Problem {
 	if s.Path == "" {
 		ps = append(ps, problem("storage.path", "must not be empty"))
 	}
+	if strings.ContainsRune(s.Path, '?') {
+		// The SQLite driver reads what follows '?' as connection parameters.
+		ps = append(ps, problem("storage.path", "must not contain '?'"))
+	}
 	if s.Retention != 0 && s.Retention < time.Hour {
 		ps = append(ps, problem("storage.retention", "must be 0s (keep forever) or at least 1h, got %s", s.Retention))
 	}

@@ -154,6 +154,18 @@ func TestOpen_BadPath(t *testing.T) {
 				_ = s.Close()
 				t.Fatal("Open succeeded")
 			}
+			// The caller adds its own context (the agent: "storage.path: "),
+			// so the text says "open store" once and names the file.
+			msg := err.Error()
+			if want := "open store " + path + ": "; path != "" && !strings.HasPrefix(msg, want) {
+				t.Errorf("error %q does not start with %q", msg, want)
+			}
+			if n := strings.Count(msg, "open store"); n != 1 {
+				t.Errorf("error %q says \"open store\" %d times", msg, n)
+			}
+			if path != "" && strings.Count(msg, path) > 1 {
+				t.Errorf("error %q names the file more than once", msg)
+			}
 		})
 	}
 }

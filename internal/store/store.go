@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -115,18 +116,20 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		// The driver reads everything after '?' as connection parameters.
 		return nil, fmt.Errorf("open store %s: path must not contain '?'", path)
 	}
+	// Every error names the operation and the file once; the caller adds
+	// its own context (the agent adds the config key, "storage.path: ").
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("open store: create directory: %w", err)
+		return nil, fmt.Errorf("open store %s: create directory %s: %w", path, filepath.Dir(path), err)
 	}
 	// Create the file ourselves so it (and the -wal and -shm files, which
 	// SQLite creates with the same mode) is not world-readable. An existing
 	// file is left as it is.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, fmt.Errorf("open store %s: %w", path, withoutPath(path, err))
 	}
 	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("open store: close %s: %w", path, err)
+		return nil, fmt.Errorf("open store %s: close: %w", path, withoutPath(path, err))
 	}
 	// One process per store: two agents on one file would both drain the
 	// outbox and post every message twice.
@@ -245,6 +248,18 @@ func quickCheck(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("%w: quick_check: %s", ErrCorrupt, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// withoutPath returns the cause of err when err is an *fs.PathError about
+// path, so that a message that names path already does not name it twice.
+// errors.Is (fs.ErrNotExist, fs.ErrPermission, syscall.ENOSPC) sees the same
+// cause either way.
+func withoutPath(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return pe.Err
+	}
+	return err
 }
 
 // openError wraps an error seen while opening path, adding ErrCorrupt and
