@@ -169,8 +169,20 @@ func TestAgent_systemReportEndToEnd(t *testing.T) {
 	cfg := testConfig(t)
 	a, console := startAgent(t, cfg)
 
+	// The first report has no interval (CPU null); a later one measures CPU
+	// over its interval. Two reports close together (the start-up flush and
+	// the first tick) can share one clock tick of /proc/stat, which measures
+	// nothing either, so wait for the first report that has an interval.
 	evs := waitEvents(t, cfg.Output.JSONL, 30*time.Second, func(e []map[string]any) bool {
-		return len(eventsOf(e, "detailed_system_monitoring")) >= 2
+		sys := eventsOf(e, "detailed_system_monitoring")
+		if len(sys) < 2 {
+			return false
+		}
+		d, _ := sys[len(sys)-1]["data"].(map[string]any)
+		sm, _ := d["system_metrics"].(map[string]any)
+		cpu, _ := sm["cpu"].(map[string]any)
+		_, ok := cpu["percent"].(float64)
+		return ok
 	})
 	sys := eventsOf(evs, "detailed_system_monitoring")
 	last := sys[len(sys)-1]
