@@ -27,13 +27,13 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/exporter/discord"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/instrumentation/host"
 	"github.com/nexusmon/nexusmon/instrumentation/probe"
 	"github.com/nexusmon/nexusmon/instrumentation/process"
 	"github.com/nexusmon/nexusmon/instrumentation/runtime"
-	"github.com/nexusmon/nexusmon/internal/config"
 	"github.com/nexusmon/nexusmon/internal/store"
 )
 
