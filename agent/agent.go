@@ -339,10 +339,12 @@ func reportIntervals(cfg *config.Config) []reportInterval {
 	}
 }
 
-// MeterProvider returns the agent's meter provider, for a bot's own instruments.
+// MeterProvider returns the agent's meter provider, for a bot's own
+// instruments: the bot's own with WithMeterProvider.
 func (a *Agent) MeterProvider() metric.MeterProvider { return a.mp }
 
-// TracerProvider returns the agent's tracer provider (command spans).
+// TracerProvider returns the tracer provider of the command spans: the
+// bot's own with WithTracerProvider.
 func (a *Agent) TracerProvider() trace.TracerProvider { return a.tp }
 
 func (a *Agent) consoleOn() bool {
