@@ -15,28 +15,25 @@ import (
 	"net"
 	"net/http"
 	"os"
-	goruntime "runtime"
 	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.opentelemetry.io/otel/attribute"
-	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/exporter/discord"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/instrumentation/host"
 	"github.com/nexusmon/nexusmon/instrumentation/probe"
 	"github.com/nexusmon/nexusmon/instrumentation/process"
 	"github.com/nexusmon/nexusmon/instrumentation/runtime"
-	"github.com/nexusmon/nexusmon/internal/config"
 	"github.com/nexusmon/nexusmon/internal/store"
 )
 
@@ -59,10 +56,13 @@ type options struct {
 
 	// failAt makes New fail at the named build step (tests of New's cleanup).
 	failAt string
+
+	sdkOptions
 }
 
-// WithEnv sets how the agent reads OTEL_* variables (default os.LookupEnv);
-// tests use it instead of changing the process environment.
+// WithEnv sets how the agent reads OTEL_* variables, OTEL_SERVICE_NAME and
+// OTEL_RESOURCE_ATTRIBUTES included (default os.LookupEnv); tests use it
+// instead of changing the process environment.
 func WithEnv(lookup func(string) (string, bool)) Option { return func(o *options) { o.env = lookup } }
 
 // WithLogger sets the agent's logger (default: discard).
@@ -84,7 +84,8 @@ type Agent struct {
 	// systemReader is flushed once at start, so the first system report does
 	// not wait a whole interval.
 	systemReader *sdkmetric.PeriodicReader
-	tp           *sdktrace.TracerProvider
+	tp           trace.TracerProvider     // ownTP, or the bot's (WithTracerProvider)
+	ownTP        *sdktrace.TracerProvider // nil when the bot's is used
 	otlpM        *exportCounter
 	otlpT        *exportCounter
 	exportReg    metric.Registration
@@ -100,6 +101,7 @@ type Agent struct {
 	httpAddr string
 
 	botState
+	sdkState
 
 	stopOnce sync.Once
 	cancel   context.CancelFunc
@@ -170,12 +172,12 @@ func (a *Agent) release(ctx context.Context) error {
 	if a.exportReg != nil {
 		errs = append(errs, a.exportReg.Unregister())
 	}
-	if a.tp != nil {
-		errs = append(errs, a.tp.Shutdown(ctx))
+	if a.ownTP != nil {
+		errs = append(errs, a.ownTP.Shutdown(ctx))
 	}
-	if a.mp != nil {
+	if a.mp != nil && !a.botMP {
 		errs = append(errs, a.mp.Shutdown(ctx))
-	} else {
+	} else { // the bot's provider (or none yet): nexusmon's readers are ours to stop
 		for _, r := range a.readers {
 			errs = append(errs, r.Shutdown(ctx))
 		}
@@ -192,7 +194,7 @@ func (a *Agent) build(ctx context.Context) error {
 	if err := a.step("resource"); err != nil {
 		return err
 	}
-	res, err := newResource(ctx, cfg.OTLP.ServiceName, a.opts.env)
+	res, err := a.newResource(ctx)
 	if err != nil {
 		return err
 	}
@@ -258,19 +260,18 @@ func (a *Agent) build(ctx context.Context) error {
 	if err := a.step("readers"); err != nil {
 		return err
 	}
-	if cfg.HTTP.Listen != "" && !a.opts.checksOnly {
-		if err := a.step("prometheus"); err != nil {
-			return err
-		}
-		reg := prometheus.NewRegistry()
-		pe, err := otelprom.New(otelprom.WithRegisterer(reg))
-		if err != nil {
-			return fmt.Errorf("prometheus exporter: %w", err)
-		}
-		a.readers = append(a.readers, pe)
-		a.httpSrv = a.newHTTPServer(reg)
+	if err := a.step("prometheus"); err != nil {
+		return err
 	}
-	if ms := otlpFor("metrics", cfg.OTLP, a.opts.env); ms.enabled {
+	pe, err := a.newPrometheusReader() // always: MetricsHandler serves it without http.listen too
+	if err != nil {
+		return err
+	}
+	a.readers = append(a.readers, pe)
+	if cfg.HTTP.Listen != "" && !a.opts.checksOnly {
+		a.httpSrv = a.newHTTPServer(a.promReg)
+	}
+	if ms := otlpFor("metrics", cfg.OTLP, a.opts.env); ms.enabled && a.opts.meterProvider == nil {
 		if err := a.step("otlp_metrics"); err != nil {
 			return err
 		}
@@ -288,17 +289,15 @@ func (a *Agent) build(ctx context.Context) error {
 	}
 	a.manual = sdkmetric.NewManualReader() // on-demand collections: /nexus status and health, test_reporting
 	a.readers = append(a.readers, a.manual)
-	mpOpts := []sdkmetric.Option{sdkmetric.WithResource(res)}
-	for _, r := range a.readers {
-		mpOpts = append(mpOpts, sdkmetric.WithReader(r))
+	if a.mp, err = a.newMeterProvider(res); err != nil {
+		return err
 	}
-	a.mp = sdkmetric.NewMeterProvider(mpOpts...)
 	if err := a.step("meter_provider"); err != nil {
 		return err
 	}
 
 	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
-	if ts := otlpFor("traces", cfg.OTLP, a.opts.env); ts.enabled {
+	if ts := otlpFor("traces", cfg.OTLP, a.opts.env); ts.enabled && a.opts.tracerProvider == nil {
 		if err := a.step("otlp_traces"); err != nil {
 			return err
 		}
@@ -310,7 +309,12 @@ func (a *Agent) build(ctx context.Context) error {
 		tpOpts = append(tpOpts, sdktrace.WithBatcher(&countedSpanExporter{SpanExporter: exp, c: a.otlpT}))
 		a.log.Info("otlp trace export on", "protocol", ts.protocol)
 	}
-	a.tp = sdktrace.NewTracerProvider(tpOpts...)
+	if a.opts.tracerProvider != nil {
+		a.tp = a.opts.tracerProvider
+	} else {
+		a.ownTP = sdktrace.NewTracerProvider(tpOpts...)
+		a.tp = a.ownTP
+	}
 	if err := a.step("self_metrics"); err != nil {
 		return err
 	}
@@ -335,10 +339,12 @@ func reportIntervals(cfg *config.Config) []reportInterval {
 	}
 }
 
-// MeterProvider returns the agent's meter provider, for a bot's own instruments.
+// MeterProvider returns the agent's meter provider, for a bot's own
+// instruments: the bot's own with WithMeterProvider.
 func (a *Agent) MeterProvider() metric.MeterProvider { return a.mp }
 
-// TracerProvider returns the agent's tracer provider (command spans).
+// TracerProvider returns the tracer provider of the command spans: the
+// bot's own with WithTracerProvider.
 func (a *Agent) TracerProvider() trace.TracerProvider { return a.tp }
 
 func (a *Agent) consoleOn() bool {
@@ -481,12 +487,17 @@ func (a *Agent) Stop(ctx context.Context) error {
 			}
 		}
 		// The providers' last flush fails when an OTLP backend is down: that is
-		// counted and logged, not a failure to stop.
-		if err := a.tp.Shutdown(ctx); err != nil {
-			a.log.Warn("final trace export failed", "err", err)
+		// counted and logged, not a failure to stop. The bot's providers are
+		// the bot's to shut down (see WithMeterProvider).
+		if a.ownTP != nil {
+			if err := a.ownTP.Shutdown(ctx); err != nil {
+				a.log.Warn("final trace export failed", "err", err)
+			}
 		}
-		if err := a.mp.Shutdown(ctx); err != nil {
-			a.log.Warn("final metric export failed", "err", err)
+		if !a.botMP {
+			if err := a.mp.Shutdown(ctx); err != nil {
+				a.log.Warn("final metric export failed", "err", err)
+			}
 		}
 		if err := a.waitBackground(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop: %w", err))
@@ -623,32 +634,6 @@ func (a *Agent) healthz(w http.ResponseWriter, _ *http.Request) {
 	if err := json.NewEncoder(w).Encode(body); err != nil {
 		a.log.Debug("write healthz", "err", err)
 	}
-}
-
-// newResource builds the resource: service.name is otlp.service_name, else
-// "nexusmon"; OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over both.
-func newResource(ctx context.Context, serviceName string, env func(string) (string, bool)) (*resource.Resource, error) {
-	if serviceName == "" {
-		serviceName = "nexusmon"
-	}
-	if v, ok := env("OTEL_SERVICE_NAME"); ok && v != "" {
-		serviceName = v
-	}
-	res, err := resource.New(ctx,
-		resource.WithAttributes(
-			attribute.String("service.name", serviceName),
-			attribute.String("service.version", Version),
-			attribute.String("process.runtime.version", goruntime.Version()),
-		),
-		resource.WithHost(),
-		resource.WithProcessPID(),
-		resource.WithTelemetrySDK(),
-		resource.WithFromEnv(), // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win
-	)
-	if err != nil && res == nil {
-		return nil, fmt.Errorf("build resource: %w", err)
-	}
-	return res, nil
 }
 
 func hostName(res *resource.Resource) string {

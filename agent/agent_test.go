@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nexusmon/nexusmon/internal/config"
+	"github.com/nexusmon/nexusmon/config"
 )
 
 // syncBuffer is a bytes.Buffer safe for the agent's writer goroutines.

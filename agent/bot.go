@@ -13,9 +13,9 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
 
+	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/exporter/discord"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
-	"github.com/nexusmon/nexusmon/internal/config"
 	"github.com/nexusmon/nexusmon/internal/store"
 )
 

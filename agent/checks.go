@@ -13,9 +13,9 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/exporter/discord"
 	"github.com/nexusmon/nexusmon/health"
-	"github.com/nexusmon/nexusmon/internal/config"
 )
 
 // Check is one line of the reporting self-test (/nexus test_reporting and

@@ -1,10 +1,12 @@
 package agent
 
-import "github.com/nexusmon/nexusmon/internal/config"
+import "github.com/nexusmon/nexusmon/config"
 
 // Config is nexusmon's configuration (see otel-config/nexusmon.yaml for
-// every key). The aliases let a Go bot in another module build and change a
-// configuration, since internal/config cannot be imported from outside.
+// every key). These are aliases of the types of package
+// github.com/nexusmon/nexusmon/config, where their fields are documented
+// (go doc github.com/nexusmon/nexusmon/config Config); a bot can use either
+// name.
 type (
 	Config    = config.Config
 	Secret    = config.Secret

@@ -9,8 +9,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
-	"github.com/nexusmon/nexusmon/internal/config"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 )
 

@@ -3,11 +3,16 @@ package agent_test
 import (
 	"context"
 	"log"
+	"net/http"
 	"os"
 	"os/signal"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/nexusmon/nexusmon/agent"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
@@ -103,4 +108,50 @@ func Example_wrapOwnHandlers() {
 	if err := s.Open(); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// A bot that already runs the OpenTelemetry SDK builds its MeterProvider
+// with nexusmon's readers and gives nexusmon its TracerProvider: one SDK,
+// one /metrics (on the bot's own server), command spans in the bot's traces.
+// The bot shuts its providers down after Stop.
+func Example_ownOpenTelemetrySDK() {
+	ctx := context.Background()
+	res := resource.NewSchemaless(attribute.String("service.name", "mybot"))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithResource(res))
+	var mp *sdkmetric.MeterProvider
+
+	cfg := agent.DefaultConfig()
+	cfg.HTTP.Listen = "" // no listener of nexusmon's: the bot serves /metrics
+	a, err := agent.New(ctx, cfg,
+		agent.WithTracerProvider(tp),
+		agent.WithMeterProvider(func(readers []sdkmetric.Reader) *sdkmetric.MeterProvider {
+			opts := []sdkmetric.Option{sdkmetric.WithResource(res)} // and the bot's own readers
+			for _, r := range readers {
+				opts = append(opts, sdkmetric.WithReader(r))
+			}
+			mp = sdkmetric.NewMeterProvider(opts...)
+			return mp
+		}),
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", a.MetricsHandler()) // the bot's instruments and nexusmon's
+	srv := &http.Server{Addr: "127.0.0.1:8080", Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.ListenAndServe() }()
+	if err := a.Start(ctx); err != nil {
+		log.Fatal(err)
+	}
+
+	// … the bot runs …
+
+	stopCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := a.Stop(stopCtx); err != nil { // nexusmon first: it leaves the providers running
+		log.Print(err)
+	}
+	_ = srv.Shutdown(stopCtx)
+	_ = mp.Shutdown(stopCtx) // stops nexusmon's readers with the bot's
+	_ = tp.Shutdown(stopCtx)
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/nexusmon/nexusmon/internal/config"
+	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	"github.com/nexusmon/nexusmon/internal/names"
 )

@@ -11,7 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/nexusmon/nexusmon/internal/config"
+	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 )
 

@@ -18,7 +18,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/nexusmon/nexusmon/internal/config"
+	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/internal/names"
 )
 

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/exporter/discord"
-	"github.com/nexusmon/nexusmon/internal/config"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	"github.com/nexusmon/nexusmon/internal/store"
 )

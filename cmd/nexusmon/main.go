@@ -17,7 +17,7 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/nexusmon/nexusmon/agent"
-	"github.com/nexusmon/nexusmon/internal/config"
+	"github.com/nexusmon/nexusmon/config"
 )
 
 const usage = `usage: nexusmon <command> [flags]

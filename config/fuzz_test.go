@@ -14,7 +14,7 @@ func FuzzParse(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	files = append(files, "../../otel-config/nexusmon.yaml")
+	files = append(files, "../otel-config/nexusmon.yaml")
 	for _, path := range files {
 		data, err := os.ReadFile(path)
 		if err != nil {

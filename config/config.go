@@ -36,16 +36,27 @@ const (
 // Config is the whole nexusmon configuration. Every key is optional; a
 // missing key keeps its value from Default.
 type Config struct {
-	Discord    Discord    `yaml:"discord"`
-	Reports    Reports    `yaml:"reports"`
+	// Discord is where reports and alerts go: a bot channel, a webhook, or
+	// (neither set) the console.
+	Discord Discord `yaml:"discord"`
+	// Reports is the interval and mode of each of the five periodic reports.
+	Reports Reports `yaml:"reports"`
+	// Thresholds are the warning and critical levels of health and alerts.
 	Thresholds Thresholds `yaml:"thresholds"`
-	Alerts     Alerts     `yaml:"alerts"`
-	Probes     Probes     `yaml:"probes"`
-	Process    Process    `yaml:"process"`
-	Storage    Storage    `yaml:"storage"`
-	Output     Output     `yaml:"output"`
-	HTTP       HTTP       `yaml:"http"`
-	OTLP       OTLP       `yaml:"otlp"`
+	// Alerts is the timing shared by every alert rule.
+	Alerts Alerts `yaml:"alerts"`
+	// Probes are the Discord API and internet reachability probes.
+	Probes Probes `yaml:"probes"`
+	// Process selects the bot process to watch.
+	Process Process `yaml:"process"`
+	// Storage is the embedded store (history, alert state, outbox).
+	Storage Storage `yaml:"storage"`
+	// Output is the console and the events file.
+	Output Output `yaml:"output"`
+	// HTTP is the /metrics and /healthz listener.
+	HTTP HTTP `yaml:"http"`
+	// OTLP is export to an OpenTelemetry backend.
+	OTLP OTLP `yaml:"otlp"`
 }
 
 // Discord holds the credentials and addresses used to talk to Discord.
@@ -101,17 +112,20 @@ func (d Discord) BotToken() string {
 
 // Reports holds the schedule of each periodic report.
 type Reports struct {
-	System   Report `yaml:"system"`
-	Network  Report `yaml:"network"`
-	Memory   Report `yaml:"memory"`
-	Commands Report `yaml:"commands"`
-	Health   Report `yaml:"health"`
+	System   Report `yaml:"system"`   // detailed_system_monitoring
+	Network  Report `yaml:"network"`  // network_performance_monitoring
+	Memory   Report `yaml:"memory"`   // memory_performance_monitoring
+	Commands Report `yaml:"commands"` // command_performance_analysis
+	Health   Report `yaml:"health"`   // comprehensive_health_report
 }
 
 // Report is the schedule of one periodic report.
 type Report struct {
+	// Interval is the time between two reports; at least 1s.
 	Interval time.Duration `yaml:"interval"`
-	Mode     string        `yaml:"mode"` // ModePost, ModeEdit or ModeOff
+	// Mode is ModePost (a new message each time), ModeEdit (one message
+	// edited in place) or ModeOff (collected and stored, not posted).
+	Mode string `yaml:"mode"`
 }
 
 // named returns the reports with their YAML keys, in file order.
@@ -130,11 +144,11 @@ func (r Reports) named() []struct {
 
 // Thresholds holds the warning and critical level of each health component.
 type Thresholds struct {
-	CPUPercent    Threshold `yaml:"cpu_percent"`
-	MemoryPercent Threshold `yaml:"memory_percent"`
-	DiskPercent   Threshold `yaml:"disk_percent"`
-	ResponseMS    Threshold `yaml:"response_ms"`
-	NetworkMS     Threshold `yaml:"network_ms"`
+	CPUPercent    Threshold `yaml:"cpu_percent"`    // host CPU busy %
+	MemoryPercent Threshold `yaml:"memory_percent"` // host memory in use, (total - available) / total
+	DiskPercent   Threshold `yaml:"disk_percent"`   // the fullest filesystem's used %
+	ResponseMS    Threshold `yaml:"response_ms"`    // Discord API probe response time, command p95
+	NetworkMS     Threshold `yaml:"network_ms"`     // gateway heartbeat latency, else internet probe time
 }
 
 // Threshold is a warning and a critical level; a value at or above a level
@@ -160,20 +174,26 @@ type Probes struct {
 	// DiscordAPI is the URL probed for Discord API latency; "" disables it.
 	DiscordAPI string `yaml:"discord_api"`
 	// Internet lists URLs probed for general connectivity; empty disables.
-	Internet []string      `yaml:"internet"`
-	Timeout  time.Duration `yaml:"timeout"`
+	Internet []string `yaml:"internet"`
+	// Timeout bounds one probe, DNS to last byte; at most Interval.
+	Timeout time.Duration `yaml:"timeout"`
+	// Interval is the time between probe rounds; at least 1s.
 	Interval time.Duration `yaml:"interval"`
 }
 
 // Process selects the bot process to watch. With neither PID nor PIDFile
 // set, nexusmon watches its own process (the library case).
 type Process struct {
-	PID     int    `yaml:"pid"`
+	// PID is the pid of the bot process; 0 when unset.
+	PID int `yaml:"pid"`
+	// PIDFile names a file holding the bot's pid, re-read on every
+	// collection so a restarted bot is followed. Set PID or PIDFile, not both.
 	PIDFile string `yaml:"pid_file"`
 }
 
 // Storage configures the embedded store.
 type Storage struct {
+	// Path is the SQLite store's file; its directory is created.
 	Path string `yaml:"path"`
 	// Retention is how long history is kept; 0 keeps it forever.
 	Retention time.Duration `yaml:"retention"`
@@ -201,11 +221,17 @@ type OTLP struct {
 	// Protocol is "", ProtocolGRPC or ProtocolHTTPProtobuf.
 	Protocol string `yaml:"protocol"`
 	// Headers are sent with every export. Their values are secrets.
-	Headers     Headers       `yaml:"headers"`
-	Timeout     time.Duration `yaml:"timeout"`
-	Interval    time.Duration `yaml:"interval"`
-	Insecure    bool          `yaml:"insecure"`
-	ServiceName string        `yaml:"service_name"`
+	Headers Headers `yaml:"headers"`
+	// Timeout bounds one export.
+	Timeout time.Duration `yaml:"timeout"`
+	// Interval is the metric export interval; at least 1s.
+	Interval time.Duration `yaml:"interval"`
+	// Insecure makes the connection to Endpoint plain text (no TLS); it is
+	// ignored when the endpoint comes from a variable.
+	Insecure bool `yaml:"insecure"`
+	// ServiceName is the service.name resource attribute; "" means
+	// "nexusmon".
+	ServiceName string `yaml:"service_name"`
 }
 
 // Default returns the configuration used when no file is given, and the

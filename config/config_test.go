@@ -288,7 +288,7 @@ func TestParse_nullLeafIsZero(t *testing.T) {
 
 func TestParse_example(t *testing.T) {
 	t.Parallel()
-	const path = "../../otel-config/nexusmon.yaml"
+	const path = "../otel-config/nexusmon.yaml"
 	cfg, err := Load(path, WithEnv(noEnv))
 	if err != nil {
 		t.Fatalf("example config: %v", err)
@@ -650,7 +650,7 @@ func TestConfig_RedactedRoundTrip(t *testing.T) {
 }
 
 func BenchmarkParse_example(b *testing.B) {
-	data, err := os.ReadFile("../../otel-config/nexusmon.yaml")
+	data, err := os.ReadFile("../otel-config/nexusmon.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 // Package config owns nexusmon's YAML configuration: the Config type, its
 // defaults (Default is the one place they live), strict loading and
-// validation.
+// validation. It is public so that a Go bot can read the documented fields
+// (package agent's Config, LoadConfig and DefaultConfig are aliases and
+// wrappers of this package's).
 //
 // Loading goes Default, then a strict decode of the file over the defaults
 // (unknown keys are errors), then the DISCORD_TOKEN and DISCORD_WEBHOOK_URL
