@@ -47,6 +47,7 @@ type Option func(*options)
 type options struct {
 	logger *slog.Logger
 	stdout io.Writer
+	stderr io.Writer
 	now    func() time.Time
 	env    func(string) (string, bool)
 
@@ -70,6 +71,10 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 
 // WithStdout sets where console reports go (default os.Stdout).
 func WithStdout(w io.Writer) Option { return func(o *options) { o.stdout = w } }
+
+// WithStderr sets where the console exporters (OTEL_METRICS_EXPORTER and
+// OTEL_TRACES_EXPORTER=console) write (default os.Stderr).
+func WithStderr(w io.Writer) Option { return func(o *options) { o.stderr = w } }
 
 // Agent is a running nexusmon.
 type Agent struct {
@@ -127,7 +132,7 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Agent, error
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid config: %w", err)
 	}
-	o := options{logger: slog.New(slog.DiscardHandler), stdout: os.Stdout, now: time.Now, env: os.LookupEnv}
+	o := options{logger: slog.New(slog.DiscardHandler), stdout: os.Stdout, stderr: os.Stderr, now: time.Now, env: os.LookupEnv}
 	for _, fn := range opts {
 		fn(&o)
 	}
@@ -271,7 +276,15 @@ func (a *Agent) build(ctx context.Context) error {
 	if cfg.HTTP.Listen != "" && !a.opts.checksOnly {
 		a.httpSrv = a.newHTTPServer(a.promReg)
 	}
-	if ms := otlpFor("metrics", cfg.OTLP, a.opts.env); ms.enabled && a.opts.meterProvider == nil {
+	ms, err := otlpFor("metrics", cfg.OTLP, a.opts.env)
+	if err != nil {
+		return err
+	}
+	// A bot's own MeterProvider has its own exporters (they read the same
+	// OTEL_* variables): nexusmon adds none, or everything would go twice.
+	ownMP := a.opts.meterProvider == nil
+	ro := exportReaderOptions(cfg.OTLP, a.opts.env)
+	if ms.enabled && ownMP {
 		if err := a.step("otlp_metrics"); err != nil {
 			return err
 		}
@@ -280,12 +293,16 @@ func (a *Agent) build(ctx context.Context) error {
 			return fmt.Errorf("otlp metrics: %w", err)
 		}
 		a.otlpM = &exportCounter{backend: "otlp_metrics", log: a.log}
-		var ro []sdkmetric.PeriodicReaderOption
-		if v, ok := a.opts.env("OTEL_METRIC_EXPORT_INTERVAL"); !ok || v == "" {
-			ro = append(ro, sdkmetric.WithInterval(cfg.OTLP.Interval)) // the variable, when set, is read by the SDK
-		}
 		a.readers = append(a.readers, sdkmetric.NewPeriodicReader(&countedMetricExporter{Exporter: exp, c: a.otlpM}, ro...))
 		a.log.Info("otlp metric export on", "protocol", ms.protocol)
+	}
+	if ms.console && ownMP {
+		r, err := newConsoleMetricReader(a.opts.stderr, ro)
+		if err != nil {
+			return err
+		}
+		a.readers = append(a.readers, r)
+		a.log.Info("console metric export on (stderr)")
 	}
 	a.manual = sdkmetric.NewManualReader() // on-demand collections: /nexus status and health, test_reporting
 	a.readers = append(a.readers, a.manual)
@@ -297,7 +314,12 @@ func (a *Agent) build(ctx context.Context) error {
 	}
 
 	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
-	if ts := otlpFor("traces", cfg.OTLP, a.opts.env); ts.enabled && a.opts.tracerProvider == nil {
+	ts, err := otlpFor("traces", cfg.OTLP, a.opts.env)
+	if err != nil {
+		return err
+	}
+	ownTP := a.opts.tracerProvider == nil
+	if ts.enabled && ownTP {
 		if err := a.step("otlp_traces"); err != nil {
 			return err
 		}
@@ -309,7 +331,15 @@ func (a *Agent) build(ctx context.Context) error {
 		tpOpts = append(tpOpts, sdktrace.WithBatcher(&countedSpanExporter{SpanExporter: exp, c: a.otlpT}))
 		a.log.Info("otlp trace export on", "protocol", ts.protocol)
 	}
-	if a.opts.tracerProvider != nil {
+	if ts.console && ownTP {
+		exp, err := newConsoleSpanExporter(a.opts.stderr)
+		if err != nil {
+			return err
+		}
+		tpOpts = append(tpOpts, sdktrace.WithBatcher(exp))
+		a.log.Info("console trace export on (stderr)")
+	}
+	if !ownTP {
 		a.tp = a.opts.tracerProvider
 	} else {
 		a.ownTP = sdktrace.NewTracerProvider(tpOpts...)

@@ -2,7 +2,9 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -13,6 +15,8 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/exporters/stdout/stdoutmetric"
+	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -22,12 +26,14 @@ import (
 	"github.com/nexusmon/nexusmon/internal/names"
 )
 
-// otlpSettings is what decides OTLP export for one signal. The standard
-// OTEL_* variables win over the config's otlp keys; the exporters read the
-// variables themselves, so config values are passed as options only when the
-// matching variable is unset (an option would override the variable).
+// otlpSettings is what decides OTLP and console export for one signal. The
+// standard OTEL_* variables win over the config's otlp keys; the exporters
+// read the endpoint, header and timeout variables themselves, so config
+// values are passed as options only when the matching variable is unset (an
+// option would override the variable).
 type otlpSettings struct {
 	enabled  bool
+	console  bool   // the SDK's stdout exporter, writing to the agent's stderr
 	protocol string // grpc or http/protobuf
 	opts     struct {
 		endpoint string // from config, when no variable sets one
@@ -37,22 +43,48 @@ type otlpSettings struct {
 	}
 }
 
-func otlpFor(signal string, cfg config.OTLP, env func(string) (string, bool)) otlpSettings {
+// otlpFor decides export for signal ("metrics" or "traces"):
+//   - OTEL_SDK_DISABLED=true: neither OTLP nor console export;
+//   - OTEL_{METRICS,TRACES}_EXPORTER set: OTLP when it lists otlp (to the
+//     exporter's default endpoint when none is configured), console when it
+//     lists console; prometheus names the /metrics endpoint, which
+//     http.listen governs, and changes nothing here;
+//   - unset: OTLP when an endpoint is set by a variable or otlp.endpoint.
+//
+// A value the agent cannot honour (http/json among them) is an error naming
+// the variable; config.Parse reports the same problems.
+func otlpFor(signal string, cfg config.OTLP, env func(string) (string, bool)) (otlpSettings, error) {
 	var s otlpSettings
+	oe, ps := config.ReadOTelEnv(env)
+	if len(ps) > 0 {
+		errs := make([]error, len(ps))
+		for i, p := range ps {
+			errs[i] = p
+		}
+		return s, fmt.Errorf("opentelemetry environment: %w", errors.Join(errs...))
+	}
+	if oe.Disabled {
+		return s, nil
+	}
+	exporters, protocol := oe.Metrics, oe.MetricsProtocol
+	if signal == "traces" {
+		exporters, protocol = oe.Traces, oe.TracesProtocol
+	}
 	get := func(k string) string {
 		v, _ := env(k)
 		return strings.TrimSpace(v)
 	}
 	sig := strings.ToUpper(signal) // METRICS or TRACES
 	envEndpoint := get("OTEL_EXPORTER_OTLP_"+sig+"_ENDPOINT") != "" || get("OTEL_EXPORTER_OTLP_ENDPOINT") != ""
-	if exp := get("OTEL_" + sig + "_EXPORTER"); exp == "none" {
-		return s
-	}
-	if !envEndpoint && cfg.Endpoint == "" {
-		return s // off when nothing is set
+	s.console = exporters.Console
+	switch {
+	case exporters.Set && !exporters.OTLP:
+		return s, nil
+	case !exporters.Set && !envEndpoint && cfg.Endpoint == "":
+		return s, nil // off when nothing is set
 	}
 	s.enabled = true
-	s.protocol = firstNonEmpty(get("OTEL_EXPORTER_OTLP_"+sig+"_PROTOCOL"), get("OTEL_EXPORTER_OTLP_PROTOCOL"), cfg.Protocol, config.ProtocolHTTPProtobuf)
+	s.protocol = firstNonEmpty(protocol, cfg.Protocol, config.ProtocolHTTPProtobuf)
 	if !envEndpoint {
 		s.opts.endpoint = cfg.Endpoint
 		s.opts.insecure = cfg.Insecure
@@ -63,7 +95,37 @@ func otlpFor(signal string, cfg config.OTLP, env func(string) (string, bool)) ot
 	if get("OTEL_EXPORTER_OTLP_TIMEOUT") == "" && get("OTEL_EXPORTER_OTLP_"+sig+"_TIMEOUT") == "" {
 		s.opts.timeout = cfg.Timeout
 	}
-	return s
+	return s, nil
+}
+
+// exportReaderOptions are the OTLP and console metric readers' options:
+// otlp.interval, unless OTEL_METRIC_EXPORT_INTERVAL is set (the SDK reads
+// the variable itself).
+func exportReaderOptions(cfg config.OTLP, env func(string) (string, bool)) []sdkmetric.PeriodicReaderOption {
+	if v, ok := env("OTEL_METRIC_EXPORT_INTERVAL"); ok && v != "" {
+		return nil
+	}
+	return []sdkmetric.PeriodicReaderOption{sdkmetric.WithInterval(cfg.Interval)}
+}
+
+// newConsoleMetricReader exports the metrics as JSON, one document per
+// collection, to w.
+func newConsoleMetricReader(w io.Writer, ro []sdkmetric.PeriodicReaderOption) (sdkmetric.Reader, error) {
+	exp, err := stdoutmetric.New(stdoutmetric.WithWriter(w))
+	if err != nil {
+		return nil, fmt.Errorf("console metric exporter: %w", err)
+	}
+	return sdkmetric.NewPeriodicReader(exp, ro...), nil
+}
+
+// newConsoleSpanExporter exports the spans as JSON, one document per span,
+// to w.
+func newConsoleSpanExporter(w io.Writer) (sdktrace.SpanExporter, error) {
+	exp, err := stdouttrace.New(stdouttrace.WithWriter(w))
+	if err != nil {
+		return nil, fmt.Errorf("console span exporter: %w", err)
+	}
+	return exp, nil
 }
 
 func firstNonEmpty(v ...string) string {

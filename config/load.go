@@ -89,6 +89,11 @@ func Load(path string, opts ...Option) (*Config, error) {
 // opens an existing events file for append without writing. output.jsonl
 // may be a character device such as /dev/null.
 //
+// The OpenTelemetry variables the agent reads itself (OTEL_SDK_DISABLED,
+// OTEL_{METRICS,TRACES}_EXPORTER, OTEL_EXPORTER_OTLP_{,METRICS_,TRACES_}PROTOCOL)
+// are checked too (see ReadOTelEnv); a bad value is a problem keyed by the
+// variable's name.
+//
 // Unknown keys, duplicate keys, wrongly typed values and bare numbers given
 // as durations are errors. An empty file, or one with only comments, gives
 // Default. On failure the error joins one *Problem per problem (see
@@ -165,6 +170,7 @@ func Parse(data []byte, filename string, opts ...Option) (*Config, error) {
 		}
 		problems = append(problems, p)
 	}
+	problems = append(problems, otelEnvProblems(cfg, o.env)...) // not in the file: no line
 	for _, p := range problems {
 		bad[p.Key] = true // checking the file system is pointless then
 	}

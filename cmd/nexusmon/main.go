@@ -84,7 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "test-report":
 		return agent.TestReport(ctx, cfg, stdout, agent.WithLogger(log))
 	}
-	a, err := agent.New(ctx, cfg, agent.WithLogger(log), agent.WithStdout(stdout))
+	a, err := agent.New(ctx, cfg, agent.WithLogger(log), agent.WithStdout(stdout), agent.WithStderr(stderr))
 	if err != nil {
 		log.Error("nexusmon cannot start", "err", err)
 		return 1

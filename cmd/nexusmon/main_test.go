@@ -167,3 +167,28 @@ func TestRun_storeOpenError(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckConfig_otelEnvironment: check-config and run report the same
+// problem for an OpenTelemetry variable the agent cannot honour, naming it.
+func TestCheckConfig_otelEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, "c.yaml", "http:\n  listen: \"\"\nstorage:\n  path: "+filepath.Join(dir, "n.db")+
+		"\noutput:\n  jsonl: "+filepath.Join(dir, "e.jsonl")+"\n")
+	tests := []struct{ name, value, want string }{
+		{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", cfg + `: OTEL_EXPORTER_OTLP_PROTOCOL: must be grpc or http/protobuf, got "http/json" (the Go OTLP exporters cannot send JSON)` + "\n"},
+		{"OTEL_METRICS_EXPORTER", "zipkin", cfg + `: OTEL_METRICS_EXPORTER: unknown exporter "zipkin": want otlp, console, prometheus or none` + "\n"},
+		{"OTEL_TRACES_EXPORTER", "prometheus", cfg + `: OTEL_TRACES_EXPORTER: unknown exporter "prometheus": want otlp, console or none` + "\n"},
+		{"OTEL_METRICS_EXPORTER", "prometheus", cfg + ": OTEL_METRICS_EXPORTER: prometheus is the /metrics endpoint, which http.listen turns on; http.listen is empty\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			t.Setenv(tt.name, tt.value)
+			for _, cmd := range []string{"check-config", "run"} {
+				code, out, errOut := runCmd(t, cmd, "--config", cfg)
+				if code != 1 || errOut != tt.want {
+					t.Errorf("%s: exit %d, stdout %q, stderr:\n%s\nwant exit 1 and:\n%s", cmd, code, out, errOut, tt.want)
+				}
+			}
+		})
+	}
+}
