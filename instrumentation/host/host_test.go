@@ -105,15 +105,17 @@ func TestStart_Accuracy(t *testing.T) {
 
 	// Every source worked on this machine, except frequency where the
 	// kernel may expose none.
-	success := metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess)
+	success := metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess)
 	for _, src := range []string{"host.cpu", "host.load", "host.memory", "host.swap", "host.disk", "host.diskio", "host.network"} {
 		if v, ok := metrictest.Value(success, attribute.String(names.AttrCollector, src)); !ok || v != 1 {
 			t.Errorf("success{%s} = %v (present %v), want 1", src, v, ok)
 		}
 	}
-	// Contrib host is registered too.
-	for _, name := range []string{names.SystemCPUTime, names.SystemMemoryUsage, names.SystemNetworkIO, names.ProcessCPUTime} {
-		metrictest.Find(t, rm, names.ScopeContribHost, name)
+	// The contrib host instrumentation is not: its names are nexusmon's.
+	for _, sm := range rm.ScopeMetrics {
+		if sm.Scope.Name == names.ScopeContribHost {
+			t.Errorf("scope %s emits %d metrics, want none", sm.Scope.Name, len(sm.Metrics))
+		}
 	}
 }
 
@@ -340,13 +342,13 @@ func TestCollector_Fixture(t *testing.T) {
 	}
 	metricdatatest.AssertEqual(t, metricdata.Metrics{Name: names.CollectorSuccess, Unit: "1",
 		Description: "Whether the last collection of the source succeeded (1) or failed (0).",
-		Data:        metricdata.Gauge[int64]{DataPoints: ok}}, metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess), ignore...)
+		Data:        metricdata.Gauge[int64]{DataPoints: ok}}, metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess), ignore...)
 	metricdatatest.AssertEqual(t, metricdata.Metrics{Name: names.CollectorDurationSeconds, Unit: "s",
 		Description: "Duration of the last collection of the source.",
-		Data:        metricdata.Gauge[float64]{DataPoints: dur}}, metrictest.Find(t, rm, names.ScopeHost, names.CollectorDurationSeconds), ignore...)
+		Data:        metricdata.Gauge[float64]{DataPoints: dur}}, metrictest.Find(t, rm, names.ScopeCollect, names.CollectorDurationSeconds), ignore...)
 
 	for _, sm := range rm.ScopeMetrics {
-		if sm.Scope != (instrumentation.Scope{Name: names.ScopeHost}) {
+		if sm.Scope != (instrumentation.Scope{Name: names.ScopeHost}) && sm.Scope != (instrumentation.Scope{Name: names.ScopeCollect}) {
 			t.Errorf("unexpected scope %+v", sm.Scope)
 		}
 	}
@@ -391,7 +393,7 @@ func TestCollector_FailingSource(t *testing.T) {
 			for range 3 { // three collections, one log record
 				rm = collectNow()
 			}
-			success := metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess)
+			success := metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess)
 			for _, src := range []string{"host.cpu", "host.load", "host.memory", "host.swap", "host.disk", "host.diskio", "host.network", "host.frequency"} {
 				want := 1.0
 				if src == tt.source || (tt.source == "host.memory" && src == "host.swap") {
@@ -427,7 +429,7 @@ func TestCollector_FailingSource(t *testing.T) {
 				fr.setFail(f, false)
 			}
 			rm = collectNow()
-			if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess), attribute.String(names.AttrCollector, tt.source)); v != 1 {
+			if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess), attribute.String(names.AttrCollector, tt.source)); v != 1 {
 				t.Errorf("success{%s} = %v after recovery, want 1", tt.source, v)
 			}
 			for _, n := range tt.gone {
@@ -453,7 +455,7 @@ func TestCollector_PanicIsASourceFailure(t *testing.T) {
 	t.Parallel()
 	_, collectNow := startFixture(t, panicReader{newFixtureReader(t)}, nil)
 	rm := collectNow()
-	success := metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess)
+	success := metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess)
 	if v, _ := metrictest.Value(success, attribute.String(names.AttrCollector, "host.disk")); v != 0 {
 		t.Errorf("success{host.disk} = %v, want 0", v)
 	}
@@ -469,7 +471,7 @@ func TestCollector_UnmountedFilesystem(t *testing.T) {
 	collectNow()
 	fr.setFail("usage:/data", true)
 	rm := collectNow()
-	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess), attribute.String(names.AttrCollector, "host.disk")); v != 0 {
+	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess), attribute.String(names.AttrCollector, "host.disk")); v != 0 {
 		t.Errorf("success{host.disk} = %v with a failing statfs, want 0", v)
 	}
 	if _, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.SystemFilesystemLimit), attribute.String(names.AttrMountpoint, "/")); !ok {
@@ -480,7 +482,7 @@ func TestCollector_UnmountedFilesystem(t *testing.T) {
 	fr.parts = fr.parts[:1]
 	fr.mu.Unlock()
 	rm = collectNow()
-	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess), attribute.String(names.AttrCollector, "host.disk")); v != 1 {
+	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess), attribute.String(names.AttrCollector, "host.disk")); v != 1 {
 		t.Errorf("success{host.disk} = %v after re-listing, want 1", v)
 	}
 	if _, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.SystemFilesystemLimit), attribute.String(names.AttrMountpoint, "/data")); ok {

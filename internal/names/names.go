@@ -21,6 +21,9 @@ const (
 	ScopeProbe          = "github.com/nexusmon/nexusmon/instrumentation/probe"
 	ScopeExporter       = "github.com/nexusmon/nexusmon/exporter/discord"
 	ScopeAgent          = "github.com/nexusmon/nexusmon/agent"
+	// ScopeCollect holds the collectors' success and duration gauges,
+	// shared by the host, process and runtime collectors.
+	ScopeCollect = "github.com/nexusmon/nexusmon/internal/collect"
 )
 
 // AttrScope is the pseudo-attribute the exporter's snapshot adds to every
