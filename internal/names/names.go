@@ -169,8 +169,8 @@ const (
 	CommandInvocations      = "discord.command.invocations"         // counter: name, module, outcome
 	CommandFirstResponse    = "discord.command.first_response"      // s, histogram: name, module
 	CommandLateResponses    = "discord.command.late_responses"      // counter: name, module (first response after 3 s)
-	CommandGuildInvocations = "discord.command.guild.invocations"   // counter: discord.guild.id (bounded by the SDK cardinality limit)
-	CommandChanInvocations  = "discord.command.channel.invocations" // counter: discord.channel.id
+	CommandGuildInvocations = "discord.command.guild.invocations"   // counter: discord.guild.id, the first bot.MaxIDSeries guilds, then "other"
+	CommandChanInvocations  = "discord.command.channel.invocations" // counter: discord.channel.id, likewise
 )
 
 // Probe metrics (scope ScopeProbe); attributes nexusmon.probe.target and .kind.
