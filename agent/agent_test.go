@@ -274,7 +274,7 @@ func TestAgent_systemReportEndToEnd(t *testing.T) {
 
 	// The HTTP endpoints.
 	body := httpGet(t, "http://"+a.HTTPAddr()+"/metrics")
-	for _, want := range []string{"system_cpu_time_seconds_total", "process_memory_usage_bytes", "go_goroutine_count", "system_cpu_load_average_1m", "nexusmon_collector_success"} {
+	for _, want := range []string{"system_cpu_time_seconds_total", "process_memory_usage_bytes", "go_goroutine_count", "nexusmon_system_cpu_load_average_1m", "nexusmon_collector_success"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

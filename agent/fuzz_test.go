@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/nexusmon/nexusmon/config"
@@ -168,7 +169,7 @@ func rzPanics(t *testing.T, a *Agent) uint64 {
 				continue
 			}
 			for _, dp := range h.DataPoints {
-				if v, ok := dp.Attributes.Value(names.AttrErrorType); ok && v.AsString() == "panic" {
+				if v, ok := dp.Attributes.Value(attribute.Key(names.AttrErrorType)); ok && v.AsString() == "panic" {
 					n += dp.Count
 				}
 			}

@@ -114,7 +114,7 @@ func buildProcess(cur, prev *Snapshot) ProcessMetrics {
 	}
 	rss, ok := cur.Value(n.ProcessMemoryUsage, pp()...)
 	if !ok {
-		return pm // named by process.status only: not running or unreadable
+		return pm // named by nexusmon.process.status only: not running or unreadable
 	}
 	pm.Available = true
 	pm.Memory = ProcessMemory{RSS: u64Opt(rss, ok),

@@ -39,10 +39,18 @@ var spanStart = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)
 // bg is the context of measurements that need no exemplar.
 var bg = context.Background()
 
-// maxIDCache bounds the cached attribute sets of the per-guild and
-// per-channel counters; past it sets are built per call. The SDK's own
-// cardinality limit (2000 by default) bounds the series anyway.
-const maxIDCache = 2000
+// MaxIDSeries bounds the series of discord.command.guild.invocations and
+// discord.command.channel.invocations: the first MaxIDSeries guilds (and
+// channels) seen keep their own series, every later one is counted under
+// discord.guild.id (discord.channel.id) = OtherID, and the command report's
+// top guilds and channels (read from these counters) list them as OtherID.
+// The SDK's cardinality limit (2000 per instrument) is not relied on: past
+// it the SDK folds series into otel.metric.overflow, unnamed and per reader.
+const MaxIDSeries = 100
+
+// OtherID is the id value of the invocations of guilds and channels past
+// MaxIDSeries.
+const OtherID = "other"
 
 // errorQueue bounds the ErrorEvents waiting for OnError; past it events are
 // dropped (and logged), so an error storm cannot grow memory or block a
@@ -314,11 +322,13 @@ func newCommand(module, name, spanName string) *command {
 }
 
 // idCache keeps the attribute option of one ID-keyed counter per ID, so
-// repeated guilds and channels cost no allocation.
+// repeated guilds and channels cost no allocation, for the first
+// MaxIDSeries IDs; later IDs get the OtherID option.
 type idCache struct {
-	key string
-	mu  sync.RWMutex
-	m   map[string][]metric.AddOption
+	key   string
+	mu    sync.RWMutex
+	m     map[string][]metric.AddOption
+	other []metric.AddOption
 }
 
 func (c *idCache) opts(id string) []metric.AddOption {
@@ -328,15 +338,22 @@ func (c *idCache) opts(id string) []metric.AddOption {
 	if ok {
 		return o
 	}
-	o = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(c.key, id)))}
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if o, ok := c.m[id]; ok {
+		return o
+	}
+	if len(c.m) >= MaxIDSeries {
+		if c.other == nil {
+			c.other = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(c.key, OtherID)))}
+		}
+		return c.other
+	}
 	if c.m == nil {
 		c.m = make(map[string][]metric.AddOption)
 	}
-	if len(c.m) < maxIDCache {
-		c.m[id] = o
-	}
-	c.mu.Unlock()
+	o = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(c.key, id)))}
+	c.m[id] = o
 	return o
 }
 

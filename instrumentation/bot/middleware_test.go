@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -676,5 +678,29 @@ func TestInstruments_CloseDeliversQueuedEvents(t *testing.T) {
 	defer mu.Unlock()
 	if len(got) != 3 {
 		t.Errorf("delivered %v, want the 3 events queued before Close", got)
+	}
+}
+
+// TestIDCache_boundedWithOther: the per-guild and per-channel counters keep
+// their own series for the first MaxIDSeries ids; later ids are counted
+// under "other", so the series are bounded whatever the bot's reach.
+func TestIDCache_boundedWithOther(t *testing.T) {
+	c := &idCache{key: names.AttrGuildID}
+	val := func(id string) string {
+		set := metric.NewAddConfig(c.opts(id)).Attributes()
+		v, _ := set.Value(attribute.Key(names.AttrGuildID))
+		return v.AsString()
+	}
+	for i := range MaxIDSeries {
+		id := strconv.Itoa(1000 + i)
+		if got := val(id); got != id {
+			t.Fatalf("id %d of %d recorded as %q", i+1, MaxIDSeries, got)
+		}
+	}
+	if got := val("99999"); got != OtherID {
+		t.Errorf("id past the bound recorded as %q, want %q", got, OtherID)
+	}
+	if got := val("1000"); got != "1000" {
+		t.Errorf("an id within the bound recorded as %q after the bound was reached", got)
 	}
 }

@@ -279,7 +279,7 @@ func (o *SessionObserver) register(m metric.Meter) error {
 	channels := gaugeI(names.DiscordChannels, "{channel}", "Channels of the available guilds.")
 	latency := gaugeF(names.DiscordLatency, "s", "Last gateway heartbeat round trip.")
 	uptime := gaugeF(names.DiscordUptime, "s", "Time since the READY of the current gateway session.")
-	shardID := gaugeI(names.DiscordShardID, "1", "Shard id of the session.")
+	shardID := gaugeI(names.DiscordShardID, "", "Shard id of the session.")
 	shardCount := gaugeI(names.DiscordShardCount, "{shard}", "Shard count of the session.")
 	reconnects := counterI(names.DiscordReconnects, "{reconnect}", "Gateway connections after the first.")
 	resumes := counterI(names.DiscordResumes, "{resume}", "Gateway sessions resumed.")

@@ -6,6 +6,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/systemconv"
 
 	"github.com/nexusmon/nexusmon/internal/names"
 )
@@ -15,9 +16,20 @@ import (
 // else in this source, and the counts change only on CPU hotplug.
 const countsTTL = 60 * time.Second
 
-// cpuModes are the cpu.mode values observed per logical CPU, in the order
-// of the /proc/stat columns.
+// cpuModes are the /proc/stat columns read per logical CPU, in their order.
 var cpuModes = [...]string{"user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"}
+
+// observedModes are the semconv cpu.mode values observed per logical CPU:
+// the columns above with irq and softirq added into interrupt.
+var observedModes = [...]systemconv.CPUModeAttr{
+	systemconv.CPUModeUser, systemconv.CPUModeNice, systemconv.CPUModeSystem, systemconv.CPUModeIdle,
+	systemconv.CPUModeIOWait, systemconv.CPUModeInterrupt, systemconv.CPUModeSteal,
+}
+
+// modeTimes folds the /proc/stat columns into observedModes.
+func modeTimes(t *[len(cpuModes)]float64) [len(observedModes)]float64 {
+	return [...]float64{t[0], t[1], t[2], t[3], t[4], t[5] + t[6], t[7]}
+}
 
 // cpuSource observes cumulative per-core CPU time and the CPU counts
 // (nexusmon.collector="host.cpu").
@@ -26,8 +38,8 @@ type cpuSource struct {
 	logical  metric.Int64ObservableUpDownCounter
 	physical metric.Int64ObservableUpDownCounter
 
-	attrs   map[int]*[len(cpuModes)]metric.ObserveOption // per logical CPU, per mode
-	cores   []coreTimes                                  // reused between collections
+	attrs   map[int]*[len(observedModes)]metric.ObserveOption // per logical CPU, per mode
+	cores   []coreTimes                                       // reused between collections
 	scratch [][]byte
 
 	countsAt          time.Time
@@ -35,7 +47,7 @@ type cpuSource struct {
 }
 
 func newCPUSource(m metric.Meter) (source, error) {
-	s := &cpuSource{attrs: map[int]*[len(cpuModes)]metric.ObserveOption{}}
+	s := &cpuSource{attrs: map[int]*[len(observedModes)]metric.ObserveOption{}}
 	var err error
 	if s.time, err = m.Float64ObservableCounter(names.SystemCPUTime, metric.WithUnit("s"),
 		metric.WithDescription("Seconds each logical CPU spent in each mode.")); err != nil {
@@ -68,7 +80,7 @@ func (s *cpuSource) collect(c *collection, o metric.Observer) error {
 	}
 	for i := range s.cores {
 		attrs := s.coreAttrs(s.cores[i].core)
-		for m, v := range s.cores[i].times {
+		for m, v := range modeTimes(&s.cores[i].times) {
 			o.ObserveFloat64(s.time, v, attrs[m])
 		}
 	}
@@ -84,14 +96,14 @@ func (s *cpuSource) collect(c *collection, o metric.Observer) error {
 	return nil
 }
 
-func (s *cpuSource) coreAttrs(core int) *[len(cpuModes)]metric.ObserveOption {
+func (s *cpuSource) coreAttrs(core int) *[len(observedModes)]metric.ObserveOption {
 	if a, ok := s.attrs[core]; ok {
 		return a
 	}
-	a := new([len(cpuModes)]metric.ObserveOption)
-	for m, mode := range cpuModes {
+	a := new([len(observedModes)]metric.ObserveOption)
+	for m, mode := range observedModes {
 		a[m] = metric.WithAttributeSet(attribute.NewSet(
-			attribute.Int(names.AttrCPULogical, core), attribute.String(names.AttrCPUMode, mode)))
+			attribute.Int(names.AttrCPULogical, core), attribute.String(names.AttrCPUMode, string(mode))))
 	}
 	s.attrs[core] = a
 	return a

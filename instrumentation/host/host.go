@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	otelhost "go.opentelemetry.io/contrib/instrumentation/host"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
@@ -61,18 +60,17 @@ type collection struct {
 	memErr  error
 }
 
-// Start registers the contrib host instrumentation
-// (go.opentelemetry.io/contrib/instrumentation/host) and nexusmon's own
-// instruments (scope names.ScopeHost) on mp. Call it once per
-// MeterProvider: the contrib part cannot be unregistered, so Stop removes
-// only nexusmon's callback and a second Start would duplicate the contrib
-// observations.
+// Start registers nexusmon's host instruments (scope names.ScopeHost) on
+// mp. It does not start the contrib host instrumentation
+// (go.opentelemetry.io/contrib/instrumentation/host): that emits
+// system.cpu.time, system.memory.usage and system.network.io as totals with
+// other meanings (cpu.mode "other", free = MemAvailable) and
+// process.cpu.time of nexusmon itself, under the names nexusmon uses per
+// core, per state and per interface and for the watched process. One name
+// has one source (docs/decisions.md).
 func Start(mp metric.MeterProvider, opts Options) (*Collector, error) {
 	if mp == nil {
 		return nil, errors.New("host: nil MeterProvider")
-	}
-	if err := otelhost.Start(otelhost.WithMeterProvider(mp)); err != nil {
-		return nil, fmt.Errorf("start contrib host instrumentation: %w", err)
 	}
 	return start(mp, opts.Logger, newPSReader("", ""), time.Now)
 }
@@ -86,14 +84,14 @@ func start(mp metric.MeterProvider, log *slog.Logger, r reader, now func() time.
 	c := &Collector{r: r, now: now, log: log, failing: map[string]bool{}, attrs: map[string]metric.MeasurementOption{}}
 
 	var err error
-	if c.gauges, err = collect.NewGauges(m); err != nil {
+	if c.gauges, err = collect.NewGauges(mp); err != nil {
 		return nil, err
 	}
 	builders := []func(metric.Meter) (source, error){
 		newCPUSource, newLoadSource, newMemorySource, newSwapSource,
 		newFilesystemSource, newDiskIOSource, newNetworkSource, newFrequencySource,
 	}
-	insts := c.gauges.Instruments()
+	var insts []metric.Observable
 	for _, b := range builders {
 		s, err := b(m)
 		if err != nil {
@@ -112,9 +110,7 @@ func start(mp metric.MeterProvider, log *slog.Logger, r reader, now func() time.
 }
 
 // Stop unregisters nexusmon's host callback, so later collections observe
-// none of its instruments. The contrib host instrumentation registered by
-// Start has no way to be unregistered and keeps reporting until the
-// MeterProvider shuts down. Stop is idempotent.
+// none of its instruments. Stop is idempotent.
 func (c *Collector) Stop() error { return c.reg.Stop() }
 
 func (c *Collector) observe(ctx context.Context, o metric.Observer) error {
@@ -126,7 +122,7 @@ func (c *Collector) observe(ctx context.Context, o metric.Observer) error {
 		err := collectSafely(s, col, o)
 		elapsed := c.now().Sub(start)
 		c.record(s.name(), err)
-		c.gauges.Observe(o, err == nil, elapsed, c.attrs[s.name()])
+		c.gauges.Record(ctx, err == nil, elapsed, c.attrs[s.name()])
 	}
 	// Failures are reported through the success gauges and the log, not
 	// through the SDK's global error handler, which would print on every

@@ -98,22 +98,24 @@ func TestStart_Accuracy(t *testing.T) {
 	if n := goruntime.NumCPU(); n > cpus {
 		t.Errorf("runtime.NumCPU() = %d > %d processors", n, cpus)
 	}
-	// Eight modes per online CPU.
-	if got := metrictest.Points(metrictest.Find(t, rm, names.ScopeHost, names.SystemCPUTime)); got != 8*cpus {
-		t.Errorf("system.cpu.time has %d points, want 8 per CPU (%d)", got, 8*cpus)
+	// Seven modes per online CPU.
+	if got := metrictest.Points(metrictest.Find(t, rm, names.ScopeHost, names.SystemCPUTime)); got != 7*cpus {
+		t.Errorf("system.cpu.time has %d points, want 7 per CPU (%d)", got, 7*cpus)
 	}
 
 	// Every source worked on this machine, except frequency where the
 	// kernel may expose none.
-	success := metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess)
+	success := metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess)
 	for _, src := range []string{"host.cpu", "host.load", "host.memory", "host.swap", "host.disk", "host.diskio", "host.network"} {
 		if v, ok := metrictest.Value(success, attribute.String(names.AttrCollector, src)); !ok || v != 1 {
 			t.Errorf("success{%s} = %v (present %v), want 1", src, v, ok)
 		}
 	}
-	// Contrib host is registered too.
-	for _, name := range []string{names.SystemCPUTime, names.SystemMemoryUsage, names.SystemNetworkIO, names.ProcessCPUTime} {
-		metrictest.Find(t, rm, names.ScopeContribHost, name)
+	// The contrib host instrumentation is not: its names are nexusmon's.
+	for _, sm := range rm.ScopeMetrics {
+		if sm.Scope.Name == names.ScopeContribHost {
+			t.Errorf("scope %s emits %d metrics, want none", sm.Scope.Name, len(sm.Metrics))
+		}
 	}
 }
 
@@ -253,8 +255,10 @@ func TestCollector_Fixture(t *testing.T) {
 
 	// Per-core CPU time, cumulative seconds (USER_HZ 100).
 	var cpuPoints []metricdata.DataPoint[float64]
-	for core, ticks := range [][8]float64{{60, 1, 30, 500, 2, 3, 4, 5}, {40, 0, 20, 500, 0, 0, 0, 0}} {
-		for m, mode := range cpuModes {
+	// irq and softirq are one semconv cpu.mode, interrupt.
+	modes := []string{"user", "nice", "system", "idle", "iowait", "interrupt", "steal"}
+	for core, ticks := range [][7]float64{{60, 1, 30, 500, 2, 3 + 4, 5}, {40, 0, 20, 500, 0, 0, 0}} {
+		for m, mode := range modes {
 			cpuPoints = append(cpuPoints, metricdata.DataPoint[float64]{
 				Attributes: set(attribute.Int(names.AttrCPULogical, core), attribute.String(names.AttrCPUMode, mode)),
 				Value:      ticks[m] / 100,
@@ -340,13 +344,13 @@ func TestCollector_Fixture(t *testing.T) {
 	}
 	metricdatatest.AssertEqual(t, metricdata.Metrics{Name: names.CollectorSuccess, Unit: "1",
 		Description: "Whether the last collection of the source succeeded (1) or failed (0).",
-		Data:        metricdata.Gauge[int64]{DataPoints: ok}}, metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess), ignore...)
+		Data:        metricdata.Gauge[int64]{DataPoints: ok}}, metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess), ignore...)
 	metricdatatest.AssertEqual(t, metricdata.Metrics{Name: names.CollectorDurationSeconds, Unit: "s",
 		Description: "Duration of the last collection of the source.",
-		Data:        metricdata.Gauge[float64]{DataPoints: dur}}, metrictest.Find(t, rm, names.ScopeHost, names.CollectorDurationSeconds), ignore...)
+		Data:        metricdata.Gauge[float64]{DataPoints: dur}}, metrictest.Find(t, rm, names.ScopeCollect, names.CollectorDurationSeconds), ignore...)
 
 	for _, sm := range rm.ScopeMetrics {
-		if sm.Scope != (instrumentation.Scope{Name: names.ScopeHost}) {
+		if sm.Scope != (instrumentation.Scope{Name: names.ScopeHost}) && sm.Scope != (instrumentation.Scope{Name: names.ScopeCollect}) {
 			t.Errorf("unexpected scope %+v", sm.Scope)
 		}
 	}
@@ -391,7 +395,7 @@ func TestCollector_FailingSource(t *testing.T) {
 			for range 3 { // three collections, one log record
 				rm = collectNow()
 			}
-			success := metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess)
+			success := metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess)
 			for _, src := range []string{"host.cpu", "host.load", "host.memory", "host.swap", "host.disk", "host.diskio", "host.network", "host.frequency"} {
 				want := 1.0
 				if src == tt.source || (tt.source == "host.memory" && src == "host.swap") {
@@ -427,7 +431,7 @@ func TestCollector_FailingSource(t *testing.T) {
 				fr.setFail(f, false)
 			}
 			rm = collectNow()
-			if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess), attribute.String(names.AttrCollector, tt.source)); v != 1 {
+			if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess), attribute.String(names.AttrCollector, tt.source)); v != 1 {
 				t.Errorf("success{%s} = %v after recovery, want 1", tt.source, v)
 			}
 			for _, n := range tt.gone {
@@ -453,7 +457,7 @@ func TestCollector_PanicIsASourceFailure(t *testing.T) {
 	t.Parallel()
 	_, collectNow := startFixture(t, panicReader{newFixtureReader(t)}, nil)
 	rm := collectNow()
-	success := metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess)
+	success := metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess)
 	if v, _ := metrictest.Value(success, attribute.String(names.AttrCollector, "host.disk")); v != 0 {
 		t.Errorf("success{host.disk} = %v, want 0", v)
 	}
@@ -469,7 +473,7 @@ func TestCollector_UnmountedFilesystem(t *testing.T) {
 	collectNow()
 	fr.setFail("usage:/data", true)
 	rm := collectNow()
-	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess), attribute.String(names.AttrCollector, "host.disk")); v != 0 {
+	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess), attribute.String(names.AttrCollector, "host.disk")); v != 0 {
 		t.Errorf("success{host.disk} = %v with a failing statfs, want 0", v)
 	}
 	if _, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.SystemFilesystemLimit), attribute.String(names.AttrMountpoint, "/")); !ok {
@@ -480,7 +484,7 @@ func TestCollector_UnmountedFilesystem(t *testing.T) {
 	fr.parts = fr.parts[:1]
 	fr.mu.Unlock()
 	rm = collectNow()
-	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.CollectorSuccess), attribute.String(names.AttrCollector, "host.disk")); v != 1 {
+	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess), attribute.String(names.AttrCollector, "host.disk")); v != 1 {
 		t.Errorf("success{host.disk} = %v after re-listing, want 1", v)
 	}
 	if _, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeHost, names.SystemFilesystemLimit), attribute.String(names.AttrMountpoint, "/data")); ok {

@@ -275,7 +275,7 @@ func (p *Prober) instrument(mp metric.MeterProvider) error {
 	if err != nil {
 		return fmt.Errorf("create %s: %w", names.ProbeUp, err)
 	}
-	status, err := m.Int64ObservableGauge(names.ProbeStatusCode, metric.WithUnit("1"),
+	status, err := m.Int64ObservableGauge(names.ProbeStatusCode,
 		metric.WithDescription("HTTP status of the last probe of a target; 0 when no response arrived."))
 	if err != nil {
 		return fmt.Errorf("create %s: %w", names.ProbeStatusCode, err)

@@ -9,8 +9,8 @@
 // process that has exited is not an error for the agent: the
 // nexusmon.collector.success gauge (nexusmon.collector="process") reads 0,
 // and collection resumes when the process comes back. Meanwhile the only
-// other point is process.status with the watched pid and process.state
-// StateNotFound (no such process), defunct or dead (exited, not yet
+// other point is nexusmon.process.status with the watched pid and
+// nexusmon.process.state StateNotFound (no such process), defunct or dead (exited, not yet
 // reaped) or unknown (unreadable), so that reports can name the pid;
 // without a pid (pid file missing or invalid) there is none. Only the followed process's own /proc entries are read;
 // nothing machine-wide is scanned.

@@ -145,7 +145,7 @@ func start(mp metric.MeterProvider, opts Options, cfg config) (*Collector, error
 	c.collector = metric.WithAttributeSet(attribute.NewSet(attribute.String(names.AttrCollector, "process")))
 
 	m := mp.Meter(names.ScopeProcess)
-	insts, err := c.inst.create(m)
+	insts, err := c.inst.create(mp, m)
 	if err != nil {
 		return nil, err
 	}
@@ -157,11 +157,11 @@ func start(mp metric.MeterProvider, opts Options, cfg config) (*Collector, error
 	return c, nil
 }
 
-func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
+func (in *instruments) create(mp metric.MeterProvider, m metric.Meter) ([]metric.Observable, error) {
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	var err error
-	in.Gauges, err = collect.NewGauges(m)
+	in.Gauges, err = collect.NewGauges(mp)
 	add(err)
 	in.rss, err = m.Int64ObservableUpDownCounter(names.ProcessMemoryUsage, metric.WithUnit("By"),
 		metric.WithDescription("Resident set size of the process."))
@@ -202,7 +202,7 @@ func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("create process instruments: %w", err)
 	}
-	return append(in.Gauges.Instruments(), in.rss, in.vms, in.shared, in.data, in.utilization,
+	return append([]metric.Observable{}, in.rss, in.vms, in.shared, in.data, in.utilization,
 		in.cpuTime, in.threads, in.fds, in.conns, in.created, in.uptime, in.status), nil
 }
 
@@ -226,13 +226,13 @@ func (c *Collector) resolvePID() (int, error) {
 	return parsePIDFile(b)
 }
 
-func (c *Collector) observe(_ context.Context, o metric.Observer) error {
+func (c *Collector) observe(ctx context.Context, o metric.Observer) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	start := c.now()
 	state, err := c.collect(start, o)
 	c.observeGone(o, state)
-	c.inst.Observe(o, state == stateOK, c.now().Sub(start), c.collector)
+	c.inst.Record(ctx, state == stateOK, c.now().Sub(start), c.collector)
 	c.record(state, err)
 	return nil // reported through the success gauge and the log
 }

@@ -41,7 +41,7 @@ func startCollector(t *testing.T, opts Options) (*Collector, func() metricdata.R
 
 func successOf(t *testing.T, rm metricdata.ResourceMetrics) float64 {
 	t.Helper()
-	v, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.CollectorSuccess), attribute.String(names.AttrCollector, "process"))
+	v, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess), attribute.String(names.AttrCollector, "process"))
 	if !ok {
 		t.Fatal("no success point")
 	}
@@ -481,7 +481,11 @@ func TestCollector_Instruments(t *testing.T) {
 	}
 	for _, w := range want {
 		t.Run(w.Name, func(t *testing.T) {
-			got := metrictest.Find(t, rm, names.ScopeProcess, w.Name)
+			scope := names.ScopeProcess
+			if w.Name == names.CollectorSuccess {
+				scope = names.ScopeCollect
+			}
+			got := metrictest.Find(t, rm, scope, w.Name)
 			if w.Name == names.ProcessUptime { // float rounding of epoch seconds
 				v, _ := metrictest.Value(got)
 				if math.Abs(v-(1_700_000_500.001-1_700_000_123.45)) > 1e-3 {

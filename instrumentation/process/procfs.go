@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"go.opentelemetry.io/otel/semconv/v1.43.0/systemconv"
+
 	"github.com/nexusmon/nexusmon/internal/procfs"
 )
 
@@ -63,21 +65,21 @@ func parseProcStat(b []byte) (procStat, error) {
 		threads: int64(v[2]), startTicks: v[3]}, nil
 }
 
-// stateName maps a /proc/PID/stat state letter to a process.state value:
+// stateName maps a /proc/PID/stat state letter to a nexusmon.process.state value:
 // the semconv values (running, sleeping, stopped, defunct) where one
 // applies, psutil's names otherwise.
 func stateName(c byte) string {
 	switch c {
 	case 'R':
-		return "running"
+		return string(systemconv.ProcessStateRunning)
 	case 'S':
-		return "sleeping"
+		return string(systemconv.ProcessStateSleeping)
 	case 'D':
 		return "disk-sleep"
 	case 'T', 't':
-		return "stopped"
+		return string(systemconv.ProcessStateStopped)
 	case 'Z':
-		return "defunct"
+		return string(systemconv.ProcessStateDefunct)
 	case 'X', 'x':
 		return "dead"
 	case 'I':

@@ -100,7 +100,7 @@ func start(mp metric.MeterProvider, log *slog.Logger, now func() time.Time, read
 		collector: metric.WithAttributeSet(attribute.NewSet(attribute.String(names.AttrCollector, "runtime"))),
 	}
 	m := mp.Meter(names.ScopeRuntime)
-	insts, err := c.inst.create(m)
+	insts, err := c.inst.create(mp, m)
 	if err != nil {
 		return nil, err
 	}
@@ -110,11 +110,11 @@ func start(mp metric.MeterProvider, log *slog.Logger, now func() time.Time, read
 	return c, nil
 }
 
-func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
+func (in *instruments) create(mp metric.MeterProvider, m metric.Meter) ([]metric.Observable, error) {
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	var err error
-	in.Gauges, err = collect.NewGauges(m)
+	in.Gauges, err = collect.NewGauges(mp)
 	add(err)
 	in.freed, err = m.Int64ObservableCounter(names.GoMemoryFreed, metric.WithUnit("By"),
 		metric.WithDescription("Heap bytes freed by the garbage collector."))
@@ -140,7 +140,7 @@ func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("create runtime instruments: %w", err)
 	}
-	return append(in.Gauges.Instruments(), in.freed, in.cycles, in.pauseTotal, in.pauseLast,
+	return append([]metric.Observable{}, in.freed, in.cycles, in.pauseTotal, in.pauseLast,
 		in.heapAlloc, in.heapObjs, in.sys), nil
 }
 
@@ -149,7 +149,7 @@ func (in *instruments) create(m metric.Meter) ([]metric.Observable, error) {
 // reporting until the MeterProvider shuts down. Stop is idempotent.
 func (c *Collector) Stop() error { return c.reg.Stop() }
 
-func (c *Collector) observe(_ context.Context, o metric.Observer) error {
+func (c *Collector) observe(ctx context.Context, o metric.Observer) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	start := c.now()
@@ -189,7 +189,7 @@ func (c *Collector) observe(_ context.Context, o metric.Observer) error {
 	}
 	o.ObserveFloat64(c.inst.pauseLast, last.Seconds())
 
-	c.inst.Observe(o, len(bad) == 0, c.now().Sub(start), c.collector)
+	c.inst.Record(ctx, len(bad) == 0, c.now().Sub(start), c.collector)
 	switch {
 	case len(bad) > 0 && !c.failing:
 		c.failing = true

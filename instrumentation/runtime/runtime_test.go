@@ -73,7 +73,7 @@ func TestStart_Accuracy(t *testing.T) {
 	near(names.GoHeapObjects, get(names.GoHeapObjects), float64(before.HeapObjects), float64(after.HeapObjects), 400)
 	near(names.GoMemorySys, get(names.GoMemorySys), float64(before.Sys), float64(after.Sys), 0)
 
-	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeRuntime, names.CollectorSuccess), attribute.String(names.AttrCollector, "runtime")); v != 1 {
+	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess), attribute.String(names.AttrCollector, "runtime")); v != 1 {
 		t.Errorf("success = %v, want 1", v)
 	}
 	// Contrib runtime is registered too.
@@ -117,7 +117,11 @@ func TestCollector_Instruments(t *testing.T) {
 			if w.Name != names.CollectorSuccess && w.Name != names.CollectorDurationSeconds {
 				opts = append(opts, metricdatatest.IgnoreValue())
 			}
-			metricdatatest.AssertEqual(t, w, metrictest.Find(t, rm, names.ScopeRuntime, w.Name), opts...)
+			scope := names.ScopeRuntime
+			if w.Name == names.CollectorSuccess || w.Name == names.CollectorDurationSeconds {
+				scope = names.ScopeCollect
+			}
+			metricdatatest.AssertEqual(t, w, metrictest.Find(t, rm, scope, w.Name), opts...)
 		})
 	}
 }
@@ -144,7 +148,7 @@ func TestCollector_UnsupportedMetric(t *testing.T) {
 	for range 3 {
 		rm = metrictest.Collect(t, r)
 	}
-	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeRuntime, names.CollectorSuccess)); v != 0 {
+	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess)); v != 0 {
 		t.Errorf("success = %v, want 0", v)
 	}
 	if metrictest.Has(rm, names.ScopeRuntime, names.GoHeapAlloc) {

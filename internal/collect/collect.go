@@ -5,6 +5,7 @@
 package collect
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
@@ -14,40 +15,44 @@ import (
 	"github.com/nexusmon/nexusmon/internal/names"
 )
 
-// Gauges are a collector's self-telemetry: nexusmon.collector.success and
+// Gauges are the collectors' self-telemetry: nexusmon.collector.success and
 // nexusmon.collector.duration, one point per source (attribute
-// nexusmon.collector).
+// nexusmon.collector). They are synchronous gauges of their own scope
+// (names.ScopeCollect), so that the host, process and runtime collectors
+// share one family of each instead of emitting the same name from three
+// scopes. A collector records them from its callback; the SDK runs
+// callbacks before it aggregates, so the values belong to that collection.
+// After the collector stops, the last values stay.
 type Gauges struct {
-	Success  metric.Int64ObservableGauge
-	Duration metric.Float64ObservableGauge
+	Success  metric.Int64Gauge
+	Duration metric.Float64Gauge
 }
 
-// NewGauges creates the two gauges on m.
-func NewGauges(m metric.Meter) (Gauges, error) {
+// NewGauges creates the two gauges on mp's names.ScopeCollect meter. Every
+// collector may call it: the SDK returns the same instruments.
+func NewGauges(mp metric.MeterProvider) (Gauges, error) {
+	m := mp.Meter(names.ScopeCollect)
 	var g Gauges
 	var err error
-	if g.Success, err = m.Int64ObservableGauge(names.CollectorSuccess, metric.WithUnit("1"),
+	if g.Success, err = m.Int64Gauge(names.CollectorSuccess, metric.WithUnit("1"),
 		metric.WithDescription("Whether the last collection of the source succeeded (1) or failed (0).")); err != nil {
 		return g, fmt.Errorf("create %s: %w", names.CollectorSuccess, err)
 	}
-	if g.Duration, err = m.Float64ObservableGauge(names.CollectorDurationSeconds, metric.WithUnit("s"),
+	if g.Duration, err = m.Float64Gauge(names.CollectorDurationSeconds, metric.WithUnit("s"),
 		metric.WithDescription("Duration of the last collection of the source.")); err != nil {
 		return g, fmt.Errorf("create %s: %w", names.CollectorDurationSeconds, err)
 	}
 	return g, nil
 }
 
-// Instruments returns the gauges for RegisterCallback.
-func (g Gauges) Instruments() []metric.Observable { return []metric.Observable{g.Success, g.Duration} }
-
-// Observe records one source's outcome: success 1 or 0, and how long it took.
-func (g Gauges) Observe(o metric.Observer, ok bool, took time.Duration, source metric.ObserveOption) {
+// Record records one source's outcome: success 1 or 0, and how long it took.
+func (g Gauges) Record(ctx context.Context, ok bool, took time.Duration, source metric.MeasurementOption) {
 	var v int64
 	if ok {
 		v = 1
 	}
-	o.ObserveInt64(g.Success, v, source)
-	o.ObserveFloat64(g.Duration, took.Seconds(), source)
+	g.Success.Record(ctx, v, source)
+	g.Duration.Record(ctx, took.Seconds(), source)
 }
 
 // Registration is a collector's callback registration. Stop unregisters it

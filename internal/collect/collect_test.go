@@ -17,26 +17,41 @@ import (
 func TestGaugesAndRegistration(t *testing.T) {
 	mp, r := metrictest.NewProvider(t)
 	m := mp.Meter("test")
-	g, err := NewGauges(m)
+	g, err := NewGauges(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := NewGauges(mp) // a second collector's
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := m.Int64ObservableGauge("up")
 	if err != nil {
 		t.Fatal(err)
 	}
 	src := attribute.String(names.AttrCollector, "src")
-	reg, err := Register(m, "test", func(_ context.Context, o metric.Observer) error {
-		g.Observe(o, false, 1500*time.Millisecond, metric.WithAttributes(src))
+	reg, err := Register(m, "test", func(ctx context.Context, o metric.Observer) error {
+		o.ObserveInt64(up, 1)
+		g.Record(ctx, false, 1500*time.Millisecond, metric.WithAttributes(src))
+		g2.Record(ctx, true, time.Second, metric.WithAttributes(attribute.String(names.AttrCollector, "other")))
 		return nil
-	}, g.Instruments()...)
+	}, up)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The values recorded by the callback are in the same collection, in
+	// the one scope of both collectors.
 	rm := metrictest.Collect(t, r)
-	if v, ok := metrictest.Value(metrictest.Find(t, rm, "test", names.CollectorSuccess), src); !ok || v != 0 {
+	if v, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess), src); !ok || v != 0 {
 		t.Errorf("success = %v (%v), want 0 for a failed source", v, ok)
 	}
-	if v, ok := metrictest.Value(metrictest.Find(t, rm, "test", names.CollectorDurationSeconds), src); !ok || v != 1.5 {
+	if v, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeCollect, names.CollectorDurationSeconds), src); !ok || v != 1.5 {
 		t.Errorf("duration = %v (%v), want 1.5", v, ok)
 	}
-	metrictest.CheckStop(t, r, "test", names.CollectorSuccess, reg)
+	if got := metrictest.Points(metrictest.Find(t, rm, names.ScopeCollect, names.CollectorSuccess)); got != 2 {
+		t.Errorf("success has %d points, want one per collector", got)
+	}
+	metrictest.CheckStop(t, r, "test", "up", reg)
 }
 
 // TestRegistration_StopDuringCollection is the collectors' deadlock: a
@@ -46,20 +61,25 @@ func TestGaugesAndRegistration(t *testing.T) {
 func TestRegistration_StopDuringCollection(t *testing.T) {
 	mp, r := metrictest.NewProvider(t)
 	m := mp.Meter("test")
-	g, err := NewGauges(m)
+	g, err := NewGauges(mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := m.Int64ObservableGauge("up")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex // the collector's lock
 	entered := make(chan struct{})
 	var once sync.Once
-	reg, err := Register(m, "test", func(_ context.Context, o metric.Observer) error {
+	reg, err := Register(m, "test", func(ctx context.Context, o metric.Observer) error {
 		once.Do(func() { close(entered) })
 		mu.Lock()
 		defer mu.Unlock()
-		g.Observe(o, true, 0, metric.WithAttributes())
+		o.ObserveInt64(up, 1)
+		g.Record(ctx, true, 0, metric.WithAttributes())
 		return nil
-	}, g.Instruments()...)
+	}, up)
 	if err != nil {
 		t.Fatal(err)
 	}
