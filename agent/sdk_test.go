@@ -51,7 +51,7 @@ func (b *botSDK) build(readers []sdkmetric.Reader) *sdkmetric.MeterProvider {
 	return b.mp
 }
 
-func scrape(t *testing.T, h http.Handler) string {
+func scrapeHandler(t *testing.T, h http.Handler) string {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -128,7 +128,7 @@ func TestAgent_goBotOwnSDK(t *testing.T) {
 		t.Errorf("no command span in the bot's TracerProvider (spans: %d)", len(b.spans.Ended()))
 	}
 
-	page := scrape(t, a.MetricsHandler())
+	page := scrapeHandler(t, a.MetricsHandler())
 	for _, want := range []string{
 		"mybot_jobs_total",                  // the bot's own instrument
 		"discord_command_invocations_total", // nexusmon's command instrument
@@ -157,7 +157,7 @@ func TestAgent_goBotOwnSDK(t *testing.T) {
 	if got := b.spans.Ended(); got[len(got)-1].Name() != "after stop" {
 		t.Error("the bot's TracerProvider was shut down by Stop")
 	}
-	page = scrape(t, a.MetricsHandler())
+	page = scrapeHandler(t, a.MetricsHandler())
 	if !strings.Contains(page, "mybot_jobs_total") {
 		t.Error("the bot's metrics are gone from /metrics after Stop")
 	}
@@ -212,7 +212,7 @@ func TestAgent_metricsHandlerWithoutListener(t *testing.T) {
 	if a.HTTPAddr() != "" {
 		t.Fatalf("HTTPAddr = %q", a.HTTPAddr())
 	}
-	if page := scrape(t, a.MetricsHandler()); !strings.Contains(page, "process_memory_usage") || !strings.Contains(page, `service_name="nexusmon"`) {
+	if page := scrapeHandler(t, a.MetricsHandler()); !strings.Contains(page, "process_memory_usage") || !strings.Contains(page, `service_name="nexusmon"`) {
 		t.Errorf("/metrics lacks nexusmon's metrics:\n%.2000s", page)
 	}
 }
@@ -241,7 +241,7 @@ func TestNew_withResource(t *testing.T) {
 		if _, ok := resourceValue(t, a.res, "host.name"); !ok {
 			t.Error("WithResource dropped the default host.name")
 		}
-		if page := scrape(t, a.MetricsHandler()); !strings.Contains(page, `service_name="`+tc.want+`"`) {
+		if page := scrapeHandler(t, a.MetricsHandler()); !strings.Contains(page, `service_name="`+tc.want+`"`) {
 			t.Errorf("/metrics target_info lacks service_name=%q", tc.want)
 		}
 		stopAgent(t, a)
