@@ -46,6 +46,7 @@ type Config struct {
 	Output     Output     `yaml:"output"`
 	HTTP       HTTP       `yaml:"http"`
 	OTLP       OTLP       `yaml:"otlp"`
+	Log        Log        `yaml:"log"`
 }
 
 // Discord holds the credentials and addresses used to talk to Discord.
@@ -190,6 +191,15 @@ type Output struct {
 type HTTP struct {
 	// Listen is the host:port to serve on; "" disables the listener.
 	Listen string `yaml:"listen"`
+	// RemoteReload lets any client that reaches the listener POST
+	// /-/reload; false (the default) accepts it from loopback only.
+	RemoteReload bool `yaml:"remote_reload"`
+}
+
+// Log configures the agent's log.
+type Log struct {
+	// Level is debug, info, warn or error. The --log-level flag wins.
+	Level string `yaml:"level"`
 }
 
 // OTLP configures OTLP export. It mirrors the standard OTEL_* variables, and
@@ -256,5 +266,6 @@ func Default() *Config {
 			Timeout:  10 * time.Second,
 			Interval: 60 * time.Second,
 		},
+		Log: Log{Level: "info"},
 	}
 }
