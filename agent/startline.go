@@ -1,7 +1,12 @@
 package agent
 
 import (
+	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
+	goruntime "runtime"
+	"runtime/debug"
 	"strings"
 
 	"github.com/nexusmon/nexusmon/internal/config"
@@ -59,4 +64,36 @@ func otlpEndpointName(signal string, cfg config.OTLP, env func(string) (string, 
 	}
 	u.User, u.RawQuery, u.ForceQuery, u.Fragment = nil, "", false, ""
 	return u.String()
+}
+
+// VersionInfo is what `nexusmon version` prints: the version, the Go
+// version and platform, and the build's module and VCS settings.
+func VersionInfo() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "nexusmon %s\n%s %s/%s\n", Version, goruntime.Version(), goruntime.GOOS, goruntime.GOARCH)
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return b.String()
+	}
+	fmt.Fprintf(&b, "module %s %s\n", bi.Main.Path, bi.Main.Version)
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs", "vcs.revision", "vcs.time", "vcs.modified", "-trimpath", "CGO_ENABLED":
+			fmt.Fprintf(&b, "%s=%s\n", s.Key, s.Value)
+		}
+	}
+	return b.String()
+}
+
+// NewLogger returns a logger writing to w in format "text" or "json", at
+// level (which Reload may change; see WithLogLevel).
+func NewLogger(w io.Writer, format string, level slog.Leveler) (*slog.Logger, error) {
+	o := &slog.HandlerOptions{Level: level}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	}
+	return nil, fmt.Errorf("want text or json, got %q", format)
 }
