@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -135,7 +136,7 @@ func (a *Agent) Reload(ctx context.Context, cfg *Config) (restart []string, err 
 	}
 	old := a.Config()
 	next := *cfg
-	next.Probes.Internet = append([]string(nil), cfg.Probes.Internet...)
+	next.Probes.Internet = slices.Clone(cfg.Probes.Internet)
 	for _, k := range restartKeys {
 		if !reflect.DeepEqual(k.get(old), k.get(&next)) {
 			restart = append(restart, k.key)
@@ -157,7 +158,7 @@ func (a *Agent) Reload(ctx context.Context, cfg *Config) (restart []string, err 
 		}
 	}
 	a.live.Store(&next)
-	a.log.Info("config reloaded", "needs_restart", len(restart))
+	a.log.Info("config reloaded", "changed", changedKeys(old, &next), "needs_restart", restart)
 	return restart, nil
 }
 
@@ -271,4 +272,27 @@ func (a *Agent) stopProbes() error {
 		return fmt.Errorf("stop probes: %w", err)
 	}
 	return nil
+}
+
+// changedKeys names the reloadable keys (or sections) whose values differ
+// between old and next.
+func changedKeys(old, next *config.Config) []string {
+	var out []string
+	for _, c := range []struct {
+		key  string
+		a, b any
+	}{
+		{"thresholds", old.Thresholds, next.Thresholds},
+		{"alerts", old.Alerts, next.Alerts},
+		{"reports", old.Reports, next.Reports}, // intervals are kept: only modes differ here
+		{"probes", old.Probes, next.Probes},
+		{"discord.silent_reports", old.Discord.SilentReports, next.Discord.SilentReports},
+		{"http.remote_reload", old.HTTP.RemoteReload, next.HTTP.RemoteReload},
+		{"log.level", old.Log.Level, next.Log.Level},
+	} {
+		if !reflect.DeepEqual(c.a, c.b) {
+			out = append(out, c.key)
+		}
+	}
+	return out
 }

@@ -98,7 +98,7 @@ func TestAgent_ReloadConfigFile(t *testing.T) {
 			c.Reports.Network.Interval, c.OTLP.ServiceName, c.Thresholds.MemoryPercent.Warning)
 	}
 	logs := f.logs.String()
-	for _, want := range []string{"config reloaded", "needs a restart", "key=otlp", "key=reports.network.interval"} {
+	for _, want := range []string{"config reloaded", `changed="[thresholds alerts reports log.level]"`, "needs a restart", "key=otlp", "key=reports.network.interval"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
 		}
