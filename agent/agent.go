@@ -375,7 +375,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
-	if err := a.startProbes(runCtx, a.cfg.Probes); err != nil {
+	if err := a.startProbes(runCtx, a.Config().Probes); err != nil {
 		return err
 	}
 	if a.httpSrv != nil {

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -54,7 +55,7 @@ func (a *Agent) reloadHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	restart, err := a.ReloadConfigFile(r.Context())
 	switch {
-	case err == errNoConfigFile:
+	case errors.Is(err, errNoConfigFile):
 		http.Error(w, err.Error(), http.StatusNotImplemented)
 		return
 	case err != nil:

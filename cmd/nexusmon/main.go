@@ -98,9 +98,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nexusmon check-config: --config FILE is required")
 		return 2
 	}
-	hup := make(chan os.Signal, 1) // from now on SIGHUP reloads instead of killing
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	cfg, err := loadConfig(*path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -115,6 +112,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "test-report":
 		return agent.TestReport(ctx, cfg, stdout, agent.WithLogger(log))
 	}
+	hup := make(chan os.Signal, 1) // from now on SIGHUP reloads instead of killing
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	opts := []agent.Option{agent.WithLogger(log), agent.WithStdout(stdout), agent.WithConfigFile(*path)}
 	if *level == "" {
 		opts = append(opts, agent.WithLogLevel(lvl)) // log.level applies, at start and on reload
