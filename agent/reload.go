@@ -170,7 +170,7 @@ func (a *Agent) ReloadConfigFile(ctx context.Context) ([]string, error) {
 	if !a.opts.hasConfigFile {
 		return nil, errNoConfigFile
 	}
-	cfg, err := loadConfigFile(a.opts.configFile)
+	cfg, err := LoadConfigFile(a.opts.configFile)
 	if err == nil {
 		return a.Reload(ctx, cfg)
 	}
@@ -185,7 +185,9 @@ func (a *Agent) ReloadConfigFile(ctx context.Context) ([]string, error) {
 	return nil, fmt.Errorf("reload: %w", err)
 }
 
-func loadConfigFile(path string) (*config.Config, error) {
+// LoadConfigFile is LoadConfig, or the embedded defaults (checked like a
+// file named "(defaults)") when path is "": what `nexusmon run` loads.
+func LoadConfigFile(path string) (*Config, error) {
 	if path == "" {
 		return config.Parse(nil, "(defaults)")
 	}

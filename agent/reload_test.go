@@ -31,8 +31,11 @@ type reloadFixture struct {
 // config writes the file: loopback-only settings plus extra YAML.
 func (f *reloadFixture) write(extra string) {
 	f.t.Helper()
-	base := fmt.Sprintf("storage: {path: %q}\noutput: {jsonl: %q, console: \"off\"}\nhttp: {listen: \"127.0.0.1:0\"}\n",
+	base := fmt.Sprintf("storage: {path: %q}\noutput: {jsonl: %q, console: \"off\"}\n",
 		filepath.Join(f.dir, "nexusmon.db"), filepath.Join(f.dir, "events.jsonl"))
+	if !strings.Contains(extra, "http:") {
+		base += "http: {listen: \"127.0.0.1:0\"}\n"
+	}
 	if !strings.Contains(extra, "probes:") {
 		base = "probes: {discord_api: \"\", internet: []}\n" + base
 	}
@@ -226,5 +229,29 @@ func TestAgent_healthzStopping(t *testing.T) {
 	f.a.bgMu.Unlock()
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), `"up":false`) {
 		t.Errorf("stopping: %d %s, want 503 with \"up\":false", rec.Code, rec.Body)
+	}
+}
+
+// POST /-/reload from a client off loopback is refused unless
+// http.remote_reload is on.
+func TestAgent_reloadRemoteClient(t *testing.T) {
+	t.Parallel()
+	f := newReloadFixture(t)
+	post := func() int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/-/reload", nil)
+		req.RemoteAddr = "192.0.2.7:40000" // TEST-NET-1: never dialled, only named
+		f.a.reloadHandler(rec, req)
+		return rec.Code
+	}
+	if code := post(); code != http.StatusForbidden {
+		t.Errorf("remote POST /-/reload = %d, want 403", code)
+	}
+	f.write("http: {listen: \"127.0.0.1:0\", remote_reload: true}\n")
+	if _, err := f.a.ReloadConfigFile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if code := post(); code != http.StatusOK {
+		t.Errorf("remote POST /-/reload with http.remote_reload on = %d, want 200", code)
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/nexusmon/nexusmon/agent"
-	"github.com/nexusmon/nexusmon/internal/config"
 )
 
 const usage = `usage: nexusmon <command> [flags]
@@ -98,7 +97,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nexusmon check-config: --config FILE is required")
 		return 2
 	}
-	cfg, err := loadConfig(*path)
+	cfg, err := agent.LoadConfigFile(*path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -137,7 +136,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case <-ctx.Done():
 			return stopAgent(a, log)
 		case <-hup:
-			log.Info("SIGHUP: reloading the config", "file", *path)
+			log.Info("SIGHUP: reloading the config")
 			a.ReloadConfigFile(ctx) //nolint:errcheck // it logs every problem and keeps the running config
 		}
 	}
@@ -152,11 +151,4 @@ func stopAgent(a *agent.Agent, log *slog.Logger) int {
 		return 1
 	}
 	return 0
-}
-
-func loadConfig(path string) (*config.Config, error) {
-	if path == "" {
-		return config.Parse(nil, "(defaults)")
-	}
-	return config.Load(path)
 }
