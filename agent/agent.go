@@ -7,7 +7,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,8 +18,6 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -59,6 +56,9 @@ type options struct {
 	failAt string
 
 	sdkOptions
+	level         *slog.LevelVar // set from log.level; see WithLogLevel
+	configFile    string         // see WithConfigFile
+	hasConfigFile bool
 }
 
 // WithEnv sets how the agent reads OTEL_* variables, OTEL_SERVICE_NAME and
@@ -107,6 +107,7 @@ type Agent struct {
 
 	botState
 	sdkState
+	reloadState
 
 	stopOnce sync.Once
 	cancel   context.CancelFunc
@@ -137,6 +138,11 @@ func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Agent, error
 		fn(&o)
 	}
 	a := &Agent{cfg: cfg, opts: o, log: o.logger}
+	if o.level != nil {
+		if err := o.level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
+			return nil, fmt.Errorf("log.level: %w", err) // unreachable: validated
+		}
+	}
 	if err := a.build(ctx); err != nil {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
@@ -403,12 +409,8 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
-	if targets := probeTargets(a.cfg.Probes); len(targets) > 0 && !a.opts.checksOnly {
-		a.prober, err = probe.New(a.mp, probe.Options{Targets: targets, Timeout: a.cfg.Probes.Timeout, Interval: a.cfg.Probes.Interval, Logger: a.log})
-		if err != nil {
-			return fmt.Errorf("start probes: %w", err)
-		}
-		a.prober.Start(runCtx)
+	if err := a.startProbes(runCtx, a.Config().Probes); err != nil {
+		return err
 	}
 	if a.httpSrv != nil {
 		ln, err := net.Listen("tcp", a.cfg.HTTP.Listen)
@@ -438,7 +440,7 @@ func (a *Agent) Start(ctx context.Context) error {
 			a.log.Warn("publish start notice", "err", err)
 		}
 	}
-	a.log.Info("nexusmon started", "version", Version, "store", a.cfg.Storage.Path, "events", a.cfg.Output.JSONL, "http", a.httpAddr)
+	a.logStarted()
 	return nil
 }
 
@@ -497,10 +499,8 @@ func (a *Agent) Stop(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("stop http: %w", err))
 			}
 		}
-		if a.prober != nil {
-			if err := a.prober.Close(); err != nil {
-				errs = append(errs, fmt.Errorf("stop probes: %w", err))
-			}
+		if err := a.stopProbes(); err != nil {
+			errs = append(errs, err)
 		}
 		for _, c := range []stopper{a.hostC, a.procC, a.rtC} {
 			if isNil(c) {
@@ -619,50 +619,6 @@ func (a *Agent) pruneLoop(ctx context.Context) {
 		case <-t.C:
 			prune()
 		}
-	}
-}
-
-func (a *Agent) newHTTPServer(reg *prometheus.Registry) *http.Server {
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
-	mux.HandleFunc("/healthz", a.healthz)
-	return &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-}
-
-type healthzBody struct {
-	Up             bool            `json:"up"`
-	Degraded       bool            `json:"degraded"`
-	Version        string          `json:"version"`
-	StartedAt      time.Time       `json:"started_at"`
-	LastCollection *time.Time      `json:"last_collection"`
-	Store          store.Status    `json:"store"`
-	Delivery       *deliveryHealth `json:"delivery,omitempty"`
-	ReportErrors   int64           `json:"report_errors"`
-}
-
-// deliveryHealth is /healthz's view of the Discord delivery.
-type deliveryHealth struct {
-	Durable     bool `json:"durable"`      // false while messages or state wait in memory for the store
-	MemoryQueue int  `json:"memory_queue"` // messages waiting in memory
-}
-
-// healthz answers 200 while the agent runs: it is up, collecting and
-// reporting. A failing store does not make it 503: restarting would not
-// free the disk and would lose what waits in memory. It sets "degraded"
-// instead, with the store's and the delivery's state.
-func (a *Agent) healthz(w http.ResponseWriter, _ *http.Request) {
-	body := healthzBody{Up: true, Version: Version, StartedAt: a.started.UTC(), Store: a.st.Status(), ReportErrors: a.reporter.Errors()}
-	if t := a.reporter.LastExport(); !t.IsZero() {
-		t = t.UTC()
-		body.LastCollection = &t
-	}
-	if a.delivery != nil {
-		body.Delivery = &deliveryHealth{Durable: a.delivery.Durable(), MemoryQueue: a.delivery.MemoryDepth()}
-	}
-	body.Degraded = !body.Store.OK || !body.Store.Writable || (body.Delivery != nil && !body.Delivery.Durable)
-	w.Header().Set("Content-Type", "application/json")
-	if err := json.NewEncoder(w).Encode(body); err != nil {
-		a.log.Debug("write healthz", "err", err)
 	}
 }
 

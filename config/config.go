@@ -57,6 +57,8 @@ type Config struct {
 	HTTP HTTP `yaml:"http"`
 	// OTLP is export to an OpenTelemetry backend.
 	OTLP OTLP `yaml:"otlp"`
+	// Log is the agent's log level.
+	Log Log `yaml:"log"`
 }
 
 // Discord holds the credentials and addresses used to talk to Discord.
@@ -210,6 +212,15 @@ type Output struct {
 type HTTP struct {
 	// Listen is the host:port to serve on; "" disables the listener.
 	Listen string `yaml:"listen"`
+	// RemoteReload lets any client that reaches the listener POST
+	// /-/reload; false (the default) accepts it from loopback only.
+	RemoteReload bool `yaml:"remote_reload"`
+}
+
+// Log configures the agent's log.
+type Log struct {
+	// Level is debug, info, warn or error. The --log-level flag wins.
+	Level string `yaml:"level"`
 }
 
 // OTLP configures OTLP export. It mirrors the standard OTEL_* variables, and
@@ -282,5 +293,6 @@ func Default() *Config {
 			Timeout:  10 * time.Second,
 			Interval: 60 * time.Second,
 		},
+		Log: Log{Level: "info"},
 	}
 }

@@ -206,7 +206,7 @@ func TestParse_full(t *testing.T) {
 		Process: Process{PID: 4242},
 		Storage: Storage{Path: "state/store.db", Retention: 0},
 		Output:  Output{Console: ConsoleOn, JSONL: ""},
-		HTTP:    HTTP{Listen: "[::1]:0"},
+		HTTP:    HTTP{Listen: "[::1]:0", RemoteReload: true},
 		OTLP: OTLP{
 			Endpoint:    "https://otel.example.com:4318",
 			Protocol:    ProtocolHTTPProtobuf,
@@ -216,6 +216,7 @@ func TestParse_full(t *testing.T) {
 			Insecure:    true,
 			ServiceName: "my-bot",
 		},
+		Log: Log{Level: "debug"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("full.yaml decoded to\n%s\nwant\n%s", got.Redacted(), want.Redacted())

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net"
 	"net/url"
@@ -37,6 +38,7 @@ func (c *Config) problems() []*Problem {
 	ps = append(ps, c.Output.problems()...)
 	ps = append(ps, c.HTTP.problems()...)
 	ps = append(ps, c.OTLP.problems()...)
+	ps = append(ps, c.Log.problems()...)
 	return ps
 }
 
@@ -322,4 +324,12 @@ func isHeaderName(s string) bool {
 		return false
 	}
 	return true
+}
+
+func (l Log) problems() []*Problem {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(l.Level)); err != nil {
+		return []*Problem{problem("log.level", "must be one of debug, info, warn, error, got %q", l.Level)}
+	}
+	return nil
 }

@@ -79,3 +79,15 @@ func TestQuoteShort(t *testing.T) {
 		t.Errorf("quoteShort(ab) = %s", got)
 	}
 }
+
+func TestParse_logLevel(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse([]byte("log:\n  level: warn\n"), "l.yaml", WithEnv(noEnv), withCheckFile(func(string, pathUse) string { return "" }))
+	if err != nil || cfg.Log.Level != "warn" {
+		t.Fatalf("level warn: %v, %v", cfg, err)
+	}
+	_, err = Parse([]byte("log:\n  level: loud\n"), "l.yaml", WithEnv(noEnv), withCheckFile(func(string, pathUse) string { return "" }))
+	if err == nil || !strings.Contains(err.Error(), `l.yaml:2: log.level: must be one of debug, info, warn, error, got "loud"`) {
+		t.Fatalf("level loud: err = %v", err)
+	}
+}

@@ -4,7 +4,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,16 +19,18 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/nexusmon/nexusmon/agent"
-	"github.com/nexusmon/nexusmon/config"
 )
 
 const usage = `usage: nexusmon <command> [flags]
 
 commands:
-  run           run the agent (default config: embedded defaults)
+  run           run the agent (default config: embedded defaults);
+                SIGHUP or POST /-/reload reloads the config file
   check-config  validate a config file: exit 0 when valid, 1 with every problem
   test-report   run the /nexus test_reporting checks from the command line
-  version       print the version
+  version       print the version, the Go version and the build information
+
+Run 'nexusmon <command> --help' for the command's flags.
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -38,13 +42,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cmd, args := args[0], args[1:]
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs := flag.NewFlagSet("nexusmon "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	var flagUsage bytes.Buffer // stdout for --help, stderr after a flag error
+	fs.Usage = func() {
+		fmt.Fprintf(&flagUsage, "usage: nexusmon %s [flags]\n", cmd)
+		fs.SetOutput(&flagUsage)
+		fs.PrintDefaults()
+	}
 	path := fs.String("config", "", "config file (YAML); empty uses the embedded defaults")
-	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	level := fs.String("log-level", "", "log level: debug, info, warn, error (default: the config's log.level)")
+	format := fs.String("log-format", "text", "log format: text or json")
 	switch cmd {
 	case "version", "-version", "--version":
-		fmt.Fprintln(stdout, "nexusmon", agent.Version)
+		if len(args) > 0 {
+			fmt.Fprintf(stderr, "nexusmon version: unexpected argument %q\n", args[0])
+			return 2
+		}
+		fmt.Fprint(stdout, agent.VersionInfo())
 		return 0
 	case "run", "check-config", "test-report":
 	case "help", "-h", "--help":
@@ -54,15 +69,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "nexusmon: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		stdout.Write(flagUsage.Bytes()) //nolint:errcheck // nothing to do about a broken stdout
+		return 0
+	} else if err != nil {
+		stderr.Write(flagUsage.Bytes()) //nolint:errcheck
 		return 2
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "nexusmon %s: unexpected argument %q\n", cmd, fs.Arg(0))
+		return 2
+	}
+	lvl := new(slog.LevelVar)
+	if err := lvl.UnmarshalText([]byte(*level)); *level != "" && err != nil {
 		fmt.Fprintf(stderr, "nexusmon: --log-level: %v\n", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	log, err := agent.NewLogger(stderr, *format, lvl)
+	if err != nil {
+		fmt.Fprintf(stderr, "nexusmon: --log-format: %v\n", err)
+		return 2
+	}
 	// The SDK's own error reports (each failed OTLP export) go to the debug
 	// log: the agent logs the first failure and the recovery, and counts all.
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Debug("opentelemetry", "err", err) }))
@@ -70,7 +97,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nexusmon check-config: --config FILE is required")
 		return 2
 	}
-	cfg, err := loadConfig(*path)
+	cfg, err := agent.LoadConfigFile(*path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -84,7 +111,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "test-report":
 		return agent.TestReport(ctx, cfg, stdout, agent.WithLogger(log))
 	}
-	a, err := agent.New(ctx, cfg, agent.WithLogger(log), agent.WithStdout(stdout), agent.WithStderr(stderr))
+	hup := make(chan os.Signal, 1) // from now on SIGHUP reloads instead of killing
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	opts := []agent.Option{agent.WithLogger(log), agent.WithStdout(stdout), agent.WithStderr(stderr), agent.WithConfigFile(*path)}
+	if *level == "" {
+		opts = append(opts, agent.WithLogLevel(lvl)) // log.level applies, at start and on reload
+	}
+	a, err := agent.New(ctx, cfg, opts...)
 	if err != nil {
 		log.Error("nexusmon cannot start", "err", err)
 		return 1
@@ -97,8 +131,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	releaseStartupPages(log)
 	go trimMemory(ctx, log)
-	<-ctx.Done()
-	return stopAgent(a, log)
+	for {
+		select {
+		case <-ctx.Done():
+			return stopAgent(a, log)
+		case <-hup:
+			log.Info("SIGHUP: reloading the config")
+			a.ReloadConfigFile(ctx) //nolint:errcheck // it logs every problem and keeps the running config
+		}
+	}
 }
 
 // stopAgent stops a within 5 s; the exit code is 1 only when stopping failed.
@@ -110,11 +151,4 @@ func stopAgent(a *agent.Agent, log *slog.Logger) int {
 		return 1
 	}
 	return 0
-}
-
-func loadConfig(path string) (*config.Config, error) {
-	if path == "" {
-		return config.Parse(nil, "(defaults)")
-	}
-	return config.Load(path)
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nexusmon/nexusmon/health"
@@ -106,8 +107,9 @@ func noValues() alertValues {
 // and their persistence happen under mu, so concurrent readers see and
 // store states in order.
 type alertEngine struct {
-	rules   [numRules]health.Rule
-	enabled [numRules]bool
+	// rules is swapped whole by setRules (a reload); the states, indexed
+	// like the rules, stay.
+	rules atomic.Pointer[ruleSet]
 
 	mu     sync.Mutex
 	states [numRules]health.State
@@ -117,18 +119,39 @@ type alertEngine struct {
 	storeWrites int64      // the store's failed writes at the last check
 }
 
+// ruleSet is the rules built from one configuration.
+type ruleSet struct {
+	rules   [numRules]health.Rule
+	enabled [numRules]bool
+}
+
 func newAlertEngine(th Thresholds, o AlertOptions) *alertEngine {
 	e := &alertEngine{}
+	e.rules.Store(newRuleSet(th, o))
+	return e
+}
+
+func newRuleSet(th Thresholds, o AlertOptions) *ruleSet {
+	s := &ruleSet{}
 	d := health.DefaultRules(th.CPU, th.Memory, th.Response, th.Network, o.For, o.RepeatInterval, o.Hysteresis)
-	e.rules[ruleCPU], e.rules[ruleMemory], e.rules[ruleResponse], e.rules[ruleNetwork] = d[0], d[1], d[2], d[3]
-	e.rules[ruleDisk] = health.DiskRule(th.Disk, o.For, o.RepeatInterval, o.Hysteresis)
+	s.rules[ruleCPU], s.rules[ruleMemory], s.rules[ruleResponse], s.rules[ruleNetwork] = d[0], d[1], d[2], d[3]
+	s.rules[ruleDisk] = health.DiskRule(th.Disk, o.For, o.RepeatInterval, o.Hysteresis)
 	// A store that cannot write is critical at once: every report and alert
 	// from then on is only in memory.
-	e.rules[ruleStore] = health.Rule{Name: RuleStore, Metric: "store writes failing", Warning: 1, Critical: 1, RepeatInterval: o.RepeatInterval}
-	for i, r := range e.rules {
-		e.enabled[i] = !o.Disabled && r.Warning > 0 && !math.IsInf(r.Warning, 0)
+	s.rules[ruleStore] = health.Rule{Name: RuleStore, Metric: "store writes failing", Warning: 1, Critical: 1, RepeatInterval: o.RepeatInterval}
+	for i, r := range s.rules {
+		s.enabled[i] = !o.Disabled && r.Warning > 0 && !math.IsInf(r.Warning, 0)
 	}
-	return e
+	return s
+}
+
+// setRules replaces the rules; each rule keeps its state (a firing alert
+// stays firing and is evaluated against its new lines from the next
+// snapshot on).
+func (e *alertEngine) setRules(th Thresholds, o AlertOptions) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rules.Store(newRuleSet(th, o))
 }
 
 // alertStep is the outcome of evaluating one snapshot.
@@ -142,8 +165,9 @@ type alertStep struct {
 // evaluate runs every enabled rule that has a value in v at at. It does not
 // allocate when nothing fires and no state changes.
 func (e *alertEngine) evaluate(at time.Time, v *alertValues, step *alertStep) {
-	for i := range e.rules {
-		if !e.enabled[i] || math.IsNaN(v[i]) {
+	rs := e.rules.Load()
+	for i := range rs.rules {
+		if !rs.enabled[i] || math.IsNaN(v[i]) {
 			continue
 		}
 		prev := e.states[i]
@@ -151,7 +175,7 @@ func (e *alertEngine) evaluate(at time.Time, v *alertValues, step *alertStep) {
 		if t.Before(prev.UpdatedAt) {
 			t = prev.UpdatedAt // readers run concurrently: never step back in time
 		}
-		next, ev, fire := e.rules[i].Evaluate(prev, v[i], t)
+		next, ev, fire := rs.rules[i].Evaluate(prev, v[i], t)
 		e.states[i] = next
 		if fire {
 			step.fired[i], step.events[i] = true, ev
@@ -179,7 +203,7 @@ func (e *alertEngine) active() []AlertStatus {
 		if s.Status != health.StatusFiring {
 			continue
 		}
-		r := e.rules[i]
+		r := e.rules.Load().rules[i]
 		line := r.Warning
 		if s.Severity == health.SeverityCritical {
 			line = r.Critical
@@ -206,7 +230,7 @@ func (r *Reporter) loadAlerts(ctx context.Context) {
 	e.storeWrites = r.opts.Store.Status().WriteErrors
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for i, rule := range e.rules {
+	for i, rule := range e.rules.Load().rules {
 		b, ok, err := r.opts.Store.Get(ctx, alertNS, rule.Name)
 		if err == nil && ok {
 			var s health.State
@@ -281,7 +305,7 @@ func (r *Reporter) stateKV(i int, s health.State, errs *[]error) []store.KV {
 	if r.opts.Store == nil {
 		return nil
 	}
-	name := r.alerts.rules[i].Name
+	name := r.alerts.rules.Load().rules[i].Name
 	b, err := json.Marshal(s)
 	if err != nil {
 		r.errors.Add(1)
@@ -312,7 +336,7 @@ func (r *Reporter) saveState(ctx context.Context, kv []store.KV) error {
 // write failed, else 0. Its alerts go through the memory queue of the
 // Delivery when the store cannot write.
 func (r *Reporter) checkStore(ctx context.Context, at time.Time) error {
-	if r.opts.Store == nil || !r.alerts.enabled[ruleStore] {
+	if r.opts.Store == nil || !r.alerts.rules.Load().enabled[ruleStore] {
 		return nil
 	}
 	e := r.alerts
@@ -335,7 +359,7 @@ func (r *Reporter) eventReport(i int, ev health.Event) *Report {
 	if i == ruleStore {
 		return storeAlertReport(ev, r.opts.Store.Status(), r.queue() != nil, r.opts.Host)
 	}
-	rule := r.alerts.rules[i]
+	rule := r.alerts.rules.Load().rules[i]
 	return alertReport(ev, &rule, r.opts.Host)
 }
 
@@ -397,7 +421,7 @@ func (r *Reporter) TestAlert(ctx context.Context) (*Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("test alert: %w", err)
 	}
-	rule := r.alerts.rules[ruleMemory] // a copy
+	rule := r.alerts.rules.Load().rules[ruleMemory] // a copy
 	now := r.opts.Now().UTC()
 	v := rule.Critical + 0.05*math.Abs(rule.Critical)
 	var st health.State

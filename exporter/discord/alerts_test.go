@@ -234,7 +234,7 @@ func TestReporter_TestAlertAndInfo(t *testing.T) {
 
 func TestAlertReport_Golden(t *testing.T) {
 	t.Parallel()
-	rule := newAlertEngine(DefaultThresholds(), AlertOptions{For: time.Minute, Hysteresis: 0.1}).rules[ruleMemory]
+	rule := newAlertEngine(DefaultThresholds(), AlertOptions{For: time.Minute, Hysteresis: 0.1}).rules.Load().rules[ruleMemory]
 	var st health.State
 	var firing, resolved health.Event
 	for i, v := range []float64{80, 92, 93.1, 88, 60} {
@@ -251,7 +251,7 @@ func TestAlertReport_Golden(t *testing.T) {
 	if firing.Rule == "" || resolved.Rule == "" {
 		t.Fatalf("fixture events missing: firing %+v resolved %+v", firing, resolved)
 	}
-	storeRule := newAlertEngine(DefaultThresholds(), AlertOptions{}).rules[ruleStore]
+	storeRule := newAlertEngine(DefaultThresholds(), AlertOptions{}).rules.Load().rules[ruleStore]
 	storeFull, _, _ := storeRule.Evaluate(health.State{}, 1, fixtureTime)
 	_, storeFiring, _ := storeRule.Evaluate(health.State{}, 1, fixtureTime)
 	_, storeBack, _ := storeRule.Evaluate(storeFull, 0, fixtureTime.Add(5*time.Minute))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -102,6 +103,9 @@ type Reporter struct {
 	lastSnap   atomic.Pointer[Snapshot] // the newest snapshot any reader exported: BuildNow's baseline
 
 	alerts *alertEngine
+	// live holds what Reconfigure may change: Options' Thresholds, Modes
+	// and SilentReports as of the last reconfiguration.
+	live atomic.Pointer[Settings]
 }
 
 // NewReporter returns a Reporter. It loads the persisted alert state from
@@ -117,6 +121,7 @@ func NewReporter(opts Options) *Reporter {
 	opts.Thresholds = opts.Thresholds.withDefaults()
 	r := &Reporter{opts: opts, log: opts.Logger, latest: map[string]*Report{}}
 	r.alerts = newAlertEngine(opts.Thresholds, opts.Alerts)
+	r.live.Store(&Settings{Thresholds: opts.Thresholds, Alerts: opts.Alerts, Modes: maps.Clone(opts.Modes), SilentReports: opts.SilentReports})
 	r.loadAlerts(context.Background())
 	return r
 }
@@ -173,7 +178,7 @@ func (r *Reporter) Errors() int64 { return r.errors.Load() }
 
 // Mode returns the configured mode of event.
 func (r *Reporter) Mode(event string) string {
-	if m, ok := r.opts.Modes[event]; ok && m != "" {
+	if m, ok := r.live.Load().Modes[event]; ok && m != "" {
 		return m
 	}
 	return ModePost
@@ -259,7 +264,7 @@ func (r *Reporter) publish(ctx context.Context, rep *Report, priority int, kv []
 // routine reports when Options.SilentReports is on. rep itself is not
 // changed.
 func (r *Reporter) Render(rep *Report) (Payload, error) {
-	if r.opts.SilentReports && !rep.Silent && rep.Routine() {
+	if r.live.Load().SilentReports && !rep.Silent && rep.Routine() {
 		c := *rep
 		c.Silent = true
 		rep = &c
@@ -324,7 +329,7 @@ func (r *Reporter) handle(ctx context.Context, event string, cur, prev *Snapshot
 	defer r.lastSnap.Store(cur) // BuildNow's baseline
 	r.lastExport.Store(r.opts.Now().UnixNano())
 	at := cur.Time.UTC()
-	th := r.opts.Thresholds
+	th := r.live.Load().Thresholds
 	var errs []error
 	alert := func(v *alertValues) {
 		if err := r.evaluateAlerts(ctx, at, v); err != nil {
@@ -391,7 +396,7 @@ func systemAlertValues(d SystemData) *alertValues {
 // cannot be drawn is logged and left out: the report goes out without it.
 func (r *Reporter) healthNow(ctx context.Context, cur, prev *Snapshot) (*Report, error) {
 	at := cur.Time.UTC()
-	d, ci := buildHealthData(cur, prev, r.history(ctx, at, healthSeries...), r.opts.Thresholds, r.ActiveAlerts())
+	d, ci := buildHealthData(cur, prev, r.history(ctx, at, healthSeries...), r.live.Load().Thresholds, r.ActiveAlerts())
 	png, err := renderChart(ci)
 	if err != nil {
 		r.errors.Add(1)
@@ -413,7 +418,7 @@ func (r *Reporter) BuildNow(ctx context.Context, event string, snap *Snapshot) (
 	if snap == nil {
 		return nil, fmt.Errorf("build %s: nil snapshot", event)
 	}
-	at, th, host := snap.Time.UTC(), r.opts.Thresholds, r.opts.Host
+	at, th, host := snap.Time.UTC(), r.live.Load().Thresholds, r.opts.Host
 	prev := r.lastSnap.Load()
 	if prev != nil && !prev.Time.Before(snap.Time) {
 		prev = nil
