@@ -10,9 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/exporter/discord"
 	"github.com/nexusmon/nexusmon/instrumentation/probe"
-	"github.com/nexusmon/nexusmon/config"
 )
 
 // Reload applies a new configuration to a running agent without a restart:
