@@ -231,18 +231,13 @@ func (a *Agent) build(ctx context.Context) error {
 		a.events = ef
 	}
 
+	rs := reporterSettings(cfg) // the keys a reload can change
 	ropts := discord.Options{
-		Host:       hostName(res),
-		Thresholds: thresholds(cfg),
-		Modes: map[string]string{
-			discord.EventSystem:   cfg.Reports.System.Mode,
-			discord.EventNetwork:  cfg.Reports.Network.Mode,
-			discord.EventMemory:   cfg.Reports.Memory.Mode,
-			discord.EventCommands: cfg.Reports.Commands.Mode,
-			discord.EventHealth:   cfg.Reports.Health.Mode,
-		},
-		Alerts:        discord.AlertOptions{For: cfg.Alerts.For, RepeatInterval: cfg.Alerts.RepeatInterval, Hysteresis: cfg.Alerts.Hysteresis},
-		SilentReports: cfg.Discord.SilentReports,
+		Host:          hostName(res),
+		Thresholds:    rs.Thresholds,
+		Modes:         rs.Modes,
+		Alerts:        rs.Alerts,
+		SilentReports: rs.SilentReports,
 		Store:         st,
 		Logger:        a.log,
 		Now:           a.opts.now,

@@ -77,13 +77,16 @@ func scrapeBusyAgent(t *testing.T) scrapedMetrics {
 	return m
 }
 
+// scrape GETs url with the Accept header accept ("" sends none).
 func scrape(t *testing.T, url, accept string) string {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Accept", accept)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
