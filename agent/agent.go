@@ -88,15 +88,18 @@ type Agent struct {
 	manual  *sdkmetric.ManualReader
 	// systemReader is flushed once at start, so the first system report does
 	// not wait a whole interval.
-	systemReader *sdkmetric.PeriodicReader
-	tp           trace.TracerProvider     // ownTP, or the bot's (WithTracerProvider)
-	ownTP        *sdktrace.TracerProvider // nil when the bot's is used
-	otlpM        *exportCounter
-	otlpT        *exportCounter
-	exportReg    metric.Registration
-	reporter     *discord.Reporter
-	st           *store.Store
-	events       *eventsFile
+	systemReader *reportReader
+	// reports are the five report readers, by event: Start runs them,
+	// Reload changes their intervals.
+	reports   map[string]*reportReader
+	tp        trace.TracerProvider     // ownTP, or the bot's (WithTracerProvider)
+	ownTP     *sdktrace.TracerProvider // nil when the bot's is used
+	otlpM     *exportCounter
+	otlpT     *exportCounter
+	exportReg metric.Registration
+	reporter  *discord.Reporter
+	st        *store.Store
+	events    *eventsFile
 
 	hostC    *host.Collector
 	procC    *process.Collector
@@ -250,17 +253,14 @@ func (a *Agent) build(ctx context.Context) error {
 	}
 	a.reporter = discord.NewReporter(ropts)
 
+	a.reports = make(map[string]*reportReader, 5)
 	for _, rc := range reportIntervals(cfg) {
-		// A PeriodicReader starts its goroutine here: from now on a failure
-		// must shut the readers down (release does).
-		r := sdkmetric.NewPeriodicReader(
-			a.reporter.Exporter(rc.event),
-			sdkmetric.WithInterval(rc.interval),
-			sdkmetric.WithTimeout(max(rc.interval, 10*time.Second)),
-		)
+		// Collections start with Start (runReports), not here.
+		r := newReportReader(a.reporter.Exporter(rc.event), rc.interval)
 		if rc.event == discord.EventSystem {
 			a.systemReader = r
 		}
+		a.reports[rc.event] = r
 		a.readers = append(a.readers, r)
 	}
 	if err := a.step("readers"); err != nil {
@@ -423,12 +423,11 @@ func (a *Agent) Start(ctx context.Context) error {
 	if err := a.startBot(runCtx); err != nil {
 		return err
 	}
-	if !a.opts.checksOnly {
-		a.goBackground(func() {
-			if err := a.systemReader.ForceFlush(runCtx); err != nil && runCtx.Err() == nil {
-				a.log.Warn("first system report", "err", err)
-			}
-		})
+	for event, r := range a.reports {
+		// The first system report is published at start, the rest one
+		// interval after it; the others wait their first interval.
+		now := event == discord.EventSystem && !a.opts.checksOnly
+		a.goBackground(func() { r.run(runCtx, now, a.log) })
 	}
 	if !a.opts.checksOnly {
 		if err := a.reporter.Info(runCtx, "agent", "nexusmon "+Version+" started on "+hostName(a.res)); err != nil {

@@ -60,9 +60,9 @@ type restartKey struct {
 // restartKeys are every key Reload does not apply: the Discord credentials
 // and destination (the sender, the delivery and the gateway session are
 // built from them), the store, the outputs, the HTTP listener's address,
-// OTLP (exporters and the resource), the watched process, and the report
-// intervals (an OpenTelemetry PeriodicReader's interval is fixed when it is
-// created).
+// OTLP (exporters and the resource) and the watched process. Report
+// intervals are reloaded: the report readers run on the agent's own
+// schedule (schedule.go).
 var restartKeys = func() []restartKey {
 	k := func(key string, get func(c *config.Config) any, keep func(dst, src *config.Config)) restartKey {
 		return restartKey{key, get, keep}
@@ -81,30 +81,8 @@ var restartKeys = func() []restartKey {
 		k("http.listen", func(c *config.Config) any { return c.HTTP.Listen }, func(d, s *config.Config) { d.HTTP.Listen = s.HTTP.Listen }),
 		k("otlp", func(c *config.Config) any { return c.OTLP }, func(d, s *config.Config) { d.OTLP = s.OTLP }),
 	}
-	for _, name := range []string{"system", "network", "memory", "commands", "health"} {
-		rep := func(c *config.Config) *config.Report { return reportOf(c, name) }
-		ks = append(ks, k("reports."+name+".interval",
-			func(c *config.Config) any { return rep(c).Interval },
-			func(d, s *config.Config) { rep(d).Interval = rep(s).Interval }))
-	}
 	return ks
 }()
-
-// reportOf returns the report whose YAML key is name.
-func reportOf(c *config.Config, name string) *config.Report {
-	switch name {
-	case "system":
-		return &c.Reports.System
-	case "network":
-		return &c.Reports.Network
-	case "memory":
-		return &c.Reports.Memory
-	case "commands":
-		return &c.Reports.Commands
-	default:
-		return &c.Reports.Health
-	}
-}
 
 // Config returns the configuration in effect (after reloads). The caller
 // must not change it.
@@ -152,6 +130,11 @@ func (a *Agent) Reload(ctx context.Context, cfg *Config) (restart []string, err 
 		}
 	}
 	a.reporter.Reconfigure(reporterSettings(&next))
+	for _, rc := range reportIntervals(&next) {
+		if r := a.reports[rc.event]; r != nil {
+			r.setInterval(rc.interval)
+		}
+	}
 	if a.opts.level != nil {
 		if err := a.opts.level.UnmarshalText([]byte(next.Log.Level)); err != nil {
 			return restart, fmt.Errorf("reload: log.level: %w", err) // unreachable: validated
@@ -286,7 +269,7 @@ func changedKeys(old, next *config.Config) []string {
 	}{
 		{"thresholds", old.Thresholds, next.Thresholds},
 		{"alerts", old.Alerts, next.Alerts},
-		{"reports", old.Reports, next.Reports}, // intervals are kept: only modes differ here
+		{"reports", old.Reports, next.Reports},
 		{"probes", old.Probes, next.Probes},
 		{"discord.silent_reports", old.Discord.SilentReports, next.Discord.SilentReports},
 		{"http.remote_reload", old.HTTP.RemoteReload, next.HTTP.RemoteReload},

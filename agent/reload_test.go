@@ -86,8 +86,11 @@ func TestAgent_ReloadConfigFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("valid reload: %v", err)
 	}
-	if !slices.Equal(restart, []string{"otlp", "reports.network.interval"}) {
-		t.Errorf("needs a restart = %q, want otlp and reports.network.interval", restart)
+	if !slices.Equal(restart, []string{"otlp"}) {
+		t.Errorf("needs a restart = %q, want otlp", restart)
+	}
+	if got := time.Duration(a.reports[discord.EventNetwork].interval.Load()); got != 2*time.Minute {
+		t.Errorf("network report interval after reload = %v, want 2m", got)
 	}
 	s := a.Reporter().Settings()
 	if s.Thresholds.Memory.Warning != 40 || s.Thresholds.Memory.Critical != 60 || s.Alerts.For != 5*time.Minute || a.Reporter().Mode(discord.EventMemory) != discord.ModeOff {
@@ -96,12 +99,12 @@ func TestAgent_ReloadConfigFile(t *testing.T) {
 	if f.level.Level() != slog.LevelDebug {
 		t.Errorf("log level = %v, want debug", f.level.Level())
 	}
-	if c := a.Config(); c.Reports.Network.Interval != 60*time.Second || c.OTLP.ServiceName != "" || c.Thresholds.MemoryPercent.Warning != 40 {
-		t.Errorf("config in effect: network interval %v, service name %q, memory warning %v; want the running 60s and \"\", and 40",
+	if c := a.Config(); c.Reports.Network.Interval != 2*time.Minute || c.OTLP.ServiceName != "" || c.Thresholds.MemoryPercent.Warning != 40 {
+		t.Errorf("config in effect: network interval %v, service name %q, memory warning %v; want 2m, the running \"\", and 40",
 			c.Reports.Network.Interval, c.OTLP.ServiceName, c.Thresholds.MemoryPercent.Warning)
 	}
 	logs := f.logs.String()
-	for _, want := range []string{"config reloaded", `changed="[thresholds alerts reports log.level]"`, "needs a restart", "key=otlp", "key=reports.network.interval"} {
+	for _, want := range []string{"config reloaded", `changed="[thresholds alerts reports log.level]"`, "needs a restart", "key=otlp"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
 		}

@@ -32,7 +32,7 @@ import (
 
 // WithMeterProvider makes the agent record into the bot's MeterProvider
 // instead of building its own. New calls build once, with nexusmon's metric
-// readers: one PeriodicReader per Discord report, the Prometheus reader
+// readers: one reader per Discord report (collected on its interval by the agent), the Prometheus reader
 // behind MetricsHandler and /metrics, and a ManualReader for on-demand
 // reports. build must return a provider that has every one of them
 // (sdkmetric.WithReader). nexusmon adds no OTLP reader to it: the bot's own

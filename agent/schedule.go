@@ -1,0 +1,88 @@
+package agent
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+)
+
+// reportReader is the reader of one Discord report: a ManualReader that the
+// agent collects on its own schedule and hands to the report's exporter.
+// The SDK's PeriodicReader fixes its interval when it is created; this one
+// takes a new interval from a config reload at once. Being a ManualReader,
+// it goes into a bot's own MeterProvider like any reader (WithMeterProvider).
+type reportReader struct {
+	*sdkmetric.ManualReader
+	exp      sdkmetric.Exporter
+	interval atomic.Int64 // nanoseconds
+	reset    chan struct{}
+}
+
+func newReportReader(exp sdkmetric.Exporter, interval time.Duration) *reportReader {
+	r := &reportReader{
+		ManualReader: sdkmetric.NewManualReader(
+			sdkmetric.WithTemporalitySelector(exp.Temporality),
+			sdkmetric.WithAggregationSelector(exp.Aggregation),
+		),
+		exp:   exp,
+		reset: make(chan struct{}, 1),
+	}
+	r.interval.Store(int64(interval))
+	return r
+}
+
+// setInterval makes the next collection come d after the last one (or now,
+// when that time has passed).
+func (r *reportReader) setInterval(d time.Duration) {
+	if time.Duration(r.interval.Swap(int64(d))) == d {
+		return
+	}
+	select {
+	case r.reset <- struct{}{}:
+	default:
+	}
+}
+
+// run collects and exports every interval until ctx ends. Like the SDK's
+// PeriodicReader it makes no collection at the end: the Reporter would drop
+// it (a report at shutdown would repeat the last one).
+func (r *reportReader) run(ctx context.Context, now bool, log *slog.Logger) {
+	last := time.Now()
+	if now {
+		if err := r.collect(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("first report", "err", err)
+		}
+		last = time.Now()
+	}
+	t := time.NewTimer(time.Until(last.Add(time.Duration(r.interval.Load()))))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.reset:
+			t.Reset(max(0, time.Until(last.Add(time.Duration(r.interval.Load())))))
+		case <-t.C:
+			last = time.Now()
+			// Failures are the Reporter's to log and count (it does); the
+			// SDK's PeriodicReader would only hand them to otel.Handle.
+			_ = r.collect(ctx)
+			t.Reset(time.Duration(r.interval.Load()))
+		}
+	}
+}
+
+// collect makes one collection and exports it, within max(interval, 10 s).
+func (r *reportReader) collect(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, max(time.Duration(r.interval.Load()), 10*time.Second))
+	defer cancel()
+	var rm metricdata.ResourceMetrics
+	if err := r.Collect(ctx, &rm); err != nil {
+		return err
+	}
+	return r.exp.Export(ctx, &rm)
+}
