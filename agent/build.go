@@ -1,0 +1,277 @@
+package agent
+
+// Building an Agent from a Config, step by step, and undoing every step when
+// one fails (New); agent.go runs what this builds.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
+	"github.com/nexusmon/nexusmon/config"
+	"github.com/nexusmon/nexusmon/exporter/discord"
+	"github.com/nexusmon/nexusmon/internal/store"
+)
+
+// New builds an Agent from cfg. It validates cfg (a library caller may not
+// have used LoadConfig), opens the store and the events file, and sets up
+// the providers, but starts no collection; call Start. When New fails it has
+// released everything it set up: no reader, exporter or file stays open.
+func New(ctx context.Context, cfg *config.Config, opts ...Option) (*Agent, error) {
+	if cfg == nil {
+		return nil, errors.New("nexusmon: nil config (use DefaultConfig or LoadConfig)")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid config: %w", err)
+	}
+	o := options{logger: slog.New(slog.DiscardHandler), stdout: os.Stdout, stderr: os.Stderr, now: time.Now, env: os.LookupEnv}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	a := &Agent{cfg: cfg, opts: o, log: o.logger}
+	if o.level != nil {
+		if err := o.level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
+			return nil, fmt.Errorf("log.level: %w", err) // unreachable: validated
+		}
+	}
+	if err := a.build(ctx); err != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if rerr := a.release(rctx); rerr != nil {
+			a.log.Warn("release after a failed start", "err", rerr)
+		}
+		return nil, err
+	}
+	return a, nil
+}
+
+// errInjected is the failure a test asks for with failAt.
+var errInjected = errors.New("injected failure")
+
+// step returns errInjected when a test asked New to fail at name.
+func (a *Agent) step(name string) error {
+	if a.opts.failAt == name {
+		return fmt.Errorf("%s: %w", name, errInjected)
+	}
+	return nil
+}
+
+// release undoes what build set up, whatever step it reached.
+func (a *Agent) release(ctx context.Context) error {
+	var errs []error
+	for _, rm := range a.removers {
+		rm()
+	}
+	if a.opts.session != nil && a.session != nil {
+		a.session.Client.Transport = a.origTransport
+	}
+	if a.observer != nil {
+		errs = append(errs, a.observer.Close())
+	}
+	if a.instr != nil {
+		errs = append(errs, a.instr.Close())
+	}
+	if a.exportReg != nil {
+		errs = append(errs, a.exportReg.Unregister())
+	}
+	if a.ownTP != nil {
+		errs = append(errs, a.ownTP.Shutdown(ctx))
+	}
+	if a.mp != nil && !a.botMP {
+		errs = append(errs, a.mp.Shutdown(ctx))
+	} else { // the bot's provider (or none yet): nexusmon's readers are ours to stop
+		for _, r := range a.readers {
+			errs = append(errs, r.Shutdown(ctx))
+		}
+	}
+	if c, ok := a.sender.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+	errs = append(errs, a.closeResources())
+	return errors.Join(errs...)
+}
+
+func (a *Agent) build(ctx context.Context) error {
+	cfg := a.cfg
+	if err := a.step("resource"); err != nil {
+		return err
+	}
+	res, err := a.newResource(ctx)
+	if err != nil {
+		return err
+	}
+	a.res = res
+
+	if err := a.step("store"); err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.Storage.Path, store.WithLogger(a.log))
+	if err != nil {
+		return fmt.Errorf("storage.path: %w", err)
+	}
+	a.st = st
+
+	if cfg.Output.JSONL != "" {
+		if err := a.step("events"); err != nil {
+			return err
+		}
+		ef, err := openEvents(cfg.Output.JSONL)
+		if err != nil {
+			return fmt.Errorf("output.jsonl: %w", err)
+		}
+		a.events = ef
+	}
+
+	rs := reporterSettings(cfg) // the keys a reload can change
+	ropts := discord.Options{
+		Host:          hostName(res),
+		Thresholds:    rs.Thresholds,
+		Modes:         rs.Modes,
+		Alerts:        rs.Alerts,
+		SilentReports: rs.SilentReports,
+		Store:         st,
+		Logger:        a.log,
+		Now:           a.opts.now,
+	}
+	if a.consoleOn() {
+		ropts.Console = a.opts.stdout
+	}
+	if a.events != nil {
+		ropts.Events = a.events
+	}
+	a.reporter = discord.NewReporter(ropts)
+
+	a.reports = make(map[string]*reportReader, 5)
+	for _, rc := range reportIntervals(cfg) {
+		// Collections start with Start (runReports), not here.
+		r := newReportReader(a.reporter.Exporter(rc.event), rc.interval)
+		a.reports[rc.event] = r
+		a.readers = append(a.readers, r)
+	}
+	if err := a.step("readers"); err != nil {
+		return err
+	}
+	if err := a.step("prometheus"); err != nil {
+		return err
+	}
+	pe, err := a.newPrometheusReader() // always: MetricsHandler serves it without http.listen too
+	if err != nil {
+		return err
+	}
+	a.readers = append(a.readers, pe)
+	if cfg.HTTP.Listen != "" && !a.opts.checksOnly {
+		a.httpSrv = a.newHTTPServer(a.promReg)
+	}
+	ms, err := otlpFor("metrics", cfg.OTLP, a.opts.env)
+	if err != nil {
+		return err
+	}
+	// A bot's own MeterProvider has its own exporters (they read the same
+	// OTEL_* variables): nexusmon adds none, or everything would go twice.
+	ownMP := a.opts.meterProvider == nil
+	ro := exportReaderOptions(cfg.OTLP, a.opts.env)
+	if ms.enabled && ownMP {
+		if err := a.step("otlp_metrics"); err != nil {
+			return err
+		}
+		exp, err := newOTLPMetricExporter(ctx, ms)
+		if err != nil {
+			return fmt.Errorf("otlp metrics: %w", err)
+		}
+		a.otlpM = &exportCounter{backend: "otlp_metrics", log: a.log}
+		a.readers = append(a.readers, sdkmetric.NewPeriodicReader(&countedMetricExporter{Exporter: exp, c: a.otlpM}, ro...))
+		a.log.Info("otlp metric export on", "protocol", ms.protocol)
+	}
+	if ms.console && ownMP {
+		r, err := newConsoleMetricReader(a.opts.stderr, ro)
+		if err != nil {
+			return err
+		}
+		a.readers = append(a.readers, r)
+		a.log.Info("console metric export on (stderr)")
+	}
+	a.manual = sdkmetric.NewManualReader() // on-demand collections: /nexus status and health, test_reporting
+	a.readers = append(a.readers, a.manual)
+	if a.mp, err = a.newMeterProvider(res); err != nil {
+		return err
+	}
+	if err := a.step("meter_provider"); err != nil {
+		return err
+	}
+
+	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
+	ts, err := otlpFor("traces", cfg.OTLP, a.opts.env)
+	if err != nil {
+		return err
+	}
+	ownTP := a.opts.tracerProvider == nil
+	if ts.enabled && ownTP {
+		if err := a.step("otlp_traces"); err != nil {
+			return err
+		}
+		exp, err := newOTLPSpanExporter(ctx, ts)
+		if err != nil {
+			return fmt.Errorf("otlp traces: %w", err)
+		}
+		a.otlpT = &exportCounter{backend: "otlp_traces", log: a.log}
+		tpOpts = append(tpOpts, sdktrace.WithBatcher(&countedSpanExporter{SpanExporter: exp, c: a.otlpT}))
+		a.log.Info("otlp trace export on", "protocol", ts.protocol)
+	}
+	if ts.console && ownTP {
+		exp, err := newConsoleSpanExporter(a.opts.stderr)
+		if err != nil {
+			return err
+		}
+		tpOpts = append(tpOpts, sdktrace.WithBatcher(exp))
+		a.log.Info("console trace export on (stderr)")
+	}
+	if !ownTP {
+		a.tp = a.opts.tracerProvider
+	} else {
+		a.ownTP = sdktrace.NewTracerProvider(tpOpts...)
+		a.tp = a.ownTP
+	}
+	if err := a.step("self_metrics"); err != nil {
+		return err
+	}
+	if a.exportReg, err = registerSelfMetrics(a.mp, func() int64 { return a.st.Status().Errors }, a.otlpM, a.otlpT); err != nil {
+		return fmt.Errorf("register self instruments: %w", err)
+	}
+	return a.buildBot()
+}
+
+type reportInterval struct {
+	event    string
+	interval time.Duration
+}
+
+func reportIntervals(cfg *config.Config) []reportInterval {
+	return []reportInterval{
+		{discord.EventSystem, cfg.Reports.System.Interval},
+		{discord.EventNetwork, cfg.Reports.Network.Interval},
+		{discord.EventMemory, cfg.Reports.Memory.Interval},
+		{discord.EventCommands, cfg.Reports.Commands.Interval},
+		{discord.EventHealth, cfg.Reports.Health.Interval},
+	}
+}
+
+func (a *Agent) closeResources() error {
+	var errs []error
+	if a.events != nil {
+		if err := a.events.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if a.st != nil {
+		if err := a.st.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
