@@ -11,8 +11,9 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 .PHONY: build run test vet fmt-check lint bench cover collector clean
 
 # CGO_ENABLED=0: a static binary (pure-Go DNS resolver, no libc mapped into the agent).
+# -buildvcs=auto: `nexusmon version` shows the commit even where GOFLAGS turns stamping off.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/nexusmon
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/nexusmon
 
 # CONFIG=path/to/nexusmon.yaml make run  uses a config file; without it, the embedded defaults.
 run: build
