@@ -178,6 +178,7 @@ type Instruments struct {
 	tracker       tracker
 	invalid       window
 	guilds, chans idCache
+	remote        remoteState // RecordInvocation's commands and error types
 
 	errMu      sync.Mutex // guards errStarted and closed
 	errStarted bool
@@ -405,14 +406,24 @@ func (in *Instruments) invoke(cmd *command, h Handler, s *discordgo.Session, i *
 
 	if err == nil {
 		span.End()
-		in.duration.Record(ctx, elapsed.Seconds(), cmd.rec...)
-		in.invocations.Add(bg, 1, cmd.success...)
+		in.succeeded(ctx, cmd, elapsed)
 	} else {
 		in.fail(ctx, span, cmd, err, elapsed, end, guildID, channelID, interactionID)
 	}
-	// The counters are recorded without the span's context: exemplars are
-	// kept for the duration histograms, where a trace id explains a slow
-	// command; on counters they would only cost a clock read each.
+	in.countIDs(guildID, channelID)
+}
+
+// succeeded records the metrics of a successful invocation.
+func (in *Instruments) succeeded(ctx context.Context, cmd *command, elapsed time.Duration) {
+	in.duration.Record(ctx, elapsed.Seconds(), cmd.rec...)
+	in.invocations.Add(bg, 1, cmd.success...)
+}
+
+// countIDs counts an invocation in its guild and channel. The counters are
+// recorded without the span's context: exemplars are kept for the duration
+// histograms, where a trace id explains a slow command; on counters they
+// would only cost a clock read each.
+func (in *Instruments) countIDs(guildID, channelID string) {
 	if guildID != "" {
 		in.guildInv.Add(bg, 1, in.guilds.opts(guildID)...)
 	}
@@ -454,20 +465,8 @@ func (in *Instruments) fail(ctx context.Context, span trace.Span, cmd *command, 
 		span.SetAttributes(etAttr)
 	}
 	span.End()
-	in.duration.Record(ctx, elapsed.Seconds(), metric.WithAttributes(cmd.kv[0], cmd.kv[1], etAttr))
-	in.invocations.Add(bg, 1, cmd.failure...)
-
 	var pe *PanicError
-	isPanic := errors.As(err, &pe)
-	if !isPanic {
-		in.log.Debug("command failed", "command", cmd.name, "module", cmd.module, "error.type", et, "error", msg)
-	}
-	if in.onError == nil {
-		return
-	}
-	in.dispatch(ErrorEvent{
-		Command:       cmd.name,
-		Module:        cmd.module,
+	in.failed(ctx, cmd, ErrorEvent{
 		ErrorType:     et,
 		Message:       msg,
 		GuildID:       guildID,
@@ -477,8 +476,24 @@ func (in *Instruments) fail(ctx context.Context, span trace.Span, cmd *command, 
 		Goroutines:    runtime.NumGoroutine(),
 		HeapAlloc:     heapAlloc(),
 		At:            end,
-		Panic:         isPanic,
+		Panic:         errors.As(err, &pe),
 	})
+}
+
+// failed records the metrics of a failed invocation of cmd and queues ev
+// (its command and module filled in here) for OnError.
+func (in *Instruments) failed(ctx context.Context, cmd *command, ev ErrorEvent) {
+	in.duration.Record(ctx, ev.Duration.Seconds(), metric.WithAttributes(cmd.kv[0], cmd.kv[1],
+		attribute.String(names.AttrErrorType, ev.ErrorType)))
+	in.invocations.Add(bg, 1, cmd.failure...)
+	ev.Command, ev.Module = cmd.name, cmd.module
+	if !ev.Panic {
+		in.log.Debug("command failed", "command", cmd.name, "module", cmd.module, "error.type", ev.ErrorType, "error", ev.Message)
+	}
+	if in.onError == nil {
+		return
+	}
+	in.dispatch(ev)
 }
 
 // dispatch queues ev for OnError without blocking, starting the delivery
@@ -542,10 +557,15 @@ func (in *Instruments) firstResponse(ctx context.Context, id string, at time.Tim
 	if !trace.SpanContextFromContext(ctx).IsValid() {
 		ctx = trace.ContextWithSpanContext(context.Background(), p.sc)
 	}
-	d := at.Sub(p.start)
-	in.firstResp.Record(ctx, d.Seconds(), p.cmd.rec...)
+	in.respondedAfter(ctx, p.cmd, at.Sub(p.start))
+}
+
+// respondedAfter records a first response to an invocation of cmd, d after
+// it started.
+func (in *Instruments) respondedAfter(ctx context.Context, cmd *command, d time.Duration) {
+	in.firstResp.Record(ctx, d.Seconds(), cmd.rec...)
 	if d > ResponseDeadline {
-		in.late.Add(ctx, 1, p.cmd.add...)
+		in.late.Add(ctx, 1, cmd.add...)
 	}
 }
 
