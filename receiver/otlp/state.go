@@ -49,9 +49,9 @@ var ResourceKeys = []string{
 
 // Bounds of one point's contents.
 const (
-	maxAttrs       = 16  // attributes kept per point
-	maxAttrLen     = 256 // bytes per attribute key or value
-	maxBuckets     = 200 // histogram buckets
+	maxAttrs   = 16  // attributes kept per point
+	maxAttrLen = 256 // bytes per attribute key or value
+	maxBuckets = 200 // histogram buckets
 )
 
 // series is one (metric, resource, attributes) series: its latest point.
