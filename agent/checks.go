@@ -103,6 +103,7 @@ func (a *Agent) collectNow(ctx context.Context) (*discord.Snapshot, error) {
 	if s.Time.IsZero() {
 		s.Time = a.opts.now().UTC()
 	}
+	a.addReceived(s)
 	return s, nil
 }
 

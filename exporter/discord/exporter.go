@@ -82,6 +82,10 @@ type Options struct {
 	// command errors notify either way. Off by default here; the
 	// configuration's discord.silent_reports defaults to on.
 	SilentReports bool
+	// Augment adds points from outside the SDK (the OTLP receiver's) to
+	// each collection's snapshot before the reports are built; nil adds
+	// nothing.
+	Augment func(*Snapshot)
 }
 
 // Reporter builds every report kind from collections, keeps history, and
@@ -304,6 +308,9 @@ func (e *readerExporter) Export(ctx context.Context, rm *metricdata.ResourceMetr
 	snap := FromMetricData(rm)
 	if snap.Time.IsZero() {
 		snap.Time = e.r.opts.Now().UTC()
+	}
+	if e.r.opts.Augment != nil {
+		e.r.opts.Augment(snap)
 	}
 	// Publish failures (a full disk, a refused payload) are already logged
 	// and counted by the Reporter; returning them would only make the SDK
