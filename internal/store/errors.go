@@ -1,11 +1,24 @@
 package store
 
 import (
+	"github.com/nexusmon/nexusmon/internal/storeapi"
+
 	"errors"
 	"syscall"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Classes of errors, as ErrorClass returns them (storeapi's Class*).
+const (
+	ClassDiskFull   = storeapi.ClassDiskFull
+	ClassReadOnly   = storeapi.ClassReadOnly
+	ClassPermission = storeapi.ClassPermission
+	ClassIO         = storeapi.ClassIO
+	ClassCorrupt    = storeapi.ClassCorrupt
+	ClassBusy       = storeapi.ClassBusy
+	ClassOther      = storeapi.ClassOther
 )
 
 // ErrNewerSchema is returned by Open when the file's schema version is higher
@@ -35,17 +48,6 @@ func IsDiskFull(err error) bool {
 	}
 	return sqliteCode(err) == sqlite3.SQLITE_FULL
 }
-
-// Classes of errors, as ErrorClass returns them.
-const (
-	ClassDiskFull   = "disk_full"  // no space on the file system, or the database reached its size limit
-	ClassReadOnly   = "read_only"  // a read-only file system or database
-	ClassPermission = "permission" // the file or its directory cannot be opened or written
-	ClassIO         = "io"         // an I/O error from the operating system
-	ClassCorrupt    = "corrupt"    // see ErrCorrupt
-	ClassBusy       = "busy"       // locked by another connection or process for longer than the busy timeout
-	ClassOther      = "other"
-)
 
 // ErrorClass returns the class of a store error: one of the Class
 // constants, or "" for nil. It names the kind of failure, in words safe to
