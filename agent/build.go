@@ -17,8 +17,9 @@ import (
 	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/render"
+	"github.com/nexusmon/nexusmon/render/chart"
 	"github.com/nexusmon/nexusmon/report"
-	"github.com/nexusmon/nexusmon/report/sdkadapter"
+	"github.com/nexusmon/nexusmon/sdkadapter"
 )
 
 // New builds an Agent from cfg. It validates cfg (a library caller may not
@@ -138,6 +139,7 @@ func (a *Agent) build(ctx context.Context) error {
 		Alerts:        rs.Alerts,
 		SilentReports: rs.SilentReports,
 		Store:         st,
+		Chart:         chart.Render,
 		Logger:        a.log,
 		Now:           a.opts.now,
 	}

@@ -18,7 +18,7 @@ import (
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
-	"github.com/nexusmon/nexusmon/report/sdkadapter"
+	"github.com/nexusmon/nexusmon/sdkadapter"
 )
 
 // Check is one line of the reporting self-test (/nexus test_reporting and

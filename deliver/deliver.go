@@ -14,7 +14,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/nexusmon/nexusmon/internal/discordapi"
-	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
 )
@@ -97,7 +96,7 @@ type DeliveryOptions struct {
 // Enqueue, Commit, Stats, Durable and Flush are safe for concurrent use;
 // Start and Stop are meant for one owner.
 type Delivery struct {
-	st   *store.Store
+	st   Outbox
 	s    Sender
 	dest string
 	opts DeliveryOptions
@@ -135,7 +134,7 @@ var (
 
 // NewDelivery returns a Delivery of st's outbox for s. It reads the current
 // depth, so Stats is right before Start.
-func NewDelivery(st *store.Store, s Sender, opts DeliveryOptions) (*Delivery, error) {
+func NewDelivery(st Outbox, s Sender, opts DeliveryOptions) (*Delivery, error) {
 	if st == nil || s == nil {
 		return nil, errors.New("new delivery: nil store or sender")
 	}
@@ -209,9 +208,9 @@ func (d *Delivery) Enqueue(ctx context.Context, m Outbound) error {
 // delivered from there and moved into the outbox, with kv in the same
 // transaction, once the store can write again. The error then wraps
 // ErrNotDurable; kv is never written ahead of messages queued before it.
-func (d *Delivery) Commit(ctx context.Context, kv []store.KV, ms ...Outbound) error {
+func (d *Delivery) Commit(ctx context.Context, kv []KV, ms ...Outbound) error {
 	var errs []error
-	rows := make([]store.Message, 0, len(ms))
+	rows := make([]Message, 0, len(ms))
 	for _, m := range ms {
 		if err := render.CheckLimits(&m.Payload); err != nil {
 			errs = append(errs, fmt.Errorf("enqueue %s: %w", m.Kind, err))
@@ -222,7 +221,7 @@ func (d *Delivery) Commit(ctx context.Context, kv []store.KV, ms ...Outbound) er
 			errs = append(errs, fmt.Errorf("enqueue %s: encode payload: %w", m.Kind, err))
 			continue
 		}
-		rows = append(rows, store.Message{
+		rows = append(rows, Message{
 			Dest: d.dest, Priority: m.Priority, Kind: m.Kind, EditKey: m.EditKey, Body: body, CreatedAt: d.opts.Now(),
 		})
 	}
@@ -247,7 +246,7 @@ func (d *Delivery) Commit(ctx context.Context, kv []store.KV, ms ...Outbound) er
 			return errors.Join(errs...)
 		}
 		d.log.Warn("store cannot write: queueing in memory, not durable, until it can",
-			"class", store.ErrorClass(err), "memory_queue_max", MemoryQueueMessages)
+			"class", d.st.Status().WriteErrorClass, "memory_queue_max", MemoryQueueMessages)
 		errs = append(errs, fmt.Errorf("enqueue %s: %w: %w", kinds(ms), report.ErrNotDurable, err))
 	} else {
 		errs = append(errs, fmt.Errorf("enqueue %s: %w", kinds(ms), report.ErrNotDurable))

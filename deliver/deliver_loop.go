@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/render"
 )
 
@@ -103,21 +102,21 @@ func (d *Delivery) sleep(ctx context.Context, w time.Duration, wakeable bool) {
 }
 
 // liveKey is the store key of m's live message id.
-func (d *Delivery) liveKey(m store.Message) string { return d.dest + "/" + m.EditKey }
+func (d *Delivery) liveKey(m Message) string { return d.dest + "/" + m.EditKey }
 
 // deliver makes one attempt for the head m (and the posts batched with it);
 // live is the id of m's live message in edit mode. Its error is a store
 // failure; send failures are handled here.
-func (d *Delivery) deliver(ctx context.Context, m store.Message, live string) error {
+func (d *Delivery) deliver(ctx context.Context, m Message, live string) error {
 	p, err := decodePayload(m.Body)
 	if err != nil {
-		d.giveUp(ctx, []store.Message{m}, ReasonBadRequest, "undecodable payload: "+err.Error())
+		d.giveUp(ctx, []Message{m}, ReasonBadRequest, "undecodable payload: "+err.Error())
 		return nil
 	}
 	if m.EditKey != "" {
 		return d.deliverEdit(ctx, m, p, live)
 	}
-	batch := []store.Message{m}
+	batch := []Message{m}
 	if d.solo != m.ID && m.ID > 0 { // messages in memory go one by one
 		batch, p = d.batch(ctx, m, p)
 	}
@@ -126,8 +125,8 @@ func (d *Delivery) deliver(ctx context.Context, m store.Message, live string) er
 }
 
 // batch merges the ready posts of m's priority queued right after m into p.
-func (d *Delivery) batch(ctx context.Context, m store.Message, p render.Payload) ([]store.Message, render.Payload) {
-	batch := []store.Message{m}
+func (d *Delivery) batch(ctx context.Context, m Message, p render.Payload) ([]Message, render.Payload) {
+	batch := []Message{m}
 	rows, err := d.st.Pending(ctx, d.dest, maxBatchRows)
 	if err != nil || len(rows) == 0 || rows[0].ID != m.ID {
 		return batch, p
@@ -156,7 +155,7 @@ func (d *Delivery) batch(ctx context.Context, m store.Message, p render.Payload)
 
 // deliverEdit edits m's live message, or posts m when there is none (live
 // is "") and remembers the new message's id.
-func (d *Delivery) deliverEdit(ctx context.Context, m store.Message, p render.Payload, live string) error {
+func (d *Delivery) deliverEdit(ctx context.Context, m Message, p render.Payload, live string) error {
 	key := d.liveKey(m)
 	if live != "" {
 		err := d.s.Edit(ctx, live, &p)
@@ -166,19 +165,19 @@ func (d *Delivery) deliverEdit(ctx context.Context, m store.Message, p render.Pa
 			d.setLive(ctx, key, "")
 			return nil
 		}
-		return d.outcome(ctx, []store.Message{m}, err)
+		return d.outcome(ctx, []Message{m}, err)
 	}
 	id, err := d.s.Post(ctx, &p)
 	if err == nil && id != "" {
 		d.setLive(ctx, key, id)
 	}
-	return d.outcome(ctx, []store.Message{m}, err)
+	return d.outcome(ctx, []Message{m}, err)
 }
 
 // outcome records the result of one attempt for the rows it carried. What
 // the store cannot record is kept in memory (see memQueue.changes), so a
 // full disk neither stops the loop nor makes it send a message twice.
-func (d *Delivery) outcome(ctx context.Context, rows []store.Message, err error) error {
+func (d *Delivery) outcome(ctx context.Context, rows []Message, err error) error {
 	if err == nil {
 		d.fails = 0
 		if d.solo == rows[0].ID {
@@ -232,7 +231,7 @@ func (d *Delivery) outcome(ctx context.Context, rows []store.Message, err error)
 		wait = max(d.backoff(d.fails), min(se.RetryAfter, d.opts.RetryAfterCap))
 	}
 	if now.Sub(m.CreatedAt) >= d.opts.MaxAge {
-		d.giveUp(ctx, []store.Message{m}, ReasonExpired, fmt.Sprintf("retried for %s (max %s): %s",
+		d.giveUp(ctx, []Message{m}, ReasonExpired, fmt.Sprintf("retried for %s (max %s): %s",
 			now.Sub(m.CreatedAt).Round(time.Second), d.opts.MaxAge, se.Error()))
 		return nil
 	}
@@ -251,7 +250,7 @@ func (d *Delivery) outcome(ctx context.Context, rows []store.Message, err error)
 
 // giveUp moves rows to the failed messages (messages only in memory are
 // just removed) and counts them.
-func (d *Delivery) giveUp(ctx context.Context, rows []store.Message, reason, detail string) {
+func (d *Delivery) giveUp(ctx context.Context, rows []Message, reason, detail string) {
 	n := 0
 	for _, r := range rows {
 		if !d.abandon(ctx, r, reason+": "+detail) {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nexusmon/nexusmon/internal/store"
+	"github.com/nexusmon/nexusmon/internal/storeapi"
 	"github.com/nexusmon/nexusmon/report"
 )
 
@@ -36,11 +36,11 @@ type memQueue struct {
 	on bool
 	// msgs are pending messages in sending order (priority, then age),
 	// with ids -1, -2, … (seq = -id) that never collide with outbox ids.
-	msgs  []store.Message
+	msgs  []Message
 	bytes int
 	seq   int64
 	// kv is the state to write with msgs, the newest per key.
-	kv map[string]store.KV
+	kv map[string]KV
 	// changes are outbox rows whose delivery, give-up or new schedule the
 	// store could not record; the loop applies them to what it reads.
 	changes map[int64]rowChange
@@ -58,11 +58,11 @@ type rowChange struct {
 }
 
 func newMemQueue() memQueue {
-	return memQueue{kv: map[string]store.KV{}, changes: map[int64]rowChange{}, live: map[string]*string{}}
+	return memQueue{kv: map[string]KV{}, changes: map[int64]rowChange{}, live: map[string]*string{}}
 }
 
 // toMemory queues rows and kv in memory (qmu held).
-func (d *Delivery) toMemory(ctx context.Context, kv []store.KV, rows []store.Message) {
+func (d *Delivery) toMemory(ctx context.Context, kv []KV, rows []Message) {
 	q := &d.mem
 	q.on = true
 	for _, w := range kv {
@@ -74,7 +74,7 @@ func (d *Delivery) toMemory(ctx context.Context, kv []store.KV, rows []store.Mes
 		m.ID = -q.seq
 		m.CreatedAt = m.CreatedAt.Truncate(time.Millisecond) // as the store keeps it, for ordering against the outbox
 		if m.EditKey != "" {
-			q.msgs = slices.DeleteFunc(q.msgs, func(o store.Message) bool {
+			q.msgs = slices.DeleteFunc(q.msgs, func(o Message) bool {
 				if o.EditKey == m.EditKey && o.Attempts == 0 {
 					q.bytes -= len(o.Body)
 					superseded++
@@ -187,11 +187,11 @@ func (d *Delivery) goneThrough(last int64) int {
 // next returns the message to send next: the outbox's or the memory
 // queue's first, whichever comes first by priority, then age (the outbox on
 // a tie). When the outbox cannot be read, the memory queue still is.
-func (d *Delivery) next(ctx context.Context) (store.Message, bool, error) {
+func (d *Delivery) next(ctx context.Context) (Message, bool, error) {
 	m, ok, err := d.outboxHead(ctx)
 	d.qmu.Lock()
 	mok := len(d.mem.msgs) > 0
-	var mm store.Message
+	var mm Message
 	if mok {
 		mm = d.mem.msgs[0]
 	}
@@ -207,22 +207,22 @@ func (d *Delivery) next(ctx context.Context) (store.Message, bool, error) {
 
 // outboxHead returns the outbox's first row that is not delivered or given
 // up, with its unwritten schedule applied.
-func (d *Delivery) outboxHead(ctx context.Context) (store.Message, bool, error) {
+func (d *Delivery) outboxHead(ctx context.Context) (Message, bool, error) {
 	rows, err := d.st.Pending(ctx, d.dest, d.goneThrough(math.MaxInt64)+1)
 	if err != nil {
-		return store.Message{}, false, err
+		return Message{}, false, err
 	}
 	for _, r := range rows {
 		if d.applyChange(&r) {
 			return r, true, nil
 		}
 	}
-	return store.Message{}, false, nil
+	return Message{}, false, nil
 }
 
 // applyChange applies r's unwritten change to r and returns false when r is
 // delivered or given up.
-func (d *Delivery) applyChange(r *store.Message) bool {
+func (d *Delivery) applyChange(r *Message) bool {
 	d.qmu.Lock()
 	defer d.qmu.Unlock()
 	c, ok := d.mem.changes[r.ID]
@@ -251,7 +251,7 @@ func (d *Delivery) forget(id int64) {
 }
 
 // delivered records that Discord accepted r.
-func (d *Delivery) delivered(ctx context.Context, r store.Message) {
+func (d *Delivery) delivered(ctx context.Context, r Message) {
 	if r.ID < 0 {
 		d.memRemove(r.ID)
 		d.met.notDurable.Add(ctx, 1, d.met.destOpt)
@@ -264,9 +264,9 @@ func (d *Delivery) delivered(ctx context.Context, r store.Message) {
 	d.forget(r.ID)
 }
 
-// reschedule records a failed attempt of m. It returns store.ErrNotFound
+// reschedule records a failed attempt of m. It returns storeapi.ErrNotFound
 // when m is gone meanwhile.
-func (d *Delivery) reschedule(ctx context.Context, m store.Message, attempts int, next time.Time, lastErr string) error {
+func (d *Delivery) reschedule(ctx context.Context, m Message, attempts int, next time.Time, lastErr string) error {
 	if m.ID < 0 {
 		d.qmu.Lock()
 		defer d.qmu.Unlock()
@@ -276,11 +276,11 @@ func (d *Delivery) reschedule(ctx context.Context, m store.Message, attempts int
 				return nil
 			}
 		}
-		return store.ErrNotFound
+		return storeapi.ErrNotFound
 	}
 	err := d.st.Retry(ctx, m.ID, attempts, next, lastErr)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, storeapi.ErrNotFound):
 		d.forget(m.ID)
 		return err
 	case err != nil:
@@ -292,13 +292,13 @@ func (d *Delivery) reschedule(ctx context.Context, m store.Message, attempts int
 }
 
 // abandon gives r up; it returns false when r was gone meanwhile.
-func (d *Delivery) abandon(ctx context.Context, r store.Message, reason string) bool {
+func (d *Delivery) abandon(ctx context.Context, r Message, reason string) bool {
 	if r.ID < 0 {
 		return d.memRemove(r.ID)
 	}
 	err := d.st.Fail(ctx, r.ID, reason)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, storeapi.ErrNotFound):
 		d.forget(r.ID)
 		return false
 	case err != nil:
@@ -326,7 +326,7 @@ func (d *Delivery) memRemove(id int64) bool {
 }
 
 // liveID returns the id of m's live message, "" when there is none.
-func (d *Delivery) liveID(ctx context.Context, m store.Message) (string, error) {
+func (d *Delivery) liveID(ctx context.Context, m Message) (string, error) {
 	key := d.liveKey(m)
 	d.qmu.Lock()
 	v, ok := d.mem.live[key]
@@ -410,7 +410,7 @@ func (d *Delivery) restore(ctx context.Context) bool {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	kv := make([]store.KV, 0, len(keys))
+	kv := make([]KV, 0, len(keys))
 	for _, k := range keys {
 		kv = append(kv, q.kv[k])
 	}
@@ -423,7 +423,7 @@ func (d *Delivery) restore(ctx context.Context) bool {
 		d.qmu.Unlock()
 		return false
 	}
-	q.on, q.msgs, q.bytes, q.kv = false, nil, 0, map[string]store.KV{}
+	q.on, q.msgs, q.bytes, q.kv = false, nil, 0, map[string]KV{}
 	d.restores.Add(1)
 	d.qmu.Unlock()
 	d.log.Info("store writes again: the memory queue moved into the outbox, delivery is durable again",
@@ -462,7 +462,7 @@ func (d *Delivery) writeChanges(ctx context.Context) bool {
 		default:
 			err = d.st.Retry(ctx, id, c.attempts, c.next, c.lastErr)
 		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err != nil && !errors.Is(err, storeapi.ErrNotFound) {
 			return false
 		}
 		d.forget(id)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
 )
@@ -27,7 +26,7 @@ func (q reportQueue) Enqueue(ctx context.Context, m report.Message) error {
 
 // Commit renders ms and commits them with kv. A message that cannot be
 // rendered is left out (its error returned); kv is committed all the same.
-func (q reportQueue) Commit(ctx context.Context, kv []store.KV, ms ...report.Message) error {
+func (q reportQueue) Commit(ctx context.Context, kv []KV, ms ...report.Message) error {
 	out := make([]Outbound, 0, len(ms))
 	var errs []error
 	for _, m := range ms {

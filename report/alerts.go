@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/health"
-	"github.com/nexusmon/nexusmon/internal/store"
+	"github.com/nexusmon/nexusmon/internal/storeapi"
 )
 
 // Alerting: one health.Rule per threshold, evaluated on every snapshot that
@@ -267,7 +267,7 @@ func (r *Reporter) evaluateAlerts(ctx context.Context, at time.Time, v *alertVal
 			}
 			continue
 		}
-		var kv []store.KV
+		var kv []KV
 		if step.changed[i] {
 			kv = r.stateKV(i, step.states[i], &errs)
 		}
@@ -279,7 +279,7 @@ func (r *Reporter) evaluateAlerts(ctx context.Context, at time.Time, v *alertVal
 			save = append(save, i) // after the message: at least once
 		}
 	}
-	var kv []store.KV
+	var kv []KV
 	for _, i := range save {
 		kv = append(kv, r.stateKV(i, step.states[i], &errs)...)
 	}
@@ -301,7 +301,7 @@ func (r *Reporter) evaluateAlerts(ctx context.Context, at time.Time, v *alertVal
 
 // stateKV returns the store write of rule i's state s; none without a
 // store, or when s cannot be encoded (added to errs).
-func (r *Reporter) stateKV(i int, s health.State, errs *[]error) []store.KV {
+func (r *Reporter) stateKV(i int, s health.State, errs *[]error) []KV {
 	if r.opts.Store == nil {
 		return nil
 	}
@@ -313,13 +313,13 @@ func (r *Reporter) stateKV(i int, s health.State, errs *[]error) []store.KV {
 		return nil
 	}
 	r.alerts.dirty[i] = false
-	return []store.KV{{NS: AlertNS, Key: name, Value: b}}
+	return []KV{{NS: AlertNS, Key: name, Value: b}}
 }
 
 // saveState writes alert state without a message: through the queue when
 // it can take state (so the write keeps its place among queued messages),
 // else straight into the store.
-func (r *Reporter) saveState(ctx context.Context, kv []store.KV) error {
+func (r *Reporter) saveState(ctx context.Context, kv []KV) error {
 	if len(kv) == 0 {
 		return nil
 	}
@@ -327,8 +327,7 @@ func (r *Reporter) saveState(ctx context.Context, kv []store.KV) error {
 	if sq, ok := r.queue().(StateQueue); ok {
 		return sq.Commit(ctx, kv)
 	}
-	_, _, err := r.opts.Store.EnqueueWith(ctx, kv)
-	return err
+	return r.opts.Store.PutAll(ctx, kv)
 }
 
 // checkStore evaluates the store_write rule after a report was published:
@@ -364,14 +363,14 @@ func (r *Reporter) eventReport(i int, ev health.Event) *Report {
 }
 
 // storeAlertReport is the alert report of a store_write event: it names the
-// store's directory and the class of the failure (store.ErrorClass), never
+// store's directory and the class of the failure (storeapi.Class*), never
 // the error's text. discord says whether Discord messages are queued (and
 // so held in memory meanwhile).
-func storeAlertReport(ev health.Event, st store.Status, discord bool, host string) *Report {
+func storeAlertReport(ev health.Event, st storeapi.Status, discord bool, host string) *Report {
 	dir := filepath.Dir(st.Path)
 	class := st.WriteErrorClass
 	if class == "" {
-		class = store.ClassOther
+		class = storeapi.ClassOther
 	}
 	r := AlertReport(ev, nil, host)
 	d := r.Data.(AlertData)

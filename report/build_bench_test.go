@@ -26,7 +26,7 @@ func BenchmarkHealthReport(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	rep := NewReporter(Options{Host: "host-1", Store: st})
+	rep := NewReporter(Options{Host: "host-1", Store: st, Chart: ChartHook})
 	cur, prev := fullSnapshot(1), fullSnapshot(0)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -9,8 +9,23 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	n "github.com/nexusmon/nexusmon/internal/names"
-	"github.com/nexusmon/nexusmon/render/chart"
 )
+
+// HealthChart is what the health report's chart shows (drawn by
+// Options.Chart: render/chart.Render). Samples outside [Start, End]
+// and non-finite values are left out; empty series are not drawn. A
+// threshold pair that is not usable (zero, NaN, or Critical below Warning)
+// draws no lines.
+type HealthChart struct {
+	Start, End      time.Time
+	CPU, Memory     []health.Sample // percent
+	Gateway, API    []health.Sample // milliseconds
+	CPUTh, MemoryTh health.Thresholds
+	LatencyTh       health.Thresholds // the lines of the latency panel (the network thresholds)
+}
+
+// ChartFile is the health chart's attachment name.
+const ChartFile = "health_chart.png"
 
 // HealthData is the data of a comprehensive_health_report (DESIGN §3, §4).
 type HealthData struct {
@@ -88,7 +103,7 @@ var healthSeries = []string{SeriesCPU, SeriesMemory, SeriesLatency, SeriesAPI, S
 // buildHealthData computes the health report's data from cur (prev, this
 // reader's previous snapshot, for rates and interval counts) and the
 // stored window hist, and returns the chart's input with it.
-func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, alerts []AlertStatus) (HealthData, chart.Input) {
+func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, alerts []AlertStatus) (HealthData, HealthChart) {
 	at := cur.Time.UTC()
 	sd := buildSystemData(cur, prev)
 	nd := buildNetworkData(cur, prev)
@@ -250,7 +265,7 @@ func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, ale
 		d.Recommendations = append(d.Recommendations, rd)
 	}
 
-	ci := chart.Input{Start: at.Add(-trendWindow), End: at, CPU: cpuS, Memory: memS, Gateway: latS, API: apiS,
+	ci := HealthChart{Start: at.Add(-trendWindow), End: at, CPU: cpuS, Memory: memS, Gateway: latS, API: apiS,
 		CPUTh: th.CPU, MemoryTh: th.Memory, LatencyTh: th.Network}
 	return d, ci
 }
@@ -327,8 +342,8 @@ func healthReport(d HealthData, at time.Time, host string, png []byte) *Report {
 	}
 	r.Sections = append(r.Sections, Section{Name: "🚨 Active alerts", Fields: []Field{{Value: strings.Join(alerts, "\n")}}})
 	if len(png) > 0 {
-		r.Files = []File{{Name: chart.ChartFile, ContentType: "image/png", Data: png}}
-		r.Image = chart.ChartFile
+		r.Files = []File{{Name: ChartFile, ContentType: "image/png", Data: png}}
+		r.Image = ChartFile
 	}
 	return r
 }

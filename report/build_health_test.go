@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/health"
-	"github.com/nexusmon/nexusmon/render/chart"
 )
 
 // healthHistory is an hour of samples, one a minute before at: CPU flat at
@@ -49,7 +48,7 @@ func TestHealthReport_Golden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			d, ci := buildHealthData(c.cur, c.prev, c.hist, DefaultThresholds(), c.alerts)
-			png, err := chart.Render(ci)
+			png, err := ChartHook(ci)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +145,7 @@ func TestReporter_HealthFromStore(t *testing.T) {
 			}
 		}
 	}
-	rep := NewReporter(Options{Store: st})
+	rep := NewReporter(Options{Store: st, Chart: ChartHook})
 	r, err := rep.BuildNow(ctx, EventHealth, fullSnapshot(1))
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +154,7 @@ func TestReporter_HealthFromStore(t *testing.T) {
 	if d.PerformanceTrends.MemoryPercent.Samples != 61 || d.PerformanceTrends.DiscordAPIMS.Samples != 61 {
 		t.Errorf("trends from store = %+v", d.PerformanceTrends)
 	}
-	if len(r.Files) != 1 || r.Image != chart.ChartFile {
+	if len(r.Files) != 1 || r.Image != ChartFile {
 		t.Fatalf("files %v image %q", r.Files, r.Image)
 	}
 	decodeHealthChart(t, r.Files[0].Data)
@@ -163,7 +162,7 @@ func TestReporter_HealthFromStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.ImageURL != "attachment://"+chart.ChartFile {
+	if p.ImageURL != "attachment://"+ChartFile {
 		t.Errorf("embed image = %q", p.ImageURL)
 	}
 }
@@ -187,8 +186,8 @@ func decodeHealthChart(t *testing.T, b []byte) image.Image {
 	if format != "png" {
 		t.Fatalf("format %q, want png", format)
 	}
-	if cfg.Width != chart.Width || cfg.Height != chart.Height {
-		t.Fatalf("size %dx%d, want %dx%d", cfg.Width, cfg.Height, chart.Width, chart.Height)
+	if cfg.Width != 800 || cfg.Height != 400 {
+		t.Fatalf("size %dx%d, want %dx%d", cfg.Width, cfg.Height, 800, 400)
 	}
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"math"
-	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -365,7 +364,7 @@ func probeLine(p ProbeResult) string {
 func probeFields(p ProbeResult) []Field {
 	status := "no response"
 	if p.Status > 0 {
-		status = strconv.Itoa(p.Status) + " " + http.StatusText(p.Status)
+		status = strconv.Itoa(p.Status) + " " + statusText(p.Status)
 	}
 	phases := fmt.Sprintf("DNS %s · connect %s · TLS %s · first byte %s", fmtMS(p.DNSMS), fmtMS(p.ConnectMS), fmtMS(p.TLSMS), fmtMS(p.FirstByteMS))
 	f := []Field{

@@ -14,8 +14,7 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/health"
-	"github.com/nexusmon/nexusmon/internal/store"
-	"github.com/nexusmon/nexusmon/render/chart"
+	"github.com/nexusmon/nexusmon/internal/storeapi"
 )
 
 // Modes of a report (DESIGN §3).
@@ -30,6 +29,22 @@ const (
 	PriorityAlert  = 0 // alerts and command errors
 	PriorityReport = 1
 )
+
+// Store is what the Reporter keeps in the embedded store: report history,
+// sample series for trends and charts, and alert state (namespace AlertNS),
+// written with PutAll in one transaction. Status says whether writes fail,
+// for the store_write alert. internal/store's *Store implements it.
+type Store interface {
+	SaveReport(ctx context.Context, at time.Time, kind string, data []byte) error
+	SaveSamples(ctx context.Context, at time.Time, values map[string]float64) error
+	Samples(ctx context.Context, series string, since time.Time) ([]storeapi.Sample, error)
+	Get(ctx context.Context, ns, key string) ([]byte, bool, error)
+	PutAll(ctx context.Context, kv []KV) error
+	Status() storeapi.Status
+}
+
+// KV is one state write: Value under NS and Key.
+type KV = storeapi.KV
 
 // Message is one report handed to the Discord delivery, not yet rendered:
 // the queue renders Report for Discord (its Silent flag already set as
@@ -55,7 +70,7 @@ type Queue interface {
 // with the rule state that records the alert as notified.
 type StateQueue interface {
 	Queue
-	Commit(ctx context.Context, kv []store.KV, ms ...Message) error
+	Commit(ctx context.Context, kv []KV, ms ...Message) error
 }
 
 // StatsSource reports delivery figures for the system report; Queue
@@ -84,12 +99,15 @@ type Options struct {
 	Thresholds Thresholds
 	Alerts     AlertOptions
 	Modes      map[string]string // event → mode; absent means post
-	Store      *store.Store      // history and samples; nil keeps nothing
+	Store      Store             // history, samples and alert state; nil keeps nothing
 	Queue      Queue             // Discord delivery; nil sends nothing to Discord
 	Console    Console           // human-readable reports; nil for none
 	Events     io.Writer         // JSONL envelopes, one per line; nil for none
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Chart draws the health report's chart (render/chart.Render); nil
+	// leaves the chart out.
+	Chart  func(HealthChart) ([]byte, error)
+	Logger *slog.Logger
+	Now    func() time.Time
 	// SilentReports posts routine reports (Report.Routine) without push
 	// notifications (Discord's SUPPRESS_NOTIFICATIONS flag); alerts and
 	// command errors notify either way. Off by default here; the
@@ -206,7 +224,7 @@ func (r *Reporter) Publish(ctx context.Context, rep *Report, priority int) error
 
 // publish is Publish; kv, when the queue is a StateQueue, is committed with
 // rep's message, and taken says it was handed over.
-func (r *Reporter) publish(ctx context.Context, rep *Report, priority int, kv []store.KV) (taken bool, _ error) {
+func (r *Reporter) publish(ctx context.Context, rep *Report, priority int, kv []KV) (taken bool, _ error) {
 	if !rep.Test {
 		r.mu.Lock()
 		r.latest[rep.Event] = rep
@@ -378,7 +396,11 @@ func systemAlertValues(d SystemData) *alertValues {
 func (r *Reporter) healthNow(ctx context.Context, cur, prev *Snapshot) (*Report, error) {
 	at := cur.Time.UTC()
 	d, ci := buildHealthData(cur, prev, r.history(ctx, at, healthSeries...), r.live.Load().Thresholds, r.ActiveAlerts())
-	png, err := chart.Render(ci)
+	var png []byte
+	var err error
+	if r.opts.Chart != nil {
+		png, err = r.opts.Chart(ci)
+	}
 	if err != nil {
 		r.errors.Add(1)
 		r.log.Warn("health chart", "err", err)

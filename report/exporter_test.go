@@ -15,7 +15,6 @@ import (
 	"github.com/nexusmon/nexusmon/health"
 	n "github.com/nexusmon/nexusmon/internal/names"
 	"github.com/nexusmon/nexusmon/internal/store"
-	"github.com/nexusmon/nexusmon/render/chart"
 )
 
 // Snapshot fixtures: the metrics instrumentation emits, built with the
@@ -272,7 +271,7 @@ func TestReporter_EventsJSONL(t *testing.T) {
 	ctx := context.Background()
 	var events, console bytes.Buffer
 	st := openStore(t, t.TempDir())
-	rep := NewReporter(Options{Host: "host-1", Store: st, Events: &events, Console: hookConsole{&console}, Now: func() time.Time { return testTime }})
+	rep := NewReporter(Options{Host: "host-1", Store: st, Events: &events, Console: hookConsole{&console}, Chart: ChartHook, Now: func() time.Time { return testTime }})
 	for _, ev := range []string{EventSystem, EventNetwork, EventMemory, EventCommands, EventHealth} {
 		prev := fullSnapshot(0)
 		if err := rep.handle(ctx, ev, prev, nil); err != nil {
@@ -335,7 +334,7 @@ func TestReporter_EventsJSONL(t *testing.T) {
 	}
 	// Health reports carry the chart.
 	h := rep.Latest(EventHealth)
-	if h == nil || len(h.Files) != 1 || h.Files[0].Name != chart.ChartFile || h.Image != chart.ChartFile {
+	if h == nil || len(h.Files) != 1 || h.Files[0].Name != ChartFile || h.Image != ChartFile {
 		t.Fatalf("health report files %+v image %q", h.Files, h.Image)
 	}
 }

@@ -23,6 +23,8 @@ var (
 	RenderHook func(r *Report, channel bool) (Rendered, error)
 	// ConsoleHook is render.RenderConsole.
 	ConsoleHook func(r *Report) string
+	// ChartHook is render/chart.Render, for Options.Chart.
+	ChartHook func(HealthChart) ([]byte, error)
 )
 
 // Rendered is what report's tests look at in a rendered payload.

@@ -10,14 +10,16 @@ import (
 	_ "image/png" // image.DecodeConfig of the health chart
 
 	"github.com/nexusmon/nexusmon/render"
+	"github.com/nexusmon/nexusmon/render/chart"
 	"github.com/nexusmon/nexusmon/report"
 )
 
 // Package render imports report, so report's internal tests cannot; they
-// render through report.RenderHook and report.ConsoleHook, set here.
+// render through report.RenderHook, ConsoleHook and ChartHook, set here.
 func init() {
 	report.RenderHook = renderHook
 	report.ConsoleHook = render.RenderConsole
+	report.ChartHook = chart.Render
 }
 
 func renderHook(r *report.Report, channel bool) (report.Rendered, error) {

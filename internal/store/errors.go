@@ -32,9 +32,8 @@ var ErrNewerSchema = errors.New("database written by a newer nexusmon")
 // corruption at run time.
 var ErrCorrupt = errors.New("database file is not a SQLite database or is malformed")
 
-// ErrNotFound is returned by Retry and Fail when no pending outbox message has
-// the given id (it was acknowledged, dropped or superseded meanwhile).
-var ErrNotFound = errors.New("no such outbox message")
+// ErrNotFound is storeapi.ErrNotFound.
+var ErrNotFound = storeapi.ErrNotFound
 
 // IsDiskFull reports whether err was caused by a full disk or database
 // (SQLITE_FULL, including the max_page_count limit) or by ENOSPC from the

@@ -6,7 +6,10 @@
 // implements their interfaces with these types.
 package storeapi
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Message is one rendered Discord message waiting in the outbox of a
 // destination.
@@ -69,3 +72,7 @@ const (
 	ClassBusy       = "busy"       // locked by another connection or process for longer than the busy timeout
 	ClassOther      = "other"
 )
+
+// ErrNotFound is returned by Retry and Fail when no pending outbox message has
+// the given id (it was acknowledged, dropped or superseded meanwhile).
+var ErrNotFound = errors.New("no such outbox message")

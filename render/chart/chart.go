@@ -19,17 +19,16 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/report"
 )
 
 // The health chart: two stacked panels over the report's window, usage
 // (CPU % and memory %, 0–100) on top and latency (gateway and Discord API,
 // ms) below, each with its warning and critical lines dashed.
 const (
-	// ChartFile is the health chart's attachment name.
-	ChartFile = "health_chart.png"
-	Width     = 800 // pixels
-	Height    = 400
-	chartDPI  = 96
+	Width    = 800 // pixels
+	Height   = 400
+	chartDPI = 96
 )
 
 // Chart colours. The threshold colours are the embed colours of the Fair
@@ -44,21 +43,9 @@ var (
 	chartDashes   = []vg.Length{vg.Points(6), vg.Points(4)}
 )
 
-// chartInput is what the health chart shows. Samples outside [Start, End]
-// and non-finite values are left out; empty series are not drawn. A
-// threshold pair that is not usable (zero, NaN, or Critical below Warning)
-// draws no lines.
-type Input struct {
-	Start, End      time.Time
-	CPU, Memory     []health.Sample // percent
-	Gateway, API    []health.Sample // milliseconds
-	CPUTh, MemoryTh health.Thresholds
-	LatencyTh       health.Thresholds // the lines of the latency panel (the network thresholds)
-}
-
-// renderChart draws in as an 800×400 PNG. Legends sit in a column right of
+// Render draws in as an 800×400 PNG. Legends sit in a column right of
 // the panels, so they never hide a line.
-func Render(in Input) ([]byte, error) {
+func Render(in report.HealthChart) ([]byte, error) {
 	if !in.End.After(in.Start) {
 		in.Start = in.End.Add(-time.Hour)
 	}
@@ -146,7 +133,7 @@ func Render(in Input) ([]byte, error) {
 		stddraw.Draw(img, img.Bounds(), c.Image(), img.Bounds().Min, stddraw.Src)
 	}
 	if err := enc.Encode(&buf, toPaletted(img)); err != nil {
-		return nil, fmt.Errorf("encode %s: %w", ChartFile, err)
+		return nil, fmt.Errorf("encode %s: %w", report.ChartFile, err)
 	}
 	return buf.Bytes(), nil
 }
