@@ -88,7 +88,7 @@ type Agent struct {
 	manual  *sdkmetric.ManualReader
 	// reports are the five report readers, by event: Start runs them (the
 	// system report's first at once), Reload changes their intervals.
-	reports   map[string]*reportReader
+	reports   map[report.Kind]*reportReader
 	tp        trace.TracerProvider     // ownTP, or the bot's (WithTracerProvider)
 	ownTP     *sdktrace.TracerProvider // nil when the bot's is used
 	otlpM     *exportCounter

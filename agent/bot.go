@@ -226,7 +226,7 @@ func (a *Agent) startBot(ctx context.Context) error {
 func liveEditKeys(cfg *config.Config) []string {
 	var keys []string
 	for _, rc := range reportIntervals(cfg) {
-		keys = append(keys, rc.event)
+		keys = append(keys, string(rc.event))
 	}
 	return keys
 }

@@ -151,7 +151,7 @@ func (a *Agent) build(ctx context.Context) error {
 	}
 	a.reporter = report.NewReporter(ropts)
 
-	a.reports = make(map[string]*reportReader, 5)
+	a.reports = make(map[report.Kind]*reportReader, 5)
 	for _, rc := range reportIntervals(cfg) {
 		// Collections start with Start (runReports), not here.
 		r := newReportReader(sdkadapter.NewExporter(a.reporter, rc.event), rc.interval)
@@ -251,7 +251,7 @@ func (a *Agent) build(ctx context.Context) error {
 }
 
 type reportInterval struct {
-	event    string
+	event    report.Kind
 	interval time.Duration
 }
 

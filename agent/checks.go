@@ -121,7 +121,7 @@ func (a *Agent) checkFormatting(ctx context.Context) (string, error) {
 		return "", err
 	}
 	var reps []*report.Report
-	for _, ev := range []string{report.EventSystem, report.EventNetwork, report.EventMemory, report.EventCommands, report.EventHealth} {
+	for _, ev := range []report.Kind{report.EventSystem, report.EventNetwork, report.EventMemory, report.EventCommands, report.EventHealth} {
 		r, err := a.reporter.BuildNow(ctx, ev, snap)
 		if err != nil {
 			return "", fmt.Errorf("build %s: %w", ev, err)
@@ -164,7 +164,7 @@ func embedRunes(p *render.Payload) int {
 }
 
 // deliverThrough enqueues p on d and waits until it is delivered.
-func deliverThrough(ctx context.Context, d *deliver.Delivery, kind string, p render.Payload) error {
+func deliverThrough(ctx context.Context, d *deliver.Delivery, kind report.Kind, p render.Payload) error {
 	before := d.Stats()
 	if err := d.Enqueue(ctx, deliver.Outbound{Kind: kind, Priority: report.PriorityAlert, Payload: p}); err != nil {
 		return fmt.Errorf("enqueue: %w", err)

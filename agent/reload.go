@@ -188,7 +188,7 @@ func configFileName(path string) string {
 func reporterSettings(cfg *config.Config) report.Settings {
 	return report.Settings{
 		Thresholds: thresholds(cfg),
-		Modes: map[string]string{
+		Modes: map[report.Kind]report.Mode{
 			report.EventSystem:   cfg.Reports.System.Mode,
 			report.EventNetwork:  cfg.Reports.Network.Mode,
 			report.EventMemory:   cfg.Reports.Memory.Mode,

@@ -28,7 +28,7 @@ import (
 // asserts wall-clock durations.
 
 // rzReportKinds are the periodic reports (priority PriorityReport).
-var rzReportKinds = map[string]bool{
+var rzReportKinds = map[report.Kind]bool{
 	report.EventSystem: true, report.EventNetwork: true, report.EventMemory: true,
 	report.EventCommands: true, report.EventHealth: true,
 }
@@ -306,12 +306,12 @@ func TestAgent_secretsNeverLeak(t *testing.T) {
 
 // rzEnvelope is a report's envelope as delivered or queued.
 type rzEnvelope struct {
-	Event     string         `json:"event"`
+	Event     report.Kind    `json:"event"`
 	Timestamp string         `json:"timestamp"`
 	Data      map[string]any `json:"data"`
 }
 
-func (e rzEnvelope) key() string { return e.Event + "@" + e.Timestamp }
+func (e rzEnvelope) key() string { return string(e.Event) + "@" + e.Timestamp }
 
 func (e rzEnvelope) isStartNotice() bool {
 	msg, _ := e.Data["message"].(string)
@@ -330,7 +330,7 @@ func rzFileEnvelopes(t *testing.T, names []string, data [][]byte) []rzEnvelope {
 		if err := json.Unmarshal(data[i], &e); err != nil {
 			t.Fatalf("attachment %s is not an envelope: %v", name, err)
 		}
-		if e.Event+".json" != name {
+		if string(e.Event)+".json" != name {
 			t.Fatalf("attachment %s carries event %q", name, e.Event)
 		}
 		out = append(out, e)
@@ -394,12 +394,12 @@ func rzPublished(t *testing.T, path string) []rzEnvelope {
 	var out []rzEnvelope
 	for _, e := range readEvents(t, path) {
 		ev, _ := e["event"].(string)
-		if !rzReportKinds[ev] && ev != report.EventAlert {
+		if !rzReportKinds[report.Kind(ev)] && report.Kind(ev) != report.EventAlert {
 			continue
 		}
 		ts, _ := e["timestamp"].(string)
 		d, _ := e["data"].(map[string]any)
-		out = append(out, rzEnvelope{Event: ev, Timestamp: ts, Data: d})
+		out = append(out, rzEnvelope{Event: report.Kind(ev), Timestamp: ts, Data: d})
 	}
 	return out
 }
@@ -505,7 +505,7 @@ func TestAgent_restartResumesQueue(t *testing.T) {
 			t.Errorf("%s (queued #%d) arrived before %s (queued #%d)", queued[i].key(), i, queued[i-1].key(), i-1)
 		}
 	}
-	lastTS := map[string]time.Time{}
+	lastTS := map[report.Kind]time.Time{}
 	for _, e := range queued {
 		ts := rzTime(t, e.Timestamp)
 		if ts.Before(lastTS[e.Event]) {

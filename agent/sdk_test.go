@@ -141,7 +141,7 @@ func TestAgent_goBotOwnSDK(t *testing.T) {
 	}
 
 	waitEvents(t, cfg.Output.JSONL, 30*time.Second, func(e []map[string]any) bool {
-		for _, ev := range []string{report.EventSystem, report.EventNetwork, report.EventMemory, report.EventCommands, report.EventHealth} {
+		for _, ev := range []report.Kind{report.EventSystem, report.EventNetwork, report.EventMemory, report.EventCommands, report.EventHealth} {
 			if len(eventsOf(e, ev)) == 0 {
 				return false
 			}

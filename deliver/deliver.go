@@ -43,7 +43,7 @@ const (
 
 // Outbound is one rendered message handed to the Discord delivery.
 type Outbound struct {
-	Kind     string // the event name
+	Kind     report.Kind
 	Priority int
 	EditKey  string // "" for a post; the live message's key in edit mode
 	Payload  render.Payload
@@ -222,7 +222,7 @@ func (d *Delivery) Commit(ctx context.Context, kv []KV, ms ...Outbound) error {
 			continue
 		}
 		rows = append(rows, Message{
-			Dest: d.dest, Priority: m.Priority, Kind: m.Kind, EditKey: m.EditKey, Body: body, CreatedAt: d.opts.Now(),
+			Dest: d.dest, Priority: m.Priority, Kind: string(m.Kind), EditKey: m.EditKey, Body: body, CreatedAt: d.opts.Now(),
 		})
 	}
 	if len(rows) == 0 && len(kv) == 0 {
@@ -281,9 +281,9 @@ func kinds(ms []Outbound) string {
 	if len(ms) == 0 {
 		return "state"
 	}
-	out := ms[0].Kind
+	out := string(ms[0].Kind)
 	for _, m := range ms[1:] {
-		out += "+" + m.Kind
+		out += "+" + string(m.Kind)
 	}
 	return out
 }

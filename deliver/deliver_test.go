@@ -219,11 +219,11 @@ func TestDelivery_BotPostAndEdit(t *testing.T) {
 	if got := dlvTitles(msgs); len(got) != 1 || !strings.Contains(got[0], "Posted") {
 		t.Errorf("embed titles = %q, want one containing Posted", got)
 	}
-	if len(m.Files) != 1 || m.Files[0].Name != report.EventSystem+".json" {
+	if len(m.Files) != 1 || m.Files[0].Name != string(report.EventSystem)+".json" {
 		t.Errorf("files = %+v, want %s.json", m.Files, report.EventSystem)
 	} else {
 		var env map[string]any
-		if err := json.Unmarshal(m.Files[0].Data, &env); err != nil || env["event"] != report.EventSystem {
+		if err := json.Unmarshal(m.Files[0].Data, &env); err != nil || env["event"] != string(report.EventSystem) {
 			t.Errorf("attachment = %s (%v), want the envelope of %s", m.Files[0].Data, err, report.EventSystem)
 		}
 	}
@@ -244,7 +244,7 @@ func TestDelivery_BotPostAndEdit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: report.EventSystem, Payload: p})
+		dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: string(report.EventSystem), Payload: p})
 		dlvFlush(t, d, 10*time.Second)
 	}
 	edit("Live one")
@@ -275,7 +275,7 @@ func TestDelivery_BotPostAndEdit(t *testing.T) {
 	if got := dlvTitles(msgs[1:]); !strings.Contains(got[0], "Live three") {
 		t.Errorf("new live message = %q, want Live three", got)
 	}
-	if v, ok, err := st.Get(context.Background(), liveNS, DestBot+"/"+report.EventSystem); err != nil || !ok || string(v) != msgs[1].ID {
+	if v, ok, err := st.Get(context.Background(), liveNS, DestBot+"/"+string(report.EventSystem)); err != nil || !ok || string(v) != msgs[1].ID {
 		t.Errorf("stored live id = %q (%v, %v), want %q", v, ok, err, msgs[1].ID)
 	}
 	if s := d.Stats(); s.Sent != 4 || s.Failed != 0 || s.QueueDepth != 0 {
@@ -291,9 +291,9 @@ func TestDelivery_WebhookPostAndEdit(t *testing.T) {
 	d := dlvStart(t, st, dlvWebhook(t, hookURL, nil), dlvOpts(nil))
 
 	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("alert", "performance_alert.json")})
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: report.EventSystem, Payload: dlvPayload("live v1", "a.json")})
+	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: string(report.EventSystem), Payload: dlvPayload("live v1", "a.json")})
 	dlvFlush(t, d, 10*time.Second)
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: report.EventSystem, Payload: dlvPayload("live v2", "b.json")})
+	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: string(report.EventSystem), Payload: dlvPayload("live v2", "b.json")})
 	dlvFlush(t, d, 10*time.Second)
 
 	msgs := srv.Messages(discordtest.DefaultChannel2ID)
@@ -541,10 +541,10 @@ func TestDelivery_PermanentFailure(t *testing.T) {
 func TestDelivery_Batching(t *testing.T) {
 	t.Parallel()
 	srv, _, d := dlvBotDelivery(t)
-	for _, k := range []string{report.EventSystem, report.EventNetwork, report.EventMemory} {
-		dlvEnqueue(t, d, Outbound{Kind: k, Priority: report.PriorityReport, Payload: dlvPayload(k, k+".json")})
+	for _, k := range []report.Kind{report.EventSystem, report.EventNetwork, report.EventMemory} {
+		dlvEnqueue(t, d, Outbound{Kind: k, Priority: report.PriorityReport, Payload: dlvPayload(string(k), string(k)+".json")})
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload("again", report.EventSystem+".json")})
+	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload("again", string(report.EventSystem)+".json")})
 	d.Start(context.Background())
 	t.Cleanup(func() {
 		if err := d.Stop(context.Background()); err != nil {
@@ -557,7 +557,7 @@ func TestDelivery_Batching(t *testing.T) {
 	if len(msgs) != 2 || len(msgs[0].Embeds) != 3 || len(msgs[0].Files) != 3 {
 		t.Fatalf("messages = %d (first with %d embeds), want 2: three reports merged, then the one whose file name collides", len(msgs), len(msgs[0].Embeds))
 	}
-	if got := strings.Join(dlvTitles(msgs), ","); got != strings.Join([]string{report.EventSystem, report.EventNetwork, report.EventMemory, "again"}, ",") {
+	if got := strings.Join(dlvTitles(msgs), ","); got != strings.Join([]string{string(report.EventSystem), string(report.EventNetwork), string(report.EventMemory), "again"}, ",") {
 		t.Errorf("titles = %s", got)
 	}
 	if s := d.Stats(); s.Sent != 4 || s.QueueDepth != 0 {
@@ -595,7 +595,7 @@ func TestDelivery_SupersededEditsDropped(t *testing.T) {
 	t.Parallel()
 	srv, _, d := dlvBotDelivery(t)
 	for i := range 3 {
-		dlvEnqueue(t, d, Outbound{Kind: report.EventMemory, Priority: report.PriorityReport, EditKey: report.EventMemory, Payload: dlvPayload(fmt.Sprintf("v%d", i), "m.json")})
+		dlvEnqueue(t, d, Outbound{Kind: report.EventMemory, Priority: report.PriorityReport, EditKey: string(report.EventMemory), Payload: dlvPayload(fmt.Sprintf("v%d", i), "m.json")})
 	}
 	dlvEnqueue(t, d, Outbound{Kind: report.EventCommands, Priority: report.PriorityReport, Payload: dlvPayload("post", "c.json")})
 	if s := d.Stats(); s.Dropped != 2 || s.QueueDepth != 2 {

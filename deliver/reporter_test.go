@@ -91,7 +91,7 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time { return c.t }
 
 type alertLine struct {
-	Event string           `json:"event"`
+	Event report.Kind      `json:"event"`
 	Data  report.AlertData `json:"data"`
 }
 

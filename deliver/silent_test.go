@@ -65,7 +65,7 @@ func (q *captureQueue) flags() map[string]int {
 	defer q.mu.Unlock()
 	out := map[string]int{}
 	for _, m := range q.got {
-		title := m.Kind
+		title := string(m.Kind)
 		if len(m.Payload.Embeds) > 0 {
 			title = m.Payload.Embeds[0].Title
 		}

@@ -15,7 +15,7 @@ import (
 
 // alertLine is an alert envelope from the events file.
 type alertLine struct {
-	Event string    `json:"event"`
+	Event Kind      `json:"event"`
 	Data  AlertData `json:"data"`
 }
 

@@ -17,13 +17,6 @@ import (
 	"github.com/nexusmon/nexusmon/internal/storeapi"
 )
 
-// Modes of a report (DESIGN §3).
-const (
-	ModePost = "post" // a new message each interval
-	ModeEdit = "edit" // one live message per report, edited in place
-	ModeOff  = "off"  // collected and stored, not posted
-)
-
 // Priorities in the outbox: lower is sent first.
 const (
 	PriorityAlert  = 0 // alerts and command errors
@@ -50,7 +43,7 @@ type KV = storeapi.KV
 // the queue renders Report for Discord (its Silent flag already set as
 // Options.SilentReports asks).
 type Message struct {
-	Kind     string // the event name
+	Kind     Kind
 	Priority int
 	EditKey  string // "" for a post; the live message's key in edit mode
 	Report   *Report
@@ -98,11 +91,11 @@ type Options struct {
 	Host       string
 	Thresholds Thresholds
 	Alerts     AlertOptions
-	Modes      map[string]string // event → mode; absent means post
-	Store      Store             // history, samples and alert state; nil keeps nothing
-	Queue      Queue             // Discord delivery; nil sends nothing to Discord
-	Console    Console           // human-readable reports; nil for none
-	Events     io.Writer         // JSONL envelopes, one per line; nil for none
+	Modes      map[Kind]Mode // kind → mode; absent means post
+	Store      Store         // history, samples and alert state; nil keeps nothing
+	Queue      Queue         // Discord delivery; nil sends nothing to Discord
+	Console    Console       // human-readable reports; nil for none
+	Events     io.Writer     // JSONL envelopes, one per line; nil for none
 	// Chart draws the health report's chart (render/chart.Render); nil
 	// leaves the chart out.
 	Chart  func(HealthChart) ([]byte, error)
@@ -126,7 +119,7 @@ type Reporter struct {
 	outMu sync.Mutex // serialises console and events writes
 
 	mu     sync.Mutex
-	latest map[string]*Report
+	latest map[Kind]*Report
 
 	errors     atomic.Int64
 	lateQueue  atomic.Pointer[queueBox] // set by SetQueue; wins over Options.Queue
@@ -150,39 +143,11 @@ func NewReporter(opts Options) *Reporter {
 		opts.Now = time.Now
 	}
 	opts.Thresholds = opts.Thresholds.withDefaults()
-	r := &Reporter{opts: opts, log: opts.Logger, latest: map[string]*Report{}}
+	r := &Reporter{opts: opts, log: opts.Logger, latest: map[Kind]*Report{}}
 	r.alerts = newAlertEngine(opts.Thresholds, opts.Alerts)
 	r.live.Store(&Settings{Thresholds: opts.Thresholds, Alerts: opts.Alerts, Modes: maps.Clone(opts.Modes), SilentReports: opts.SilentReports})
 	r.loadAlerts(context.Background())
 	return r
-}
-
-// DefaultThresholds returns DESIGN §4's warning/critical lines, with disk
-// at the configuration's default 80/90 %.
-func DefaultThresholds() Thresholds {
-	return Thresholds{
-		CPU:      health.Thresholds{Warning: 70, Critical: 85},
-		Memory:   health.Thresholds{Warning: 75, Critical: 90},
-		Disk:     health.Thresholds{Warning: 80, Critical: 90},
-		Response: health.Thresholds{Warning: 2000, Critical: 5000},
-		Network:  health.Thresholds{Warning: 200, Critical: 500},
-	}
-}
-
-// withDefaults returns t with every zero pair replaced by its default.
-func (t Thresholds) withDefaults() Thresholds {
-	fill := func(v *health.Thresholds, d health.Thresholds) {
-		if *v == (health.Thresholds{}) {
-			*v = d
-		}
-	}
-	d := DefaultThresholds()
-	fill(&t.CPU, d.CPU)
-	fill(&t.Memory, d.Memory)
-	fill(&t.Disk, d.Disk)
-	fill(&t.Response, d.Response)
-	fill(&t.Network, d.Network)
-	return t
 }
 
 // BeginShutdown makes every Exporter ignore further exports, so that the
@@ -190,7 +155,7 @@ func (t Thresholds) withDefaults() Thresholds {
 func (r *Reporter) BeginShutdown() { r.shutting.Store(true) }
 
 // Latest returns the newest report of event, or nil.
-func (r *Reporter) Latest(event string) *Report {
+func (r *Reporter) Latest(event Kind) *Report {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.latest[event]
@@ -208,7 +173,7 @@ func (r *Reporter) LastExport() time.Time {
 func (r *Reporter) Errors() int64 { return r.errors.Load() }
 
 // Mode returns the configured mode of event.
-func (r *Reporter) Mode(event string) string {
+func (r *Reporter) Mode(event Kind) Mode {
 	if m, ok := r.live.Load().Modes[event]; ok && m != "" {
 		return m
 	}
@@ -244,7 +209,7 @@ func (r *Reporter) publish(ctx context.Context, rep *Report, priority int, kv []
 	if r.opts.Store != nil && !rep.Test {
 		data, err := json.Marshal(rep.Data)
 		if err == nil {
-			err = r.opts.Store.SaveReport(ctx, rep.Time, rep.Event, data)
+			err = r.opts.Store.SaveReport(ctx, rep.Time, string(rep.Event), data)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("store %s: %w", rep.Event, err))
@@ -269,7 +234,7 @@ func (r *Reporter) publish(ctx context.Context, rep *Report, priority int, kv []
 	if q := r.queue(); q != nil && mode != ModeOff {
 		m := Message{Kind: rep.Event, Priority: priority, Report: r.ForChannel(rep)}
 		if mode == ModeEdit && !rep.Test {
-			m.EditKey = rep.Event
+			m.EditKey = string(rep.Event)
 		}
 		if sq, ok := q.(StateQueue); ok && len(kv) > 0 {
 			err, taken = sq.Commit(ctx, kv, m), true
@@ -310,7 +275,7 @@ func (r *Reporter) ShuttingDown() bool { return r.shutting.Load() }
 // logged and counted by the Reporter; Collect logs them at debug level and
 // returns them: a reader's exporter need not report them again (the
 // SDK would print each one through its global error handler).
-func (r *Reporter) Collect(ctx context.Context, event string, cur, prev *Snapshot) error {
+func (r *Reporter) Collect(ctx context.Context, event Kind, cur, prev *Snapshot) error {
 	if cur.Time.IsZero() {
 		cur.Time = r.opts.Now().UTC()
 	}
@@ -324,7 +289,7 @@ func (r *Reporter) Collect(ctx context.Context, event string, cur, prev *Snapsho
 // handle builds and publishes the report of event from one collection:
 // the alerts its snapshot carries values for first (each event published at
 // once with PriorityAlert), then the report, then the sample series it owns.
-func (r *Reporter) handle(ctx context.Context, event string, cur, prev *Snapshot) error {
+func (r *Reporter) handle(ctx context.Context, event Kind, cur, prev *Snapshot) error {
 	defer r.lastSnap.Store(cur) // BuildNow's baseline
 	r.lastExport.Store(r.opts.Now().UnixNano())
 	at := cur.Time.UTC()
@@ -417,7 +382,7 @@ func (r *Reporter) healthNow(ctx context.Context, cur, prev *Snapshot) (*Report,
 // have no interval, and CPU reads n/a as in the first report. The other
 // reports count over the time since the instruments started. For the health report, a chart that cannot be drawn gives the
 // report without its chart together with the error.
-func (r *Reporter) BuildNow(ctx context.Context, event string, snap *Snapshot) (*Report, error) {
+func (r *Reporter) BuildNow(ctx context.Context, event Kind, snap *Snapshot) (*Report, error) {
 	if snap == nil {
 		return nil, fmt.Errorf("build %s: nil snapshot", event)
 	}

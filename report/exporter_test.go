@@ -253,7 +253,7 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time { return c.t }
 
 // envelopeKeys are DESIGN §3's top-level data keys of each report kind.
-var envelopeKeys = map[string][]string{
+var envelopeKeys = map[Kind][]string{
 	EventSystem:   {"system_metrics", "bot_process_metrics", "bot_metrics", "runtime_metrics"},
 	EventNetwork:  {"discord_api", "internet", "bot_connection"},
 	EventMemory:   {"process_memory", "system_memory", "garbage_collection", "trends"},
@@ -272,7 +272,7 @@ func TestReporter_EventsJSONL(t *testing.T) {
 	var events, console bytes.Buffer
 	st := openStore(t, t.TempDir())
 	rep := NewReporter(Options{Host: "host-1", Store: st, Events: &events, Console: hookConsole{&console}, Chart: ChartHook, Now: func() time.Time { return testTime }})
-	for _, ev := range []string{EventSystem, EventNetwork, EventMemory, EventCommands, EventHealth} {
+	for _, ev := range []Kind{EventSystem, EventNetwork, EventMemory, EventCommands, EventHealth} {
 		prev := fullSnapshot(0)
 		if err := rep.handle(ctx, ev, prev, nil); err != nil {
 			t.Fatalf("%s: %v", ev, err)
@@ -290,12 +290,12 @@ func TestReporter_EventsJSONL(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var kinds []string
+	var kinds []Kind
 	sc := bufio.NewScanner(&events)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var env struct {
-			Event     string                     `json:"event"`
+			Event     Kind                       `json:"event"`
 			Timestamp time.Time                  `json:"timestamp"`
 			Data      map[string]json.RawMessage `json:"data"`
 		}
@@ -312,7 +312,7 @@ func TestReporter_EventsJSONL(t *testing.T) {
 			}
 		}
 	}
-	want := []string{
+	want := []Kind{
 		EventSystem, EventSystem, EventNetwork, EventNetwork, EventMemory, EventMemory,
 		EventCommands, EventCommands, EventHealth, EventHealth, EventAlert, EventMemory,
 	}
@@ -344,7 +344,7 @@ func TestReporter_BuildNow(t *testing.T) {
 	ctx := context.Background()
 	var events bytes.Buffer
 	rep := NewReporter(Options{Host: "host-1", Events: &events})
-	for _, ev := range []string{EventSystem, EventNetwork, EventMemory, EventCommands, EventHealth} {
+	for _, ev := range []Kind{EventSystem, EventNetwork, EventMemory, EventCommands, EventHealth} {
 		r, err := rep.BuildNow(ctx, ev, fullSnapshot(1))
 		if err != nil {
 			t.Fatalf("%s: %v", ev, err)
@@ -396,7 +396,7 @@ func TestReporter_BuildNowMeasuresSinceLastExport(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	rep := NewReporter(Options{Host: "host-1"})
-	cpu := func(ev string) *float64 {
+	cpu := func(ev Kind) *float64 {
 		t.Helper()
 		r, err := rep.BuildNow(ctx, ev, fullSnapshot(2))
 		if err != nil {
@@ -420,7 +420,7 @@ func TestReporter_BuildNowMeasuresSinceLastExport(t *testing.T) {
 	if err := rep.handle(ctx, EventSystem, fullSnapshot(1), nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, ev := range []string{EventSystem, EventHealth} {
+	for _, ev := range []Kind{EventSystem, EventHealth} {
 		if v := cpu(ev); v == nil {
 			t.Errorf("%s: CPU after an export is null", ev)
 		}

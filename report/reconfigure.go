@@ -7,7 +7,7 @@ import "maps"
 type Settings struct {
 	Thresholds    Thresholds
 	Alerts        AlertOptions
-	Modes         map[string]string // event → mode; absent means post
+	Modes         map[Kind]Mode // kind → mode; absent means post
 	SilentReports bool
 }
 

@@ -24,7 +24,7 @@ func TestReporter_ReconfigureKeepsAlertState(t *testing.T) {
 	th := DefaultThresholds()
 	th.Memory = health.Thresholds{Warning: 50, Critical: 70}
 	f.rep.Reconfigure(Settings{Thresholds: th, Alerts: AlertOptions{For: time.Minute, Hysteresis: 0.1},
-		Modes: map[string]string{EventMemory: ModeOff}, SilentReports: true})
+		Modes: map[Kind]Mode{EventMemory: ModeOff}, SilentReports: true})
 	if got := f.rep.Settings(); got.Thresholds.Memory.Critical != 70 || got.Thresholds.CPU != DefaultThresholds().CPU || !got.SilentReports {
 		t.Fatalf("settings after Reconfigure = %+v", got)
 	}

@@ -7,24 +7,51 @@ import (
 	"github.com/nexusmon/nexusmon/health"
 )
 
-// Event names (DESIGN §3): the envelope's "event", the attachment's base
-// name, and the report kind stored in history and the outbox.
+// Kind is a report kind (DESIGN §3): the envelope's "event", the JSON
+// attachment's base name, and the kind stored in history and the outbox.
+type Kind string
+
+// The report kinds: the five periodic reports, then the event-driven ones.
 const (
-	EventSystem   = "detailed_system_monitoring"
-	EventNetwork  = "network_performance_monitoring"
-	EventMemory   = "memory_performance_monitoring"
-	EventCommands = "command_performance_analysis"
-	EventHealth   = "comprehensive_health_report"
-	EventAlert    = "performance_alert"
-	EventError    = "command_error"
-	EventTest     = "test_message"
+	EventSystem   Kind = "detailed_system_monitoring"
+	EventNetwork  Kind = "network_performance_monitoring"
+	EventMemory   Kind = "memory_performance_monitoring"
+	EventCommands Kind = "command_performance_analysis"
+	EventHealth   Kind = "comprehensive_health_report"
+	EventAlert    Kind = "performance_alert" // alerts and info notices
+	EventError    Kind = "command_error"     // a command error or a digest of them
+	EventTest     Kind = "test_message"      // /nexus test_reporting's messages
 )
+
+// Mode is how the reports of a kind are posted (DESIGN §3).
+type Mode string
+
+// Modes.
+const (
+	ModePost Mode = "post" // a new message each interval
+	ModeEdit Mode = "edit" // one live message per report, edited in place
+	ModeOff  Mode = "off"  // collected and stored, not posted
+)
+
+// DefaultModes returns DESIGN §3's mode of each periodic report: the
+// system, network and memory reports are live messages, the command
+// analysis and the health report are posted. A kind not in the map (alerts,
+// errors) is posted.
+func DefaultModes() map[Kind]Mode {
+	return map[Kind]Mode{
+		EventSystem:   ModeEdit,
+		EventNetwork:  ModeEdit,
+		EventMemory:   ModeEdit,
+		EventCommands: ModePost,
+		EventHealth:   ModePost,
+	}
+}
 
 // Report is a presentation-neutral report: what report builders produce and
 // what the renderers (Discord payload, console text) consume. Builders fill
 // it from a Snapshot; renderers never look at the Snapshot.
 type Report struct {
-	Event    string       // one of the Event* names
+	Event    Kind         // one of the Event* kinds
 	Time     time.Time    // when the data was collected, UTC
 	Host     string       // host.name, shown in the footer
 	Title    string       // e.g. "Detailed System Monitor"; the renderer prefixes Emoji
@@ -72,7 +99,7 @@ type Field struct {
 // Envelope is the JSON shape of every event, in the events file and in the
 // <event>.json attachment.
 type Envelope struct {
-	Event     string    `json:"event"`
+	Event     Kind      `json:"event"`
 	Timestamp time.Time `json:"timestamp"`
 	Test      bool      `json:"test,omitempty"`
 	Data      any       `json:"data"`
@@ -92,8 +119,8 @@ type File struct {
 
 // attachmentName is the envelope attachment's file name, "<event>.json",
 // with anything but letters, digits, "_", "-" and "." replaced.
-func AttachmentName(event string) string {
-	b := []byte(strings.TrimSpace(event))
+func AttachmentName(event Kind) string {
+	b := []byte(strings.TrimSpace(string(event)))
 	for i, c := range b {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
 			b[i] = '_'

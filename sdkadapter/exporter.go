@@ -13,7 +13,7 @@ import (
 
 // NewExporter returns the sdkmetric.Exporter of the reader of event: each
 // collection goes to r.Collect with the one before it.
-func NewExporter(r *report.Reporter, event string) sdkmetric.Exporter {
+func NewExporter(r *report.Reporter, event report.Kind) sdkmetric.Exporter {
 	return &readerExporter{r: r, event: event}
 }
 
@@ -21,7 +21,7 @@ func NewExporter(r *report.Reporter, event string) sdkmetric.Exporter {
 // by its reader, so prev needs no lock.
 type readerExporter struct {
 	r     *report.Reporter
-	event string
+	event report.Kind
 	prev  *report.Snapshot
 	shut  atomic.Bool
 }
