@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/nexusmon/nexusmon/exporter/discord"
 	"github.com/nexusmon/nexusmon/internal/names"
 	"github.com/nexusmon/nexusmon/receiver/otlp"
+	"github.com/nexusmon/nexusmon/report"
 )
 
 // receiverState is the OTLP receiver (receiver.otlp.http) and the
@@ -93,7 +93,7 @@ func (a *Agent) ReceiverAddr() string {
 // (the Reporter's Augment), keeping the bot's resource attributes on each
 // point. A session metric the agent measures itself (its own gateway
 // session) is not added twice: the agent's own reading is kept.
-func (a *Agent) addReceived(s *discord.Snapshot) {
+func (a *Agent) addReceived(s *report.Snapshot) {
 	if a.recv == nil {
 		return
 	}
@@ -110,9 +110,9 @@ func (a *Agent) addReceived(s *discord.Snapshot) {
 		if own[p.Name] {
 			continue
 		}
-		dp := discord.Point{Attrs: p.Attrs, Start: p.Start, Time: p.Time, Value: p.Value}
+		dp := report.Point{Attrs: p.Attrs, Start: p.Start, Time: p.Time, Value: p.Value}
 		if h := p.Hist; h != nil {
-			dp.Hist = &discord.Histogram{Bounds: h.Bounds, Counts: h.Counts, Count: h.Count, Sum: h.Sum, Min: h.Min, Max: h.Max}
+			dp.Hist = &report.Histogram{Bounds: h.Bounds, Counts: h.Counts, Count: h.Count, Sum: h.Sum, Min: h.Min, Max: h.Max}
 		}
 		s.Add(p.Name, p.Unit, dp)
 	}
