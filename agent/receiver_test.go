@@ -72,7 +72,7 @@ func postOTLP(t *testing.T, addr, path string, m proto.Message) {
 // sends two command spans and its guild count; nexusmon, posting through
 // a webhook with no gateway session of its own, reports both commands with
 // counts and percentiles, a command_error for the failure, and the bot's
-// guild count in the system report.
+// guild count and Node.js heap in the system report.
 func TestAgent_receiverEndToEnd(t *testing.T) {
 	srv := fakeDiscord(t)
 	_, _, hook := srv.CreateWebhook(discordtest.DefaultChannelID)
@@ -105,6 +105,9 @@ func TestAgent_receiverEndToEnd(t *testing.T) {
 				{TimeUnixNano: uint64(now.UnixNano()), Value: &metricspb.NumberDataPoint_AsInt{AsInt: 7}}}}}},
 			{Name: names.DiscordConnected, Unit: "1", Data: &metricspb.Metric_Gauge{Gauge: &metricspb.Gauge{DataPoints: []*metricspb.NumberDataPoint{
 				{TimeUnixNano: uint64(now.UnixNano()), Value: &metricspb.NumberDataPoint_AsInt{AsInt: 1}}}}}},
+			{Name: names.NodeHeapUsed, Unit: "By", Data: &metricspb.Metric_Gauge{Gauge: &metricspb.Gauge{DataPoints: []*metricspb.NumberDataPoint{
+				{Attributes: []*commonpb.KeyValue{otlpStr(names.AttrNodeHeapSpace, "old_space")},
+					TimeUnixNano: uint64(now.UnixNano()), Value: &metricspb.NumberDataPoint_AsInt{AsInt: 30 << 20}}}}}},
 		}}},
 	}}}
 	postOTLP(t, addr, "/v1/metrics", metricsReq)
@@ -154,6 +157,7 @@ func TestAgent_receiverEndToEnd(t *testing.T) {
 	var sys struct {
 		Data struct {
 			BotMetrics map[string]any `json:"bot_metrics"`
+			BotRuntime map[string]any `json:"bot_runtime"`
 		} `json:"data"`
 	}
 	waitFor(t, 30*time.Second, "a system report with the bot's guilds", func() bool {
@@ -170,5 +174,8 @@ func TestAgent_receiverEndToEnd(t *testing.T) {
 	})
 	if sys.Data.BotMetrics["connected"] != true {
 		t.Errorf("bot_metrics = %v, want connected", sys.Data.BotMetrics)
+	}
+	if rt := sys.Data.BotRuntime; rt["runtime"] != "nodejs" || rt["service"] != "jsbot" || rt["heap_used"] != float64(30<<20) {
+		t.Errorf("bot_runtime = %v, want the bot's Node.js heap", rt)
 	}
 }
