@@ -47,11 +47,12 @@ var (
 	ErrTooManyCommands   = errors.New("too many distinct commands")
 )
 
-// remoteState holds the commands and error types of recorded invocations.
+// remoteState holds the commands and error types of recorded invocations,
+// by their names as received, so a repeated name is not cleaned again.
 type remoteState struct {
 	mu         sync.Mutex
-	cmds       map[[2]string]*command
-	errorTypes map[string]struct{}
+	cmds       map[[2]string]*command // (module, command) as received
+	errorTypes map[string]string      // as received → cleaned
 }
 
 // RecordInvocation records an invocation that ran elsewhere exactly as a
@@ -66,11 +67,10 @@ type remoteState struct {
 // ErrTooManyCommands for a new command past MaxRemoteCommands; neither is
 // recorded.
 func (in *Instruments) RecordInvocation(inv Invocation) error {
-	name := cleanName(inv.Command)
-	if name == "" || inv.End.Before(inv.Start) {
+	if inv.End.Before(inv.Start) {
 		return ErrInvalidInvocation
 	}
-	cmd, err := in.remoteCommand(cleanName(inv.Module), name)
+	cmd, err := in.remoteCommand(inv.Module, inv.Command)
 	if err != nil {
 		return err
 	}
@@ -98,8 +98,8 @@ func (in *Instruments) RecordInvocation(inv Invocation) error {
 	return nil
 }
 
-// remoteCommand returns the command of module and name, creating it while
-// fewer than MaxRemoteCommands exist.
+// remoteCommand returns the command of module and name as received,
+// cleaning them and creating it while fewer than MaxRemoteCommands exist.
 func (in *Instruments) remoteCommand(module, name string) (*command, error) {
 	r := &in.remote
 	r.mu.Lock()
@@ -108,39 +108,45 @@ func (in *Instruments) remoteCommand(module, name string) (*command, error) {
 	if c, ok := r.cmds[k]; ok {
 		return c, nil
 	}
+	clean := cleanName(name)
+	if clean == "" {
+		return nil, ErrInvalidInvocation
+	}
 	if len(r.cmds) >= MaxRemoteCommands {
 		return nil, ErrTooManyCommands
 	}
 	if r.cmds == nil {
 		r.cmds = make(map[[2]string]*command)
 	}
-	c := newCommand(module, name, "command "+name)
+	c := newCommand(cleanName(module), clean, "command "+clean)
 	r.cmds[k] = c
 	return c, nil
 }
 
-// remoteErrorType bounds the error types of recorded failures.
-func (in *Instruments) remoteErrorType(et string, panicked bool) string {
-	et = cleanName(et)
+// remoteErrorType cleans and bounds the error types of recorded failures.
+func (in *Instruments) remoteErrorType(raw string, panicked bool) string {
+	r := &in.remote
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	et, ok := r.errorTypes[raw]
+	switch {
+	case ok:
+	case raw == "":
+	case len(r.errorTypes) >= MaxRemoteErrorTypes:
+		return ErrorTypeOther
+	default:
+		et = cleanName(raw)
+		if r.errorTypes == nil {
+			r.errorTypes = make(map[string]string)
+		}
+		r.errorTypes[raw] = et
+	}
 	switch {
 	case et == "" && panicked:
 		return ErrorTypePanic
 	case et == "":
 		return ErrorTypeOther
 	}
-	r := &in.remote
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.errorTypes[et]; ok {
-		return et
-	}
-	if len(r.errorTypes) >= MaxRemoteErrorTypes {
-		return ErrorTypeOther
-	}
-	if r.errorTypes == nil {
-		r.errorTypes = make(map[string]struct{})
-	}
-	r.errorTypes[et] = struct{}{}
 	return et
 }
 

@@ -249,7 +249,9 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, ex export) {
 		r.status(w, enc, http.StatusTooManyRequests, "too many requests in progress")
 		return
 	}
-	body, err := r.readBody(w, req, gz)
+	buf := getBuffer()
+	defer putBuffer(buf)
+	body, err := r.readBody(w, req, gz, buf)
 	switch {
 	case errors.Is(err, errTooLarge):
 		r.status(w, enc, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", r.opts.MaxRequestBytes))
@@ -266,9 +268,24 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, ex export) {
 	r.write(w, enc, http.StatusOK, resp)
 }
 
-// readBody reads the body, gunzipped, refusing more than MaxRequestBytes
-// either way.
-func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request, gz bool) ([]byte, error) {
+// buffers are request body buffers, reused: the decoders copy what they
+// keep. Buffers grown past maxPooled are left to the GC.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooled = 1 << 20
+
+func getBuffer() *bytes.Buffer { return buffers.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooled {
+		b.Reset()
+		buffers.Put(b)
+	}
+}
+
+// readBody reads the body into buf, gunzipped, refusing more than
+// MaxRequestBytes either way.
+func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request, gz bool, buf *bytes.Buffer) ([]byte, error) {
 	max := r.opts.MaxRequestBytes
 	if req.ContentLength > max {
 		return nil, errTooLarge
@@ -282,9 +299,9 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request, gz bool) (
 		defer zr.Close()
 		src = zr
 	}
-	var buf bytes.Buffer
 	if req.ContentLength > 0 && !gz {
-		buf.Grow(int(req.ContentLength))
+		// ReadFrom wants MinRead bytes free before it sees EOF.
+		buf.Grow(int(req.ContentLength) + bytes.MinRead)
 	}
 	n, err := buf.ReadFrom(io.LimitReader(src, max+1))
 	if err != nil {
