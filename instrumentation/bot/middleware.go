@@ -32,9 +32,8 @@ const (
 // durationBuckets are the semconv advice for durations in seconds.
 var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
 
-// spanStart is shared by every command span; a package-level slice keeps
-// tracer.Start from allocating the variadic options on each call.
-var spanStart = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+// serverKind is the kind of every command span.
+var serverKind = trace.WithSpanKind(trace.SpanKindServer)
 
 // bg is the context of measurements that need no exemplar.
 var bg = context.Background()
@@ -374,7 +373,9 @@ func (in *Instruments) Wrap(module, name string, h Handler) func(*discordgo.Sess
 // invoke runs h as one invocation of cmd.
 func (in *Instruments) invoke(cmd *command, h Handler, s *discordgo.Session, i *discordgo.InteractionCreate) {
 	start := in.now()
-	ctx, span := in.tracer.Start(context.Background(), cmd.spanName, spanStart...)
+	// The span's times come from the Instruments' clock, as the durations
+	// and its first-response event do.
+	ctx, span := in.tracer.Start(context.Background(), cmd.spanName, serverKind, trace.WithTimestamp(start))
 
 	var guildID, channelID, interactionID string
 	if i != nil && i.Interaction != nil {
@@ -396,7 +397,7 @@ func (in *Instruments) invoke(cmd *command, h Handler, s *discordgo.Session, i *
 		span.SetAttributes(kv...)
 	}
 	if interactionID != "" {
-		in.tracker.begin(interactionID, pending{start: start, cmd: cmd, sc: span.SpanContext()})
+		in.tracker.begin(interactionID, pending{start: start, cmd: cmd, span: span})
 	}
 
 	c := &Context{Context: ctx, Session: s, Interaction: i, Module: cmd.module, Command: cmd.name, in: in}
@@ -405,10 +406,13 @@ func (in *Instruments) invoke(cmd *command, h Handler, s *discordgo.Session, i *
 	elapsed := end.Sub(start)
 
 	if err == nil {
-		span.End()
+		span.End(trace.WithTimestamp(end))
 		in.succeeded(ctx, cmd, elapsed)
 	} else {
 		in.fail(ctx, span, cmd, err, elapsed, end, guildID, channelID, interactionID)
+	}
+	if interactionID != "" {
+		in.tracker.ended(interactionID)
 	}
 	in.countIDs(guildID, channelID)
 }
@@ -464,7 +468,7 @@ func (in *Instruments) fail(ctx context.Context, span trace.Span, cmd *command, 
 		span.SetStatus(codes.Error, msg)
 		span.SetAttributes(etAttr)
 	}
-	span.End()
+	span.End(trace.WithTimestamp(end))
 	var pe *PanicError
 	in.failed(ctx, cmd, ErrorEvent{
 		ErrorType:     et,
@@ -555,8 +559,11 @@ func (in *Instruments) firstResponse(ctx context.Context, id string, at time.Tim
 		return
 	}
 	if !trace.SpanContextFromContext(ctx).IsValid() {
-		ctx = trace.ContextWithSpanContext(context.Background(), p.sc)
+		ctx = trace.ContextWithSpanContext(context.Background(), p.span.SpanContext())
 	}
+	// A no-op when the span has ended (a response sent after the handler
+	// returned): the metric still counts it.
+	p.span.AddEvent(names.EventFirstResponse, trace.WithTimestamp(at))
 	in.respondedAfter(ctx, p.cmd, at.Sub(p.start))
 }
 
