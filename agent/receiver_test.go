@@ -19,6 +19,7 @@ import (
 	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	"github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report"
 )
 
 func otlpStr(k, v string) *commonpb.KeyValue {
@@ -177,5 +178,38 @@ func TestAgent_receiverEndToEnd(t *testing.T) {
 	}
 	if rt := sys.Data.BotRuntime; rt["runtime"] != "nodejs" || rt["service"] != "jsbot" || rt["heap_used"] != float64(30<<20) {
 		t.Errorf("bot_runtime = %v, want the bot's Node.js heap", rt)
+	}
+}
+
+// With a gateway session of its own, the agent's reading of a session
+// metric wins over a received one: the guilds are not counted twice.
+func TestAgent_receiverOwnSessionWins(t *testing.T) {
+	srv := fakeDiscord(t)
+	cfg := botConfig(t, srv)
+	cfg.Receiver.OTLP.HTTP = "127.0.0.1:0"
+	for _, r := range []*config.Report{&cfg.Reports.Network, &cfg.Reports.Memory, &cfg.Reports.Commands, &cfg.Reports.Health} {
+		r.Mode = "off"
+	}
+	a, _ := startAgent(t, cfg)
+	waitFor(t, 20*time.Second, "IDENTIFY", func() bool { return srv.Identifies() >= 1 })
+	now := time.Now()
+	req := &colmetricpb.ExportMetricsServiceRequest{ResourceMetrics: []*metricspb.ResourceMetrics{{
+		Resource: jsBotResource(),
+		ScopeMetrics: []*metricspb.ScopeMetrics{{Metrics: []*metricspb.Metric{
+			{Name: names.DiscordGuilds, Unit: "{guild}", Data: &metricspb.Metric_Gauge{Gauge: &metricspb.Gauge{DataPoints: []*metricspb.NumberDataPoint{
+				{TimeUnixNano: uint64(now.UnixNano()), Value: &metricspb.NumberDataPoint_AsInt{AsInt: 7}}}}}},
+		}}},
+	}}}
+	postOTLP(t, a.ReceiverAddr(), "/v1/metrics", req)
+	var snap *report.Snapshot
+	var err error
+	waitFor(t, 20*time.Second, "the agent's own session metrics", func() bool {
+		if snap, err = a.collectNow(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		return snap.Has(names.DiscordGuilds) && len(snap.Points(names.DiscordGuilds, names.AttrScope, names.ScopeBot, names.AttrServiceName, "")) > 0
+	})
+	if got, _ := snap.Sum(names.DiscordGuilds, names.AttrScope, names.ScopeBot); got != 1 {
+		t.Errorf("guilds = %v, want the agent's own 1 (the received 7 not added)", got)
 	}
 }
