@@ -5,8 +5,6 @@ package importcheck
 
 import (
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -34,9 +32,9 @@ func Forbid(t testing.TB, forbidden ...string) {
 // Deps returns `go list -deps pattern` run in the current directory.
 func Deps(t testing.TB, pattern string) []string {
 	t.Helper()
-	gocmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if p, err := exec.LookPath("go"); err == nil {
-		gocmd = p
+	gocmd, err := exec.LookPath("go") // go test runs with the go command on PATH
+	if err != nil {
+		t.Fatalf("find the go command: %v", err)
 	}
 	out, err := exec.Command(gocmd, "list", "-deps", pattern).Output()
 	if err != nil {
