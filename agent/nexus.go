@@ -75,14 +75,8 @@ func hasOptions(i *discordgo.InteractionCreate) bool {
 }
 
 func ephemeral(text string) *discordgo.InteractionResponse {
-	return &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{
-			Content:         render.EscapeMarkdown(text),
-			Flags:           discordgo.MessageFlagsEphemeral,
-			AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}},
-		},
-	}
+	p := render.Payload{Content: render.EscapeMarkdown(text), Flags: discordapi.FlagEphemeral}
+	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: deliver.InteractionData(&p)}
 }
 
 // respondReport answers with r rendered by the channel reports' renderer,

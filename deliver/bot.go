@@ -38,20 +38,17 @@ type BotOptions struct {
 	Now func() time.Time
 }
 
-// BotSender posts to one channel as a bot, through discordgo's REST API with
-// its 429 retries switched off: Delivery owns retries and waiting. All of
+// BotSender posts to one channel as a bot, through the REST client it
+// shares with WebhookSender (one attempt per call: Delivery owns retries
+// and waiting), with discordgo's message types as the wire format and the
+// session's rate limiter locked as discordgo's own calls lock it. All of
 // its traffic goes to the configured API base. It is safe for concurrent
 // use.
 type BotSender struct {
-	s         *discordgo.Session
+	rest      *restClient
 	channelID string
-	rt        http.RoundTripper // rewrite over the base transport
-	timeout   time.Duration
-	lim       *rateLimits
 	postKey   string // rate-limit bucket keys of the channel's routes
 	editKey   string
-	red       redactor
-	log       *slog.Logger
 }
 
 var (
@@ -102,16 +99,19 @@ func NewBotSender(token, channelID, apiURL string, opts BotOptions) (*BotSender,
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &BotSender{
-		s:         s,
+		rest: &restClient{
+			hc:     &http.Client{Timeout: timeout, Transport: rt},
+			auth:   "Bot " + sessTok,
+			ua:     s.UserAgent,
+			lim:    newRateLimits(opts.Now),
+			red:    newRedactor(token, sessTok),
+			log:    opts.Logger,
+			shared: s.Ratelimiter,
+		},
 		channelID: channelID,
-		rt:        rt,
-		timeout:   timeout,
-		lim:       newRateLimits(opts.Now),
 		postKey:   discordapi.BucketKey(http.MethodPost, "/channels/"+channelID+"/messages"),
 		// Any snowflake stands for the message id: the key has {id} there.
 		editKey: discordapi.BucketKey(http.MethodPatch, "/channels/"+channelID+"/messages/"+channelID),
-		red:     newRedactor(token, sessTok),
-		log:     opts.Logger,
 	}, nil
 }
 
@@ -131,56 +131,38 @@ func (b *BotSender) Name() string { return DestBot }
 // Delay implements Pacer.
 func (b *BotSender) Delay(edit bool) time.Duration {
 	if edit {
-		return b.lim.delay(b.editKey)
+		return b.rest.lim.delay(b.editKey)
 	}
-	return b.lim.delay(b.postKey)
+	return b.rest.lim.delay(b.postKey)
 }
 
 // CloseIdleConnections closes idle connections of the sender's transport.
-func (b *BotSender) CloseIdleConnections() { closeIdle(b.rt) }
+func (b *BotSender) CloseIdleConnections() { b.rest.closeIdleConnections() }
 
-// call runs one discordgo REST call with a client that captures the answer.
-func (b *BotSender) call(ctx context.Context, f func(opts ...discordgo.RequestOption) error) (*exchange, error) {
-	ex := &exchange{}
-	hc := &http.Client{Timeout: b.timeout, Transport: &captureTransport{base: b.rt, lim: b.lim, ex: ex}}
-	err := f(
-		discordgo.WithClient(hc),
-		discordgo.WithContext(ctx),
-		discordgo.WithRetryOnRatelimit(false),
-		discordgo.WithRestRetries(0),
-	)
-	return ex, err
-}
-
-// Post implements Sender with ChannelMessageSendComplex (multipart when p
-// has files).
+// Post implements Sender: POST /channels/{id}/messages with a
+// discordgo.MessageSend (multipart when p has files), as discordgo's
+// ChannelMessageSendComplex sends it.
 func (b *BotSender) Post(ctx context.Context, p *render.Payload) (string, error) {
 	data := &discordgo.MessageSend{
 		Content:         p.Content,
 		Embeds:          toEmbeds(p.Embeds),
 		AllowedMentions: noMentionsDG(),
-		Files:           toFiles(p.Files),
 		Flags:           discordgo.MessageFlags(p.Flags),
 	}
-	var msg *discordgo.Message
-	ex, err := b.call(ctx, func(opts ...discordgo.RequestOption) error {
-		var err error
-		msg, err = b.s.ChannelMessageSendComplex(b.channelID, data, opts...)
-		return err
-	})
-	if err := b.result("post message", ex, err, false); err != nil {
+	endpoint := discordgo.EndpointChannelMessages(b.channelID)
+	ans, err := b.rest.do(ctx, restCall{op: "post message", method: http.MethodPost, url: endpoint,
+		body: data, files: p.Files, bucket: endpoint})
+	if err != nil {
 		return "", err
 	}
-	if msg == nil {
-		return "", nil
-	}
-	return msg.ID, nil
+	return b.rest.messageID("post message", ans), nil
 }
 
-// Edit implements Sender with ChannelMessageEditComplex. The message's
-// attachments are replaced by p's files. p.Flags is not sent: an edit can
-// only change SUPPRESS_EMBEDS, and the message keeps the flags it was
-// posted with.
+// Edit implements Sender: PATCH /channels/{id}/messages/{id} with a
+// discordgo.MessageEdit, as ChannelMessageEditComplex sends it. The
+// message's attachments are replaced by p's files. p.Flags is not sent: an
+// edit can only change SUPPRESS_EMBEDS, and the message keeps the flags it
+// was posted with.
 func (b *BotSender) Edit(ctx context.Context, messageID string, p *render.Payload) error {
 	content := p.Content
 	embeds := toEmbeds(p.Embeds)
@@ -194,36 +176,12 @@ func (b *BotSender) Edit(ctx context.Context, messageID string, p *render.Payloa
 		Content:         &content,
 		Embeds:          &embeds,
 		AllowedMentions: noMentionsDG(),
-		Files:           toFiles(p.Files),
 		Attachments:     &keep,
 	}
-	ex, err := b.call(ctx, func(opts ...discordgo.RequestOption) error {
-		_, err := b.s.ChannelMessageEditComplex(data, opts...)
-		return err
-	})
-	return b.result("edit message", ex, err, true)
-}
-
-// result classifies the outcome of one call from what the transport saw;
-// discordgo's own error only matters when there was no answer.
-func (b *BotSender) result(op string, ex *exchange, err error, edit bool) error {
-	switch {
-	case ex.status >= 200 && ex.status < 300:
-		if err != nil {
-			// Discord accepted the message but the answer was unreadable:
-			// retrying would post it twice.
-			b.log.Debug("discord answer unreadable", "op", op, "status", ex.status, "err", b.red.clean(err.Error()))
-		}
-		return nil
-	case ex.status != 0:
-		se := classify(op, ex.status, ex.header, ex.body, b.red)
-		se.edit = edit
-		return se
-	case err == nil:
-		return nil
-	default:
-		return transportError(op, "", err, b.red)
-	}
+	_, err := b.rest.do(ctx, restCall{op: "edit message", method: http.MethodPatch,
+		url: discordgo.EndpointChannelMessage(b.channelID, messageID), body: data, files: p.Files, edit: true,
+		bucket: discordgo.EndpointChannelMessage(b.channelID, "")})
+	return err
 }
 
 // noMentionsDG is allowed_mentions with an explicit empty parse list: a nil

@@ -1,25 +1,16 @@
 package deliver
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
-
-	"github.com/nexusmon/nexusmon/internal/discordapi"
 )
 
 // discordHost is the host discordgo builds every REST URL with.
 const discordHost = "discord.com"
-
-// maxResponseBody bounds what the header-capturing transport buffers of one
-// answer; Discord's message objects are a few KiB.
-const maxResponseBody = 8 << 20
 
 // apiSuffix matches an API root at the end of a base path ("/api",
 // "/api/v10"), which discordgo's paths already carry.
@@ -91,48 +82,4 @@ func closeIdle(rt http.RoundTripper) {
 	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
-}
-
-// exchange is what the capturing transport saw of one answer.
-type exchange struct {
-	route  string // the request's rate-limit bucket key
-	status int    // 0 when there was no answer
-	header http.Header
-	body   []byte
-}
-
-// captureTransport records the answer of the one request it carries and
-// feeds its rate-limit headers to a rateLimits. The bot sender makes one per
-// attempt, because discordgo hides status and headers behind its errors.
-type captureTransport struct {
-	base http.RoundTripper
-	lim  *rateLimits
-	ex   *exchange
-}
-
-// RoundTrip implements http.RoundTripper. It buffers the body (up to
-// maxResponseBody) so it can be read both here and by discordgo.
-func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	t.ex.route = discordapi.BucketKey(req.Method, req.URL.Path)
-	t.lim.take(t.ex.route)
-	resp, err := t.base.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
-	// Best effort: the body has been read or has failed; either way it is done.
-	_ = resp.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("read response: %w", err)
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	t.ex.status, t.ex.header, t.ex.body = resp.StatusCode, resp.Header.Clone(), body
-	var ra time.Duration
-	global := false
-	if resp.StatusCode == http.StatusTooManyRequests {
-		se := classify("", resp.StatusCode, resp.Header, body, nil)
-		ra, global = se.RetryAfter, se.Global
-	}
-	t.lim.update(t.ex.route, resp.StatusCode, resp.Header, ra, global)
-	return resp, nil
 }

@@ -1,7 +1,9 @@
 package deliver
 
 import (
+	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -111,7 +113,9 @@ func TestNewRewriteTransport_Invalid(t *testing.T) {
 	}
 }
 
-func TestCaptureTransport(t *testing.T) {
+// TestRESTClient_RateLimitHeaders: the answer's rate-limit headers update
+// the limits under the request's bucket key, and the body comes back whole.
+func TestRESTClient_RateLimitHeaders(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-RateLimit-Limit", "5")
@@ -123,19 +127,11 @@ func TestCaptureTransport(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	lim := newRateLimits(nil)
-	ex := &exchange{}
-	hc := &http.Client{Transport: &captureTransport{base: dlvTransport(t), lim: lim, ex: ex}}
-	resp, err := hc.Post(srv.URL+"/api/v9/channels/1100000000000000010/messages", "application/json", strings.NewReader(`{}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close() // read already
+	rc := &restClient{hc: &http.Client{Transport: dlvTransport(t)}, lim: lim, log: slog.New(slog.DiscardHandler)}
+	body, err := rc.do(context.Background(), restCall{op: "post message", method: http.MethodPost,
+		url: srv.URL + "/api/v9/channels/1100000000000000010/messages", body: struct{}{}})
 	if err != nil || string(body) != `{"id":"1"}` {
-		t.Fatalf("body = %q, %v: the caller must still read the whole body", body, err)
-	}
-	if ex.status != 200 || string(ex.body) != `{"id":"1"}` || ex.route != keyChannelPost {
-		t.Errorf("exchange = %d %q %q", ex.status, ex.body, ex.route)
+		t.Fatalf("body = %q, %v: the caller must get the whole body", body, err)
 	}
 	if d := lim.delay(keyChannelPost); d < 2*1e9 || d > 3*1e9 {
 		t.Errorf("delay after remaining 0, reset-after 2.5 = %v, want about 2.5s", d)

@@ -1,23 +1,17 @@
 package deliver
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/render"
-	"github.com/nexusmon/nexusmon/report"
 )
 
 // WebhookOptions configure a WebhookSender. Zero values are usable.
@@ -37,20 +31,15 @@ type WebhookOptions struct {
 // https://discord.com/developers/docs/reference#user-agent
 const userAgent = "DiscordBot (https://github.com/nexusmon/nexusmon, 1)"
 
-// WebhookSender posts to a channel webhook with plain net/http. The webhook
-// URL is a secret: it never appears in its errors or logs. It is safe for
-// concurrent use.
+// WebhookSender posts to a channel webhook through the REST client it
+// shares with BotSender. The webhook URL is a secret: it never appears in
+// its errors or logs. It is safe for concurrent use.
 type WebhookSender struct {
-	u   *url.URL // the webhook URL as given
-	raw string
-	hc  *http.Client
-	ua  string
-	lim *rateLimits
+	rest *restClient
+	u    *url.URL // the webhook URL as given
 	// Rate-limit bucket keys of the webhook's routes (the token is not
 	// part of them).
 	postKey, editKey string
-	red              redactor
-	log              *slog.Logger
 }
 
 var (
@@ -90,13 +79,11 @@ func NewWebhookSender(webhookURL string, opts WebhookOptions) (*WebhookSender, e
 		ua = userAgent
 	}
 	return &WebhookSender{
-		u: u, raw: raw, hc: hc, ua: ua,
-		lim:     newRateLimits(opts.Now),
+		rest:    &restClient{hc: hc, ua: ua, lim: newRateLimits(opts.Now), red: newRedactor(raw, u.String(), token), log: opts.Logger},
+		u:       u,
 		postKey: discordapi.BucketKey(http.MethodPost, u.Path),
 		// Any snowflake stands for the message id: the key has {id} there.
 		editKey: discordapi.BucketKey(http.MethodPatch, strings.TrimRight(u.Path, "/")+"/messages/"+segs[n-2]),
-		red:     newRedactor(raw, u.String(), token),
-		log:     opts.Logger,
 	}, nil
 }
 
@@ -106,13 +93,13 @@ func (w *WebhookSender) Name() string { return DestWebhook }
 // Delay implements Pacer.
 func (w *WebhookSender) Delay(edit bool) time.Duration {
 	if edit {
-		return w.lim.delay(w.editKey)
+		return w.rest.lim.delay(w.editKey)
 	}
-	return w.lim.delay(w.postKey)
+	return w.rest.lim.delay(w.postKey)
 }
 
 // CloseIdleConnections closes idle connections of the sender's client.
-func (w *WebhookSender) CloseIdleConnections() { w.hc.CloseIdleConnections() }
+func (w *WebhookSender) CloseIdleConnections() { w.rest.closeIdleConnections() }
 
 // webhookBody is payload_json of an execute or edit request.
 type webhookBody struct {
@@ -136,17 +123,11 @@ func (w *WebhookSender) Post(ctx context.Context, p *render.Payload) (string, er
 	if body.Embeds == nil {
 		body.Embeds = []render.Embed{}
 	}
-	ans, err := w.do(ctx, "post message", http.MethodPost, &u, w.postKey, body, p.Files, false)
+	ans, err := w.rest.do(ctx, restCall{op: "post message", method: http.MethodPost, url: u.String(), body: body, files: p.Files})
 	if err != nil {
 		return "", err
 	}
-	var msg struct {
-		ID string `json:"id"`
-	}
-	if len(ans) > 0 && json.Unmarshal(ans, &msg) != nil {
-		w.log.Debug("discord answer unreadable", "op", "post message")
-	}
-	return msg.ID, nil
+	return w.rest.messageID("post message", ans), nil
 }
 
 // Edit implements Sender: PATCH {url}/messages/{id}, replacing the
@@ -165,86 +146,6 @@ func (w *WebhookSender) Edit(ctx context.Context, messageID string, p *render.Pa
 	if body.Embeds == nil {
 		body.Embeds = []render.Embed{}
 	}
-	_, err := w.do(ctx, "edit message", http.MethodPatch, &u, w.editKey, body, p.Files, true)
+	_, err := w.rest.do(ctx, restCall{op: "edit message", method: http.MethodPatch, url: u.String(), body: body, files: p.Files, edit: true})
 	return err
-}
-
-// do sends one request and returns the answer's body on 2xx.
-func (w *WebhookSender) do(ctx context.Context, op, method string, u *url.URL, route string, body webhookBody, files []report.File, edit bool) ([]byte, error) {
-	ct, data, err := encodeBody(body, files)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(data))
-	if err != nil {
-		return nil, transportError(op, u.String(), err, w.red)
-	}
-	req.Header.Set("Content-Type", ct)
-	req.Header.Set("User-Agent", w.ua)
-	w.lim.take(route)
-	resp, err := w.hc.Do(req)
-	if err != nil {
-		return nil, transportError(op, u.String(), err, w.red)
-	}
-	ans, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
-	// Best effort: the body was read or failed; the connection is done with.
-	_ = resp.Body.Close()
-	if err != nil && resp.StatusCode/100 != 2 {
-		return nil, transportError(op, u.String(), err, w.red)
-	}
-	if resp.StatusCode/100 == 2 {
-		w.lim.update(route, resp.StatusCode, resp.Header, 0, false)
-		return ans, nil
-	}
-	se := classify(op, resp.StatusCode, resp.Header, ans, w.red)
-	se.edit = edit
-	w.lim.update(route, resp.StatusCode, resp.Header, se.RetryAfter, se.Global)
-	return nil, se
-}
-
-// quoteEscaper escapes a file name for a quoted Content-Disposition value.
-var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", "", "\n", "")
-
-// encodeBody returns JSON, or multipart with payload_json and files[n]
-// parts when there are files.
-// https://discord.com/developers/docs/reference#uploading-files
-func encodeBody(body webhookBody, files []report.File) (contentType string, data []byte, err error) {
-	js, err := json.Marshal(body)
-	if err != nil {
-		return "", nil, fmt.Errorf("encode payload: %w", err)
-	}
-	if len(files) == 0 {
-		return "application/json", js, nil
-	}
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="payload_json"`)
-	h.Set("Content-Type", "application/json")
-	pw, err := mw.CreatePart(h)
-	if err == nil {
-		_, err = pw.Write(js)
-	}
-	for i, f := range files {
-		if err != nil {
-			break
-		}
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="files[%d]"; filename="%s"`, i, quoteEscaper.Replace(f.Name)))
-		ctype := f.ContentType
-		if ctype == "" {
-			ctype = "application/octet-stream"
-		}
-		h.Set("Content-Type", ctype)
-		if pw, err = mw.CreatePart(h); err == nil {
-			_, err = pw.Write(f.Data)
-		}
-	}
-	if err == nil {
-		err = mw.Close()
-	}
-	if err != nil {
-		return "", nil, fmt.Errorf("encode payload: %w", err)
-	}
-	return mw.FormDataContentType(), buf.Bytes(), nil
 }
