@@ -28,8 +28,11 @@ const (
 	ScopeRuntime        = "github.com/nexusmon/nexusmon/instrumentation/runtime"
 	ScopeBot            = "github.com/nexusmon/nexusmon/instrumentation/bot"
 	ScopeProbe          = "github.com/nexusmon/nexusmon/instrumentation/probe"
-	ScopeExporter       = "github.com/nexusmon/nexusmon/exporter/discord"
-	ScopeAgent          = "github.com/nexusmon/nexusmon/agent"
+	// ScopeExporter is the scope of package deliver's instruments. It keeps
+	// the name of the package they came from (exporter/discord, split into
+	// report, render and deliver): dashboards select on it.
+	ScopeExporter = "github.com/nexusmon/nexusmon/exporter/discord"
+	ScopeAgent    = "github.com/nexusmon/nexusmon/agent"
 	// ScopeCollect holds the collectors' success and duration gauges,
 	// shared by the host, process and runtime collectors.
 	ScopeCollect = "github.com/nexusmon/nexusmon/internal/collect"
