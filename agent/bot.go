@@ -17,7 +17,7 @@ import (
 	"github.com/nexusmon/nexusmon/deliver"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
 	"github.com/nexusmon/nexusmon/internal/store"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/build"
 )
 
 // WithSession makes the agent instrument a Go bot's own discordgo session
@@ -326,7 +326,7 @@ func (a *Agent) offerError(ev bot.ErrorEvent) {
 }
 
 func (a *Agent) publishCommandError(ev bot.ErrorEvent) {
-	rep := report.ErrorReport(report.CommandError{
+	rep := build.ErrorReport(build.CommandError{
 		Command: ev.Command, Module: ev.Module, ErrorType: ev.ErrorType, Message: ev.Message,
 		GuildID: ev.GuildID, ChannelID: ev.ChannelID, InteractionID: ev.InteractionID,
 		Duration: ev.Duration, Goroutines: ev.Goroutines, HeapAlloc: ev.HeapAlloc, At: ev.At, Panic: ev.Panic,
@@ -337,11 +337,11 @@ func (a *Agent) publishCommandError(ev bot.ErrorEvent) {
 }
 
 func (a *Agent) publishDigest(d *bot.ErrorDigest) {
-	dg := report.ErrorDigest{Start: d.Start, End: d.End, Suppressed: d.Suppressed}
+	dg := build.ErrorDigest{Start: d.Start, End: d.End, Suppressed: d.Suppressed}
 	for _, c := range d.Counts {
-		dg.Counts = append(dg.Counts, report.ErrorCount{Command: c.Command, Module: c.Module, ErrorType: c.ErrorType, Count: c.Count})
+		dg.Counts = append(dg.Counts, build.ErrorCount{Command: c.Command, Module: c.Module, ErrorType: c.ErrorType, Count: c.Count})
 	}
-	if err := a.reporter.PublishError(context.Background(), report.DigestReport(dg, hostName(a.res))); err != nil {
+	if err := a.reporter.PublishError(context.Background(), build.DigestReport(dg, hostName(a.res))); err != nil {
 		a.log.Warn("publish error digest", "err", err)
 	}
 }

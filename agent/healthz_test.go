@@ -16,6 +16,7 @@ import (
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // nopSender is a Discord sender that accepts everything.
@@ -70,7 +71,7 @@ func TestAgent_healthzDegradedStore(t *testing.T) {
 	}
 
 	full.Store(true)
-	err = d.Enqueue(ctx, deliver.Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert,
+	err = d.Enqueue(ctx, deliver.Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert,
 		Payload: render.Payload{Content: "x", AllowedMentions: render.NoMentions()}})
 	if !errors.Is(err, report.ErrNotDurable) {
 		t.Fatalf("Enqueue on a full disk = %v, want ErrNotDurable", err)

@@ -14,7 +14,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/render"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // defaultHTTPTimeout bounds one request, answer included.
@@ -220,7 +220,7 @@ func toEmbeds(es []render.Embed) []*discordgo.MessageEmbed {
 	return out
 }
 
-func toFiles(fs []report.File) []*discordgo.File {
+func toFiles(fs []reportdata.File) []*discordgo.File {
 	if len(fs) == 0 {
 		return nil
 	}

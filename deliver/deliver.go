@@ -16,6 +16,8 @@ import (
 	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/build"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Delivery defaults (DeliveryOptions).
@@ -43,7 +45,7 @@ const (
 
 // Outbound is one rendered message handed to the Discord delivery.
 type Outbound struct {
-	Kind     report.Kind
+	Kind     reportdata.Kind
 	Priority int
 	EditKey  string // "" for a post; the live message's key in edit mode
 	Payload  render.Payload
@@ -323,8 +325,8 @@ func (d *Delivery) changedCh() <-chan struct{} {
 // queue's bound, Retries failed attempts scheduled again (429s included),
 // RateLimited 429s received; QueueDepth is the number pending now, in the
 // outbox and in memory.
-func (d *Delivery) Stats() report.DeliveryStats {
-	return report.DeliveryStats{
+func (d *Delivery) Stats() build.DeliveryStats {
+	return build.DeliveryStats{
 		QueueDepth:  d.depth.Load() + int64(d.MemoryDepth()),
 		Sent:        d.sent.Load(),
 		Failed:      d.failed.Load(),

@@ -9,6 +9,7 @@ import (
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // BenchmarkOutboxPersistDequeue measures one rendered report's way through
@@ -25,7 +26,7 @@ func BenchmarkOutboxPersistDequeue(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: p}
+	m := Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: p}
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := d.Enqueue(ctx, m); err != nil {
@@ -63,7 +64,7 @@ func BenchmarkDrain(b *testing.B) {
 				b.Fatal(err)
 			}
 			for i := range b.N {
-				dlvEnqueue(b, d, Outbound{Kind: report.EventCommands, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprint(i), bc.file(i))})
+				dlvEnqueue(b, d, Outbound{Kind: reportdata.EventCommands, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprint(i), bc.file(i))})
 			}
 			b.ResetTimer()
 			start := time.Now()

@@ -13,6 +13,7 @@ import (
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	n "github.com/nexusmon/nexusmon/internal/names"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // dlvFindMetric returns the metric name of the exporter scope in rm.
@@ -80,10 +81,10 @@ func TestDelivery_Metrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("ok", "f.json")})
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("forbidden", "f.json")})
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: "k", Payload: dlvPayload("v1", "")})
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: "k", Payload: dlvPayload("v2", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("ok", "f.json")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("forbidden", "f.json")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, EditKey: "k", Payload: dlvPayload("v1", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, EditKey: "k", Payload: dlvPayload("v2", "")})
 
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(context.Background(), &rm); err != nil {

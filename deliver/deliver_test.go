@@ -22,6 +22,7 @@ import (
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Message routes of the fake, for Script and WithLimit.
@@ -120,7 +121,7 @@ func dlvPayload(title, file string) render.Payload {
 		AllowedMentions: render.NoMentions(),
 	}
 	if file != "" {
-		p.Files = []report.File{{Name: file, ContentType: "application/json", Data: []byte(`{"title":"` + title + `"}`)}}
+		p.Files = []reportdata.File{{Name: file, ContentType: "application/json", Data: []byte(`{"title":"` + title + `"}`)}}
 	}
 	return p
 }
@@ -187,11 +188,11 @@ func dlvCount(srv *discordtest.Server, route string, status int) int {
 	return n
 }
 
-func dlvReport(title string, at time.Time) *report.Report {
-	return &report.Report{
-		Event: report.EventSystem, Time: at, Host: "web-1", Title: title, Emoji: "🖥️", Level: health.Good,
+func dlvReport(title string, at time.Time) *reportdata.Report {
+	return &reportdata.Report{
+		Event: reportdata.EventSystem, Time: at, Host: "web-1", Title: title, Emoji: "🖥️", Level: health.Good,
 		Summary:  "All systems nominal",
-		Sections: []report.Section{{Name: "CPU", Fields: []report.Field{{Name: "Usage", Value: "12.5%"}}}},
+		Sections: []reportdata.Section{{Name: "CPU", Fields: []reportdata.Field{{Name: "Usage", Value: "12.5%"}}}},
 		Data:     map[string]any{"title": title},
 	}
 }
@@ -209,7 +210,7 @@ func TestDelivery_BotPostAndEdit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: p})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: p})
 	dlvFlush(t, d, 10*time.Second)
 	msgs := srv.Messages(ch)
 	if len(msgs) != 1 {
@@ -219,12 +220,12 @@ func TestDelivery_BotPostAndEdit(t *testing.T) {
 	if got := dlvTitles(msgs); len(got) != 1 || !strings.Contains(got[0], "Posted") {
 		t.Errorf("embed titles = %q, want one containing Posted", got)
 	}
-	if len(m.Files) != 1 || m.Files[0].Name != string(report.EventSystem)+".json" {
-		t.Errorf("files = %+v, want %s.json", m.Files, report.EventSystem)
+	if len(m.Files) != 1 || m.Files[0].Name != string(reportdata.EventSystem)+".json" {
+		t.Errorf("files = %+v, want %s.json", m.Files, reportdata.EventSystem)
 	} else {
 		var env map[string]any
-		if err := json.Unmarshal(m.Files[0].Data, &env); err != nil || env["event"] != string(report.EventSystem) {
-			t.Errorf("attachment = %s (%v), want the envelope of %s", m.Files[0].Data, err, report.EventSystem)
+		if err := json.Unmarshal(m.Files[0].Data, &env); err != nil || env["event"] != string(reportdata.EventSystem) {
+			t.Errorf("attachment = %s (%v), want the envelope of %s", m.Files[0].Data, err, reportdata.EventSystem)
 		}
 	}
 	if !m.NoMentions {
@@ -244,7 +245,7 @@ func TestDelivery_BotPostAndEdit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: string(report.EventSystem), Payload: p})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, EditKey: string(reportdata.EventSystem), Payload: p})
 		dlvFlush(t, d, 10*time.Second)
 	}
 	edit("Live one")
@@ -275,7 +276,7 @@ func TestDelivery_BotPostAndEdit(t *testing.T) {
 	if got := dlvTitles(msgs[1:]); !strings.Contains(got[0], "Live three") {
 		t.Errorf("new live message = %q, want Live three", got)
 	}
-	if v, ok, err := st.Get(context.Background(), liveNS, DestBot+"/"+string(report.EventSystem)); err != nil || !ok || string(v) != msgs[1].ID {
+	if v, ok, err := st.Get(context.Background(), liveNS, DestBot+"/"+string(reportdata.EventSystem)); err != nil || !ok || string(v) != msgs[1].ID {
 		t.Errorf("stored live id = %q (%v, %v), want %q", v, ok, err, msgs[1].ID)
 	}
 	if s := d.Stats(); s.Sent != 4 || s.Failed != 0 || s.QueueDepth != 0 {
@@ -290,10 +291,10 @@ func TestDelivery_WebhookPostAndEdit(t *testing.T) {
 	st, _ := dlvStore(t)
 	d := dlvStart(t, st, dlvWebhook(t, hookURL, nil), dlvOpts(nil))
 
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("alert", "performance_alert.json")})
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: string(report.EventSystem), Payload: dlvPayload("live v1", "a.json")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("alert", "performance_alert.json")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, EditKey: string(reportdata.EventSystem), Payload: dlvPayload("live v1", "a.json")})
 	dlvFlush(t, d, 10*time.Second)
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: string(report.EventSystem), Payload: dlvPayload("live v2", "b.json")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, EditKey: string(reportdata.EventSystem), Payload: dlvPayload("live v2", "b.json")})
 	dlvFlush(t, d, 10*time.Second)
 
 	msgs := srv.Messages(discordtest.DefaultChannel2ID)
@@ -324,13 +325,13 @@ func TestDelivery_OutageLosesNothing(t *testing.T) {
 
 	var want []string
 	for i := range 4 {
-		dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("report %d", i), "r.json")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("report %d", i), "r.json")})
 	}
 	srv.WaitFor(t, 5*time.Second, func(r discordtest.Request) bool { return r.Status == http.StatusInternalServerError })
 	for i := range 3 {
 		title := fmt.Sprintf("alert %d", i)
 		want = append(want, title)
-		dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload(title, "")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload(title, "")})
 	}
 	for i := range 4 {
 		want = append(want, fmt.Sprintf("report %d", i))
@@ -362,7 +363,7 @@ func TestDelivery_RestartResumes(t *testing.T) {
 	}
 	d1.Start(context.Background())
 	for i := range 3 {
-		dlvEnqueue(t, d1, Outbound{Kind: report.EventHealth, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("r%d", i), "h.json")})
+		dlvEnqueue(t, d1, Outbound{Kind: reportdata.EventHealth, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("r%d", i), "h.json")})
 	}
 	srv.WaitFor(t, 5*time.Second, func(r discordtest.Request) bool { return r.Status == http.StatusBadGateway })
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -415,7 +416,7 @@ func TestDelivery_RateLimitDrain(t *testing.T) {
 	}
 	for i := range n {
 		// Same file name: no two merge, so each is one request.
-		dlvEnqueue(t, d, Outbound{Kind: report.EventCommands, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("m%03d", i), "c.json")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventCommands, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("m%03d", i), "c.json")})
 	}
 	d.Start(context.Background())
 	t.Cleanup(func() {
@@ -461,7 +462,7 @@ func TestDelivery_RetryAfterHonoured(t *testing.T) {
 			srv.Script(dlvChannelPost, discordtest.Reply{Status: http.StatusTooManyRequests, RetryAfter: 0.3, Global: tc.global}, discordtest.Reply{})
 			st, _ := dlvStore(t)
 			d := dlvStart(t, st, dlvBot(t, srv, srv.Token(), nil), dlvOpts(nil))
-			dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("once", "")})
+			dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("once", "")})
 			dlvFlush(t, d, 10*time.Second)
 
 			var limited, accepted time.Time
@@ -509,8 +510,8 @@ func TestDelivery_PermanentFailure(t *testing.T) {
 			var logs dlvLogBuffer
 			d := dlvStart(t, st, dlvBot(t, srv, srv.Token(), nil), dlvOpts(logs.logger()))
 			// The same file name keeps the two from being merged into one message.
-			dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("rejected", "x.json")})
-			dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("next", "x.json")})
+			dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("rejected", "x.json")})
+			dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("next", "x.json")})
 			dlvFlush(t, d, 10*time.Second)
 
 			if got := dlvCount(srv, dlvChannelPost, tc.reply.Status); got != 1 {
@@ -541,10 +542,10 @@ func TestDelivery_PermanentFailure(t *testing.T) {
 func TestDelivery_Batching(t *testing.T) {
 	t.Parallel()
 	srv, _, d := dlvBotDelivery(t)
-	for _, k := range []report.Kind{report.EventSystem, report.EventNetwork, report.EventMemory} {
+	for _, k := range []reportdata.Kind{reportdata.EventSystem, reportdata.EventNetwork, reportdata.EventMemory} {
 		dlvEnqueue(t, d, Outbound{Kind: k, Priority: report.PriorityReport, Payload: dlvPayload(string(k), string(k)+".json")})
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload("again", string(report.EventSystem)+".json")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload("again", string(reportdata.EventSystem)+".json")})
 	d.Start(context.Background())
 	t.Cleanup(func() {
 		if err := d.Stop(context.Background()); err != nil {
@@ -557,7 +558,7 @@ func TestDelivery_Batching(t *testing.T) {
 	if len(msgs) != 2 || len(msgs[0].Embeds) != 3 || len(msgs[0].Files) != 3 {
 		t.Fatalf("messages = %d (first with %d embeds), want 2: three reports merged, then the one whose file name collides", len(msgs), len(msgs[0].Embeds))
 	}
-	if got := strings.Join(dlvTitles(msgs), ","); got != strings.Join([]string{string(report.EventSystem), string(report.EventNetwork), string(report.EventMemory), "again"}, ",") {
+	if got := strings.Join(dlvTitles(msgs), ","); got != strings.Join([]string{string(reportdata.EventSystem), string(reportdata.EventNetwork), string(reportdata.EventMemory), "again"}, ",") {
 		t.Errorf("titles = %s", got)
 	}
 	if s := d.Stats(); s.Sent != 4 || s.QueueDepth != 0 {
@@ -574,8 +575,8 @@ func TestDelivery_BatchRejectedSendsSingly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload("a", "")})
-	dlvEnqueue(t, d, Outbound{Kind: report.EventNetwork, Priority: report.PriorityReport, Payload: dlvPayload("b", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload("a", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventNetwork, Priority: report.PriorityReport, Payload: dlvPayload("b", "")})
 	d.Start(context.Background())
 	t.Cleanup(func() {
 		if err := d.Stop(context.Background()); err != nil {
@@ -595,9 +596,9 @@ func TestDelivery_SupersededEditsDropped(t *testing.T) {
 	t.Parallel()
 	srv, _, d := dlvBotDelivery(t)
 	for i := range 3 {
-		dlvEnqueue(t, d, Outbound{Kind: report.EventMemory, Priority: report.PriorityReport, EditKey: string(report.EventMemory), Payload: dlvPayload(fmt.Sprintf("v%d", i), "m.json")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventMemory, Priority: report.PriorityReport, EditKey: string(reportdata.EventMemory), Payload: dlvPayload(fmt.Sprintf("v%d", i), "m.json")})
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventCommands, Priority: report.PriorityReport, Payload: dlvPayload("post", "c.json")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventCommands, Priority: report.PriorityReport, Payload: dlvPayload("post", "c.json")})
 	if s := d.Stats(); s.Dropped != 2 || s.QueueDepth != 2 {
 		t.Fatalf("Stats = %+v, want 2 dropped (superseded), depth 2", s)
 	}
@@ -621,17 +622,17 @@ func TestDelivery_MaxDepthDropsReportsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("r%d", i), "")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("r%d", i), "")})
 	}
 	for i := range 3 {
-		dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload(fmt.Sprintf("a%d", i), "")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload(fmt.Sprintf("a%d", i), "")})
 	}
 	if s := d.Stats(); s.QueueDepth != 4 || s.Dropped != 2 {
 		t.Fatalf("Stats = %+v, want depth 4, 2 dropped", s)
 	}
 	// Reports go first; over the bound with alerts only, nothing is dropped.
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a3", "")})
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a4", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a3", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a4", "")})
 	if s := d.Stats(); s.QueueDepth != 5 || s.Dropped != 3 {
 		t.Errorf("Stats = %+v, want depth 5 (alerts kept over the bound), 3 dropped", s)
 	}
@@ -660,12 +661,12 @@ func TestDelivery_EnqueueRejectsInvalidPayload(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := dlvPayload(strings.Repeat("t", discordapi.MaxTitle+1), "")
-	if err := d.Enqueue(context.Background(), Outbound{Kind: report.EventAlert, Payload: bad}); err == nil {
+	if err := d.Enqueue(context.Background(), Outbound{Kind: reportdata.EventAlert, Payload: bad}); err == nil {
 		t.Error("Enqueue of a title over 256 succeeded")
 	}
 	noMentions := dlvPayload("x", "")
 	noMentions.AllowedMentions = render.AllowedMentions{}
-	if err := d.Enqueue(context.Background(), Outbound{Kind: report.EventAlert, Payload: noMentions}); err == nil {
+	if err := d.Enqueue(context.Background(), Outbound{Kind: reportdata.EventAlert, Payload: noMentions}); err == nil {
 		t.Error("Enqueue without an explicit empty parse list succeeded")
 	}
 	if n, err := st.Depth(context.Background(), DestBot); err != nil || n != 0 {
@@ -689,7 +690,7 @@ func TestDelivery_MaxAgeGivesUp(t *testing.T) {
 	opts := dlvOpts(nil)
 	opts.Now, opts.MaxAge = clock.now, time.Hour
 	d := dlvStart(t, st, dlvBot(t, srv, srv.Token(), nil), opts)
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("old", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("old", "")})
 	srv.WaitFor(t, 5*time.Second, func(r discordtest.Request) bool { return r.Status == http.StatusServiceUnavailable })
 	clock.advance(2 * time.Hour)
 	dlvFlush(t, d, 10*time.Second)
@@ -757,8 +758,8 @@ func TestDelivery_SecretsNeverLeak(t *testing.T) {
 		// And through a delivery, with its logs, store and stats.
 		st, _ := dlvStore(t)
 		d := dlvStart(t, st, tc.sender, dlvOpts(log))
-		dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a", "")})
-		dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: "live", Payload: dlvPayload("b", "")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a", "")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, EditKey: "live", Payload: dlvPayload("b", "")})
 		dlvFlush(t, d, 10*time.Second)
 		if s := d.Stats(); s.Failed != 2 {
 			t.Errorf("%s: Stats = %+v, want 2 failed", tc.name, s)
@@ -814,7 +815,7 @@ func TestDelivery_StopDrainsAndNoLeaks(t *testing.T) {
 
 	srv, _, d := dlvBotDelivery(t)
 	for i := range 5 {
-		dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("s%d", i), "s.json")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("s%d", i), "s.json")})
 	}
 	d.Start(context.Background())
 	d.Start(context.Background()) // a second Start does nothing
@@ -842,7 +843,7 @@ func TestDelivery_BatchUnauthorizedFailsTogether(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload(fmt.Sprintf("a%d", i), "")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload(fmt.Sprintf("a%d", i), "")})
 	}
 	d.Start(context.Background())
 	t.Cleanup(func() {
@@ -876,7 +877,7 @@ func TestDelivery_StopAndFlushEdges(t *testing.T) {
 	if err := d.Flush(context.Background()); err != nil {
 		t.Errorf("Flush of an empty outbox = %v, want nil", err)
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("x", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("x", "")})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if err := d.Flush(ctx); err == nil || !strings.Contains(err.Error(), "1 messages still pending") {
@@ -887,7 +888,7 @@ func TestDelivery_StopAndFlushEdges(t *testing.T) {
 	if err := d.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("y", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("y", "")})
 	d.Start(context.Background())
 	dlvFlush(t, d, 5*time.Second)
 	if err := d.Stop(context.Background()); err != nil {

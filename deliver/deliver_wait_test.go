@@ -10,6 +10,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // dlvTimers is a manual clock for a Delivery: the loop's waits are timers
@@ -101,7 +102,7 @@ func TestDelivery_NoBusyLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.newTimer = clk.timer
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("x", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("x", "")})
 	<-d.wake // the enqueue's wake-up: from here every wait is one the loop parks on
 	d.Start(context.Background())
 	t.Cleanup(func() {

@@ -25,6 +25,7 @@ import (
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Titles of the messages the full-disk story expects.
@@ -109,7 +110,7 @@ func fullDiskStory(t *testing.T, st *store.Store, fill, free func()) {
 		reports++
 		// While the disk is full, handle reports the store's failures;
 		// what matters is what reaches Discord.
-		_ = r.Collect(ctx, report.EventMemory, bareSnapshot(at, memPct), nil)
+		_ = r.Collect(ctx, reportdata.EventMemory, bareSnapshot(at, memPct), nil)
 		dlvFlush(t, d, 10*time.Second)
 	}
 	titles := func() []string { return dlvTitles(srv.Messages(discordtest.DefaultChannelID)) }
@@ -243,13 +244,13 @@ func memStory(t *testing.T) (*store.Store, *atomic.Bool, *recSender, *Delivery) 
 	s.setFail(&SendError{Status: 503, Retryable: true, Reason: ReasonServer, Err: errors.New("503 Service Unavailable")})
 	d := dlvStart(t, st, s, dlvOpts(nil))
 	reportMsg := func(title, editKey string) Outbound {
-		return Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: editKey, Payload: dlvPayload(title, title+".json")}
+		return Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, EditKey: editKey, Payload: dlvPayload(title, title+".json")}
 	}
 	dlvEnqueue(t, d, reportMsg("r0", ""))
 	full.Store(true)
 	steps := []error{
 		d.Commit(ctx, []store.KV{{NS: report.AlertNS, Key: "a1", Value: []byte("firing")}},
-			Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a1", "")}),
+			Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a1", "")}),
 		d.Enqueue(ctx, reportMsg("r1", "")),
 		d.Enqueue(ctx, reportMsg("r2", "")),
 		d.Enqueue(ctx, reportMsg("e1", "live")),
@@ -376,10 +377,10 @@ func TestDelivery_MemoryQueueBounded(t *testing.T) {
 		}
 	}
 	alert := func(i int) Outbound {
-		return Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a"+strconv.Itoa(i), "")}
+		return Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a"+strconv.Itoa(i), "")}
 	}
 	reportMsg := func(i int) Outbound {
-		return Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload("r"+strconv.Itoa(i), "")}
+		return Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload("r"+strconv.Itoa(i), "")}
 	}
 	enqueue(alert(0))
 	for i := range 300 {
@@ -426,7 +427,7 @@ func TestDelivery_MemoryQueueBounded(t *testing.T) {
 	// The byte bound: large reports push the small ones out, then each other.
 	big := func(i int) Outbound {
 		m := reportMsg(1000 + i)
-		m.Payload.Files = []report.File{{Name: "big.bin", ContentType: "application/octet-stream", Data: make([]byte, 2<<20)}}
+		m.Payload.Files = []reportdata.File{{Name: "big.bin", ContentType: "application/octet-stream", Data: make([]byte, 2<<20)}}
 		return m
 	}
 	for i := range 6 {

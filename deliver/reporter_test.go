@@ -14,23 +14,24 @@ import (
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Snapshot builders and Reporter helpers for the tests that run a Reporter
 // into a Delivery (copies of report's test helpers, which other packages'
 // tests cannot import).
 
-func pt(scope string, v float64, kv ...string) report.Point {
+func pt(scope string, v float64, kv ...string) reportdata.Point {
 	a := map[string]string{n.AttrScope: scope}
 	for i := 0; i+1 < len(kv); i += 2 {
 		a[kv[i]] = kv[i+1]
 	}
-	return report.Point{Attrs: a, Start: reporttest.FixtureTime.Add(-time.Hour), Value: v}
+	return reportdata.Point{Attrs: a, Start: reporttest.FixtureTime.Add(-time.Hour), Value: v}
 }
 
 const gib = 1 << 30
 
-func addHost(s *report.Snapshot, busy, idle, memPct, diskPct float64) {
+func addHost(s *reportdata.Snapshot, busy, idle, memPct, diskPct float64) {
 	h := n.ScopeHost
 	for _, c := range []string{"0", "1"} {
 		s.Add(n.SystemCPUTime, "s",
@@ -53,7 +54,7 @@ func addHost(s *report.Snapshot, busy, idle, memPct, diskPct float64) {
 		pt(h, (100-diskPct)*gib, append(slices.Clone(fs), n.AttrFSState, "free")...))
 }
 
-func addRuntime(s *report.Snapshot, cycles, pauseSec, allocated, freed, heap float64) {
+func addRuntime(s *reportdata.Snapshot, cycles, pauseSec, allocated, freed, heap float64) {
 	r := n.ScopeRuntime
 	s.Add(n.GoGCCycles, "{gc_cycle}", pt(r, cycles))
 	s.Add(n.GoGCPauseTotal, "s", pt(r, pauseSec))
@@ -65,8 +66,8 @@ func addRuntime(s *report.Snapshot, cycles, pauseSec, allocated, freed, heap flo
 	s.Add(n.GoGoroutineCount, "{goroutine}", pt(n.ScopeContribRuntime, 37))
 }
 
-func bareSnapshot(at time.Time, memPct float64) *report.Snapshot {
-	s := report.NewSnapshot(at, map[string]string{"host.name": "host-1"})
+func bareSnapshot(at time.Time, memPct float64) *reportdata.Snapshot {
+	s := reportdata.NewSnapshot(at, map[string]string{"host.name": "host-1"})
 	addHost(s, 100, 900, memPct, 40)
 	addRuntime(s, 10, 0.01, 10<<20, 8<<20, 4<<20)
 	return s
@@ -91,13 +92,13 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time { return c.t }
 
 type alertLine struct {
-	Event report.Kind      `json:"event"`
-	Data  report.AlertData `json:"data"`
+	Event reportdata.Kind      `json:"event"`
+	Data  reportdata.AlertData `json:"data"`
 }
 
-func alertEvents(t *testing.T, buf *bytes.Buffer) []report.AlertData {
+func alertEvents(t *testing.T, buf *bytes.Buffer) []reportdata.AlertData {
 	t.Helper()
-	var out []report.AlertData
+	var out []reportdata.AlertData
 	sc := bufio.NewScanner(buf)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -105,7 +106,7 @@ func alertEvents(t *testing.T, buf *bytes.Buffer) []report.AlertData {
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			t.Fatal(err)
 		}
-		if l.Event == report.EventAlert {
+		if l.Event == reportdata.EventAlert {
 			out = append(out, l.Data)
 		}
 	}
@@ -117,7 +118,7 @@ type memoryFeed struct {
 	t    *testing.T
 	rep  *report.Reporter
 	at   time.Time
-	prev *report.Snapshot
+	prev *reportdata.Snapshot
 }
 
 func (f *memoryFeed) feed(values ...float64) {
@@ -125,7 +126,7 @@ func (f *memoryFeed) feed(values ...float64) {
 	for _, v := range values {
 		f.at = f.at.Add(30 * time.Second)
 		s := bareSnapshot(f.at, v)
-		if err := f.rep.Collect(context.Background(), report.EventMemory, s, f.prev); err != nil {
+		if err := f.rep.Collect(context.Background(), reportdata.EventMemory, s, f.prev); err != nil {
 			f.t.Fatal(err)
 		}
 		f.prev = s

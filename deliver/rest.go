@@ -15,7 +15,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/nexusmon/nexusmon/internal/discordapi"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // maxResponseBody bounds what is read of one answer; Discord's message
@@ -49,7 +49,7 @@ type restCall struct {
 	method string
 	url    string // the full request URL; its path gives the bucket key
 	body   any    // the JSON body, payload_json when there are files
-	files  []report.File
+	files  []reportdata.File
 	edit   bool   // SendError.edit: an unknown message means "post anew"
 	bucket string // the shared limiter's bucket id, "" for none
 }
@@ -128,7 +128,7 @@ var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", "", "\n", "")
 // encodeBody returns JSON, or multipart with payload_json and files[n]
 // parts when there are files.
 // https://discord.com/developers/docs/reference#uploading-files
-func encodeBody(body any, files []report.File) (contentType string, data []byte, err error) {
+func encodeBody(body any, files []reportdata.File) (contentType string, data []byte, err error) {
 	js, err := json.Marshal(body)
 	if err != nil {
 		return "", nil, fmt.Errorf("encode payload: %w", err)

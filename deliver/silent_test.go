@@ -13,6 +13,8 @@ import (
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/build"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 func TestReport_Routine(t *testing.T) {
@@ -20,21 +22,21 @@ func TestReport_Routine(t *testing.T) {
 	firing := health.Event{Rule: "memory", Severity: health.SeverityCritical, State: health.EventFiring, At: reporttest.FixtureTime}
 	resolved := health.Event{Rule: "memory", Severity: health.SeverityCritical, State: health.EventResolved, At: reporttest.FixtureTime}
 	tests := map[string]struct {
-		r    *report.Report
+		r    *reportdata.Report
 		want bool
 	}{
 		"system":         {reporttest.SystemFixture(), true},
-		"network":        {&report.Report{Event: report.EventNetwork}, true},
-		"memory":         {&report.Report{Event: report.EventMemory}, true},
-		"commands":       {&report.Report{Event: report.EventCommands}, true},
-		"health":         {&report.Report{Event: report.EventHealth}, true},
+		"network":        {&reportdata.Report{Event: reportdata.EventNetwork}, true},
+		"memory":         {&reportdata.Report{Event: reportdata.EventMemory}, true},
+		"commands":       {&reportdata.Report{Event: reportdata.EventCommands}, true},
+		"health":         {&reportdata.Report{Event: reportdata.EventHealth}, true},
 		"test message":   {reporttest.TestFixture(), true},
 		"info notice":    {report.AlertReport(health.Info("discord_gateway", "Discord gateway reachable again", reporttest.FixtureTime), nil, "host-1"), true},
 		"alert firing":   {report.AlertReport(firing, nil, "host-1"), false},
 		"alert resolved": {report.AlertReport(resolved, nil, "host-1"), false},
-		"test alert":     {func() *report.Report { r := report.AlertReport(firing, nil, "host-1"); r.Test = true; return r }(), false},
+		"test alert":     {func() *reportdata.Report { r := report.AlertReport(firing, nil, "host-1"); r.Test = true; return r }(), false},
 		"command error":  {reporttest.ErrorFixture(), false},
-		"error digest":   {report.DigestReport(report.ErrorDigest{Start: reporttest.FixtureTime, End: reporttest.FixtureTime}, "host-1"), false},
+		"error digest":   {build.DigestReport(build.ErrorDigest{Start: reporttest.FixtureTime, End: reporttest.FixtureTime}, "host-1"), false},
 	}
 	for name, tc := range tests {
 		if got := tc.r.Routine(); got != tc.want {
@@ -112,7 +114,7 @@ func TestReporter_SilentReports(t *testing.T) {
 		}
 		// The report kept as Latest is not marked: /nexus answers render it
 		// as an ephemeral response.
-		if l := rep.Latest(report.EventSystem); l == nil || l.Silent {
+		if l := rep.Latest(reportdata.EventSystem); l == nil || l.Silent {
 			t.Errorf("silent_reports %v: Latest = %+v", on, l)
 		}
 	}

@@ -8,13 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/storeapi"
+	"github.com/nexusmon/nexusmon/report/build"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Priorities in the outbox: lower is sent first.
@@ -43,10 +44,10 @@ type KV = storeapi.KV
 // the queue renders Report for Discord (its Silent flag already set as
 // Options.SilentReports asks).
 type Message struct {
-	Kind     Kind
+	Kind     reportdata.Kind
 	Priority int
 	EditKey  string // "" for a post; the live message's key in edit mode
-	Report   *Report
+	Report   *reportdata.Report
 }
 
 // Queue is the Discord delivery's intake. Enqueue persists the message and
@@ -69,7 +70,7 @@ type StateQueue interface {
 // StatsSource reports delivery figures for the system report; Queue
 // implementations may implement it.
 type StatsSource interface {
-	Stats() DeliveryStats
+	Stats() build.DeliveryStats
 }
 
 // ErrNotDurable is wrapped by the error of an Enqueue or Commit whose
@@ -81,7 +82,7 @@ var ErrNotDurable = errors.New("queued in memory only, the store cannot write")
 
 // Console writes a report as human-readable text (render.Console).
 type Console interface {
-	WriteReport(rep *Report) error
+	WriteReport(rep *reportdata.Report) error
 }
 
 // Options configure a Reporter. Zero values are usable: no store, no queue,
@@ -89,16 +90,16 @@ type Console interface {
 // 80/90 %) for every pair left zero, and alerts that fire at once.
 type Options struct {
 	Host       string
-	Thresholds Thresholds
+	Thresholds reportdata.Thresholds
 	Alerts     AlertOptions
-	Modes      map[Kind]Mode // kind → mode; absent means post
-	Store      Store         // history, samples and alert state; nil keeps nothing
-	Queue      Queue         // Discord delivery; nil sends nothing to Discord
-	Console    Console       // human-readable reports; nil for none
-	Events     io.Writer     // JSONL envelopes, one per line; nil for none
+	Modes      map[reportdata.Kind]reportdata.Mode // kind → mode; absent means post
+	Store      Store                               // history, samples and alert state; nil keeps nothing
+	Queue      Queue                               // Discord delivery; nil sends nothing to Discord
+	Console    Console                             // human-readable reports; nil for none
+	Events     io.Writer                           // JSONL envelopes, one per line; nil for none
 	// Chart draws the health report's chart (render/chart.Render); nil
 	// leaves the chart out.
-	Chart  func(HealthChart) ([]byte, error)
+	Chart  func(reportdata.HealthChart) ([]byte, error)
 	Logger *slog.Logger
 	Now    func() time.Time
 	// SilentReports posts routine reports (Report.Routine) without push
@@ -119,12 +120,12 @@ type Reporter struct {
 	outMu sync.Mutex // serialises console and events writes
 
 	mu     sync.Mutex
-	latest map[Kind]*Report
+	latest map[reportdata.Kind]*reportdata.Report
 
 	errors     atomic.Int64
-	lateQueue  atomic.Pointer[queueBox] // set by SetQueue; wins over Options.Queue
-	lastExport atomic.Int64             // unix nanoseconds of the newest export handled
-	lastSnap   atomic.Pointer[Snapshot] // the newest snapshot any reader exported: BuildNow's baseline
+	lateQueue  atomic.Pointer[queueBox]            // set by SetQueue; wins over Options.Queue
+	lastExport atomic.Int64                        // unix nanoseconds of the newest export handled
+	lastSnap   atomic.Pointer[reportdata.Snapshot] // the newest snapshot any reader exported: BuildNow's baseline
 
 	alerts *alertEngine
 	// live holds what Reconfigure may change: Options' Thresholds, Modes
@@ -142,8 +143,8 @@ func NewReporter(opts Options) *Reporter {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	opts.Thresholds = opts.Thresholds.withDefaults()
-	r := &Reporter{opts: opts, log: opts.Logger, latest: map[Kind]*Report{}}
+	opts.Thresholds = opts.Thresholds.WithDefaults()
+	r := &Reporter{opts: opts, log: opts.Logger, latest: map[reportdata.Kind]*reportdata.Report{}}
 	r.alerts = newAlertEngine(opts.Thresholds, opts.Alerts)
 	r.live.Store(&Settings{Thresholds: opts.Thresholds, Alerts: opts.Alerts, Modes: maps.Clone(opts.Modes), SilentReports: opts.SilentReports})
 	r.loadAlerts(context.Background())
@@ -155,7 +156,7 @@ func NewReporter(opts Options) *Reporter {
 func (r *Reporter) BeginShutdown() { r.shutting.Store(true) }
 
 // Latest returns the newest report of event, or nil.
-func (r *Reporter) Latest(event Kind) *Report {
+func (r *Reporter) Latest(event reportdata.Kind) *reportdata.Report {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.latest[event]
@@ -173,23 +174,23 @@ func (r *Reporter) LastExport() time.Time {
 func (r *Reporter) Errors() int64 { return r.errors.Load() }
 
 // Mode returns the configured mode of event.
-func (r *Reporter) Mode(event Kind) Mode {
+func (r *Reporter) Mode(event reportdata.Kind) reportdata.Mode {
 	if m, ok := r.live.Load().Modes[event]; ok && m != "" {
 		return m
 	}
-	return ModePost
+	return reportdata.ModePost
 }
 
 // Publish stores rep and sends it to every output. Alerts and errors pass
 // priority PriorityAlert. It never waits on the network.
-func (r *Reporter) Publish(ctx context.Context, rep *Report, priority int) error {
+func (r *Reporter) Publish(ctx context.Context, rep *reportdata.Report, priority int) error {
 	_, err := r.publish(ctx, rep, priority, nil)
 	return err
 }
 
 // publish is Publish; kv, when the queue is a StateQueue, is committed with
 // rep's message, and taken says it was handed over.
-func (r *Reporter) publish(ctx context.Context, rep *Report, priority int, kv []KV) (taken bool, _ error) {
+func (r *Reporter) publish(ctx context.Context, rep *reportdata.Report, priority int, kv []KV) (taken bool, _ error) {
 	if !rep.Test {
 		r.mu.Lock()
 		r.latest[rep.Event] = rep
@@ -229,11 +230,11 @@ func (r *Reporter) publish(ctx context.Context, rep *Report, priority int, kv []
 	r.outMu.Unlock()
 	mode := r.Mode(rep.Event)
 	if priority == PriorityAlert {
-		mode = ModePost
+		mode = reportdata.ModePost
 	}
-	if q := r.queue(); q != nil && mode != ModeOff {
+	if q := r.queue(); q != nil && mode != reportdata.ModeOff {
 		m := Message{Kind: rep.Event, Priority: priority, Report: r.ForChannel(rep)}
-		if mode == ModeEdit && !rep.Test {
+		if mode == reportdata.ModeEdit && !rep.Test {
 			m.EditKey = string(rep.Event)
 		}
 		if sq, ok := q.(StateQueue); ok && len(kv) > 0 {
@@ -256,7 +257,7 @@ func (r *Reporter) publish(ctx context.Context, rep *Report, priority int, kv []
 // ForChannel returns rep as it goes to the Discord channel: with Silent set
 // on routine reports when Options.SilentReports is on (a copy; rep itself is
 // not changed).
-func (r *Reporter) ForChannel(rep *Report) *Report {
+func (r *Reporter) ForChannel(rep *reportdata.Report) *reportdata.Report {
 	if r.live.Load().SilentReports && !rep.Silent && rep.Routine() {
 		c := *rep
 		c.Silent = true
@@ -275,7 +276,7 @@ func (r *Reporter) ShuttingDown() bool { return r.shutting.Load() }
 // logged and counted by the Reporter; Collect logs them at debug level and
 // returns them: a reader's exporter need not report them again (the
 // SDK would print each one through its global error handler).
-func (r *Reporter) Collect(ctx context.Context, event Kind, cur, prev *Snapshot) error {
+func (r *Reporter) Collect(ctx context.Context, event reportdata.Kind, cur, prev *reportdata.Snapshot) error {
 	if cur.Time.IsZero() {
 		cur.Time = r.opts.Now().UTC()
 	}
@@ -289,7 +290,7 @@ func (r *Reporter) Collect(ctx context.Context, event Kind, cur, prev *Snapshot)
 // handle builds and publishes the report of event from one collection:
 // the alerts its snapshot carries values for first (each event published at
 // once with PriorityAlert), then the report, then the sample series it owns.
-func (r *Reporter) handle(ctx context.Context, event Kind, cur, prev *Snapshot) error {
+func (r *Reporter) handle(ctx context.Context, event reportdata.Kind, cur, prev *reportdata.Snapshot) error {
 	defer r.lastSnap.Store(cur) // BuildNow's baseline
 	r.lastExport.Store(r.opts.Now().UnixNano())
 	at := cur.Time.UTC()
@@ -300,34 +301,34 @@ func (r *Reporter) handle(ctx context.Context, event Kind, cur, prev *Snapshot) 
 			errs = append(errs, err)
 		}
 	}
-	var rep *Report
+	var rep *reportdata.Report
 	var samples map[string]float64
 	switch event {
-	case EventSystem:
-		d := buildSystemData(cur, prev)
+	case reportdata.EventSystem:
+		d := build.BuildSystemData(cur, prev)
 		alert(systemAlertValues(d))
 		if s, ok := r.queue().(StatsSource); ok {
 			st := s.Stats()
 			d.Delivery = &st
 		}
-		rep = systemReport(d, at, r.opts.Host, th)
-		samples = systemSamples(d)
-	case EventNetwork:
-		d := buildNetworkData(cur, prev)
+		rep = build.SystemReport(d, at, r.opts.Host, th)
+		samples = build.SystemSamples(d)
+	case reportdata.EventNetwork:
+		d := build.BuildNetworkData(cur, prev)
 		v := noValues()
-		v[ruleResponse], v[ruleNetwork] = apiResponseMS(d), networkMS(d)
+		v[ruleResponse], v[ruleNetwork] = build.APIResponseMS(d), build.NetworkMS(d)
 		alert(&v)
-		rep = networkReport(d, at, r.opts.Host, th)
-		samples = networkSamples(d)
-	case EventMemory:
-		d := buildMemoryData(cur, prev, r.history(ctx, at, SeriesMemory, SeriesHeap, SeriesProcessRSS))
+		rep = build.NetworkReport(d, at, r.opts.Host, th)
+		samples = build.NetworkSamples(d)
+	case reportdata.EventMemory:
+		d := build.BuildMemoryData(cur, prev, r.history(ctx, at, build.SeriesMemory, build.SeriesHeap, build.SeriesProcessRSS))
 		v := noValues()
-		v[ruleMemory] = num(d.SystemMemory.Percent)
+		v[ruleMemory] = numOf(d.SystemMemory.Percent)
 		alert(&v)
-		rep = memoryReport(d, at, r.opts.Host, th)
-	case EventCommands:
-		rep = commandsReport(buildCommandData(cur, prev), at, r.opts.Host, th)
-	case EventHealth:
+		rep = build.MemoryReport(d, at, r.opts.Host, th)
+	case reportdata.EventCommands:
+		rep = build.CommandsReport(build.BuildCommandData(cur, prev), at, r.opts.Host, th)
+	case reportdata.EventHealth:
 		var err error
 		if rep, err = r.healthNow(ctx, cur, prev); err != nil {
 			errs = append(errs, err)
@@ -348,19 +349,19 @@ func (r *Reporter) handle(ctx context.Context, event Kind, cur, prev *Snapshot) 
 // systemAlertValues are the alert values a system report carries: CPU %
 // (measured over an interval: none in the first report), memory % and the
 // fullest filesystem's %; NaN for what is missing.
-func systemAlertValues(d SystemData) *alertValues {
+func systemAlertValues(d build.SystemData) *alertValues {
 	v := noValues()
-	v[ruleCPU] = num(d.SystemMetrics.CPU.Percent)
-	v[ruleMemory] = num(d.SystemMetrics.Memory.Percent)
-	v[ruleDisk] = fullestDisk(d.SystemMetrics.Disk.Partitions)
+	v[ruleCPU] = numOf(d.SystemMetrics.CPU.Percent)
+	v[ruleMemory] = numOf(d.SystemMetrics.Memory.Percent)
+	v[ruleDisk] = build.FullestDisk(d.SystemMetrics.Disk.Partitions)
 	return &v
 }
 
 // healthNow builds the health report of cur, chart included. A chart that
 // cannot be drawn is logged and left out: the report goes out without it.
-func (r *Reporter) healthNow(ctx context.Context, cur, prev *Snapshot) (*Report, error) {
+func (r *Reporter) healthNow(ctx context.Context, cur, prev *reportdata.Snapshot) (*reportdata.Report, error) {
 	at := cur.Time.UTC()
-	d, ci := buildHealthData(cur, prev, r.history(ctx, at, healthSeries...), r.live.Load().Thresholds, r.ActiveAlerts())
+	d, ci := build.BuildHealthData(cur, prev, r.history(ctx, at, build.HealthSeries...), r.live.Load().Thresholds, r.ActiveAlerts())
 	var png []byte
 	var err error
 	if r.opts.Chart != nil {
@@ -371,7 +372,7 @@ func (r *Reporter) healthNow(ctx context.Context, cur, prev *Snapshot) (*Report,
 		r.log.Warn("health chart", "err", err)
 		err = fmt.Errorf("health chart: %w", err)
 	}
-	return healthReport(d, at, r.opts.Host, png), err
+	return build.HealthReport(d, at, r.opts.Host, png), err
 }
 
 // BuildNow builds the report of event from snap without publishing it,
@@ -382,7 +383,7 @@ func (r *Reporter) healthNow(ctx context.Context, cur, prev *Snapshot) (*Report,
 // have no interval, and CPU reads n/a as in the first report. The other
 // reports count over the time since the instruments started. For the health report, a chart that cannot be drawn gives the
 // report without its chart together with the error.
-func (r *Reporter) BuildNow(ctx context.Context, event Kind, snap *Snapshot) (*Report, error) {
+func (r *Reporter) BuildNow(ctx context.Context, event reportdata.Kind, snap *reportdata.Snapshot) (*reportdata.Report, error) {
 	if snap == nil {
 		return nil, fmt.Errorf("build %s: nil snapshot", event)
 	}
@@ -392,15 +393,15 @@ func (r *Reporter) BuildNow(ctx context.Context, event Kind, snap *Snapshot) (*R
 		prev = nil
 	}
 	switch event {
-	case EventSystem:
-		return systemReport(buildSystemData(snap, prev), at, host, th), nil
-	case EventNetwork:
-		return networkReport(buildNetworkData(snap, nil), at, host, th), nil
-	case EventMemory:
-		return memoryReport(buildMemoryData(snap, nil, r.history(ctx, at, SeriesMemory, SeriesHeap, SeriesProcessRSS)), at, host, th), nil
-	case EventCommands:
-		return commandsReport(buildCommandData(snap, nil), at, host, th), nil
-	case EventHealth:
+	case reportdata.EventSystem:
+		return build.SystemReport(build.BuildSystemData(snap, prev), at, host, th), nil
+	case reportdata.EventNetwork:
+		return build.NetworkReport(build.BuildNetworkData(snap, nil), at, host, th), nil
+	case reportdata.EventMemory:
+		return build.MemoryReport(build.BuildMemoryData(snap, nil, r.history(ctx, at, build.SeriesMemory, build.SeriesHeap, build.SeriesProcessRSS)), at, host, th), nil
+	case reportdata.EventCommands:
+		return build.CommandsReport(build.BuildCommandData(snap, nil), at, host, th), nil
+	case reportdata.EventHealth:
 		return r.healthNow(ctx, snap, prev)
 	default:
 		return nil, fmt.Errorf("build %s: unknown report", event)
@@ -410,13 +411,13 @@ func (r *Reporter) BuildNow(ctx context.Context, event Kind, snap *Snapshot) (*R
 // history reads the trend window before at of every named series from the
 // store; without a store, or on a read error (logged, counted), a series
 // is empty.
-func (r *Reporter) history(ctx context.Context, at time.Time, series ...string) seriesHistory {
+func (r *Reporter) history(ctx context.Context, at time.Time, series ...string) build.SeriesHistory {
 	if r.opts.Store == nil {
 		return nil
 	}
-	h := make(seriesHistory, len(series))
+	h := make(build.SeriesHistory, len(series))
 	for _, name := range series {
-		ss, err := r.opts.Store.Samples(ctx, name, at.Add(-trendWindow))
+		ss, err := r.opts.Store.Samples(ctx, name, at.Add(-build.TrendWindow))
 		if err != nil {
 			r.errors.Add(1)
 			r.log.Warn("read samples", "series", name, "err", err)
@@ -443,40 +444,6 @@ func (r *Reporter) saveSamples(ctx context.Context, at time.Time, values map[str
 	}
 }
 
-// Sample series names kept for trends and charts.
-const (
-	SeriesCPU        = "cpu_percent"
-	SeriesMemory     = "memory_percent"
-	SeriesDisk       = "disk_percent"
-	SeriesSwap       = "swap_percent"
-	SeriesProcessRSS = "process_rss_bytes"
-	SeriesGoroutines = "goroutines"
-	SeriesHeap       = "heap_alloc_bytes"
-	SeriesLatency    = "gateway_latency_ms"
-	SeriesAPI        = "discord_api_ms"
-	SeriesNetwork    = "internet_ms"
-)
-
-// systemSamples are the samples a system report stores: only values it
-// has (no CPU % in the first report, nothing of a failed source).
-func systemSamples(d SystemData) map[string]float64 {
-	v := map[string]float64{}
-	add := func(series string, x float64) {
-		if !math.IsNaN(x) {
-			v[series] = x
-		}
-	}
-	add(SeriesCPU, num(d.SystemMetrics.CPU.Percent))
-	add(SeriesMemory, num(d.SystemMetrics.Memory.Percent))
-	add(SeriesSwap, num(d.SystemMetrics.Memory.Swap.Percent))
-	add(SeriesGoroutines, num(d.RuntimeMetrics.Goroutines))
-	add(SeriesHeap, num(d.RuntimeMetrics.Heap.Alloc))
-	add(SeriesDisk, fullestDisk(d.SystemMetrics.Disk.Partitions))
-	add(SeriesProcessRSS, num(d.BotProcessMetrics.Memory.RSS))
-	add(SeriesLatency, num(d.BotMetrics.LatencyMS))
-	return v
-}
-
 type queueBox struct{ q Queue }
 
 // SetQueue sets (or, with nil, removes) the Discord delivery after
@@ -489,4 +456,9 @@ func (r *Reporter) queue() Queue {
 		return b.q
 	}
 	return r.opts.Queue
+}
+
+// PublishError publishes a command error (or a digest) at alert priority.
+func (r *Reporter) PublishError(ctx context.Context, rep *reportdata.Report) error {
+	return r.Publish(ctx, rep, PriorityAlert)
 }

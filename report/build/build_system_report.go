@@ -1,4 +1,4 @@
-package report
+package build
 
 import (
 	"fmt"
@@ -7,18 +7,19 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // systemReport builds the detailed system monitor report.
-func systemReport(d SystemData, at time.Time, host string, th Thresholds) *Report {
+func SystemReport(d SystemData, at time.Time, host string, th reportdata.Thresholds) *reportdata.Report {
 	sm := d.SystemMetrics
 	scores := []float64{health.Score(num(sm.CPU.Percent), th.CPU), health.Score(num(sm.Memory.Percent), th.Memory)}
 	for _, p := range sm.Disk.Partitions {
 		scores = append(scores, health.Score(num(p.Percent), th.Disk))
 	}
 	worst := worstScore(scores...)
-	r := &Report{
-		Event: EventSystem, Time: at, Host: host,
+	r := &reportdata.Report{
+		Event: reportdata.EventSystem, Time: at, Host: host,
 		Title: "Detailed System Monitor", Emoji: "🖥️",
 		Level: health.LevelOf(worst),
 		Data:  d,
@@ -43,14 +44,14 @@ func systemReport(d SystemData, at time.Time, host string, th Thresholds) *Repor
 		}
 		perCore = strings.Join(cores, " · ")
 	}
-	r.Sections = append(r.Sections, Section{Name: "🧮 CPU", Fields: []Field{
+	r.Sections = append(r.Sections, reportdata.Section{Name: "🧮 CPU", Fields: []reportdata.Field{
 		{Name: "Usage", Value: noted(fmtPct(num(cpu.Percent)), note), Inline: true},
 		{Name: "Load 1/5/15m", Value: fmt.Sprintf("%s / %s / %s", load("1m"), load("5m"), load("15m")), Inline: true},
 		{Name: "Cores", Value: fmt.Sprintf("%s logical / %s physical · %s MHz", fmtCount(cpu.CoresLogical), fmtCount(cpu.CoresPhysical), fmtFloat(num(cpu.FrequencyMHz), 0)), Inline: true},
 		{Name: "Per core", Value: noted(perCore, note)},
 	}})
 	m := sm.Memory
-	r.Sections = append(r.Sections, Section{Name: "🧠 Memory", Fields: []Field{
+	r.Sections = append(r.Sections, reportdata.Section{Name: "🧠 Memory", Fields: []reportdata.Field{
 		{Name: "Used", Value: fmt.Sprintf("%s of %s (%s)", fmtBytes(num(m.Used)), fmtBytes(num(m.Total)), fmtPct(num(m.Percent))), Inline: true},
 		{Name: "Available", Value: fmtBytes(num(m.Available)), Inline: true},
 		{Name: "Cached / buffers", Value: fmtBytes(num(m.Cached)) + " / " + fmtBytes(num(m.Buffers)), Inline: true},
@@ -66,12 +67,12 @@ func systemReport(d SystemData, at time.Time, host string, th Thresholds) *Repor
 	io := sm.Disk.IO
 	ioText := fmt.Sprintf("read %s (%s ops/s) · write %s (%s ops/s)", fmtRate(num(io.ReadBytesPerSec)), fmtFloat(num(io.ReadCountPerSec), 1),
 		fmtRate(num(io.WriteBytesPerSec)), fmtFloat(num(io.WriteCountPerSec), 1))
-	r.Sections = append(r.Sections, Section{Name: "💾 Disk", Fields: []Field{
+	r.Sections = append(r.Sections, reportdata.Section{Name: "💾 Disk", Fields: []reportdata.Field{
 		{Name: "Filesystems", Value: strings.Join(disks, "\n")},
 		{Name: "I/O", Value: ratesText(ioText, note)},
 	}})
 	nw := sm.Network
-	r.Sections = append(r.Sections, Section{Name: "🌐 Network", Fields: []Field{
+	r.Sections = append(r.Sections, reportdata.Section{Name: "🌐 Network", Fields: []reportdata.Field{
 		{Name: "Throughput", Value: ratesText(fmt.Sprintf("↑ %s · ↓ %s", fmtRate(num(nw.BytesSentPerSec)), fmtRate(num(nw.BytesRecvPerSec))), note), Inline: true},
 		{Name: "Packets/s", Value: ratesText(fmt.Sprintf("↑ %s · ↓ %s", fmtFloat(num(nw.PacketsSentPerSec), 1), fmtFloat(num(nw.PacketsRecvPerSec), 1)), note), Inline: true},
 		{Name: "Errors / drops", Value: fmt.Sprintf("in %s/%s · out %s/%s", fmtCount(nw.Errin), fmtCount(nw.Dropin), fmtCount(nw.Errout), fmtCount(nw.Dropout)), Inline: true},
@@ -86,37 +87,37 @@ func systemReport(d SystemData, at time.Time, host string, th Thresholds) *Repor
 		if status == "" {
 			status = "n/a"
 		}
-		r.Sections = append(r.Sections, Section{Name: "🤖 Bot process", Fields: []Field{
+		r.Sections = append(r.Sections, reportdata.Section{Name: "🤖 Bot process", Fields: []reportdata.Field{
 			{Name: "PID", Value: fmt.Sprintf("%s (%s)%s", fmtCount(p.PID), status, up), Inline: true},
 			{Name: "CPU", Value: noted(fmtPct(num(p.CPUPercent)), p.cpuNote), Inline: true},
 			{Name: "Memory", Value: fmt.Sprintf("RSS %s (%s) · VMS %s", fmtBytes(num(p.Memory.RSS)), fmtPct(num(p.MemoryPercent)), fmtBytes(num(p.Memory.VMS))), Inline: true},
 			{Name: "Threads / FDs / conns", Value: fmt.Sprintf("%s / %s / %s", fmtCount(p.Threads), fmtCount(p.OpenFDs), fmtCount(p.Connections)), Inline: true},
 		}})
 	} else {
-		r.Sections = append(r.Sections, Section{Name: "🤖 Bot process", Fields: []Field{{Name: "Status", Value: processStatusText(p)}}})
+		r.Sections = append(r.Sections, reportdata.Section{Name: "🤖 Bot process", Fields: []reportdata.Field{{Name: "Status", Value: processStatusText(p)}}})
 	}
 	b := d.BotMetrics
 	if b.Guilds == nil {
-		r.Sections = append(r.Sections, Section{Name: "🛰️ Discord", Fields: []Field{{Name: "Session", Value: "no bot session attached"}}})
+		r.Sections = append(r.Sections, reportdata.Section{Name: "🛰️ Discord", Fields: []reportdata.Field{{Name: "Session", Value: "no bot session attached"}}})
 	} else {
 		state := "🔴 disconnected"
 		if b.Connected {
 			state = "🟢 connected"
 		}
-		r.Sections = append(r.Sections, Section{Name: "🛰️ Discord", Fields: []Field{
+		r.Sections = append(r.Sections, reportdata.Section{Name: "🛰️ Discord", Fields: []reportdata.Field{
 			{Name: "Gateway", Value: state + " · latency " + fmtMS(num(b.LatencyMS)), Inline: true},
 			{Name: "Reach", Value: fmt.Sprintf("%s guilds · %s users · %s channels", fmtCount(b.Guilds), fmtCount(b.Users), fmtCount(b.Channels)), Inline: true},
 			{Name: "Session", Value: fmt.Sprintf("%s reconnects · %s resumes · %s rate limits", fmtCount(b.Reconnects), fmtCount(b.Resumes), fmtCount(b.RateLimitHits)), Inline: true},
 		}})
 	}
 	rt := d.RuntimeMetrics
-	r.Sections = append(r.Sections, Section{Name: "⚙️ Go runtime" + runtimeLabel(d.runtimeOfBot), Fields: []Field{
+	r.Sections = append(r.Sections, reportdata.Section{Name: "⚙️ Go runtime" + runtimeLabel(d.runtimeOfBot), Fields: []reportdata.Field{
 		{Name: "Goroutines", Value: fmtCount(rt.Goroutines), Inline: true},
 		{Name: "Heap", Value: fmt.Sprintf("%s live · %s objects · next GC %s", fmtBytes(num(rt.Heap.Alloc)), fmtCount(rt.Heap.Objects), fmtBytes(num(rt.Heap.NextGC))), Inline: true},
 		{Name: "GC", Value: fmt.Sprintf("%s cycles · %s total pause · last %s", fmtCount(rt.GC.Cycles), fmtMS(num(rt.GC.PauseTotalMS)), fmtMS(num(rt.GC.LastPauseMS))), Inline: true},
 	}})
 	if dl := d.Delivery; dl != nil {
-		r.Sections = append(r.Sections, Section{Name: "📬 Delivery", Fields: []Field{
+		r.Sections = append(r.Sections, reportdata.Section{Name: "📬 Delivery", Fields: []reportdata.Field{
 			{Name: "Queue", Value: fmt.Sprintf("%d pending", dl.QueueDepth), Inline: true},
 			{Name: "Sent / failed", Value: fmt.Sprintf("%d / %d", dl.Sent, dl.Failed), Inline: true},
 			{Name: "Rate limited / retries", Value: fmt.Sprintf("%d / %d", dl.RateLimited, dl.Retries), Inline: true},

@@ -1,31 +1,34 @@
-package report
+package build
 
 import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/nexusmon/nexusmon/internal/reporttest"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 func TestNetworkReport_Golden(t *testing.T) {
 	t.Parallel()
 	cases := map[string]struct {
-		cur, prev *Snapshot
+		cur, prev *reportdata.Snapshot
 	}{
-		"network":           {fullSnapshot(1), fullSnapshot(0)},
-		"network_no_probes": {bareSnapshot(testTime, 41), nil},
+		"network":           {reporttest.FullSnapshot(1), reporttest.FullSnapshot(0)},
+		"network_no_probes": {reporttest.BareSnapshot(testTime, 41), nil},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			d := buildNetworkData(c.cur, c.prev)
-			checkReportGolden(t, name, networkReport(d, c.cur.Time, "host-1", DefaultThresholds()))
+			d := BuildNetworkData(c.cur, c.prev)
+			checkReportGolden(t, name, NetworkReport(d, c.cur.Time, "host-1", reportdata.DefaultThresholds()))
 		})
 	}
 }
 
 func TestBuildNetworkData(t *testing.T) {
 	t.Parallel()
-	d := buildNetworkData(fullSnapshot(1), fullSnapshot(0))
+	d := BuildNetworkData(reporttest.FullSnapshot(1), reporttest.FullSnapshot(0))
 	if d.DiscordAPI == nil || !d.DiscordAPI.OK || d.DiscordAPI.ResponseMS != 212 || d.DiscordAPI.Status != 200 ||
 		d.DiscordAPI.DNSMS != 21.2 || d.DiscordAPI.AvailabilityPercent != 100 {
 		t.Errorf("discord_api = %+v", d.DiscordAPI)
@@ -46,31 +49,31 @@ func TestBuildNetworkData(t *testing.T) {
 	if d.NetworkMS == nil || *d.NetworkMS != 42 {
 		t.Errorf("network_ms = %v, want 42", d.NetworkMS)
 	}
-	if v := apiResponseMS(d); v != 212 {
+	if v := APIResponseMS(d); v != 212 {
 		t.Errorf("response_ms = %v, want 212", v)
 	}
 
 	// No probes, no bot: every key still there, nothing made up.
-	d = buildNetworkData(bareSnapshot(testTime, 41), nil)
+	d = BuildNetworkData(reporttest.BareSnapshot(testTime, 41), nil)
 	if d.DiscordAPI != nil || len(d.Internet) != 0 || d.Internet == nil || d.BotConnection.Attached ||
-		d.BotConnection.Quality != QualityUnknown || d.NetworkMS != nil || !math.IsNaN(apiResponseMS(d)) {
+		d.BotConnection.Quality != QualityUnknown || d.NetworkMS != nil || !math.IsNaN(APIResponseMS(d)) {
 		t.Errorf("empty network data = %+v", d)
 	}
 }
 
 func TestNetworkMS_MedianWithoutSession(t *testing.T) {
 	t.Parallel()
-	s := NewSnapshot(testTime, nil)
-	for _, p := range []probeSpec{
-		{url: "https://a.example", kind: probeKindInternet, ok: true, status: 204, totalMS: 90, availability: 1},
-		{url: "https://b.example", kind: probeKindInternet, ok: true, status: 204, totalMS: 30, availability: 1},
-		{url: "https://c.example", kind: probeKindInternet, ok: true, status: 200, totalMS: 50, availability: 1},
-		{url: "https://d.example", kind: probeKindInternet, ok: false, totalMS: 5000, availability: 0.5, errType: "dns", errCount: 3},
-		{url: "https://discord.com/api/v10/gateway", kind: probeKindDiscordAPI, ok: false, totalMS: 12, errType: "connect", errCount: 1},
+	s := reportdata.NewSnapshot(testTime, nil)
+	for _, p := range []reporttest.ProbeSpec{
+		{URL: "https://a.example", Kind: ProbeKindInternet, OK: true, Status: 204, TotalMS: 90, Availability: 1},
+		{URL: "https://b.example", Kind: ProbeKindInternet, OK: true, Status: 204, TotalMS: 30, Availability: 1},
+		{URL: "https://c.example", Kind: ProbeKindInternet, OK: true, Status: 200, TotalMS: 50, Availability: 1},
+		{URL: "https://d.example", Kind: ProbeKindInternet, OK: false, TotalMS: 5000, Availability: 0.5, ErrType: "dns", ErrCount: 3},
+		{URL: "https://discord.com/api/v10/gateway", Kind: ProbeKindDiscordAPI, OK: false, TotalMS: 12, ErrType: "connect", ErrCount: 1},
 	} {
-		addProbe(s, p)
+		reporttest.AddProbe(s, p)
 	}
-	d := buildNetworkData(s, nil)
+	d := BuildNetworkData(s, nil)
 	if d.NetworkMS == nil || *d.NetworkMS != 50 {
 		t.Errorf("network_ms = %v, want the median of the successful probes, 50", d.NetworkMS)
 	}
@@ -78,18 +81,18 @@ func TestNetworkMS_MedianWithoutSession(t *testing.T) {
 		t.Errorf("error type without prev = %q, want dns", d.Internet[3].ErrorType)
 	}
 	// A failed (not timed out) Discord probe carries no response time.
-	if v := apiResponseMS(d); !math.IsNaN(v) {
+	if v := APIResponseMS(d); !math.IsNaN(v) {
 		t.Errorf("response_ms of a failed probe = %v, want NaN", v)
 	}
-	rep := networkReport(d, testTime, "h", DefaultThresholds())
+	rep := NetworkReport(d, testTime, "h", reportdata.DefaultThresholds())
 	if rep.Level.String() != "Critical" {
 		t.Errorf("Discord unreachable: level %s, want Critical", rep.Level)
 	}
-	samples := networkSamples(d)
+	samples := NetworkSamples(d)
 	if _, ok := samples[SeriesAPI]; ok {
 		t.Error("failed API probe stored as a sample")
 	}
-	if samples[SeriesNetwork] != 50 || samples[seriesProbeAvailability] != 0 {
+	if samples[SeriesNetwork] != 50 || samples[SeriesProbeAvailability] != 0 {
 		t.Errorf("samples = %v", samples)
 	}
 }
@@ -109,9 +112,9 @@ func TestLatencyQuality(t *testing.T) {
 		}
 	}
 	// Disconnected: no grade from a stale latency.
-	s := NewSnapshot(testTime.Add(time.Second), nil)
-	addBot(s, false, 42, 5, 0)
-	if q := buildNetworkData(s, nil).BotConnection.Quality; q != QualityUnknown {
+	s := reportdata.NewSnapshot(testTime.Add(time.Second), nil)
+	reporttest.AddBot(s, false, 42, 5, 0)
+	if q := BuildNetworkData(s, nil).BotConnection.Quality; q != QualityUnknown {
 		t.Errorf("disconnected quality = %s", q)
 	}
 }

@@ -1,11 +1,13 @@
-package report
+package build
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nexusmon/nexusmon/internal/reporttest"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 
 	"github.com/nexusmon/nexusmon/health"
 	n "github.com/nexusmon/nexusmon/internal/names"
@@ -58,34 +60,24 @@ func wantLines(t *testing.T, text string, lines ...string) {
 	}
 }
 
-// hostBefore is a host-only collection a minute before testTime whose
-// CPU counters are 30 busy and 270 idle seconds behind bareSnapshot's: 10 %
-// busy in the interval.
-func hostBefore() *Snapshot {
-	s := NewSnapshot(testTime.Add(-time.Minute), map[string]string{"host.name": "host-1"})
-	addHost(s, 70, 630, 41, 40)
-	addRuntime(s, 10, 0.01, 10<<20, 8<<20, 4<<20)
-	return s
-}
-
 // systemSnapshot is fullSnapshot(k) with everything else the system
 // report shows: load, CPU counts and frequency, disk I/O, network
 // interfaces (loopback included), the process's CPU, threads, descriptors,
 // connections and state, and the runtime's memory. The agent (pid 999)
 // watches the bot 4242.
-func systemSnapshot(k int) *Snapshot {
-	s := fullSnapshot(k)
+func systemSnapshot(k int) *reportdata.Snapshot {
+	s := reporttest.FullSnapshot(k)
 	s.Resource["process.pid"] = "999"
 	f := float64(k)
 	h := n.ScopeHost
-	s.Add(n.SystemLoad1m, "{thread}", pt(h, 0.52))
-	s.Add(n.SystemLoad5m, "{thread}", pt(h, 0.48))
-	s.Add(n.SystemLoad15m, "{thread}", pt(h, 0.4))
-	s.Add(n.SystemCPUPhysicalCount, "{cpu}", pt(h, 1))
-	s.Add(n.SystemCPUFrequency, "Hz", pt(h, 2.4e9, n.AttrCPULogical, "0"), pt(h, 2.2e9, n.AttrCPULogical, "1"))
+	s.Add(n.SystemLoad1m, "{thread}", reporttest.Pt(h, 0.52))
+	s.Add(n.SystemLoad5m, "{thread}", reporttest.Pt(h, 0.48))
+	s.Add(n.SystemLoad15m, "{thread}", reporttest.Pt(h, 0.4))
+	s.Add(n.SystemCPUPhysicalCount, "{cpu}", reporttest.Pt(h, 1))
+	s.Add(n.SystemCPUFrequency, "Hz", reporttest.Pt(h, 2.4e9, n.AttrCPULogical, "0"), reporttest.Pt(h, 2.2e9, n.AttrCPULogical, "1"))
 	dev := func(dir string) []string { return []string{n.AttrDevice, "sda", n.AttrDiskDirection, dir} }
-	s.Add(n.SystemDiskIO, "By", pt(h, 1<<30+f*60*(512<<10), dev("read")...), pt(h, 2<<30+f*60*(128<<10), dev("write")...))
-	s.Add(n.SystemDiskOperations, "{operation}", pt(h, 90000+f*60*35, dev("read")...), pt(h, 40000+f*60*12.5, dev("write")...))
+	s.Add(n.SystemDiskIO, "By", reporttest.Pt(h, 1<<30+f*60*(512<<10), dev("read")...), reporttest.Pt(h, 2<<30+f*60*(128<<10), dev("write")...))
+	s.Add(n.SystemDiskOperations, "{operation}", reporttest.Pt(h, 90000+f*60*35, dev("read")...), reporttest.Pt(h, 40000+f*60*12.5, dev("write")...))
 	nic := func(key, name, dir string) []string { return []string{key, name, n.AttrNetDirection, dir} }
 	for _, c := range []struct {
 		name, key          string
@@ -96,63 +88,40 @@ func systemSnapshot(k int) *Snapshot {
 		{n.SystemNetworkErrors, n.AttrInterface, 0, 0, 1, 0, 0},
 		{n.SystemNetworkDropped, n.AttrInterface, 0, 0, 3, 0, 1},
 	} {
-		s.Add(c.name, "1", pt(h, c.lo, nic(c.key, "lo", "transmit")...), pt(h, c.lo, nic(c.key, "lo", "receive")...),
-			pt(h, c.tx+f*c.dt, nic(c.key, "eth0", "transmit")...), pt(h, c.rx+f*c.dr, nic(c.key, "eth0", "receive")...))
+		s.Add(c.name, "1", reporttest.Pt(h, c.lo, nic(c.key, "lo", "transmit")...), reporttest.Pt(h, c.lo, nic(c.key, "lo", "receive")...),
+			reporttest.Pt(h, c.tx+f*c.dt, nic(c.key, "eth0", "transmit")...), reporttest.Pt(h, c.rx+f*c.dr, nic(c.key, "eth0", "receive")...))
 	}
 	p, pid := n.ScopeProcess, []string{n.AttrProcessPID, "4242"}
 	addProcessCPU(s, "4242", 600+f*1.26, testTime.Add(-76*time.Hour))
-	s.Add(n.ProcessThreadCount, "{thread}", pt(p, 14, pid...))
-	s.Add(n.ProcessOpenFDs, "{file_descriptor}", pt(p, 42, pid...))
-	s.Add(n.ProcessConnections, "{connection}", pt(p, 13, pid...))
+	s.Add(n.ProcessThreadCount, "{thread}", reporttest.Pt(p, 14, pid...))
+	s.Add(n.ProcessOpenFDs, "{file_descriptor}", reporttest.Pt(p, 42, pid...))
+	s.Add(n.ProcessConnections, "{connection}", reporttest.Pt(p, 13, pid...))
 	r := n.ScopeRuntime
-	s.Add(n.GoMemorySys, "By", pt(r, 40<<20))
-	s.Add(n.GoMemoryGCGoal, "By", pt(n.ScopeContribRuntime, 32<<20))
+	s.Add(n.GoMemorySys, "By", reporttest.Pt(r, 40<<20))
+	s.Add(n.GoMemoryGCGoal, "By", reporttest.Pt(n.ScopeContribRuntime, 32<<20))
 	return s
 }
 
 func TestSystemReport_Golden(t *testing.T) {
 	t.Parallel()
-	cases := map[string]struct{ cur, prev *Snapshot }{
+	cases := map[string]struct{ cur, prev *reportdata.Snapshot }{
 		"system":         {systemSnapshot(1), systemSnapshot(0)},
 		"system_first":   {systemSnapshot(1), nil},
-		"system_missing": {failingSnapshot(), hostBefore()},
+		"system_missing": {reporttest.FailingSnapshot(), reporttest.HostBefore()},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			checkReportGolden(t, name, systemReport(buildSystemData(c.cur, c.prev), c.cur.Time, "host-1", DefaultThresholds()))
+			checkReportGolden(t, name, SystemReport(BuildSystemData(c.cur, c.prev), c.cur.Time, "host-1", reportdata.DefaultThresholds()))
 		})
 	}
-}
-
-// failingSnapshot is a collection in which /proc/loadavg and /proc/meminfo
-// could not be read and the watched process 1234 is gone: the host
-// collector observes no load, memory or swap points and reads 0 on those
-// sources' success gauges (instrumentation/host TestCollector_FailingSource);
-// the process collector observes only process.status not_found
-// (instrumentation/process TestCollector_GoneKeepsPID).
-func failingSnapshot() *Snapshot {
-	s := bareSnapshot(testTime, 41)
-	for _, name := range []string{n.SystemLoad1m, n.SystemLoad5m, n.SystemLoad15m,
-		n.SystemMemoryLimit, n.SystemMemoryAvailable, n.SystemMemoryUsage, n.SystemPagingUsage} {
-		delete(s.metrics, name)
-	}
-	for src, ok := range map[string]float64{"host.cpu": 1, "host.load": 0, "host.memory": 0, "host.swap": 0, "host.disk": 1, "process": 0} {
-		scope := n.ScopeHost
-		if src == "process" {
-			scope = n.ScopeProcess
-		}
-		s.Add(n.CollectorSuccess, "1", pt(scope, ok, n.AttrCollector, src))
-	}
-	s.Add(n.ProcessStatus, "1", pt(n.ScopeProcess, 1, n.AttrProcessPID, "1234", n.AttrProcessState, "not_found"))
-	return s
 }
 
 // A value that could not be read is null in JSON and "n/a" in text, never
 // 0: a failing source must not read as a healthy host.
 func TestBuildSystemData_MissingValues(t *testing.T) {
 	t.Parallel()
-	d := buildSystemData(failingSnapshot(), hostBefore())
+	d := BuildSystemData(reporttest.FailingSnapshot(), reporttest.HostBefore())
 	wantJSON(t, d, map[string]string{
 		"system_metrics.cpu.load_average.1m":  "null",
 		"system_metrics.cpu.load_average.5m":  "null",
@@ -168,7 +137,7 @@ func TestBuildSystemData_MissingValues(t *testing.T) {
 		"system_metrics.cpu.cores_logical":    "2",
 		"unavailable":                         `["host.load","host.memory","host.swap","process"]`,
 	})
-	text := ConsoleHook(systemReport(d, testTime, "host-1", DefaultThresholds()))
+	text := ConsoleHook(SystemReport(d, testTime, "host-1", reportdata.DefaultThresholds()))
 	wantLines(t, text,
 		"CPU 10.0 % · Memory n/a · Load n/a",
 		"Load 1/5/15m: n/a / n/a / n/a",
@@ -177,28 +146,24 @@ func TestBuildSystemData_MissingValues(t *testing.T) {
 		"Swap: n/a of n/a (n/a)",
 		"Cores: 2 logical / n/a physical · n/a MHz",
 	)
-	// Nothing missing is stored as a sample or evaluated as an alert.
-	samples := systemSamples(d)
+	// Nothing missing is stored as a sample (nor evaluated as an alert:
+	// TestSystemAlertValues_MissingValues).
+	samples := SystemSamples(d)
 	for _, series := range []string{SeriesMemory, SeriesSwap, SeriesProcessRSS} {
 		if v, ok := samples[series]; ok {
 			t.Errorf("sample %s = %v stored for a missing value", series, v)
 		}
 	}
-	if v := systemAlertValues(d); !isNaN(v[ruleMemory]) {
-		t.Errorf("memory alert value %v for a missing value", v[ruleMemory])
-	}
 }
-
-func isNaN(v float64) bool { return v != v }
 
 // The first report after start has no previous collection: no CPU
 // percentage (the counters hold averages since boot), no rate and no
 // interval; none of it is stored as a sample.
 func TestBuildSystemData_FirstReport(t *testing.T) {
 	t.Parallel()
-	cur := fullSnapshot(1)
+	cur := reporttest.FullSnapshot(1)
 	addProcessCPU(cur, "4242", 30, testTime.Add(-100*time.Second))
-	d := buildSystemData(cur, nil)
+	d := BuildSystemData(cur, nil)
 	wantJSON(t, d, map[string]string{
 		"system_metrics.cpu.percent":                  "null",
 		"system_metrics.cpu.per_core_percent":         "null",
@@ -210,7 +175,7 @@ func TestBuildSystemData_FirstReport(t *testing.T) {
 		"bot_process_metrics.cpu_percent":             "null",
 		"system_metrics.cpu.cores_logical":            "2",
 	})
-	text := ConsoleHook(systemReport(d, cur.Time, "host-1", DefaultThresholds()))
+	text := ConsoleHook(SystemReport(d, cur.Time, "host-1", reportdata.DefaultThresholds()))
 	wantLines(t, text,
 		"Usage: n/a (first report)",
 		"Per core: n/a (first report)",
@@ -222,56 +187,26 @@ func TestBuildSystemData_FirstReport(t *testing.T) {
 	if strings.Contains(text, "B/s") {
 		t.Errorf("first report shows a rate:\n%s", text)
 	}
-	if v, ok := systemSamples(d)[SeriesCPU]; ok {
+	if v, ok := SystemSamples(d)[SeriesCPU]; ok {
 		t.Errorf("first report stores CPU sample %v (an average since boot)", v)
 	}
 
 	// The second report measures the interval.
-	d = buildSystemData(cur, fullSnapshot(0))
+	d = BuildSystemData(cur, reporttest.FullSnapshot(0))
 	wantJSON(t, d, map[string]string{
 		"system_metrics.cpu.percent":          "25",
 		"system_metrics.cpu.per_core_percent": "[25,25]",
 		"interval_seconds":                    "60",
 	})
-	if v, ok := systemSamples(d)[SeriesCPU]; !ok || v != 25 {
+	if v, ok := SystemSamples(d)[SeriesCPU]; !ok || v != 25 {
 		t.Errorf("CPU sample = %v (stored %v), want 25", v, ok)
-	}
-}
-
-// TestReporter_FirstReportStoresNoCPU drives the system reader's path: the
-// first export stores no CPU sample, the second stores the interval's.
-func TestReporter_FirstReportStoresNoCPU(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	st := openStore(t, t.TempDir())
-	var console strings.Builder
-	rep := NewReporter(Options{Host: "host-1", Store: st, Console: hookConsole{&console}})
-	if err := rep.handle(ctx, EventSystem, fullSnapshot(0), nil); err != nil {
-		t.Fatal(err)
-	}
-	ss, err := st.Samples(ctx, SeriesCPU, snapStart)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ss) != 0 {
-		t.Errorf("first export stored CPU samples %+v", ss)
-	}
-	wantLines(t, console.String(), "Usage: n/a (first report)")
-	if err := rep.handle(ctx, EventSystem, fullSnapshot(1), fullSnapshot(0)); err != nil {
-		t.Fatal(err)
-	}
-	if ss, err = st.Samples(ctx, SeriesCPU, snapStart); err != nil {
-		t.Fatal(err)
-	}
-	if len(ss) != 1 || ss[0].Value != 25 {
-		t.Errorf("CPU samples %+v, want one of 25", ss)
 	}
 }
 
 // The health report's CPU component needs an interval too.
 func TestBuildHealthData_FirstReportCPU(t *testing.T) {
 	t.Parallel()
-	d, ci := buildHealthData(bareSnapshot(testTime, 41), nil, nil, DefaultThresholds(), nil)
+	d, ci := BuildHealthData(reporttest.BareSnapshot(testTime, 41), nil, nil, reportdata.DefaultThresholds(), nil)
 	if c := d.ComponentHealth[health.ComponentCPU]; c.Available || c.Value != nil {
 		t.Errorf("cpu component without an interval = %+v, want unavailable", c)
 	}
@@ -282,21 +217,21 @@ func TestBuildHealthData_FirstReportCPU(t *testing.T) {
 
 // addProcessCPU adds the CPU time (split between user and system), the
 // creation time and a sleeping status of process pid.
-func addProcessCPU(s *Snapshot, pid string, cpuSeconds float64, created time.Time) {
+func addProcessCPU(s *reportdata.Snapshot, pid string, cpuSeconds float64, created time.Time) {
 	p := n.ScopeProcess
 	s.Add(n.ProcessCPUTime, "s",
-		pt(p, cpuSeconds*0.75, n.AttrProcessPID, pid, n.AttrCPUMode, "user"),
-		pt(p, cpuSeconds*0.25, n.AttrProcessPID, pid, n.AttrCPUMode, "system"))
-	s.Add(n.ProcessCreationTime, "s", pt(p, float64(created.UnixMilli())/1e3, n.AttrProcessPID, pid))
-	s.Add(n.ProcessStatus, "1", pt(p, 1, n.AttrProcessPID, pid, n.AttrProcessState, "sleeping"))
+		reporttest.Pt(p, cpuSeconds*0.75, n.AttrProcessPID, pid, n.AttrCPUMode, "user"),
+		reporttest.Pt(p, cpuSeconds*0.25, n.AttrProcessPID, pid, n.AttrCPUMode, "system"))
+	s.Add(n.ProcessCreationTime, "s", reporttest.Pt(p, float64(created.UnixMilli())/1e3, n.AttrProcessPID, pid))
+	s.Add(n.ProcessStatus, "1", reporttest.Pt(p, 1, n.AttrProcessPID, pid, n.AttrProcessState, "sleeping"))
 }
 
 // processSnapshot is a collection at `at` watching pid (RSS 48 MiB) with
 // the given CPU seconds and creation time.
-func processSnapshot(at time.Time, pid string, cpuSeconds float64, created time.Time) *Snapshot {
-	s := bareSnapshot(at, 41)
+func processSnapshot(at time.Time, pid string, cpuSeconds float64, created time.Time) *reportdata.Snapshot {
+	s := reporttest.BareSnapshot(at, 41)
 	p := n.ScopeProcess
-	s.Add(n.ProcessMemoryUsage, "By", pt(p, 48<<20, n.AttrProcessPID, pid))
+	s.Add(n.ProcessMemoryUsage, "By", reporttest.Pt(p, 48<<20, n.AttrProcessPID, pid))
 	addProcessCPU(s, pid, cpuSeconds, created)
 	return s
 }
@@ -310,7 +245,7 @@ func TestBuildProcess_CPUAcrossProcesses(t *testing.T) {
 	started := testTime.Add(-10 * 24 * time.Hour)
 	tests := []struct {
 		name      string
-		prev, cur *Snapshot
+		prev, cur *reportdata.Snapshot
 		want      string // cpu_percent as JSON
 		text      string
 	}{
@@ -322,7 +257,7 @@ func TestBuildProcess_CPUAcrossProcesses(t *testing.T) {
 			"null", "CPU: n/a (first reading of this process)"},
 		{"pid reused", processSnapshot(prevAt, "4242", 100, started), processSnapshot(at, "4242", 30, at.Add(-46*time.Second)),
 			"null", "CPU: n/a (first reading of this process)"},
-		{"process back", bareSnapshot(prevAt, 41), processSnapshot(at, "5000", 30, at.Add(-46*time.Second)),
+		{"process back", reporttest.BareSnapshot(prevAt, 41), processSnapshot(at, "5000", 30, at.Add(-46*time.Second)),
 			"null", "CPU: n/a (first reading of this process)"},
 		{"first report", nil, processSnapshot(at, "4242", 100, started),
 			"null", "CPU: n/a (first report)"},
@@ -330,9 +265,9 @@ func TestBuildProcess_CPUAcrossProcesses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			d := buildSystemData(tt.cur, tt.prev)
+			d := BuildSystemData(tt.cur, tt.prev)
 			wantJSON(t, d, map[string]string{"bot_process_metrics.cpu_percent": tt.want})
-			wantLines(t, ConsoleHook(systemReport(d, at, "host-1", DefaultThresholds())), tt.text)
+			wantLines(t, ConsoleHook(SystemReport(d, at, "host-1", reportdata.DefaultThresholds())), tt.text)
 		})
 	}
 }
@@ -341,8 +276,8 @@ func TestBuildProcess_CPUAcrossProcesses(t *testing.T) {
 // null, and both reports say which process is missing.
 func TestProcessGone(t *testing.T) {
 	t.Parallel()
-	cur := failingSnapshot()
-	d := buildSystemData(cur, nil)
+	cur := reporttest.FailingSnapshot()
+	d := BuildSystemData(cur, nil)
 	wantJSON(t, d, map[string]string{
 		"bot_process_metrics.available":      "false",
 		"bot_process_metrics.pid":            "1234",
@@ -356,25 +291,25 @@ func TestProcessGone(t *testing.T) {
 		"bot_process_metrics.connections":    "null",
 		"bot_process_metrics.create_time":    "null",
 	})
-	wantLines(t, ConsoleHook(systemReport(d, cur.Time, "host-1", DefaultThresholds())), "Status: process 1234 not found")
+	wantLines(t, ConsoleHook(SystemReport(d, cur.Time, "host-1", reportdata.DefaultThresholds())), "Status: process 1234 not found")
 
-	md := buildMemoryData(cur, nil, nil)
+	md := BuildMemoryData(cur, nil, nil)
 	wantJSON(t, md, map[string]string{
 		"process_memory.available": "false",
 		"process_memory.pid":       "1234",
 		"process_memory.rss":       "null",
 		"process_memory.percent":   "null",
 	})
-	text := ConsoleHook(memoryReport(md, cur.Time, "host-1", DefaultThresholds()))
+	text := ConsoleHook(MemoryReport(md, cur.Time, "host-1", reportdata.DefaultThresholds()))
 	wantLines(t, text, "Status: process 1234 not found")
 	if strings.Contains(text, "no bot process watched") {
 		t.Errorf("memory report says no process is watched:\n%s", text)
 	}
 
 	// Without any pid (pid file missing): null, and the reports say so.
-	bare := bareSnapshot(testTime, 41)
-	wantJSON(t, buildSystemData(bare, nil), map[string]string{"bot_process_metrics.pid": "null"})
-	wantLines(t, ConsoleHook(memoryReport(buildMemoryData(bare, nil, nil), testTime, "host-1", DefaultThresholds())),
+	bare := reporttest.BareSnapshot(testTime, 41)
+	wantJSON(t, BuildSystemData(bare, nil), map[string]string{"bot_process_metrics.pid": "null"})
+	wantLines(t, ConsoleHook(MemoryReport(BuildMemoryData(bare, nil, nil), testTime, "host-1", reportdata.DefaultThresholds())),
 		"Status: unavailable (no pid to watch)")
 }
 
@@ -383,19 +318,19 @@ func TestProcessGone(t *testing.T) {
 // − cached, so that its states add up to MemTotal).
 func TestMemoryUsed_OneDefinition(t *testing.T) {
 	t.Parallel()
-	cur := fullSnapshot(1) // 8 GiB, 41 % used: available 4.72 GiB
-	for i, p := range cur.metrics[n.SystemMemoryUsage].Points {
+	cur := reporttest.FullSnapshot(1) // 8 GiB, 41 % used: available 4.72 GiB
+	for i, p := range cur.Metric(n.SystemMemoryUsage).Points {
 		if p.Attrs[n.AttrMemoryState] == "used" {
-			cur.metrics[n.SystemMemoryUsage].Points[i].Value = 1 * gib
+			cur.Metric(n.SystemMemoryUsage).Points[i].Value = 1 * reporttest.Gib
 		}
 	}
 	const used = "3521873183" // 8 GiB × 0.41, rounded
-	d := buildSystemData(cur, fullSnapshot(0))
+	d := BuildSystemData(cur, reporttest.FullSnapshot(0))
 	wantJSON(t, d, map[string]string{"system_metrics.memory.used": used, "system_metrics.memory.percent": "41"})
-	wantLines(t, ConsoleHook(systemReport(d, cur.Time, "host-1", DefaultThresholds())), "Used: 3.3 GiB of 8.0 GiB (41.0 %)")
-	md := buildMemoryData(cur, fullSnapshot(0), nil)
+	wantLines(t, ConsoleHook(SystemReport(d, cur.Time, "host-1", reportdata.DefaultThresholds())), "Used: 3.3 GiB of 8.0 GiB (41.0 %)")
+	md := BuildMemoryData(cur, reporttest.FullSnapshot(0), nil)
 	wantJSON(t, md, map[string]string{"system_memory.used": used})
-	wantLines(t, ConsoleHook(memoryReport(md, cur.Time, "host-1", DefaultThresholds())), "Used: 3.3 GiB of 8.0 GiB (41.0 %)")
+	wantLines(t, ConsoleHook(MemoryReport(md, cur.Time, "host-1", reportdata.DefaultThresholds())), "Used: 3.3 GiB of 8.0 GiB (41.0 %)")
 }
 
 // The Go runtime and its GC are the agent's: when the watched process is
@@ -411,10 +346,10 @@ func TestRuntimeSections_Labelled(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cur, prev := fullSnapshot(1), fullSnapshot(0)
+			cur, prev := reporttest.FullSnapshot(1), reporttest.FullSnapshot(0)
 			cur.Resource["process.pid"] = tt.agentPID
-			wantLines(t, ConsoleHook(systemReport(buildSystemData(cur, prev), cur.Time, "host-1", DefaultThresholds())), tt.system)
-			wantLines(t, ConsoleHook(memoryReport(buildMemoryData(cur, prev, nil), cur.Time, "host-1", DefaultThresholds())), tt.gc, tt.heap)
+			wantLines(t, ConsoleHook(SystemReport(BuildSystemData(cur, prev), cur.Time, "host-1", reportdata.DefaultThresholds())), tt.system)
+			wantLines(t, ConsoleHook(MemoryReport(BuildMemoryData(cur, prev, nil), cur.Time, "host-1", reportdata.DefaultThresholds())), tt.gc, tt.heap)
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package report
+package build
 
 import (
 	"math"
@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	n "github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // SystemData is the data of a detailed_system_monitoring report (DESIGN §3).
@@ -138,7 +139,7 @@ func scoped(scope string, kv ...string) []string { return append([]string{n.Attr
 // whose total sum returns) between prev and cur. There is none without a
 // previous snapshot, when either lacks the metric, or across a counter
 // reset.
-func rate(cur, prev *Snapshot, sum func(*Snapshot) (float64, bool), dec int) *float64 {
+func rate(cur, prev *reportdata.Snapshot, sum func(*reportdata.Snapshot) (float64, bool), dec int) *float64 {
 	if prev == nil {
 		return nil
 	}
@@ -155,8 +156,8 @@ func rate(cur, prev *Snapshot, sum func(*Snapshot) (float64, bool), dec int) *fl
 // one or more cores, every mode) between prev and cur; ok is false when
 // there is no interval (no earlier points, no time elapsed, a counter
 // reset). Since-boot totals are never a percentage of now.
-func cpuBusy(cur, prev []Point) (pct float64, ok bool) {
-	sum := func(pts []Point) (busy, total float64) {
+func cpuBusy(cur, prev []reportdata.Point) (pct float64, ok bool) {
+	sum := func(pts []reportdata.Point) (busy, total float64) {
 		for _, p := range pts {
 			total += p.Value
 			if m := p.Attrs[n.AttrCPUMode]; m != "idle" && m != "iowait" {
@@ -196,7 +197,7 @@ func u64(v float64) uint64 {
 // buildSystemData extracts the detailed system data from cur, with prev
 // (this reader's previous snapshot, nil for the first report) for rates
 // and percentages over the interval.
-func buildSystemData(cur, prev *Snapshot) SystemData {
+func BuildSystemData(cur, prev *reportdata.Snapshot) SystemData {
 	var d SystemData
 	if prev != nil {
 		d.IntervalSeconds = new(round(cur.Time.Sub(prev.Time).Seconds(), 3))
@@ -223,10 +224,10 @@ func buildSystemData(cur, prev *Snapshot) SystemData {
 func host(kv ...string) []string { return scoped(n.ScopeHost, kv...) }
 
 // buildCPU reads the CPU from nexusmon's per-core cpu.time.
-func buildCPU(cur, prev *Snapshot) CPUMetrics {
+func buildCPU(cur, prev *reportdata.Snapshot) CPUMetrics {
 	var c CPUMetrics
-	byCore := func(s *Snapshot) map[string][]Point {
-		m := map[string][]Point{}
+	byCore := func(s *reportdata.Snapshot) map[string][]reportdata.Point {
+		m := map[string][]reportdata.Point{}
 		if s == nil {
 			return m
 		}
@@ -242,7 +243,7 @@ func buildCPU(cur, prev *Snapshot) CPUMetrics {
 	}
 	sort.Slice(ids, func(i, j int) bool { a, _ := strconv.Atoi(ids[i]); b, _ := strconv.Atoi(ids[j]); return a < b })
 	if len(ids) > 0 && prev != nil {
-		var allCur, allPrev []Point
+		var allCur, allPrev []reportdata.Point
 		same := len(prevCores) == len(cores)
 		c.PerCorePercent = make([]*float64, 0, len(ids))
 		for _, id := range ids {
@@ -273,7 +274,7 @@ func buildCPU(cur, prev *Snapshot) CPUMetrics {
 }
 
 // buildMemory reads the host's memory and swap.
-func buildMemory(cur *Snapshot) MemoryMetrics {
+func buildMemory(cur *reportdata.Snapshot) MemoryMetrics {
 	var m MemoryMetrics
 	total, okT := cur.Value(n.SystemMemoryLimit, host()...)
 	avail, okA := cur.Value(n.SystemMemoryAvailable, host()...)
@@ -301,7 +302,7 @@ func buildMemory(cur *Snapshot) MemoryMetrics {
 }
 
 // buildDisk reads the filesystems and the block I/O.
-func buildDisk(cur, prev *Snapshot) DiskMetrics {
+func buildDisk(cur, prev *reportdata.Snapshot) DiskMetrics {
 	d := DiskMetrics{Partitions: []Partition{}}
 	for _, p := range cur.Points(n.SystemFilesystemLimit, host()...) {
 		mp, dev := p.Attrs[n.AttrMountpoint], p.Attrs[n.AttrDevice]
@@ -317,8 +318,10 @@ func buildDisk(cur, prev *Snapshot) DiskMetrics {
 		d.Partitions = append(d.Partitions, part)
 	}
 	sort.Slice(d.Partitions, func(i, j int) bool { return d.Partitions[i].Mountpoint < d.Partitions[j].Mountpoint })
-	dir := func(name, direction string) func(*Snapshot) (float64, bool) {
-		return func(s *Snapshot) (float64, bool) { return s.Sum(name, host(n.AttrDiskDirection, direction)...) }
+	dir := func(name, direction string) func(*reportdata.Snapshot) (float64, bool) {
+		return func(s *reportdata.Snapshot) (float64, bool) {
+			return s.Sum(name, host(n.AttrDiskDirection, direction)...)
+		}
 	}
 	rb, wb := dir(n.SystemDiskIO, "read"), dir(n.SystemDiskIO, "write")
 	rc, wc := dir(n.SystemDiskOperations, "read"), dir(n.SystemDiskOperations, "write")
@@ -332,7 +335,7 @@ func buildDisk(cur, prev *Snapshot) DiskMetrics {
 
 // fullestDisk returns the highest percentage of the filesystems, NaN when
 // none is known.
-func fullestDisk(parts []Partition) float64 {
+func FullestDisk(parts []Partition) float64 {
 	v := math.NaN()
 	for _, p := range parts {
 		if p.Percent != nil && (math.IsNaN(v) || *p.Percent > v) {
@@ -343,9 +346,9 @@ func fullestDisk(parts []Partition) float64 {
 }
 
 // buildNetwork reads the network totals over every interface but loopback.
-func buildNetwork(cur, prev *Snapshot) NetworkMetrics {
-	sum := func(name, direction string) func(*Snapshot) (float64, bool) {
-		return func(s *Snapshot) (v float64, ok bool) {
+func buildNetwork(cur, prev *reportdata.Snapshot) NetworkMetrics {
+	sum := func(name, direction string) func(*reportdata.Snapshot) (float64, bool) {
+		return func(s *reportdata.Snapshot) (v float64, ok bool) {
 			for _, p := range s.Points(name, host(n.AttrNetDirection, direction)...) {
 				if p.Attrs[n.AttrInterface] == "lo" || p.Attrs[n.AttrDevice] == "lo" {
 					continue

@@ -1,4 +1,4 @@
-package report
+package reportdata
 
 import (
 	"sort"
@@ -70,6 +70,13 @@ func (s *Snapshot) Add(name, unit string, pts ...Point) {
 	}
 	m.Points = append(m.Points, pts...)
 }
+
+// Delete removes the named metric. Like Add, it is for adapters and tests,
+// before the snapshot is shared.
+func (s *Snapshot) Delete(name string) { delete(s.metrics, name) }
+
+// Metric returns the named metric, nil when the snapshot has none.
+func (s *Snapshot) Metric(name string) *Metric { return s.metrics[name] }
 
 // Names returns the metric names in the snapshot, sorted.
 func (s *Snapshot) Names() []string {

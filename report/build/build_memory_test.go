@@ -1,18 +1,20 @@
-package report
+package build
 
 import (
-	"context"
 	"math"
 	"testing"
 	"time"
+
+	"github.com/nexusmon/nexusmon/internal/reporttest"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 
 	"github.com/nexusmon/nexusmon/health"
 )
 
 // risingHistory is an hour of samples, one a minute up to at (excluded):
 // memory from 40 % up by 6 %/h, RSS up by 12 MiB/h, heap flat.
-func risingHistory(at time.Time) seriesHistory {
-	h := seriesHistory{}
+func risingHistory(at time.Time) SeriesHistory {
+	h := SeriesHistory{}
 	for i := 60; i >= 1; i-- {
 		ts := at.Add(-time.Duration(i) * time.Minute)
 		hours := float64(60-i) / 60
@@ -26,24 +28,24 @@ func risingHistory(at time.Time) seriesHistory {
 func TestMemoryReport_Golden(t *testing.T) {
 	t.Parallel()
 	cases := map[string]struct {
-		cur, prev *Snapshot
-		hist      seriesHistory
+		cur, prev *reportdata.Snapshot
+		hist      SeriesHistory
 	}{
-		"memory":            {fullSnapshot(1), fullSnapshot(0), risingHistory(testTime)},
-		"memory_no_history": {bareSnapshot(testTime, 41), nil, nil},
+		"memory":            {reporttest.FullSnapshot(1), reporttest.FullSnapshot(0), risingHistory(testTime)},
+		"memory_no_history": {reporttest.BareSnapshot(testTime, 41), nil, nil},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			d := buildMemoryData(c.cur, c.prev, c.hist)
-			checkReportGolden(t, name, memoryReport(d, c.cur.Time, "host-1", DefaultThresholds()))
+			d := BuildMemoryData(c.cur, c.prev, c.hist)
+			checkReportGolden(t, name, MemoryReport(d, c.cur.Time, "host-1", reportdata.DefaultThresholds()))
 		})
 	}
 }
 
 func TestBuildMemoryData(t *testing.T) {
 	t.Parallel()
-	d := buildMemoryData(fullSnapshot(1), fullSnapshot(0), risingHistory(testTime))
+	d := BuildMemoryData(reporttest.FullSnapshot(1), reporttest.FullSnapshot(0), risingHistory(testTime))
 	gc := d.GarbageCollection
 	// The interval's GC work, not the totals.
 	if num(gc.IntervalSeconds) != 60 || num(gc.Cycles) != 4 || num(gc.PauseMS) != 2 || num(gc.CyclesTotal) != 1204 ||
@@ -73,7 +75,7 @@ func TestBuildMemoryData(t *testing.T) {
 	}
 
 	// First report: GC since the instruments started; no history, no trend.
-	d = buildMemoryData(bareSnapshot(testTime, 41), nil, nil)
+	d = BuildMemoryData(reporttest.BareSnapshot(testTime, 41), nil, nil)
 	if num(d.GarbageCollection.Cycles) != 10 || num(d.GarbageCollection.IntervalSeconds) != 3600 {
 		t.Errorf("first gc = %+v", d.GarbageCollection)
 	}
@@ -82,30 +84,9 @@ func TestBuildMemoryData(t *testing.T) {
 	}
 	// A counter reset (agent restart between collections) falls back to
 	// the cumulative values instead of a huge unsigned difference.
-	reset := bareSnapshot(testTime.Add(time.Minute), 41)
-	d = buildMemoryData(reset, fullSnapshot(1), nil)
+	reset := reporttest.BareSnapshot(testTime.Add(time.Minute), 41)
+	d = BuildMemoryData(reset, reporttest.FullSnapshot(1), nil)
 	if num(d.GarbageCollection.Cycles) != 10 {
 		t.Errorf("after reset cycles = %v, want 10", num(d.GarbageCollection.Cycles))
-	}
-}
-
-// The memory report reads its trends from the store through the Reporter.
-func TestReporter_MemoryTrendFromStore(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	st := openStore(t, t.TempDir())
-	for _, s := range risingHistory(testTime)[SeriesMemory] {
-		if err := st.SaveSamples(ctx, s.At, map[string]float64{SeriesMemory: s.Value}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rep := NewReporter(Options{Store: st})
-	r, err := rep.BuildNow(ctx, EventMemory, bareSnapshot(testTime, 46))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := r.Data.(MemoryData).Trends.SystemMemoryPercent
-	if tr.Samples != 61 || tr.Direction != "increasing" || math.Abs(tr.SlopePerHour-6) > 0.5 {
-		t.Errorf("trend from store = %+v", tr)
 	}
 }

@@ -1,4 +1,4 @@
-package report
+package build
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	n "github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // ProcessMetrics describe the bot's process. PID is the watched pid, also
@@ -84,7 +85,7 @@ type HeapStats struct {
 // watchedProcess returns the pid and the creation time (seconds since the
 // epoch, 0 when unknown) of the process s watched, from any of its points;
 // ok is false when s names none.
-func watchedProcess(s *Snapshot) (pid int, created float64, ok bool) {
+func watchedProcess(s *reportdata.Snapshot) (pid int, created float64, ok bool) {
 	proc := scoped(n.ScopeProcess)
 	for _, name := range []string{n.ProcessMemoryUsage, n.ProcessStatus, n.ProcessCPUTime} {
 		for _, p := range s.Points(name, proc...) {
@@ -97,7 +98,7 @@ func watchedProcess(s *Snapshot) (pid int, created float64, ok bool) {
 	return 0, 0, false
 }
 
-func buildProcess(cur, prev *Snapshot) ProcessMetrics {
+func buildProcess(cur, prev *reportdata.Snapshot) ProcessMetrics {
 	var pm ProcessMetrics
 	pid, created, ok := watchedProcess(cur)
 	if !ok {
@@ -140,7 +141,7 @@ func buildProcess(cur, prev *Snapshot) ProcessMetrics {
 // prev and cur, or nil and why not. Only two readings of the same process
 // measure an interval: a new pid, or the same pid with another creation
 // time (reused by a new process), starts a new one.
-func processCPU(cur, prev *Snapshot, pid int, created float64) (*float64, string) {
+func processCPU(cur, prev *reportdata.Snapshot, pid int, created float64) (*float64, string) {
 	if prev == nil {
 		return nil, noteFirstReport
 	}
@@ -159,7 +160,7 @@ func processCPU(cur, prev *Snapshot, pid int, created float64) (*float64, string
 	return new(round(100*(c-p)/secs, 2)), ""
 }
 
-func buildBot(cur *Snapshot) BotMetrics {
+func buildBot(cur *reportdata.Snapshot) BotMetrics {
 	bot := func(kv ...string) []string { return scoped(n.ScopeBot, kv...) }
 	var b BotMetrics
 	if !cur.Has(n.DiscordConnected) {
@@ -185,7 +186,7 @@ func buildBot(cur *Snapshot) BotMetrics {
 	return b
 }
 
-func buildRuntime(cur *Snapshot) RuntimeMetrics {
+func buildRuntime(cur *reportdata.Snapshot) RuntimeMetrics {
 	rt := func(kv ...string) []string { return scoped(n.ScopeRuntime, kv...) }
 	ms := func(v float64, ok bool) *float64 { return roundOpt(opt(v*1000, ok), 3) }
 	g, ok := cur.Value(n.GoGoroutineCount)
@@ -208,7 +209,7 @@ func buildRuntime(cur *Snapshot) RuntimeMetrics {
 
 // runtimeOfBot reports whether the process the reports watch is the one
 // whose Go runtime they show: the agent's own (the resource's process.pid).
-func runtimeOfBot(cur *Snapshot, pm ProcessMetrics) bool {
+func runtimeOfBot(cur *reportdata.Snapshot, pm ProcessMetrics) bool {
 	own, err := strconv.Atoi(cur.Resource["process.pid"])
 	return err == nil && pm.PID != nil && *pm.PID == own
 }

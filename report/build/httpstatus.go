@@ -1,4 +1,4 @@
-package report
+package build
 
 // statusText is net/http.StatusText, without importing net/http (report
 // must not: see doc.go): the reason phrase of an HTTP status code, "" for

@@ -1,9 +1,12 @@
-package report
+package build
 
 import (
 	"encoding/json"
 	"math"
 	"testing"
+
+	"github.com/nexusmon/nexusmon/internal/reporttest"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 
 	n "github.com/nexusmon/nexusmon/internal/names"
 )
@@ -36,8 +39,8 @@ func TestQuantile_KnownData(t *testing.T) {
 
 func TestBucketDelta(t *testing.T) {
 	t.Parallel()
-	prev := histOf(repeatDur(0.04, 100))
-	cur := histOf(append(repeatDur(0.04, 100), append(repeatDur(0.2, 50), repeatDur(0.4, 50)...)...))
+	prev := reporttest.HistOf(reporttest.RepeatDur(0.04, 100))
+	cur := reporttest.HistOf(append(reporttest.RepeatDur(0.04, 100), append(reporttest.RepeatDur(0.2, 50), reporttest.RepeatDur(0.4, 50)...)...))
 	d := bucketDelta(cur, prev)
 	var total uint64
 	for _, c := range d {
@@ -62,7 +65,7 @@ func TestBucketDelta(t *testing.T) {
 
 func TestBuildCommandData(t *testing.T) {
 	t.Parallel()
-	d := buildCommandData(fullSnapshot(1), fullSnapshot(0))
+	d := BuildCommandData(reporttest.FullSnapshot(1), reporttest.FullSnapshot(0))
 	tot := d.Totals
 	if !d.BotAttached || d.IntervalSeconds != 60 || tot.Executions != 120 || tot.Failures != 2 || tot.Successes != 118 ||
 		tot.SuccessRate == nil || *tot.SuccessRate != 98.33 {
@@ -86,9 +89,9 @@ func TestBuildCommandData(t *testing.T) {
 
 func TestTopInvocations_Top5(t *testing.T) {
 	t.Parallel()
-	s := NewSnapshot(testTime, nil)
+	s := reportdata.NewSnapshot(testTime, nil)
 	for i, c := range []float64{5, 9, 1, 7, 3, 9, 0, 2} {
-		s.Add(n.CommandGuildInvocations, "1", pt(n.ScopeBot, c, n.AttrGuildID, string(rune('a'+i))))
+		s.Add(n.CommandGuildInvocations, "1", reporttest.Pt(n.ScopeBot, c, n.AttrGuildID, string(rune('a'+i))))
 	}
 	got := topInvocations(s, nil, n.CommandGuildInvocations, n.AttrGuildID)
 	want := []InvocationTop{{"b", 9}, {"f", 9}, {"d", 7}, {"a", 5}, {"e", 3}}
@@ -105,8 +108,8 @@ func TestTopInvocations_Top5(t *testing.T) {
 
 func TestCommandsReport_NoBot(t *testing.T) {
 	t.Parallel()
-	d := buildCommandData(bareSnapshot(testTime, 41), nil)
-	r := commandsReport(d, testTime, "host-1", DefaultThresholds())
+	d := BuildCommandData(reporttest.BareSnapshot(testTime, 41), nil)
+	r := CommandsReport(d, testTime, "host-1", reportdata.DefaultThresholds())
 	if r.Summary == "" || r.Sections[0].Fields[0].Value != "no bot session attached" {
 		t.Errorf("report does not say there is no bot: %q %+v", r.Summary, r.Sections)
 	}
@@ -134,6 +137,6 @@ func TestCommandsReport_NoBot(t *testing.T) {
 
 func TestCommandsReport_Golden(t *testing.T) {
 	t.Parallel()
-	d := buildCommandData(fullSnapshot(1), fullSnapshot(0))
-	checkReportGolden(t, "commands", commandsReport(d, testTime, "host-1", DefaultThresholds()))
+	d := BuildCommandData(reporttest.FullSnapshot(1), reporttest.FullSnapshot(0))
+	checkReportGolden(t, "commands", CommandsReport(d, testTime, "host-1", reportdata.DefaultThresholds()))
 }

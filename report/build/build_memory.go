@@ -1,4 +1,4 @@
-package report
+package build
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	n "github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // MemoryData is the data of a memory_performance_monitoring report
@@ -96,7 +97,7 @@ type TrendData struct {
 }
 
 // trendWindow is the window trends and the chart look back over.
-const trendWindow = time.Hour
+const TrendWindow = time.Hour
 
 // seriesSpec describes a stored series for trends: its unit and the slope
 // per hour below which it counts as stable.
@@ -152,19 +153,19 @@ func withCurrent(samples []health.Sample, at time.Time, v float64) []health.Samp
 // seriesHistory is what report builders read from the store: series name →
 // samples of the trend window, oldest first. A nil seriesHistory (no store) has
 // no samples.
-type seriesHistory map[string][]health.Sample
+type SeriesHistory map[string][]health.Sample
 
 // counterDelta returns the increase of a cumulative counter (summed over
 // the points matching kv) between prev and cur, and the seconds it covers.
 // Without prev, or after a reset, it returns the cumulative value and the
 // time since the points' start.
-func counterDelta(cur, prev *Snapshot, name string, kv ...string) (delta, secs float64) {
+func counterDelta(cur, prev *reportdata.Snapshot, name string, kv ...string) (delta, secs float64) {
 	delta, secs, _ = counterDeltaOK(cur, prev, name, kv...)
 	return delta, secs
 }
 
 // counterDeltaOK is counterDelta; ok is false when cur has no such points.
-func counterDeltaOK(cur, prev *Snapshot, name string, kv ...string) (delta, secs float64, ok bool) {
+func counterDeltaOK(cur, prev *reportdata.Snapshot, name string, kv ...string) (delta, secs float64, ok bool) {
 	c, ok := cur.Sum(name, kv...)
 	if !ok {
 		return 0, 0, false
@@ -182,7 +183,7 @@ func counterDeltaOK(cur, prev *Snapshot, name string, kv ...string) (delta, secs
 
 // buildMemoryData extracts the memory figures from cur (prev for the GC
 // interval) and fits the trends on hist.
-func buildMemoryData(cur, prev *Snapshot, hist seriesHistory) MemoryData {
+func BuildMemoryData(cur, prev *reportdata.Snapshot, hist SeriesHistory) MemoryData {
 	var d MemoryData
 	m := buildMemory(cur)
 	d.SystemMemory = SystemMemoryData{Total: m.Total, Available: m.Available, Used: m.Used, Percent: m.Percent,
@@ -223,9 +224,9 @@ func buildMemoryData(cur, prev *Snapshot, hist seriesHistory) MemoryData {
 }
 
 // memoryReport builds the memory performance report.
-func memoryReport(d MemoryData, at time.Time, host string, th Thresholds) *Report {
+func MemoryReport(d MemoryData, at time.Time, host string, th reportdata.Thresholds) *reportdata.Report {
 	sm := d.SystemMemory
-	r := &Report{Event: EventMemory, Time: at, Host: host, Title: "Memory Performance", Emoji: "🧠", Data: d}
+	r := &reportdata.Report{Event: reportdata.EventMemory, Time: at, Host: host, Title: "Memory Performance", Emoji: "🧠", Data: d}
 	r.Level = health.LevelOf(worstScore(health.Score(num(sm.Percent), th.Memory)))
 	pm := d.ProcessMemory
 	gc := d.GarbageCollection
@@ -246,16 +247,16 @@ func memoryReport(d MemoryData, at time.Time, host string, th Thresholds) *Repor
 		if pm.RSSTrendMBPerHour != nil {
 			trend = signed(*pm.RSSTrendMBPerHour, 2) + " MiB/h"
 		}
-		r.Sections = append(r.Sections, Section{Name: "🤖 Process memory", Fields: []Field{
+		r.Sections = append(r.Sections, reportdata.Section{Name: "🤖 Process memory", Fields: []reportdata.Field{
 			{Name: "RSS", Value: fmt.Sprintf("%s (%s)", fmtBytes(num(pm.RSS)), fmtPct(num(pm.Percent))), Inline: true},
 			{Name: "VMS", Value: fmtBytes(num(pm.VMS)), Inline: true},
 			{Name: "Shared / data", Value: fmtBytes(num(pm.Shared)) + " / " + fmtBytes(num(pm.Data)), Inline: true},
 			{Name: "RSS trend (1h)", Value: trend, Inline: true},
 		}})
 	} else {
-		r.Sections = append(r.Sections, Section{Name: "🤖 Process memory", Fields: []Field{{Name: "Status", Value: processStatusText(pm.process)}}})
+		r.Sections = append(r.Sections, reportdata.Section{Name: "🤖 Process memory", Fields: []reportdata.Field{{Name: "Status", Value: processStatusText(pm.process)}}})
 	}
-	r.Sections = append(r.Sections, Section{Name: "🧠 System memory", Fields: []Field{
+	r.Sections = append(r.Sections, reportdata.Section{Name: "🧠 System memory", Fields: []reportdata.Field{
 		{Name: "Used", Value: fmt.Sprintf("%s of %s (%s)", fmtBytes(num(sm.Used)), fmtBytes(num(sm.Total)), fmtPct(num(sm.Percent))), Inline: true},
 		{Name: "Available", Value: fmtBytes(num(sm.Available)), Inline: true},
 		{Name: "Cached / buffers", Value: fmtBytes(num(sm.Cached)) + " / " + fmtBytes(num(sm.Buffers)), Inline: true},
@@ -265,7 +266,7 @@ func memoryReport(d MemoryData, at time.Time, host string, th Thresholds) *Repor
 	if gc.IntervalSeconds != nil {
 		interval = fmtDuration(time.Duration(*gc.IntervalSeconds * float64(time.Second)))
 	}
-	r.Sections = append(r.Sections, Section{Name: "♻️ Garbage collection" + runtimeLabel(gc.ofBot), Fields: []Field{
+	r.Sections = append(r.Sections, reportdata.Section{Name: "♻️ Garbage collection" + runtimeLabel(gc.ofBot), Fields: []reportdata.Field{
 		{Name: "Interval", Value: interval, Inline: true},
 		{Name: "Cycles", Value: fmt.Sprintf("%s (%s total)", fmtCount(gc.Cycles), fmtCount(gc.CyclesTotal)), Inline: true},
 		{Name: "Pause", Value: fmt.Sprintf("%s (last %s)", fmtMS(num(gc.PauseMS)), fmtMS(num(gc.LastPauseMS))), Inline: true},
@@ -273,7 +274,7 @@ func memoryReport(d MemoryData, at time.Time, host string, th Thresholds) *Repor
 		{Name: "Cleanup efficiency", Value: fmtPct(num(gc.CleanupEfficiencyPercent)), Inline: true},
 		{Name: "Heap", Value: fmt.Sprintf("%s · %s objects", fmtBytes(num(gc.HeapAlloc)), fmtCount(gc.HeapObjects)), Inline: true},
 	}})
-	r.Sections = append(r.Sections, Section{Name: "📈 Trends (1h)", Fields: []Field{
+	r.Sections = append(r.Sections, reportdata.Section{Name: "📈 Trends (1h)", Fields: []reportdata.Field{
 		{Name: "System memory", Value: trendText(d.Trends.SystemMemoryPercent)},
 		{Name: "Process RSS", Value: trendText(d.Trends.ProcessRSS)},
 		{Name: strings.ToUpper(heap[:1]) + heap[1:], Value: trendText(d.Trends.Heap)},

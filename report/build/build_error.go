@@ -1,13 +1,13 @@
-package report
+package build
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // CommandError is one failed command invocation as the bot instrumentation
@@ -79,7 +79,7 @@ type DigestLine struct {
 }
 
 // ErrorReport builds the command_error report of one failure.
-func ErrorReport(e CommandError, host string) *Report {
+func ErrorReport(e CommandError, host string) *reportdata.Report {
 	d := ErrorData{
 		Command: e.Command, ErrorType: e.ErrorType, ErrorMessage: e.Message,
 		Context:    ErrorContext{Module: e.Module, GuildID: e.GuildID, ChannelID: e.ChannelID, InteractionID: e.InteractionID},
@@ -99,21 +99,21 @@ func ErrorReport(e CommandError, host string) *Report {
 	if e.GuildID != "" {
 		where = "guild " + e.GuildID + " · channel " + e.ChannelID
 	}
-	return &Report{
-		Event: EventError, Time: e.At.UTC(), Host: host,
+	return &reportdata.Report{
+		Event: reportdata.EventError, Time: e.At.UTC(), Host: host,
 		Title: fmt.Sprintf("Command error · /%s %s", e.Command, kind), Emoji: "❗",
 		Level: health.Poor, Summary: msg, Data: d,
-		Sections: []Section{
-			{Name: "❗ Error", Fields: []Field{
+		Sections: []reportdata.Section{
+			{Name: "❗ Error", Fields: []reportdata.Field{
 				{Name: "Command", Value: "/" + e.Command + " (" + orDash(e.Module) + ")", Inline: true},
 				{Name: "Type", Value: e.ErrorType, Inline: true},
 				{Name: "Duration", Value: fmtMS(d.DurationMS), Inline: true},
 			}},
-			{Name: "📍 Context", Fields: []Field{
+			{Name: "📍 Context", Fields: []reportdata.Field{
 				{Name: "Where", Value: where},
 				{Name: "Interaction", Value: orDash(e.InteractionID)},
 			}},
-			{Name: "⚙️ Impact", Fields: []Field{
+			{Name: "⚙️ Impact", Fields: []reportdata.Field{
 				{Name: "Goroutines", Value: strconv.Itoa(e.Goroutines), Inline: true},
 				{Name: "Heap", Value: fmtBytes(float64(e.HeapAlloc)), Inline: true},
 			}},
@@ -123,7 +123,7 @@ func ErrorReport(e CommandError, host string) *Report {
 
 // DigestReport builds the command_error report that stands for an error
 // storm's suppressed failures.
-func DigestReport(dg ErrorDigest, host string) *Report {
+func DigestReport(dg ErrorDigest, host string) *reportdata.Report {
 	dd := &DigestData{Start: dg.Start.UTC(), End: dg.End.UTC(), Suppressed: dg.Suppressed, Counts: []DigestLine{}}
 	var lines []string
 	for _, c := range dg.Counts {
@@ -136,17 +136,12 @@ func DigestReport(dg ErrorDigest, host string) *Report {
 	d := ErrorData{Command: "(several)", ErrorType: "digest",
 		ErrorMessage: fmt.Sprintf("%d more command errors between %s and %s", dg.Suppressed, dg.Start.UTC().Format("15:04:05"), dg.End.UTC().Format("15:04:05 UTC")),
 		Digest:       dd}
-	return &Report{
-		Event: EventError, Time: dg.End.UTC(), Host: host,
+	return &reportdata.Report{
+		Event: reportdata.EventError, Time: dg.End.UTC(), Host: host,
 		Title: fmt.Sprintf("Command errors · %d more in %s", dg.Suppressed, fmtDuration(dg.End.Sub(dg.Start))), Emoji: "❗",
 		Level: health.Poor, Summary: d.ErrorMessage, Data: d,
-		Sections: []Section{{Name: "❗ Errors by command", Fields: []Field{{Name: "", Value: strings.Join(lines, "\n")}}}},
+		Sections: []reportdata.Section{{Name: "❗ Errors by command", Fields: []reportdata.Field{{Name: "", Value: strings.Join(lines, "\n")}}}},
 	}
-}
-
-// PublishError publishes a command error (or a digest) at alert priority.
-func (r *Reporter) PublishError(ctx context.Context, rep *Report) error {
-	return r.Publish(ctx, rep, PriorityAlert)
 }
 
 func orDash(s string) string {

@@ -1,4 +1,4 @@
-package report
+package reportdata
 
 import (
 	"strings"
@@ -130,4 +130,48 @@ func AttachmentName(event Kind) string {
 		return "report.json"
 	}
 	return string(b) + ".json"
+}
+
+// HealthChart is what the health report's chart shows (drawn by
+// Options.Chart: render/chart.Render). Samples outside [Start, End]
+// and non-finite values are left out; empty series are not drawn. A
+// threshold pair that is not usable (zero, NaN, or Critical below Warning)
+// draws no lines.
+type HealthChart struct {
+	Start, End      time.Time
+	CPU, Memory     []health.Sample // percent
+	Gateway, API    []health.Sample // milliseconds
+	CPUTh, MemoryTh health.Thresholds
+	LatencyTh       health.Thresholds // the lines of the latency panel (the network thresholds)
+}
+
+// ChartFile is the health chart's attachment name.
+const ChartFile = "health_chart.png"
+
+// AlertStatus is one firing alert.
+type AlertStatus struct {
+	Rule      string    `json:"rule"`
+	Metric    string    `json:"metric"`
+	Severity  string    `json:"severity"` // warning or critical
+	Value     float64   `json:"value"`    // last value observed
+	Unit      string    `json:"unit"`
+	Threshold float64   `json:"threshold"` // the line of its severity
+	Peak      float64   `json:"peak"`
+	Since     time.Time `json:"since"` // when it fired
+}
+
+// AlertData is the data of a performance_alert report (DESIGN §3).
+type AlertData struct {
+	Rule       string    `json:"rule"`
+	Metric     string    `json:"metric"`
+	Severity   string    `json:"severity"` // info, warning, critical
+	State      string    `json:"state"`    // firing, resolved, info
+	Value      float64   `json:"value"`
+	Unit       string    `json:"unit"`
+	Threshold  float64   `json:"threshold"` // the line crossed; the clear level for resolved events
+	Since      time.Time `json:"since"`
+	Peak       float64   `json:"peak"`
+	DurationMS int64     `json:"duration_ms"`
+	Repeat     bool      `json:"repeat"`
+	Message    string    `json:"message"`
 }

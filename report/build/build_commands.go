@@ -1,4 +1,4 @@
-package report
+package build
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	n "github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // CommandData is the data of a command_performance_analysis report (DESIGN
@@ -72,8 +73,8 @@ const topN = 5
 
 // hasBot reports whether the snapshot carries any discord.* metric: a bot
 // session or command instrumentation is attached.
-func hasBot(s *Snapshot) bool {
-	for name := range s.metrics {
+func hasBot(s *reportdata.Snapshot) bool {
+	for _, name := range s.Names() {
 		if strings.HasPrefix(name, "discord.") {
 			return true
 		}
@@ -84,7 +85,7 @@ func hasBot(s *Snapshot) bool {
 // bucketDelta returns cur's bucket counts minus prev's when prev is a
 // valid earlier state of the same histogram (same bounds, no count went
 // down); otherwise cur's counts (first report, or a reset).
-func bucketDelta(cur, prev *Histogram) []uint64 {
+func bucketDelta(cur, prev *reportdata.Histogram) []uint64 {
 	out := append([]uint64(nil), cur.Counts...)
 	if prev == nil || !slices.Equal(cur.Bounds, prev.Bounds) || len(prev.Counts) != len(cur.Counts) || prev.Count > cur.Count {
 		return out
@@ -163,7 +164,7 @@ type durationAgg struct {
 	mixed  bool    // points with different bounds: no percentiles
 }
 
-func (a *durationAgg) add(cur, prev *Histogram) {
+func (a *durationAgg) add(cur, prev *reportdata.Histogram) {
 	if a.mixed {
 		return
 	}
@@ -229,11 +230,11 @@ func nanMax(a, b float64) float64 {
 }
 
 // prevHist finds the point of prev's name with exactly p's attributes.
-func prevHist(prev *Snapshot, name string, p Point) *Histogram {
+func prevHist(prev *reportdata.Snapshot, name string, p reportdata.Point) *reportdata.Histogram {
 	if prev == nil {
 		return nil
 	}
-	m := prev.metrics[name]
+	m := prev.Metric(name)
 	if m == nil {
 		return nil
 	}
@@ -260,9 +261,9 @@ func sameAttrs(a, b map[string]string) bool {
 // pointDelta is the increase of one cumulative counter point since prev
 // (the point with the same attributes), or its value without one or after
 // a reset.
-func pointDelta(prev *Snapshot, name string, p Point) float64 {
+func pointDelta(prev *reportdata.Snapshot, name string, p reportdata.Point) float64 {
 	if prev != nil {
-		if m := prev.metrics[name]; m != nil {
+		if m := prev.Metric(name); m != nil {
 			for _, q := range m.Points {
 				if sameAttrs(p.Attrs, q.Attrs) {
 					if p.Value >= q.Value {
@@ -286,7 +287,7 @@ func successRate(exec, fail uint64) *float64 {
 
 // buildCommandData extracts the command figures of the interval between
 // prev (this reader's previous snapshot, may be nil) and cur.
-func buildCommandData(cur, prev *Snapshot) CommandData {
+func BuildCommandData(cur, prev *reportdata.Snapshot) CommandData {
 	d := CommandData{Commands: []CommandStats{}, Modules: []CommandStats{}, TopGuilds: []InvocationTop{}, TopChannels: []InvocationTop{}}
 	if !hasBot(cur) {
 		return d
@@ -378,7 +379,7 @@ func buildCommandData(cur, prev *Snapshot) CommandData {
 // topInvocations returns the topN ids of an id-keyed counter by their
 // increase in the interval, most first (ties by id); ids without
 // invocations in the interval are left out.
-func topInvocations(cur, prev *Snapshot, name, key string) []InvocationTop {
+func topInvocations(cur, prev *reportdata.Snapshot, name, key string) []InvocationTop {
 	by := map[string]uint64{}
 	for _, p := range cur.Points(name, n.AttrScope, n.ScopeBot) {
 		if id := p.Attrs[key]; id != "" {
@@ -401,11 +402,11 @@ func topInvocations(cur, prev *Snapshot, name, key string) []InvocationTop {
 }
 
 // commandsReport builds the command performance analysis report.
-func commandsReport(d CommandData, at time.Time, host string, th Thresholds) *Report {
-	r := &Report{Event: EventCommands, Time: at, Host: host, Title: "Command Performance", Emoji: "⚡", Data: d, Level: health.Good}
+func CommandsReport(d CommandData, at time.Time, host string, th reportdata.Thresholds) *reportdata.Report {
+	r := &reportdata.Report{Event: reportdata.EventCommands, Time: at, Host: host, Title: "Command Performance", Emoji: "⚡", Data: d, Level: health.Good}
 	if !d.BotAttached { // nothing measured: not an incident, but not "excellent" either
 		r.Summary = "No bot session attached: no command data."
-		r.Sections = []Section{{Name: "🛰️ Discord", Fields: []Field{{Name: "Session", Value: "no bot session attached"}}}}
+		r.Sections = []reportdata.Section{{Name: "🛰️ Discord", Fields: []reportdata.Field{{Name: "Session", Value: "no bot session attached"}}}}
 		return r
 	}
 	t := d.Totals
@@ -428,7 +429,7 @@ func commandsReport(d CommandData, at time.Time, host string, th Thresholds) *Re
 	}
 	r.Level = health.LevelOf(worstScore(scores...))
 
-	r.Sections = append(r.Sections, Section{Name: "📊 Totals", Fields: []Field{
+	r.Sections = append(r.Sections, reportdata.Section{Name: "📊 Totals", Fields: []reportdata.Field{
 		{Name: "Executions", Value: fmt.Sprintf("%d (%d failed)", t.Executions, t.Failures), Inline: true},
 		{Name: "Success rate", Value: rate, Inline: true},
 		{Name: "Late answers", Value: fmt.Sprint(t.LateAnswers), Inline: true},
@@ -438,7 +439,7 @@ func commandsReport(d CommandData, at time.Time, host string, th Thresholds) *Re
 	var lines []string
 	for i, c := range d.Commands {
 		if i == 10 {
-			lines = append(lines, fmt.Sprintf("… +%d more in %s", len(d.Commands)-10, AttachmentName(EventCommands)))
+			lines = append(lines, fmt.Sprintf("… +%d more in %s", len(d.Commands)-10, reportdata.AttachmentName(reportdata.EventCommands)))
 			break
 		}
 		lines = append(lines, fmt.Sprintf("%d. /%s (%s) — %d runs · %d failed · p50 %s · p95 %s · p99 %s",
@@ -447,7 +448,7 @@ func commandsReport(d CommandData, at time.Time, host string, th Thresholds) *Re
 	if len(lines) == 0 {
 		lines = []string{"no commands run in this interval"}
 	}
-	r.Sections = append(r.Sections, Section{Name: "🏆 Commands", Fields: []Field{{Value: strings.Join(lines, "\n")}}})
+	r.Sections = append(r.Sections, reportdata.Section{Name: "🏆 Commands", Fields: []reportdata.Field{{Value: strings.Join(lines, "\n")}}})
 	lines = lines[:0]
 	for _, m := range d.Modules {
 		lines = append(lines, fmt.Sprintf("%s — %d runs · %d failed · p95 %s", m.Name, m.Executions, m.Failures, fmtMS(m.P95MS)))
@@ -455,7 +456,7 @@ func commandsReport(d CommandData, at time.Time, host string, th Thresholds) *Re
 	if len(lines) == 0 {
 		lines = []string{"—"}
 	}
-	r.Sections = append(r.Sections, Section{Name: "📦 Modules", Fields: []Field{{Value: strings.Join(lines, "\n")}}})
+	r.Sections = append(r.Sections, reportdata.Section{Name: "📦 Modules", Fields: []reportdata.Field{{Value: strings.Join(lines, "\n")}}})
 	top := func(ts []InvocationTop) string {
 		if len(ts) == 0 {
 			return "none in this interval"
@@ -467,11 +468,11 @@ func commandsReport(d CommandData, at time.Time, host string, th Thresholds) *Re
 		return strings.Join(ls, "\n")
 	}
 	r.Sections = append(r.Sections,
-		Section{Name: "🏰 Top guilds", Fields: []Field{{Value: top(d.TopGuilds)}}},
-		Section{Name: "💬 Top channels", Fields: []Field{{Value: top(d.TopChannels)}}},
+		reportdata.Section{Name: "🏰 Top guilds", Fields: []reportdata.Field{{Value: top(d.TopGuilds)}}},
+		reportdata.Section{Name: "💬 Top channels", Fields: []reportdata.Field{{Value: top(d.TopChannels)}}},
 	)
 	if d.RegisteredModules != nil || d.RegisteredCommands != nil {
-		r.Sections = append(r.Sections, Section{Name: "🧩 Registered", Fields: []Field{
+		r.Sections = append(r.Sections, reportdata.Section{Name: "🧩 Registered", Fields: []reportdata.Field{
 			{Name: "Modules", Value: fmt.Sprint(derefInt(d.RegisteredModules)), Inline: true},
 			{Name: "Commands", Value: fmt.Sprint(derefInt(d.RegisteredCommands)), Inline: true},
 		}})

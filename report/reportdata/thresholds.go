@@ -1,4 +1,4 @@
-package report
+package reportdata
 
 import "github.com/nexusmon/nexusmon/health"
 
@@ -21,7 +21,7 @@ func DefaultThresholds() Thresholds {
 }
 
 // withDefaults returns t with every zero pair replaced by its default.
-func (t Thresholds) withDefaults() Thresholds {
+func (t Thresholds) WithDefaults() Thresholds {
 	fill := func(v *health.Thresholds, d health.Thresholds) {
 		if *v == (health.Thresholds{}) {
 			*v = d

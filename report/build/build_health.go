@@ -1,4 +1,4 @@
-package report
+package build
 
 import (
 	"fmt"
@@ -9,23 +9,8 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	n "github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
-
-// HealthChart is what the health report's chart shows (drawn by
-// Options.Chart: render/chart.Render). Samples outside [Start, End]
-// and non-finite values are left out; empty series are not drawn. A
-// threshold pair that is not usable (zero, NaN, or Critical below Warning)
-// draws no lines.
-type HealthChart struct {
-	Start, End      time.Time
-	CPU, Memory     []health.Sample // percent
-	Gateway, API    []health.Sample // milliseconds
-	CPUTh, MemoryTh health.Thresholds
-	LatencyTh       health.Thresholds // the lines of the latency panel (the network thresholds)
-}
-
-// ChartFile is the health chart's attachment name.
-const ChartFile = "health_chart.png"
 
 // HealthData is the data of a comprehensive_health_report (DESIGN §3, §4).
 type HealthData struct {
@@ -33,7 +18,7 @@ type HealthData struct {
 	ComponentHealth   map[string]ComponentHealth `json:"component_health"` // cpu, memory, disk, network, discord
 	PerformanceTrends HealthTrends               `json:"performance_trends"`
 	Recommendations   []RecommendationData       `json:"recommendations"`
-	ActiveAlerts      []AlertStatus              `json:"active_alerts"`
+	ActiveAlerts      []reportdata.AlertStatus   `json:"active_alerts"`
 	WindowSeconds     float64                    `json:"window_seconds"` // the trend window
 }
 
@@ -95,19 +80,19 @@ const maxForecast = 7 * 24 * time.Hour
 
 // seriesProbeAvailability is the lowest probe availability (%) of each
 // network report; the health report counts its samples as probe rounds.
-const seriesProbeAvailability = "probe_availability_percent"
+const SeriesProbeAvailability = "probe_availability_percent"
 
 // healthSeries are the stored series the health report reads.
-var healthSeries = []string{SeriesCPU, SeriesMemory, SeriesLatency, SeriesAPI, SeriesGoroutines, SeriesHeap, seriesProbeAvailability}
+var HealthSeries = []string{SeriesCPU, SeriesMemory, SeriesLatency, SeriesAPI, SeriesGoroutines, SeriesHeap, SeriesProbeAvailability}
 
 // buildHealthData computes the health report's data from cur (prev, this
 // reader's previous snapshot, for rates and interval counts) and the
 // stored window hist, and returns the chart's input with it.
-func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, alerts []AlertStatus) (HealthData, HealthChart) {
+func BuildHealthData(cur, prev *reportdata.Snapshot, hist SeriesHistory, th reportdata.Thresholds, alerts []reportdata.AlertStatus) (HealthData, reportdata.HealthChart) {
 	at := cur.Time.UTC()
-	sd := buildSystemData(cur, prev)
-	nd := buildNetworkData(cur, prev)
-	cd := buildCommandData(cur, prev)
+	sd := BuildSystemData(cur, prev)
+	nd := BuildNetworkData(cur, prev)
+	cd := BuildCommandData(cur, prev)
 	sm := sd.SystemMetrics
 
 	type comp struct {
@@ -134,7 +119,7 @@ func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, ale
 		}
 	}
 	comps = append(comps, disk)
-	netMS := networkMS(nd)
+	netMS := NetworkMS(nd)
 	network := comp{c: health.Component{Name: health.ComponentNetwork, Value: netMS, Thresholds: th.Network, Available: !math.IsNaN(netMS)}, unit: "ms"}
 	switch {
 	case nd.BotConnection.Attached && nd.BotConnection.LatencyMS != nil:
@@ -173,10 +158,10 @@ func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, ale
 		ComponentHealth: make(map[string]ComponentHealth, len(comps)),
 		Recommendations: []RecommendationData{},
 		ActiveAlerts:    alerts,
-		WindowSeconds:   trendWindow.Seconds(),
+		WindowSeconds:   TrendWindow.Seconds(),
 	}
 	if d.ActiveAlerts == nil {
-		d.ActiveAlerts = []AlertStatus{}
+		d.ActiveAlerts = []reportdata.AlertStatus{}
 	}
 	for i, s := range scores {
 		ch := ComponentHealth{Unit: comps[i].unit, Level: "unavailable", Emoji: "⚫", Available: s.Available, Detail: comps[i].detail}
@@ -221,7 +206,7 @@ func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, ale
 
 	// Recommendations.
 	rin := health.Inputs{
-		Scores: scores, Trends: trends, Window: trendWindow,
+		Scores: scores, Trends: trends, Window: TrendWindow,
 		SwapPercent: num(sm.Memory.Swap.Percent), DiskThresholds: th.Disk,
 		Goroutines:       num(sd.RuntimeMetrics.Goroutines),
 		RuntimeOwner:     runtimeOwner(sd.runtimeOfBot),
@@ -255,7 +240,7 @@ func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, ale
 	for _, p := range probes {
 		rin.ProbeAvailability = nanMin(rin.ProbeAvailability, p.AvailabilityPercent/100)
 	}
-	rin.ProbeChecks = len(hist[seriesProbeAvailability])
+	rin.ProbeChecks = len(hist[SeriesProbeAvailability])
 	for _, rec := range health.Recommend(rin, at) {
 		rd := RecommendationData{Component: rec.Component, Severity: string(rec.Severity), Title: rec.Title, Action: rec.Action, Evidence: []EvidenceData{}}
 		for _, e := range rec.Evidence {
@@ -265,35 +250,35 @@ func buildHealthData(cur, prev *Snapshot, hist seriesHistory, th Thresholds, ale
 		d.Recommendations = append(d.Recommendations, rd)
 	}
 
-	ci := HealthChart{Start: at.Add(-trendWindow), End: at, CPU: cpuS, Memory: memS, Gateway: latS, API: apiS,
+	ci := reportdata.HealthChart{Start: at.Add(-TrendWindow), End: at, CPU: cpuS, Memory: memS, Gateway: latS, API: apiS,
 		CPUTh: th.CPU, MemoryTh: th.Memory, LatencyTh: th.Network}
 	return d, ci
 }
 
 // healthReport builds the comprehensive health report; png (may be nil)
 // is the chart, attached as ChartFile and shown as the embed image.
-func healthReport(d HealthData, at time.Time, host string, png []byte) *Report {
+func HealthReport(d HealthData, at time.Time, host string, png []byte) *reportdata.Report {
 	lvl := health.LevelOf(d.OverallHealth.Score)
 	if len(d.ComponentHealth) > 0 && !anyAvailable(d.ComponentHealth) {
 		lvl = health.Critical
 	}
-	r := &Report{Event: EventHealth, Time: at, Host: host, Title: "Comprehensive Health Report", Emoji: "🩺", Level: lvl, Data: d}
+	r := &reportdata.Report{Event: reportdata.EventHealth, Time: at, Host: host, Title: "Comprehensive Health Report", Emoji: "🩺", Level: lvl, Data: d}
 	worst, worstName := math.Inf(1), ""
-	var comps []Field
+	var comps []reportdata.Field
 	for _, name := range []string{health.ComponentCPU, health.ComponentMemory, health.ComponentDisk, health.ComponentNetwork, health.ComponentDiscord} {
 		c, ok := d.ComponentHealth[name]
 		if !ok {
 			continue
 		}
 		if !c.Available {
-			comps = append(comps, Field{Name: name, Value: "⚫ n/a", Inline: true})
+			comps = append(comps, reportdata.Field{Name: name, Value: "⚫ n/a", Inline: true})
 			continue
 		}
 		v := health.FormatValue(*c.Value, c.Unit)
 		if strings.Contains(c.Detail, "failed") || strings.Contains(c.Detail, "disconnected") {
 			v = c.Detail
 		}
-		comps = append(comps, Field{Name: name, Value: fmt.Sprintf("%s %s · %s", c.Emoji, fmtScore(*c.Score), v), Inline: true})
+		comps = append(comps, reportdata.Field{Name: name, Value: fmt.Sprintf("%s %s · %s", c.Emoji, fmtScore(*c.Score), v), Inline: true})
 		if *c.Score < worst {
 			worst, worstName = *c.Score, name
 		}
@@ -305,17 +290,17 @@ func healthReport(d HealthData, at time.Time, host string, png []byte) *Report {
 	if cnt := len(d.ActiveAlerts); cnt > 0 {
 		r.Summary += fmt.Sprintf(" · %d active alert(s)", cnt)
 	}
-	r.Sections = append(r.Sections, Section{Name: "🧩 Components", Fields: comps})
+	r.Sections = append(r.Sections, reportdata.Section{Name: "🧩 Components", Fields: comps})
 
 	t := d.PerformanceTrends
-	r.Sections = append(r.Sections, Section{Name: "📈 Trends (1h)", Fields: []Field{
+	r.Sections = append(r.Sections, reportdata.Section{Name: "📈 Trends (1h)", Fields: []reportdata.Field{
 		{Name: "CPU", Value: trendText(t.CPUPercent)},
 		{Name: "Memory", Value: trendText(t.MemoryPercent)},
 		{Name: "Gateway latency", Value: trendText(t.GatewayLatencyMS)},
 		{Name: "Discord API", Value: trendText(t.DiscordAPIMS)},
 	}})
 
-	var recs []Field
+	var recs []reportdata.Field
 	for _, rec := range d.Recommendations {
 		var ev []string
 		for _, e := range rec.Evidence {
@@ -325,12 +310,12 @@ func healthReport(d HealthData, at time.Time, host string, png []byte) *Report {
 			}
 			ev = append(ev, s)
 		}
-		recs = append(recs, Field{Name: severityEmoji(rec.Severity) + " " + rec.Title, Value: rec.Action + "\nEvidence: " + strings.Join(ev, "; ")})
+		recs = append(recs, reportdata.Field{Name: severityEmoji(rec.Severity) + " " + rec.Title, Value: rec.Action + "\nEvidence: " + strings.Join(ev, "; ")})
 	}
 	if len(recs) == 0 {
-		recs = []Field{{Value: "No action needed."}}
+		recs = []reportdata.Field{{Value: "No action needed."}}
 	}
-	r.Sections = append(r.Sections, Section{Name: "💡 Recommendations", Fields: recs})
+	r.Sections = append(r.Sections, reportdata.Section{Name: "💡 Recommendations", Fields: recs})
 
 	var alerts []string
 	for _, a := range d.ActiveAlerts {
@@ -340,10 +325,10 @@ func healthReport(d HealthData, at time.Time, host string, png []byte) *Report {
 	if len(alerts) == 0 {
 		alerts = []string{"none"}
 	}
-	r.Sections = append(r.Sections, Section{Name: "🚨 Active alerts", Fields: []Field{{Value: strings.Join(alerts, "\n")}}})
+	r.Sections = append(r.Sections, reportdata.Section{Name: "🚨 Active alerts", Fields: []reportdata.Field{{Value: strings.Join(alerts, "\n")}}})
 	if len(png) > 0 {
-		r.Files = []File{{Name: ChartFile, ContentType: "image/png", Data: png}}
-		r.Image = ChartFile
+		r.Files = []reportdata.File{{Name: reportdata.ChartFile, ContentType: "image/png", Data: png}}
+		r.Image = reportdata.ChartFile
 	}
 	return r
 }

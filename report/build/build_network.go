@@ -1,4 +1,4 @@
-package report
+package build
 
 import (
 	"fmt"
@@ -10,12 +10,13 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	n "github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Probe kinds of the nexusmon.probe.kind attribute (instrumentation/probe).
 const (
-	probeKindDiscordAPI = "discord_api"
-	probeKindInternet   = "internet"
+	ProbeKindDiscordAPI = "discord_api"
+	ProbeKindInternet   = "internet"
 )
 
 // NetworkData is the data of a network_performance_monitoring report
@@ -89,7 +90,7 @@ func latencyQuality(ms float64) string {
 // buildNetworkData extracts the probe and gateway figures from cur; prev
 // (this reader's previous snapshot, may be nil) tells which error type the
 // last failed probe had.
-func buildNetworkData(cur, prev *Snapshot) NetworkData {
+func BuildNetworkData(cur, prev *reportdata.Snapshot) NetworkData {
 	d := NetworkData{Internet: []ProbeResult{}}
 	probe := func(kv ...string) []string { return scoped(n.ScopeProbe, kv...) }
 	var urls []string
@@ -122,7 +123,7 @@ func buildNetworkData(cur, prev *Snapshot) NetworkData {
 		if !r.OK {
 			r.ErrorType = lastErrorType(cur, prev, u)
 		}
-		if r.Kind == probeKindDiscordAPI {
+		if r.Kind == ProbeKindDiscordAPI {
 			if d.DiscordAPI == nil {
 				rc := r
 				d.DiscordAPI = &rc
@@ -138,7 +139,7 @@ func buildNetworkData(cur, prev *Snapshot) NetworkData {
 	if b.Connected && b.LatencyMS != nil {
 		d.BotConnection.Quality = latencyQuality(*b.LatencyMS)
 	}
-	if v := networkMS(d); !math.IsNaN(v) {
+	if v := NetworkMS(d); !math.IsNaN(v) {
 		d.NetworkMS = &v
 	}
 	return d
@@ -147,7 +148,7 @@ func buildNetworkData(cur, prev *Snapshot) NetworkData {
 // lastErrorType returns the error.type whose probe error counter for
 // target grew since prev; without prev (or when none grew) the most
 // frequent one so far; "other" when the counter has no points.
-func lastErrorType(cur, prev *Snapshot, target string) string {
+func lastErrorType(cur, prev *reportdata.Snapshot, target string) string {
 	best, bestN := "", -1.0
 	grown := ""
 	for _, p := range cur.Points(n.ProbeErrors, n.AttrScope, n.ScopeProbe, n.AttrProbeTarget, target) {
@@ -176,7 +177,7 @@ func lastErrorType(cur, prev *Snapshot, target string) string {
 // networkMS is the network_ms value: the gateway latency when a bot
 // session is attached and reports one, else the median total time of the
 // internet probes that succeeded; NaN when neither is known.
-func networkMS(d NetworkData) float64 {
+func NetworkMS(d NetworkData) float64 {
 	if d.BotConnection.Attached && d.BotConnection.LatencyMS != nil {
 		return *d.BotConnection.LatencyMS
 	}
@@ -193,7 +194,7 @@ func networkMS(d NetworkData) float64 {
 // time when it got an answer in time, or the time it waited when it timed
 // out (a timeout is the slowest answer there is); NaN otherwise (no probe,
 // or it failed for another reason, which the network report shows).
-func apiResponseMS(d NetworkData) float64 {
+func APIResponseMS(d NetworkData) float64 {
 	a := d.DiscordAPI
 	switch {
 	case a == nil:
@@ -219,7 +220,7 @@ func medianOf(v []float64) float64 {
 
 // networkSamples are the series the network report keeps for trends and
 // the health chart.
-func networkSamples(d NetworkData) map[string]float64 {
+func NetworkSamples(d NetworkData) map[string]float64 {
 	v := map[string]float64{}
 	if a := d.DiscordAPI; a != nil && a.OK {
 		v[SeriesAPI] = a.ResponseMS
@@ -244,14 +245,14 @@ func networkSamples(d NetworkData) map[string]float64 {
 		avail = nanMin(avail, a.AvailabilityPercent)
 	}
 	if !math.IsNaN(avail) {
-		v[seriesProbeAvailability] = avail
+		v[SeriesProbeAvailability] = avail
 	}
 	return v
 }
 
 // networkReport builds the network performance report.
-func networkReport(d NetworkData, at time.Time, host string, th Thresholds) *Report {
-	r := &Report{Event: EventNetwork, Time: at, Host: host, Title: "Network Performance", Emoji: "🌐", Data: d}
+func NetworkReport(d NetworkData, at time.Time, host string, th reportdata.Thresholds) *reportdata.Report {
+	r := &reportdata.Report{Event: reportdata.EventNetwork, Time: at, Host: host, Title: "Network Performance", Emoji: "🌐", Data: d}
 	scores := []float64{}
 	var summary []string
 
@@ -262,7 +263,7 @@ func networkReport(d NetworkData, at time.Time, host string, th Thresholds) *Rep
 		}
 		scores = append(scores, s)
 		summary = append(summary, "Discord API "+probeHeadline(*a))
-		r.Sections = append(r.Sections, Section{Name: "🛰️ Discord API", Fields: probeFields(*a)})
+		r.Sections = append(r.Sections, reportdata.Section{Name: "🛰️ Discord API", Fields: probeFields(*a)})
 	}
 	if len(d.Internet) > 0 {
 		var lines []string
@@ -279,7 +280,7 @@ func networkReport(d NetworkData, at time.Time, host string, th Thresholds) *Rep
 		case down > 0:
 			scores = append(scores, 60) // Fair: part of the internet is unreachable
 		}
-		r.Sections = append(r.Sections, Section{Name: "🌍 Internet", Fields: []Field{{Value: strings.Join(lines, "\n")}}})
+		r.Sections = append(r.Sections, reportdata.Section{Name: "🌍 Internet", Fields: []reportdata.Field{{Value: strings.Join(lines, "\n")}}})
 		if m := medianOf(okTimes(d.Internet)); !math.IsNaN(m) {
 			summary = append(summary, "internet "+fmtMS(m))
 		} else {
@@ -288,12 +289,12 @@ func networkReport(d NetworkData, at time.Time, host string, th Thresholds) *Rep
 	}
 	if d.DiscordAPI == nil && len(d.Internet) == 0 {
 		summary = append(summary, "no probes configured")
-		r.Sections = append(r.Sections, Section{Name: "📡 Probes", Fields: []Field{{Value: "No probes configured: set probes.discord_api or probes.internet to measure reachability."}}})
+		r.Sections = append(r.Sections, reportdata.Section{Name: "📡 Probes", Fields: []reportdata.Field{{Value: "No probes configured: set probes.discord_api or probes.internet to measure reachability."}}})
 	}
 
 	bc := d.BotConnection
 	if !bc.Attached {
-		r.Sections = append(r.Sections, Section{Name: "🔌 Bot connection", Fields: []Field{{Name: "Session", Value: "no bot session attached"}}})
+		r.Sections = append(r.Sections, reportdata.Section{Name: "🔌 Bot connection", Fields: []reportdata.Field{{Name: "Session", Value: "no bot session attached"}}})
 	} else {
 		state := "🔴 disconnected"
 		if bc.Connected {
@@ -309,7 +310,7 @@ func networkReport(d NetworkData, at time.Time, host string, th Thresholds) *Rep
 		if !bc.Connected {
 			scores = append(scores, 0)
 		}
-		r.Sections = append(r.Sections, Section{Name: "🔌 Bot connection", Fields: []Field{
+		r.Sections = append(r.Sections, reportdata.Section{Name: "🔌 Bot connection", Fields: []reportdata.Field{
 			{Name: "Gateway", Value: state, Inline: true},
 			{Name: "Latency", Value: lat + " (" + bc.Quality + ")", Inline: true},
 			{Name: "Reconnects / resumes", Value: fmt.Sprintf("%d / %d", derefInt(bc.Reconnects), derefInt(bc.Resumes)), Inline: true},
@@ -361,13 +362,13 @@ func probeLine(p ProbeResult) string {
 	return s + " · " + fmtPct(p.AvailabilityPercent) + " up (1h)"
 }
 
-func probeFields(p ProbeResult) []Field {
+func probeFields(p ProbeResult) []reportdata.Field {
 	status := "no response"
 	if p.Status > 0 {
 		status = strconv.Itoa(p.Status) + " " + statusText(p.Status)
 	}
 	phases := fmt.Sprintf("DNS %s · connect %s · TLS %s · first byte %s", fmtMS(p.DNSMS), fmtMS(p.ConnectMS), fmtMS(p.TLSMS), fmtMS(p.FirstByteMS))
-	f := []Field{
+	f := []reportdata.Field{
 		{Name: "Response", Value: probeHeadline(p), Inline: true},
 		{Name: "Status", Value: strings.TrimSpace(status), Inline: true},
 		{Name: "Availability (1h)", Value: fmtPct(p.AvailabilityPercent), Inline: true},
