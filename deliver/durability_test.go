@@ -114,7 +114,7 @@ func TestAlerts_CrashBeforeEnqueueStillDelivers(t *testing.T) {
 	}
 	at := reporttest.FixtureTime
 	r1 := report.NewReporter(report.Options{Host: "host-1", Store: st1, Queue: ReportQueue(d1), Now: func() time.Time { return at }})
-	if err := r1.Collect(ctx, reportdata.EventMemory, bareSnapshot(at, 80), nil); err == nil {
+	if err := r1.Collect(ctx, reportdata.EventMemory, reporttest.BareSnapshot(at, 80), nil); err == nil {
 		t.Error("handle succeeded through the crash")
 	}
 	if !crashed.Load() {
@@ -138,7 +138,7 @@ func TestAlerts_CrashBeforeEnqueueStillDelivers(t *testing.T) {
 	d2 := dlvStart(t, st2, s2, dlvOpts(nil))
 	at = at.Add(30 * time.Second)
 	r2 := report.NewReporter(report.Options{Host: "host-1", Store: st2, Queue: ReportQueue(d2), Now: func() time.Time { return at }})
-	if err := r2.Collect(ctx, reportdata.EventMemory, bareSnapshot(at, 80), nil); err != nil {
+	if err := r2.Collect(ctx, reportdata.EventMemory, reporttest.BareSnapshot(at, 80), nil); err != nil {
 		t.Fatal(err)
 	}
 	dlvFlush(t, d2, 10*time.Second)
@@ -173,7 +173,7 @@ func TestAlerts_StateSavedWithoutQueue(t *testing.T) {
 	f := &memoryFeed{t: t, rep: report.NewReporter(report.Options{Host: "host-1", Store: st, Events: &events, Now: c.now}), at: reporttest.FixtureTime}
 
 	full.Store(true)
-	if err := f.rep.Collect(ctx, reportdata.EventMemory, bareSnapshot(f.at, 80), nil); err == nil {
+	if err := f.rep.Collect(ctx, reportdata.EventMemory, reporttest.BareSnapshot(f.at, 80), nil); err == nil {
 		t.Error("handle on a full disk returned no error")
 	}
 	if got := alertRules(alertEvents(t, &events)); got != "memory_percent/firing store_write/firing" {

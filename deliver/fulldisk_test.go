@@ -110,7 +110,7 @@ func fullDiskStory(t *testing.T, st *store.Store, fill, free func()) {
 		reports++
 		// While the disk is full, handle reports the store's failures;
 		// what matters is what reaches Discord.
-		_ = r.Collect(ctx, reportdata.EventMemory, bareSnapshot(at, memPct), nil)
+		_ = r.Collect(ctx, reportdata.EventMemory, reporttest.BareSnapshot(at, memPct), nil)
 		dlvFlush(t, d, 10*time.Second)
 	}
 	titles := func() []string { return dlvTitles(srv.Messages(discordtest.DefaultChannelID)) }

@@ -6,72 +6,18 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
-	n "github.com/nexusmon/nexusmon/internal/names"
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/report"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
-// Snapshot builders and Reporter helpers for the tests that run a Reporter
-// into a Delivery (copies of report's test helpers, which other packages'
-// tests cannot import).
-
-func pt(scope string, v float64, kv ...string) reportdata.Point {
-	a := map[string]string{n.AttrScope: scope}
-	for i := 0; i+1 < len(kv); i += 2 {
-		a[kv[i]] = kv[i+1]
-	}
-	return reportdata.Point{Attrs: a, Start: reporttest.FixtureTime.Add(-time.Hour), Value: v}
-}
-
-const gib = 1 << 30
-
-func addHost(s *reportdata.Snapshot, busy, idle, memPct, diskPct float64) {
-	h := n.ScopeHost
-	for _, c := range []string{"0", "1"} {
-		s.Add(n.SystemCPUTime, "s",
-			pt(h, busy/2, n.AttrCPULogical, c, n.AttrCPUMode, "user"),
-			pt(h, idle/2, n.AttrCPULogical, c, n.AttrCPUMode, "idle"))
-	}
-	s.Add(n.SystemCPULogicalCount, "{cpu}", pt(h, 2))
-	total := 8.0 * gib
-	avail := total * (1 - memPct/100)
-	s.Add(n.SystemMemoryLimit, "By", pt(h, total))
-	s.Add(n.SystemMemoryAvailable, "By", pt(h, avail))
-	s.Add(n.SystemMemoryUsage, "By",
-		pt(h, total-avail, n.AttrMemoryState, "used"), pt(h, avail/2, n.AttrMemoryState, "free"),
-		pt(h, avail/4, n.AttrMemoryState, "cached"), pt(h, 64<<20, n.AttrMemoryState, "buffers"))
-	s.Add(n.SystemPagingUsage, "By", pt(h, 0, n.AttrPagingState, "used"), pt(h, 2*gib, n.AttrPagingState, "free"))
-	fs := []string{n.AttrMountpoint, "/", n.AttrDevice, "/dev/sda1", n.AttrFSType, "ext4"}
-	s.Add(n.SystemFilesystemLimit, "By", pt(h, 100*gib, fs...))
-	s.Add(n.SystemFilesystemUsage, "By",
-		pt(h, diskPct*gib, append(slices.Clone(fs), n.AttrFSState, "used")...),
-		pt(h, (100-diskPct)*gib, append(slices.Clone(fs), n.AttrFSState, "free")...))
-}
-
-func addRuntime(s *reportdata.Snapshot, cycles, pauseSec, allocated, freed, heap float64) {
-	r := n.ScopeRuntime
-	s.Add(n.GoGCCycles, "{gc_cycle}", pt(r, cycles))
-	s.Add(n.GoGCPauseTotal, "s", pt(r, pauseSec))
-	s.Add(n.GoGCPauseLast, "s", pt(r, 0.00021))
-	s.Add(n.GoMemoryAllocated, "By", pt(n.ScopeContribRuntime, allocated))
-	s.Add(n.GoMemoryFreed, "By", pt(r, freed))
-	s.Add(n.GoHeapAlloc, "By", pt(r, heap))
-	s.Add(n.GoHeapObjects, "{object}", pt(r, 52000))
-	s.Add(n.GoGoroutineCount, "{goroutine}", pt(n.ScopeContribRuntime, 37))
-}
-
-func bareSnapshot(at time.Time, memPct float64) *reportdata.Snapshot {
-	s := reportdata.NewSnapshot(at, map[string]string{"host.name": "host-1"})
-	addHost(s, 100, 900, memPct, 40)
-	addRuntime(s, 10, 0.01, 10<<20, 8<<20, 4<<20)
-	return s
-}
+// Reporter helpers for the tests that run a Reporter into a Delivery
+// (copies of report's test helpers, which other packages' tests cannot
+// import; the snapshots come from internal/reporttest).
 
 func openStore(t testing.TB, dir string) *store.Store {
 	t.Helper()
@@ -125,7 +71,7 @@ func (f *memoryFeed) feed(values ...float64) {
 	f.t.Helper()
 	for _, v := range values {
 		f.at = f.at.Add(30 * time.Second)
-		s := bareSnapshot(f.at, v)
+		s := reporttest.BareSnapshot(f.at, v)
 		if err := f.rep.Collect(context.Background(), reportdata.EventMemory, s, f.prev); err != nil {
 			f.t.Fatal(err)
 		}
