@@ -229,7 +229,7 @@ func fitFiles(envelope reportdata.File, extra []reportdata.File) ([]reportdata.F
 	return files, jsonAttached, omitted
 }
 
-// renderTitle returns the embed title, cut with "…" at discordapi.MaxTitle.
+// RenderTitle returns the embed title, cut with "…" at discordapi.MaxTitle.
 func RenderTitle(r *reportdata.Report) string {
 	head := strings.TrimSpace(r.Emoji) + " " + strings.TrimSpace(r.Title)
 	if !r.Test {

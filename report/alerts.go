@@ -15,6 +15,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/storeapi"
+	"github.com/nexusmon/nexusmon/report/format"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
@@ -46,7 +47,7 @@ type AlertOptions struct {
 	Disabled       bool          // evaluate nothing, send no alert
 }
 
-// alertNS is the store KV namespace of alert state; keys are rule names.
+// AlertNS is the store KV namespace of alert state; keys are rule names.
 const AlertNS = "alerts"
 
 // Rule indexes of the engine; alertValues are in this order.
@@ -412,7 +413,7 @@ func (r *Reporter) TestAlert(ctx context.Context) (*reportdata.Report, error) {
 	return rep, nil
 }
 
-// alertReport turns an event into a report. rule (may be nil for info
+// AlertReport turns an event into a report. rule (may be nil for info
 // events) supplies the clear level shown for firing alerts.
 func AlertReport(ev health.Event, rule *health.Rule, host string) *reportdata.Report {
 	label := ev.Metric
@@ -421,8 +422,8 @@ func AlertReport(ev health.Event, rule *health.Rule, host string) *reportdata.Re
 	}
 	d := reportdata.AlertData{
 		Rule: ev.Rule, Metric: ev.Metric, Severity: string(ev.Severity), State: ev.State,
-		Value: roundTo(ev.Value, 3), Unit: ev.Unit, Threshold: roundTo(ev.Threshold, 3), Since: ev.Since.UTC(),
-		Peak: roundTo(ev.Peak, 3), DurationMS: ev.Duration.Milliseconds(), Repeat: ev.Repeat, Message: ev.Message,
+		Value: format.Round(ev.Value, 3), Unit: ev.Unit, Threshold: format.Round(ev.Threshold, 3), Since: ev.Since.UTC(),
+		Peak: format.Round(ev.Peak, 3), DurationMS: ev.Duration.Milliseconds(), Repeat: ev.Repeat, Message: ev.Message,
 	}
 	r := &reportdata.Report{Event: reportdata.EventAlert, Time: ev.At.UTC(), Host: host, Data: d, Summary: ev.Message}
 	value := health.FormatValue(ev.Value, ev.Unit)

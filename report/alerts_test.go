@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/internal/reporttest"
-	"github.com/nexusmon/nexusmon/report/build"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/store"
+	"github.com/nexusmon/nexusmon/report/build"
 )
 
 // alertLine is an alert envelope from the events file.

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/internal/reporttest"
-	"github.com/nexusmon/nexusmon/report/build"
 
 	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/report/build"
 )
 
 // BenchmarkHealthReport builds and renders the comprehensive health report

@@ -15,6 +15,7 @@ import (
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/storeapi"
 	"github.com/nexusmon/nexusmon/report/build"
+	"github.com/nexusmon/nexusmon/report/format"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
@@ -323,7 +324,7 @@ func (r *Reporter) handle(ctx context.Context, event reportdata.Kind, cur, prev 
 	case reportdata.EventMemory:
 		d := build.BuildMemoryData(cur, prev, r.history(ctx, at, build.SeriesMemory, build.SeriesHeap, build.SeriesProcessRSS))
 		v := noValues()
-		v[ruleMemory] = numOf(d.SystemMemory.Percent)
+		v[ruleMemory] = format.Num(d.SystemMemory.Percent)
 		alert(&v)
 		rep = build.MemoryReport(d, at, r.opts.Host, th)
 	case reportdata.EventCommands:
@@ -351,8 +352,8 @@ func (r *Reporter) handle(ctx context.Context, event reportdata.Kind, cur, prev 
 // fullest filesystem's %; NaN for what is missing.
 func systemAlertValues(d build.SystemData) *alertValues {
 	v := noValues()
-	v[ruleCPU] = numOf(d.SystemMetrics.CPU.Percent)
-	v[ruleMemory] = numOf(d.SystemMetrics.Memory.Percent)
+	v[ruleCPU] = format.Num(d.SystemMetrics.CPU.Percent)
+	v[ruleMemory] = format.Num(d.SystemMetrics.Memory.Percent)
 	v[ruleDisk] = build.FullestDisk(d.SystemMetrics.Disk.Partitions)
 	return &v
 }

@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/internal/reporttest"
-	"github.com/nexusmon/nexusmon/report/build"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 
 	"github.com/nexusmon/nexusmon/health"
 	n "github.com/nexusmon/nexusmon/internal/names"
 	"github.com/nexusmon/nexusmon/internal/store"
+	"github.com/nexusmon/nexusmon/report/build"
 )
 
 // Snapshot fixtures: the metrics instrumentation emits, built with the

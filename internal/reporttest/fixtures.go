@@ -11,10 +11,10 @@ import (
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
-// fixtureTime is the collection time of every fixture.
+// FixtureTime is the collection time of every fixture.
 var FixtureTime = time.Date(2026, 11, 27, 10, 30, 0, 0, time.UTC)
 
-// pngLike returns bytes that start like a PNG file (signature and IHDR).
+// PngLike returns bytes that start like a PNG file (signature and IHDR).
 func PngLike(n int) []byte {
 	b := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x03\x20\x00\x00\x01\x90\x08\x06\x00\x00\x00")
 	for i := len(b); i < n; i++ {
@@ -233,7 +233,7 @@ func AlertFixture(firing bool) *reportdata.Report {
 	return r
 }
 
-// hostile is the error text of the error fixture: every mention form and
+// Hostile is the error text of the error fixture: every mention form and
 // Markdown construct a user could smuggle into an error message.
 const Hostile = "@everyone <@123> **bold** `x` <@!456> <@&789> <#101112> @here [click](https://evil.example) ||spoiler|| ~~gone~~ __u__ C:\\path\\ \n# heading\n> quote\n- item"
 
@@ -272,7 +272,7 @@ func TestFixture() *reportdata.Report {
 	}
 }
 
-// overLimitFixture breaks every limit a report can break.
+// OverLimitFixture breaks every limit a report can break.
 func OverLimitFixture() *reportdata.Report {
 	r := &reportdata.Report{
 		Event: reportdata.EventSystem, Time: FixtureTime, Host: "host-1." + strings.Repeat("sub.", 100) + "example",
@@ -298,7 +298,7 @@ func OverLimitFixture() *reportdata.Report {
 	return r
 }
 
-// fixtures are the golden cases of TestRender.
+// Fixtures are the golden cases of TestRender.
 func Fixtures() map[string]*reportdata.Report {
 	return map[string]*reportdata.Report{
 		"system":         SystemFixture(),

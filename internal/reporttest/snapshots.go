@@ -24,7 +24,7 @@ func Pt(scope string, v float64, kv ...string) reportdata.Point {
 
 const Gib = 1 << 30
 
-// addHost adds two cores' CPU times (busy and idle seconds, each split
+// AddHost adds two cores' CPU times (busy and idle seconds, each split
 // evenly), 8 GiB of memory memPct % used, and a root filesystem diskPct % full.
 func AddHost(s *reportdata.Snapshot, busy, idle, memPct, diskPct float64) {
 	h := n.ScopeHost
@@ -73,7 +73,7 @@ func addRuntime(s *reportdata.Snapshot, cycles, pauseSec, allocated, freed, heap
 	s.Add(n.GoGoroutineCount, "{goroutine}", Pt(n.ScopeContribRuntime, 37))
 }
 
-// addBot adds a bot session.
+// AddBot adds a bot session.
 func AddBot(s *reportdata.Snapshot, connected bool, latencyMS, reconnects, resumes float64) {
 	b := n.ScopeBot
 	c := 0.0
@@ -121,7 +121,7 @@ func AddProbe(s *reportdata.Snapshot, p ProbeSpec) {
 // durationBounds are the command histogram's bounds (semconv, seconds).
 var durationBounds = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
 
-// histOf returns a histogram point of the given durations (seconds).
+// HistOf returns a histogram point of the given durations (seconds).
 func HistOf(durations []float64) *reportdata.Histogram {
 	h := &reportdata.Histogram{Bounds: durationBounds, Counts: make([]uint64, len(durationBounds)+1), Min: durations[0], Max: durations[0]}
 	for _, d := range durations {
@@ -149,7 +149,7 @@ func addCommand(s *reportdata.Snapshot, module, name string, ok, failed float64,
 	}
 }
 
-// repeatDur returns count copies of d.
+// RepeatDur returns count copies of d.
 func RepeatDur(d float64, count int) []float64 {
 	out := make([]float64, count)
 	for i := range out {
@@ -158,7 +158,7 @@ func RepeatDur(d float64, count int) []float64 {
 	return out
 }
 
-// fullSnapshot is a snapshot of a busy, healthy host with a bot, probes and
+// FullSnapshot is a snapshot of a busy, healthy host with a bot, probes and
 // commands, at FixtureTime; k (0 or 1) selects the earlier or the later of
 // two consecutive collections 60 s apart.
 func FullSnapshot(k int) *reportdata.Snapshot {
@@ -193,7 +193,7 @@ func FullSnapshot(k int) *reportdata.Snapshot {
 	return s
 }
 
-// bareSnapshot is a host-only collection: no bot, no probes, no process.
+// BareSnapshot is a host-only collection: no bot, no probes, no process.
 func BareSnapshot(at time.Time, memPct float64) *reportdata.Snapshot {
 	s := reportdata.NewSnapshot(at, map[string]string{"host.name": "host-1"})
 	AddHost(s, 100, 900, memPct, 40)
@@ -201,7 +201,7 @@ func BareSnapshot(at time.Time, memPct float64) *reportdata.Snapshot {
 	return s
 }
 
-// hostBefore is a host-only collection a minute before FixtureTime whose
+// HostBefore is a host-only collection a minute before FixtureTime whose
 // CPU counters are 30 busy and 270 idle seconds behind bareSnapshot's: 10 %
 // busy in the interval.
 func HostBefore() *reportdata.Snapshot {
@@ -211,7 +211,7 @@ func HostBefore() *reportdata.Snapshot {
 	return s
 }
 
-// failingSnapshot is a collection in which /proc/loadavg and /proc/meminfo
+// FailingSnapshot is a collection in which /proc/loadavg and /proc/meminfo
 // could not be read and the watched process 1234 is gone: the host
 // collector observes no load, memory or swap points and reads 0 on those
 // sources' success gauges (instrumentation/host TestCollector_FailingSource);

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	n "github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report/format"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
@@ -203,7 +204,7 @@ func (a *durationAgg) percentiles() (p50, p95, p99, mx float64) {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return 0
 		}
-		return round(v*1000, 1)
+		return format.Round(v*1000, 1)
 	}
 	return ms(quantile(a.bounds, a.counts, 0.50, lo, hi)), ms(quantile(a.bounds, a.counts, 0.95, lo, hi)),
 		ms(quantile(a.bounds, a.counts, 0.99, lo, hi)), ms(histMax(a.bounds, a.counts, hi))
@@ -281,11 +282,11 @@ func successRate(exec, fail uint64) *float64 {
 	if exec == 0 {
 		return nil
 	}
-	v := round(100*float64(exec-min(fail, exec))/float64(exec), 2)
+	v := format.Round(100*float64(exec-min(fail, exec))/float64(exec), 2)
 	return &v
 }
 
-// buildCommandData extracts the command figures of the interval between
+// BuildCommandData extracts the command figures of the interval between
 // prev (this reader's previous snapshot, may be nil) and cur.
 func BuildCommandData(cur, prev *reportdata.Snapshot) CommandData {
 	d := CommandData{Commands: []CommandStats{}, Modules: []CommandStats{}, TopGuilds: []InvocationTop{}, TopChannels: []InvocationTop{}}
@@ -294,7 +295,7 @@ func BuildCommandData(cur, prev *reportdata.Snapshot) CommandData {
 	}
 	d.BotAttached = true
 	if prev != nil {
-		d.IntervalSeconds = round(cur.Time.Sub(prev.Time).Seconds(), 3)
+		d.IntervalSeconds = format.Round(cur.Time.Sub(prev.Time).Seconds(), 3)
 	}
 	bot := []string{n.AttrScope, n.ScopeBot}
 
@@ -314,7 +315,7 @@ func BuildCommandData(cur, prev *reportdata.Snapshot) CommandData {
 	}
 	for _, p := range cur.Points(n.CommandInvocations, bot...) {
 		name, module := p.Attrs[n.AttrCommandName], p.Attrs[n.AttrCommandModule]
-		delta := u64(pointDelta(prev, n.CommandInvocations, p))
+		delta := format.U64(pointDelta(prev, n.CommandInvocations, p))
 		fail := p.Attrs[n.AttrOutcome] == "failure"
 		for _, a := range []*acc{get(cmds, name, module), get(mods, module, "")} {
 			a.exec += delta
@@ -341,7 +342,7 @@ func BuildCommandData(cur, prev *reportdata.Snapshot) CommandData {
 	d.Totals.Successes = d.Totals.Executions - min(d.Totals.Failures, d.Totals.Executions)
 	d.Totals.SuccessRate = successRate(d.Totals.Executions, d.Totals.Failures)
 	late, _ := counterDelta(cur, prev, n.CommandLateResponses, bot...)
-	d.Totals.LateAnswers = u64(late)
+	d.Totals.LateAnswers = format.U64(late)
 	d.Totals.P50MS, d.Totals.P95MS, d.Totals.P99MS, d.Totals.MaxMS = all.percentiles()
 
 	stats := func(m map[string]*acc, withModule bool) []CommandStats {
@@ -383,7 +384,7 @@ func topInvocations(cur, prev *reportdata.Snapshot, name, key string) []Invocati
 	by := map[string]uint64{}
 	for _, p := range cur.Points(name, n.AttrScope, n.ScopeBot) {
 		if id := p.Attrs[key]; id != "" {
-			by[id] += u64(pointDelta(prev, name, p))
+			by[id] += format.U64(pointDelta(prev, name, p))
 		}
 	}
 	out := make([]InvocationTop, 0, len(by))
@@ -401,7 +402,7 @@ func topInvocations(cur, prev *reportdata.Snapshot, name, key string) []Invocati
 	return out[:min(len(out), topN)]
 }
 
-// commandsReport builds the command performance analysis report.
+// CommandsReport builds the command performance analysis report.
 func CommandsReport(d CommandData, at time.Time, host string, th reportdata.Thresholds) *reportdata.Report {
 	r := &reportdata.Report{Event: reportdata.EventCommands, Time: at, Host: host, Title: "Command Performance", Emoji: "⚡", Data: d, Level: health.Good}
 	if !d.BotAttached { // nothing measured: not an incident, but not "excellent" either
@@ -412,13 +413,13 @@ func CommandsReport(d CommandData, at time.Time, host string, th reportdata.Thre
 	t := d.Totals
 	span := "since start"
 	if d.IntervalSeconds > 0 {
-		span = "in " + fmtDuration(time.Duration(d.IntervalSeconds*float64(time.Second)))
+		span = "in " + format.Duration(time.Duration(d.IntervalSeconds*float64(time.Second)))
 	}
 	rate := "n/a"
 	if t.SuccessRate != nil {
-		rate = fmtPct(*t.SuccessRate)
+		rate = format.Pct(*t.SuccessRate)
 	}
-	r.Summary = fmt.Sprintf("%d commands %s · %s success · p95 %s", t.Executions, span, rate, fmtMS(t.P95MS))
+	r.Summary = fmt.Sprintf("%d commands %s · %s success · p95 %s", t.Executions, span, rate, format.MS(t.P95MS))
 	scores := []float64{}
 	if t.Executions > 0 {
 		scores = append(scores, health.Score(t.P95MS, th.Response))
@@ -433,8 +434,8 @@ func CommandsReport(d CommandData, at time.Time, host string, th reportdata.Thre
 		{Name: "Executions", Value: fmt.Sprintf("%d (%d failed)", t.Executions, t.Failures), Inline: true},
 		{Name: "Success rate", Value: rate, Inline: true},
 		{Name: "Late answers", Value: fmt.Sprint(t.LateAnswers), Inline: true},
-		{Name: "p50 / p95 / p99", Value: fmt.Sprintf("%s / %s / %s", fmtMS(t.P50MS), fmtMS(t.P95MS), fmtMS(t.P99MS)), Inline: true},
-		{Name: "Max", Value: "≤ " + fmtMS(t.MaxMS), Inline: true},
+		{Name: "p50 / p95 / p99", Value: fmt.Sprintf("%s / %s / %s", format.MS(t.P50MS), format.MS(t.P95MS), format.MS(t.P99MS)), Inline: true},
+		{Name: "Max", Value: "≤ " + format.MS(t.MaxMS), Inline: true},
 	}})
 	var lines []string
 	for i, c := range d.Commands {
@@ -443,7 +444,7 @@ func CommandsReport(d CommandData, at time.Time, host string, th reportdata.Thre
 			break
 		}
 		lines = append(lines, fmt.Sprintf("%d. /%s (%s) — %d runs · %d failed · p50 %s · p95 %s · p99 %s",
-			i+1, c.Name, c.Module, c.Executions, c.Failures, fmtMS(c.P50MS), fmtMS(c.P95MS), fmtMS(c.P99MS)))
+			i+1, c.Name, c.Module, c.Executions, c.Failures, format.MS(c.P50MS), format.MS(c.P95MS), format.MS(c.P99MS)))
 	}
 	if len(lines) == 0 {
 		lines = []string{"no commands run in this interval"}
@@ -451,7 +452,7 @@ func CommandsReport(d CommandData, at time.Time, host string, th reportdata.Thre
 	r.Sections = append(r.Sections, reportdata.Section{Name: "🏆 Commands", Fields: []reportdata.Field{{Value: strings.Join(lines, "\n")}}})
 	lines = lines[:0]
 	for _, m := range d.Modules {
-		lines = append(lines, fmt.Sprintf("%s — %d runs · %d failed · p95 %s", m.Name, m.Executions, m.Failures, fmtMS(m.P95MS)))
+		lines = append(lines, fmt.Sprintf("%s — %d runs · %d failed · p95 %s", m.Name, m.Executions, m.Failures, format.MS(m.P95MS)))
 	}
 	if len(lines) == 0 {
 		lines = []string{"—"}

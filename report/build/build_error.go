@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/report/format"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
@@ -83,7 +84,7 @@ func ErrorReport(e CommandError, host string) *reportdata.Report {
 	d := ErrorData{
 		Command: e.Command, ErrorType: e.ErrorType, ErrorMessage: e.Message,
 		Context:    ErrorContext{Module: e.Module, GuildID: e.GuildID, ChannelID: e.ChannelID, InteractionID: e.InteractionID},
-		DurationMS: round(float64(e.Duration)/float64(time.Millisecond), 2),
+		DurationMS: format.Round(float64(e.Duration)/float64(time.Millisecond), 2),
 		Impact:     ErrorImpact{Goroutines: e.Goroutines, HeapAlloc: e.HeapAlloc},
 		Panic:      e.Panic,
 	}
@@ -107,7 +108,7 @@ func ErrorReport(e CommandError, host string) *reportdata.Report {
 			{Name: "❗ Error", Fields: []reportdata.Field{
 				{Name: "Command", Value: "/" + e.Command + " (" + orDash(e.Module) + ")", Inline: true},
 				{Name: "Type", Value: e.ErrorType, Inline: true},
-				{Name: "Duration", Value: fmtMS(d.DurationMS), Inline: true},
+				{Name: "Duration", Value: format.MS(d.DurationMS), Inline: true},
 			}},
 			{Name: "📍 Context", Fields: []reportdata.Field{
 				{Name: "Where", Value: where},
@@ -115,7 +116,7 @@ func ErrorReport(e CommandError, host string) *reportdata.Report {
 			}},
 			{Name: "⚙️ Impact", Fields: []reportdata.Field{
 				{Name: "Goroutines", Value: strconv.Itoa(e.Goroutines), Inline: true},
-				{Name: "Heap", Value: fmtBytes(float64(e.HeapAlloc)), Inline: true},
+				{Name: "Heap", Value: format.Bytes(float64(e.HeapAlloc)), Inline: true},
 			}},
 		},
 	}
@@ -138,7 +139,7 @@ func DigestReport(dg ErrorDigest, host string) *reportdata.Report {
 		Digest:       dd}
 	return &reportdata.Report{
 		Event: reportdata.EventError, Time: dg.End.UTC(), Host: host,
-		Title: fmt.Sprintf("Command errors · %d more in %s", dg.Suppressed, fmtDuration(dg.End.Sub(dg.Start))), Emoji: "❗",
+		Title: fmt.Sprintf("Command errors · %d more in %s", dg.Suppressed, format.Duration(dg.End.Sub(dg.Start))), Emoji: "❗",
 		Level: health.Poor, Summary: d.ErrorMessage, Data: d,
 		Sections: []reportdata.Section{{Name: "❗ Errors by command", Fields: []reportdata.Field{{Name: "", Value: strings.Join(lines, "\n")}}}},
 	}

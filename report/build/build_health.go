@@ -9,6 +9,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	n "github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report/format"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
@@ -78,14 +79,14 @@ type EvidenceData struct {
 // a week a straight line says little.
 const maxForecast = 7 * 24 * time.Hour
 
-// seriesProbeAvailability is the lowest probe availability (%) of each
+// SeriesProbeAvailability is the lowest probe availability (%) of each
 // network report; the health report counts its samples as probe rounds.
 const SeriesProbeAvailability = "probe_availability_percent"
 
-// healthSeries are the stored series the health report reads.
+// HealthSeries are the stored series the health report reads.
 var HealthSeries = []string{SeriesCPU, SeriesMemory, SeriesLatency, SeriesAPI, SeriesGoroutines, SeriesHeap, SeriesProbeAvailability}
 
-// buildHealthData computes the health report's data from cur (prev, this
+// BuildHealthData computes the health report's data from cur (prev, this
 // reader's previous snapshot, for rates and interval counts) and the
 // stored window hist, and returns the chart's input with it.
 func BuildHealthData(cur, prev *reportdata.Snapshot, hist SeriesHistory, th reportdata.Thresholds, alerts []reportdata.AlertStatus) (HealthData, reportdata.HealthChart) {
@@ -104,13 +105,13 @@ func BuildHealthData(cur, prev *reportdata.Snapshot, hist SeriesHistory, th repo
 	penalty := func(t health.Thresholds) float64 { return t.Critical + math.Max(t.Critical-t.Warning, 1) + 1 }
 	// CPU % needs an interval: without prev there is none (the counters
 	// hold averages since boot), and the component is unavailable.
-	cpu := comp{c: health.Component{Name: health.ComponentCPU, Value: num(sm.CPU.Percent), Thresholds: th.CPU, Available: sm.CPU.Percent != nil}, unit: "%"}
+	cpu := comp{c: health.Component{Name: health.ComponentCPU, Value: format.Num(sm.CPU.Percent), Thresholds: th.CPU, Available: sm.CPU.Percent != nil}, unit: "%"}
 	if sd.firstReport() {
 		cpu.detail = "no interval yet (first report)"
 	}
 	comps := []comp{
 		cpu,
-		{c: health.Component{Name: health.ComponentMemory, Value: num(sm.Memory.Percent), Thresholds: th.Memory, Available: sm.Memory.Percent != nil}, unit: "%"},
+		{c: health.Component{Name: health.ComponentMemory, Value: format.Num(sm.Memory.Percent), Thresholds: th.Memory, Available: sm.Memory.Percent != nil}, unit: "%"},
 	}
 	disk := comp{c: health.Component{Name: health.ComponentDisk, Thresholds: th.Disk}, unit: "%"}
 	for _, p := range sm.Disk.Partitions {
@@ -166,7 +167,7 @@ func BuildHealthData(cur, prev *reportdata.Snapshot, hist SeriesHistory, th repo
 	for i, s := range scores {
 		ch := ComponentHealth{Unit: comps[i].unit, Level: "unavailable", Emoji: "⚫", Available: s.Available, Detail: comps[i].detail}
 		if s.Available {
-			v, sc := round(comps[i].shown, 1), round(s.Score, 1)
+			v, sc := format.Round(comps[i].shown, 1), format.Round(s.Score, 1)
 			ch.Value, ch.Score, ch.Level, ch.Emoji = &v, &sc, s.Level.String(), s.Level.Emoji()
 		}
 		d.ComponentHealth[s.Name] = ch
@@ -181,7 +182,7 @@ func BuildHealthData(cur, prev *reportdata.Snapshot, hist SeriesHistory, th repo
 	if a := nd.DiscordAPI; a != nil && a.OK {
 		apiNow = a.ResponseMS
 	}
-	cpuNow, memNow := num(sm.CPU.Percent), num(sm.Memory.Percent)
+	cpuNow, memNow := format.Num(sm.CPU.Percent), format.Num(sm.Memory.Percent)
 	cpuS := withCurrent(hist[SeriesCPU], at, cpuNow)
 	memS := withCurrent(hist[SeriesMemory], at, memNow)
 	latS := withCurrent(hist[SeriesLatency], at, latNow)
@@ -207,8 +208,8 @@ func BuildHealthData(cur, prev *reportdata.Snapshot, hist SeriesHistory, th repo
 	// Recommendations.
 	rin := health.Inputs{
 		Scores: scores, Trends: trends, Window: TrendWindow,
-		SwapPercent: num(sm.Memory.Swap.Percent), DiskThresholds: th.Disk,
-		Goroutines:       num(sd.RuntimeMetrics.Goroutines),
+		SwapPercent: format.Num(sm.Memory.Swap.Percent), DiskThresholds: th.Disk,
+		Goroutines:       format.Num(sd.RuntimeMetrics.Goroutines),
 		RuntimeOwner:     runtimeOwner(sd.runtimeOfBot),
 		GatewayLatencyMs: latNow, ResponseThresholds: th.Response,
 		Commands: int(cd.Totals.Executions), CommandP95Ms: cd.Totals.P95MS, LateAnswers: int(cd.Totals.LateAnswers),
@@ -227,10 +228,10 @@ func BuildHealthData(cur, prev *reportdata.Snapshot, hist SeriesHistory, th repo
 		rin.Reconnects = int(rc)
 	}
 	// Growth rates only from a window long enough to tell a leak from noise.
-	if t := health.TrendOf("goroutines", withCurrent(hist[SeriesGoroutines], at, num(sd.RuntimeMetrics.Goroutines)), true, 0); t.Window >= 30*time.Minute {
+	if t := health.TrendOf("goroutines", withCurrent(hist[SeriesGoroutines], at, format.Num(sd.RuntimeMetrics.Goroutines)), true, 0); t.Window >= 30*time.Minute {
 		rin.GoroutineGrowthPerHour = t.SlopePerHour
 	}
-	if t := health.TrendOf("heap", withCurrent(hist[SeriesHeap], at, num(sd.RuntimeMetrics.Heap.Alloc)), true, 0); t.Window >= 30*time.Minute {
+	if t := health.TrendOf("heap", withCurrent(hist[SeriesHeap], at, format.Num(sd.RuntimeMetrics.Heap.Alloc)), true, 0); t.Window >= 30*time.Minute {
 		rin.HeapGrowthPerHour = t.SlopePerHour
 	}
 	probes := append([]ProbeResult{}, nd.Internet...)
@@ -244,7 +245,7 @@ func BuildHealthData(cur, prev *reportdata.Snapshot, hist SeriesHistory, th repo
 	for _, rec := range health.Recommend(rin, at) {
 		rd := RecommendationData{Component: rec.Component, Severity: string(rec.Severity), Title: rec.Title, Action: rec.Action, Evidence: []EvidenceData{}}
 		for _, e := range rec.Evidence {
-			rd.Evidence = append(rd.Evidence, EvidenceData{Metric: e.Metric, Value: round(e.Value, 3), Unit: e.Unit,
+			rd.Evidence = append(rd.Evidence, EvidenceData{Metric: e.Metric, Value: format.Round(e.Value, 3), Unit: e.Unit,
 				WindowSeconds: e.Window.Seconds(), Detail: e.Detail})
 		}
 		d.Recommendations = append(d.Recommendations, rd)
@@ -255,7 +256,7 @@ func BuildHealthData(cur, prev *reportdata.Snapshot, hist SeriesHistory, th repo
 	return d, ci
 }
 
-// healthReport builds the comprehensive health report; png (may be nil)
+// HealthReport builds the comprehensive health report; png (may be nil)
 // is the chart, attached as ChartFile and shown as the embed image.
 func HealthReport(d HealthData, at time.Time, host string, png []byte) *reportdata.Report {
 	lvl := health.LevelOf(d.OverallHealth.Score)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	n "github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report/format"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
@@ -96,7 +97,7 @@ type TrendData struct {
 	Collecting    bool    `json:"collecting"`         // the samples span less than 10 minutes: no trend yet
 }
 
-// trendWindow is the window trends and the chart look back over.
+// TrendWindow is the window trends and the chart look back over.
 const TrendWindow = time.Hour
 
 // seriesSpec describes a stored series for trends: its unit and the slope
@@ -129,8 +130,8 @@ func trendData(spec seriesSpec, samples []health.Sample) (TrendData, health.Tren
 	}
 	return TrendData{
 		Series: spec.name, Direction: string(t.Direction), Meaning: t.Meaning,
-		SlopePerHour: round(t.SlopePerHour, 3), Unit: spec.unit, Samples: t.Samples,
-		WindowSeconds: round(t.Window.Seconds(), 0), R2: round(t.R2, 3), Collecting: collecting,
+		SlopePerHour: format.Round(t.SlopePerHour, 3), Unit: spec.unit, Samples: t.Samples,
+		WindowSeconds: format.Round(t.Window.Seconds(), 0), R2: format.Round(t.R2, 3), Collecting: collecting,
 	}, t
 }
 
@@ -150,7 +151,7 @@ func withCurrent(samples []health.Sample, at time.Time, v float64) []health.Samp
 	return append(samples, health.Sample{At: at, Value: v})
 }
 
-// seriesHistory is what report builders read from the store: series name →
+// SeriesHistory is what report builders read from the store: series name →
 // samples of the trend window, oldest first. A nil seriesHistory (no store) has
 // no samples.
 type SeriesHistory map[string][]health.Sample
@@ -181,7 +182,7 @@ func counterDeltaOK(cur, prev *reportdata.Snapshot, name string, kv ...string) (
 	return c, math.Max(secs, 0), true
 }
 
-// buildMemoryData extracts the memory figures from cur (prev for the GC
+// BuildMemoryData extracts the memory figures from cur (prev for the GC
 // interval) and fits the trends on hist.
 func BuildMemoryData(cur, prev *reportdata.Snapshot, hist SeriesHistory) MemoryData {
 	var d MemoryData
@@ -202,32 +203,32 @@ func BuildMemoryData(cur, prev *reportdata.Snapshot, hist SeriesHistory) MemoryD
 	pause, _, okP := counterDeltaOK(cur, prev, n.GoGCPauseTotal, rt()...)
 	alloc, _, okA := counterDeltaOK(cur, prev, n.GoMemoryAllocated)
 	freed, _, okF := counterDeltaOK(cur, prev, n.GoMemoryFreed, rt()...)
-	gc.IntervalSeconds = roundOpt(opt(secs, okC), 3)
-	gc.Cycles, gc.PauseMS = u64Opt(cycles, okC), roundOpt(opt(pause*1000, okP), 3)
-	gc.AllocatedBytes, gc.FreedBytes = u64Opt(alloc, okA), u64Opt(freed, okF)
+	gc.IntervalSeconds = format.RoundOpt(format.Opt(secs, okC), 3)
+	gc.Cycles, gc.PauseMS = format.U64Opt(cycles, okC), format.RoundOpt(format.Opt(pause*1000, okP), 3)
+	gc.AllocatedBytes, gc.FreedBytes = format.U64Opt(alloc, okA), format.U64Opt(freed, okF)
 	if okA && okF && alloc > 0 {
-		gc.CleanupEfficiencyPercent = new(round(math.Min(100, 100*freed/alloc), 1))
+		gc.CleanupEfficiencyPercent = new(format.Round(math.Min(100, 100*freed/alloc), 1))
 	}
 
 	at := cur.Time
-	memS := withCurrent(hist[SeriesMemory], at, num(m.Percent))
-	heapS := withCurrent(hist[SeriesHeap], at, num(rtm.Heap.Alloc))
-	rssS := withCurrent(hist[SeriesProcessRSS], at, num(d.ProcessMemory.RSS))
+	memS := withCurrent(hist[SeriesMemory], at, format.Num(m.Percent))
+	heapS := withCurrent(hist[SeriesHeap], at, format.Num(rtm.Heap.Alloc))
+	rssS := withCurrent(hist[SeriesProcessRSS], at, format.Num(d.ProcessMemory.RSS))
 	d.Trends.SystemMemoryPercent, _ = trendData(specMemory, memS)
 	d.Trends.Heap, _ = trendData(specHeap, heapS)
 	var rt2 health.Trend
 	d.Trends.ProcessRSS, rt2 = trendData(specRSS, rssS)
 	if rt2.Samples >= health.MinTrendSamples && rt2.Window >= minTrendSpan {
-		d.ProcessMemory.RSSTrendMBPerHour = new(round(rt2.SlopePerHour/(1<<20), 3))
+		d.ProcessMemory.RSSTrendMBPerHour = new(format.Round(rt2.SlopePerHour/(1<<20), 3))
 	}
 	return d
 }
 
-// memoryReport builds the memory performance report.
+// MemoryReport builds the memory performance report.
 func MemoryReport(d MemoryData, at time.Time, host string, th reportdata.Thresholds) *reportdata.Report {
 	sm := d.SystemMemory
 	r := &reportdata.Report{Event: reportdata.EventMemory, Time: at, Host: host, Title: "Memory Performance", Emoji: "🧠", Data: d}
-	r.Level = health.LevelOf(worstScore(health.Score(num(sm.Percent), th.Memory)))
+	r.Level = health.LevelOf(worstScore(health.Score(format.Num(sm.Percent), th.Memory)))
 	pm := d.ProcessMemory
 	gc := d.GarbageCollection
 	heap := "heap"
@@ -236,11 +237,11 @@ func MemoryReport(d MemoryData, at time.Time, host string, th reportdata.Thresho
 	}
 	procHead := "no bot process"
 	if pm.Available {
-		procHead = "process RSS " + fmtBytes(num(pm.RSS))
+		procHead = "process RSS " + format.Bytes(format.Num(pm.RSS))
 	} else if pm.PID != nil {
 		procHead = processStatusText(pm.process)
 	}
-	r.Summary = fmt.Sprintf("%s · system %s · %s %s", procHead, fmtPct(num(sm.Percent)), heap, d.Trends.Heap.Direction)
+	r.Summary = fmt.Sprintf("%s · system %s · %s %s", procHead, format.Pct(format.Num(sm.Percent)), heap, d.Trends.Heap.Direction)
 
 	if pm.Available {
 		trend := "n/a (fewer than 3 samples)"
@@ -248,31 +249,31 @@ func MemoryReport(d MemoryData, at time.Time, host string, th reportdata.Thresho
 			trend = signed(*pm.RSSTrendMBPerHour, 2) + " MiB/h"
 		}
 		r.Sections = append(r.Sections, reportdata.Section{Name: "🤖 Process memory", Fields: []reportdata.Field{
-			{Name: "RSS", Value: fmt.Sprintf("%s (%s)", fmtBytes(num(pm.RSS)), fmtPct(num(pm.Percent))), Inline: true},
-			{Name: "VMS", Value: fmtBytes(num(pm.VMS)), Inline: true},
-			{Name: "Shared / data", Value: fmtBytes(num(pm.Shared)) + " / " + fmtBytes(num(pm.Data)), Inline: true},
+			{Name: "RSS", Value: fmt.Sprintf("%s (%s)", format.Bytes(format.Num(pm.RSS)), format.Pct(format.Num(pm.Percent))), Inline: true},
+			{Name: "VMS", Value: format.Bytes(format.Num(pm.VMS)), Inline: true},
+			{Name: "Shared / data", Value: format.Bytes(format.Num(pm.Shared)) + " / " + format.Bytes(format.Num(pm.Data)), Inline: true},
 			{Name: "RSS trend (1h)", Value: trend, Inline: true},
 		}})
 	} else {
 		r.Sections = append(r.Sections, reportdata.Section{Name: "🤖 Process memory", Fields: []reportdata.Field{{Name: "Status", Value: processStatusText(pm.process)}}})
 	}
 	r.Sections = append(r.Sections, reportdata.Section{Name: "🧠 System memory", Fields: []reportdata.Field{
-		{Name: "Used", Value: fmt.Sprintf("%s of %s (%s)", fmtBytes(num(sm.Used)), fmtBytes(num(sm.Total)), fmtPct(num(sm.Percent))), Inline: true},
-		{Name: "Available", Value: fmtBytes(num(sm.Available)), Inline: true},
-		{Name: "Cached / buffers", Value: fmtBytes(num(sm.Cached)) + " / " + fmtBytes(num(sm.Buffers)), Inline: true},
+		{Name: "Used", Value: fmt.Sprintf("%s of %s (%s)", format.Bytes(format.Num(sm.Used)), format.Bytes(format.Num(sm.Total)), format.Pct(format.Num(sm.Percent))), Inline: true},
+		{Name: "Available", Value: format.Bytes(format.Num(sm.Available)), Inline: true},
+		{Name: "Cached / buffers", Value: format.Bytes(format.Num(sm.Cached)) + " / " + format.Bytes(format.Num(sm.Buffers)), Inline: true},
 		{Name: "Swap", Value: swapText(sm.Swap), Inline: true},
 	}})
 	interval := "n/a"
 	if gc.IntervalSeconds != nil {
-		interval = fmtDuration(time.Duration(*gc.IntervalSeconds * float64(time.Second)))
+		interval = format.Duration(time.Duration(*gc.IntervalSeconds * float64(time.Second)))
 	}
 	r.Sections = append(r.Sections, reportdata.Section{Name: "♻️ Garbage collection" + runtimeLabel(gc.ofBot), Fields: []reportdata.Field{
 		{Name: "Interval", Value: interval, Inline: true},
-		{Name: "Cycles", Value: fmt.Sprintf("%s (%s total)", fmtCount(gc.Cycles), fmtCount(gc.CyclesTotal)), Inline: true},
-		{Name: "Pause", Value: fmt.Sprintf("%s (last %s)", fmtMS(num(gc.PauseMS)), fmtMS(num(gc.LastPauseMS))), Inline: true},
-		{Name: "Allocated / freed", Value: fmtBytes(num(gc.AllocatedBytes)) + " / " + fmtBytes(num(gc.FreedBytes)), Inline: true},
-		{Name: "Cleanup efficiency", Value: fmtPct(num(gc.CleanupEfficiencyPercent)), Inline: true},
-		{Name: "Heap", Value: fmt.Sprintf("%s · %s objects", fmtBytes(num(gc.HeapAlloc)), fmtCount(gc.HeapObjects)), Inline: true},
+		{Name: "Cycles", Value: fmt.Sprintf("%s (%s total)", format.Count(gc.Cycles), format.Count(gc.CyclesTotal)), Inline: true},
+		{Name: "Pause", Value: fmt.Sprintf("%s (last %s)", format.MS(format.Num(gc.PauseMS)), format.MS(format.Num(gc.LastPauseMS))), Inline: true},
+		{Name: "Allocated / freed", Value: format.Bytes(format.Num(gc.AllocatedBytes)) + " / " + format.Bytes(format.Num(gc.FreedBytes)), Inline: true},
+		{Name: "Cleanup efficiency", Value: format.Pct(format.Num(gc.CleanupEfficiencyPercent)), Inline: true},
+		{Name: "Heap", Value: fmt.Sprintf("%s · %s objects", format.Bytes(format.Num(gc.HeapAlloc)), format.Count(gc.HeapObjects)), Inline: true},
 	}})
 	r.Sections = append(r.Sections, reportdata.Section{Name: "📈 Trends (1h)", Fields: []reportdata.Field{
 		{Name: "System memory", Value: trendText(d.Trends.SystemMemoryPercent)},
@@ -285,7 +286,7 @@ func MemoryReport(d MemoryData, at time.Time, host string, th reportdata.Thresho
 // trendText renders a trend: "increasing (+2.1 %/h) — degrading".
 func trendText(t TrendData) string {
 	if t.Samples < health.MinTrendSamples || t.Collecting {
-		return fmt.Sprintf("collecting history (%d samples over %s; trends need %s)", t.Samples, fmtDuration(time.Duration(t.WindowSeconds)*time.Second), fmtDuration(minTrendSpan))
+		return fmt.Sprintf("collecting history (%d samples over %s; trends need %s)", t.Samples, format.Duration(time.Duration(t.WindowSeconds)*time.Second), format.Duration(minTrendSpan))
 	}
 	var rate string
 	switch t.Unit {

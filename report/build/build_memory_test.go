@@ -9,6 +9,7 @@ import (
 	"github.com/nexusmon/nexusmon/report/reportdata"
 
 	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/report/format"
 )
 
 // risingHistory is an hour of samples, one a minute up to at (excluded):
@@ -48,15 +49,15 @@ func TestBuildMemoryData(t *testing.T) {
 	d := BuildMemoryData(reporttest.FullSnapshot(1), reporttest.FullSnapshot(0), risingHistory(testTime))
 	gc := d.GarbageCollection
 	// The interval's GC work, not the totals.
-	if num(gc.IntervalSeconds) != 60 || num(gc.Cycles) != 4 || num(gc.PauseMS) != 2 || num(gc.CyclesTotal) != 1204 ||
-		num(gc.AllocatedBytes) != 40<<20 || num(gc.FreedBytes) != 38<<20 {
+	if format.Num(gc.IntervalSeconds) != 60 || format.Num(gc.Cycles) != 4 || format.Num(gc.PauseMS) != 2 || format.Num(gc.CyclesTotal) != 1204 ||
+		format.Num(gc.AllocatedBytes) != 40<<20 || format.Num(gc.FreedBytes) != 38<<20 {
 		t.Errorf("gc = %+v", gc)
 	}
 	if gc.CleanupEfficiencyPercent == nil || *gc.CleanupEfficiencyPercent != 95 {
 		t.Errorf("cleanup efficiency = %v, want 95", gc.CleanupEfficiencyPercent)
 	}
 	pm := d.ProcessMemory
-	if !pm.Available || num(pm.PID) != 4242 || num(pm.RSS) != 50<<20 {
+	if !pm.Available || format.Num(pm.PID) != 4242 || format.Num(pm.RSS) != 50<<20 {
 		t.Errorf("process memory = %+v", pm)
 	}
 	// RSS: 40 MiB rising 12 MiB/h for an hour, then 50 MiB now.
@@ -70,13 +71,13 @@ func TestBuildMemoryData(t *testing.T) {
 	if tr.Heap.Direction != "stable" {
 		t.Errorf("heap trend = %+v", tr.Heap)
 	}
-	if num(d.SystemMemory.Percent) != 41 || num(d.SystemMemory.Total) != 8<<30 {
+	if format.Num(d.SystemMemory.Percent) != 41 || format.Num(d.SystemMemory.Total) != 8<<30 {
 		t.Errorf("system memory = %+v", d.SystemMemory)
 	}
 
 	// First report: GC since the instruments started; no history, no trend.
 	d = BuildMemoryData(reporttest.BareSnapshot(testTime, 41), nil, nil)
-	if num(d.GarbageCollection.Cycles) != 10 || num(d.GarbageCollection.IntervalSeconds) != 3600 {
+	if format.Num(d.GarbageCollection.Cycles) != 10 || format.Num(d.GarbageCollection.IntervalSeconds) != 3600 {
 		t.Errorf("first gc = %+v", d.GarbageCollection)
 	}
 	if d.ProcessMemory.Available || d.ProcessMemory.RSSTrendMBPerHour != nil || d.Trends.SystemMemoryPercent.Samples != 1 {
@@ -86,7 +87,7 @@ func TestBuildMemoryData(t *testing.T) {
 	// the cumulative values instead of a huge unsigned difference.
 	reset := reporttest.BareSnapshot(testTime.Add(time.Minute), 41)
 	d = BuildMemoryData(reset, reporttest.FullSnapshot(1), nil)
-	if num(d.GarbageCollection.Cycles) != 10 {
-		t.Errorf("after reset cycles = %v, want 10", num(d.GarbageCollection.Cycles))
+	if format.Num(d.GarbageCollection.Cycles) != 10 {
+		t.Errorf("after reset cycles = %v, want 10", format.Num(d.GarbageCollection.Cycles))
 	}
 }

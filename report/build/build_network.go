@@ -10,6 +10,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	n "github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report/format"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
@@ -87,7 +88,7 @@ func latencyQuality(ms float64) string {
 	}
 }
 
-// buildNetworkData extracts the probe and gateway figures from cur; prev
+// BuildNetworkData extracts the probe and gateway figures from cur; prev
 // (this reader's previous snapshot, may be nil) tells which error type the
 // last failed probe had.
 func BuildNetworkData(cur, prev *reportdata.Snapshot) NetworkData {
@@ -112,11 +113,11 @@ func BuildNetworkData(cur, prev *reportdata.Snapshot) NetworkData {
 			r.Status = int(v)
 		}
 		if v, ok := cur.Value(n.ProbeAvailability, kv...); ok {
-			r.AvailabilityPercent = round(100*v, 2)
+			r.AvailabilityPercent = format.Round(100*v, 2)
 		}
 		phase := func(ph string) float64 {
 			v, _ := cur.Value(n.ProbeDuration, append(kv, n.AttrProbePhase, ph)...)
-			return round(v*1000, 1)
+			return format.Round(v*1000, 1)
 		}
 		r.ResponseMS, r.DNSMS, r.ConnectMS = phase("total"), phase("dns"), phase("connect")
 		r.TLSMS, r.FirstByteMS = phase("tls"), phase("first_byte")
@@ -174,7 +175,7 @@ func lastErrorType(cur, prev *reportdata.Snapshot, target string) string {
 	}
 }
 
-// networkMS is the network_ms value: the gateway latency when a bot
+// NetworkMS is the network_ms value: the gateway latency when a bot
 // session is attached and reports one, else the median total time of the
 // internet probes that succeeded; NaN when neither is known.
 func NetworkMS(d NetworkData) float64 {
@@ -190,7 +191,7 @@ func NetworkMS(d NetworkData) float64 {
 	return medianOf(ms)
 }
 
-// apiResponseMS is the response_ms value: the Discord API probe's total
+// APIResponseMS is the response_ms value: the Discord API probe's total
 // time when it got an answer in time, or the time it waited when it timed
 // out (a timeout is the slowest answer there is); NaN otherwise (no probe,
 // or it failed for another reason, which the network report shows).
@@ -218,7 +219,7 @@ func medianOf(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// networkSamples are the series the network report keeps for trends and
+// NetworkSamples are the series the network report keeps for trends and
 // the health chart.
 func NetworkSamples(d NetworkData) map[string]float64 {
 	v := map[string]float64{}
@@ -250,7 +251,7 @@ func NetworkSamples(d NetworkData) map[string]float64 {
 	return v
 }
 
-// networkReport builds the network performance report.
+// NetworkReport builds the network performance report.
 func NetworkReport(d NetworkData, at time.Time, host string, th reportdata.Thresholds) *reportdata.Report {
 	r := &reportdata.Report{Event: reportdata.EventNetwork, Time: at, Host: host, Title: "Network Performance", Emoji: "🌐", Data: d}
 	scores := []float64{}
@@ -282,7 +283,7 @@ func NetworkReport(d NetworkData, at time.Time, host string, th reportdata.Thres
 		}
 		r.Sections = append(r.Sections, reportdata.Section{Name: "🌍 Internet", Fields: []reportdata.Field{{Value: strings.Join(lines, "\n")}}})
 		if m := medianOf(okTimes(d.Internet)); !math.IsNaN(m) {
-			summary = append(summary, "internet "+fmtMS(m))
+			summary = append(summary, "internet "+format.MS(m))
 		} else {
 			summary = append(summary, "internet unreachable")
 		}
@@ -302,7 +303,7 @@ func NetworkReport(d NetworkData, at time.Time, host string, th reportdata.Thres
 		}
 		lat := "n/a"
 		if bc.LatencyMS != nil {
-			lat = fmtMS(*bc.LatencyMS)
+			lat = format.MS(*bc.LatencyMS)
 			if bc.Connected {
 				scores = append(scores, health.Score(*bc.LatencyMS, th.Network))
 			}
@@ -348,7 +349,7 @@ func derefInt(p *int64) int64 {
 // probeHeadline is a probe's state in a few words: "212 ms" or "down (timeout)".
 func probeHeadline(p ProbeResult) string {
 	if p.OK {
-		return fmtMS(p.ResponseMS)
+		return format.MS(p.ResponseMS)
 	}
 	return "down (" + p.ErrorType + ")"
 }
@@ -359,19 +360,19 @@ func probeLine(p ProbeResult) string {
 	if p.Status > 0 {
 		s += " · HTTP " + strconv.Itoa(p.Status)
 	}
-	return s + " · " + fmtPct(p.AvailabilityPercent) + " up (1h)"
+	return s + " · " + format.Pct(p.AvailabilityPercent) + " up (1h)"
 }
 
 func probeFields(p ProbeResult) []reportdata.Field {
 	status := "no response"
 	if p.Status > 0 {
-		status = strconv.Itoa(p.Status) + " " + statusText(p.Status)
+		status = strconv.Itoa(p.Status) + " " + format.StatusText(p.Status)
 	}
-	phases := fmt.Sprintf("DNS %s · connect %s · TLS %s · first byte %s", fmtMS(p.DNSMS), fmtMS(p.ConnectMS), fmtMS(p.TLSMS), fmtMS(p.FirstByteMS))
+	phases := fmt.Sprintf("DNS %s · connect %s · TLS %s · first byte %s", format.MS(p.DNSMS), format.MS(p.ConnectMS), format.MS(p.TLSMS), format.MS(p.FirstByteMS))
 	f := []reportdata.Field{
 		{Name: "Response", Value: probeHeadline(p), Inline: true},
 		{Name: "Status", Value: strings.TrimSpace(status), Inline: true},
-		{Name: "Availability (1h)", Value: fmtPct(p.AvailabilityPercent), Inline: true},
+		{Name: "Availability (1h)", Value: format.Pct(p.AvailabilityPercent), Inline: true},
 		{Name: "Phases", Value: phases},
 		{Name: "URL", Value: p.URL},
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	n "github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report/format"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
@@ -118,17 +119,17 @@ func buildProcess(cur, prev *reportdata.Snapshot) ProcessMetrics {
 		return pm // named by nexusmon.process.status only: not running or unreadable
 	}
 	pm.Available = true
-	pm.Memory = ProcessMemory{RSS: u64Opt(rss, ok),
-		VMS:    u64Opt(cur.Value(n.ProcessMemoryVirtual, pp()...)),
-		Shared: u64Opt(cur.Value(n.ProcessMemoryShared, pp()...)),
-		Data:   u64Opt(cur.Value(n.ProcessMemoryData, pp()...)),
+	pm.Memory = ProcessMemory{RSS: format.U64Opt(rss, ok),
+		VMS:    format.U64Opt(cur.Value(n.ProcessMemoryVirtual, pp()...)),
+		Shared: format.U64Opt(cur.Value(n.ProcessMemoryShared, pp()...)),
+		Data:   format.U64Opt(cur.Value(n.ProcessMemoryData, pp()...)),
 	}
 	if v, ok := cur.Value(n.ProcessMemoryUtilization, pp()...); ok {
-		pm.MemoryPercent = new(round(100*v, 2))
+		pm.MemoryPercent = new(format.Round(100*v, 2))
 	}
-	pm.Threads = intOpt(cur.Value(n.ProcessThreadCount, pp()...))
-	pm.OpenFDs = intOpt(cur.Value(n.ProcessOpenFDs, pp()...))
-	pm.Connections = intOpt(cur.Value(n.ProcessConnections, pp()...))
+	pm.Threads = format.IntOpt(cur.Value(n.ProcessThreadCount, pp()...))
+	pm.OpenFDs = format.IntOpt(cur.Value(n.ProcessOpenFDs, pp()...))
+	pm.Connections = format.IntOpt(cur.Value(n.ProcessConnections, pp()...))
 	if created > 0 {
 		t := time.Unix(0, int64(created*1e9)).UTC().Truncate(time.Second)
 		pm.CreateTime = &t
@@ -143,7 +144,7 @@ func buildProcess(cur, prev *reportdata.Snapshot) ProcessMetrics {
 // time (reused by a new process), starts a new one.
 func processCPU(cur, prev *reportdata.Snapshot, pid int, created float64) (*float64, string) {
 	if prev == nil {
-		return nil, noteFirstReport
+		return nil, format.NoteFirstReport
 	}
 	const newProcess = "first reading of this process"
 	prevPID, prevCreated, ok := watchedProcess(prev)
@@ -157,7 +158,7 @@ func processCPU(cur, prev *reportdata.Snapshot, pid int, created float64) (*floa
 	if !okC || !okP || c < p || secs <= 0 {
 		return nil, ""
 	}
-	return new(round(100*(c-p)/secs, 2)), ""
+	return new(format.Round(100*(c-p)/secs, 2)), ""
 }
 
 func buildBot(cur *reportdata.Snapshot) BotMetrics {
@@ -178,31 +179,31 @@ func buildBot(cur *reportdata.Snapshot) BotMetrics {
 	b.Modules, b.Commands = i(n.DiscordModules), i(n.DiscordCommands)
 	b.Reconnects, b.Resumes, b.RateLimitHits = i(n.DiscordReconnects), i(n.DiscordResumes), i(n.DiscordRateLimits)
 	if v, ok := cur.Value(n.DiscordLatency, bot()...); ok && v >= 0 {
-		b.LatencyMS = new(round(v*1000, 1))
+		b.LatencyMS = new(format.Round(v*1000, 1))
 	}
 	if v, ok := cur.Value(n.DiscordUptime, bot()...); ok {
-		b.UptimeSeconds = new(round(v, 0))
+		b.UptimeSeconds = new(format.Round(v, 0))
 	}
 	return b
 }
 
 func buildRuntime(cur *reportdata.Snapshot) RuntimeMetrics {
 	rt := func(kv ...string) []string { return scoped(n.ScopeRuntime, kv...) }
-	ms := func(v float64, ok bool) *float64 { return roundOpt(opt(v*1000, ok), 3) }
+	ms := func(v float64, ok bool) *float64 { return format.RoundOpt(format.Opt(v*1000, ok), 3) }
 	g, ok := cur.Value(n.GoGoroutineCount)
 	return RuntimeMetrics{
 		GoVersion:  cur.Resource["process.runtime.version"],
-		Goroutines: opt(int64(g), ok),
+		Goroutines: format.Opt(int64(g), ok),
 		GC: GCMetrics{
-			Cycles:       u64Opt(cur.Value(n.GoGCCycles, rt()...)),
+			Cycles:       format.U64Opt(cur.Value(n.GoGCCycles, rt()...)),
 			PauseTotalMS: ms(cur.Value(n.GoGCPauseTotal, rt()...)),
 			LastPauseMS:  ms(cur.Value(n.GoGCPauseLast, rt()...)),
 		},
 		Heap: HeapStats{
-			Alloc:   u64Opt(cur.Value(n.GoHeapAlloc, rt()...)),
-			Objects: u64Opt(cur.Value(n.GoHeapObjects, rt()...)),
-			Sys:     u64Opt(cur.Value(n.GoMemorySys, rt()...)),
-			NextGC:  u64Opt(cur.Value(n.GoMemoryGCGoal)),
+			Alloc:   format.U64Opt(cur.Value(n.GoHeapAlloc, rt()...)),
+			Objects: format.U64Opt(cur.Value(n.GoHeapObjects, rt()...)),
+			Sys:     format.U64Opt(cur.Value(n.GoMemorySys, rt()...)),
+			NextGC:  format.U64Opt(cur.Value(n.GoMemoryGCGoal)),
 		},
 	}
 }

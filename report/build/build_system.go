@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	n "github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report/format"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
@@ -149,7 +150,7 @@ func rate(cur, prev *reportdata.Snapshot, sum func(*reportdata.Snapshot) (float6
 	if !okC || !okP || c < p || secs <= 0 {
 		return nil
 	}
-	return new(round((c-p)/secs, dec))
+	return new(format.Round((c-p)/secs, dec))
 }
 
 // cpuBusy returns the busy share (0–100) of the given cpu.time points (of
@@ -187,20 +188,13 @@ func clampPct(v float64) float64 {
 	return v
 }
 
-func u64(v float64) uint64 {
-	if v <= 0 || math.IsNaN(v) {
-		return 0
-	}
-	return uint64(v + 0.5)
-}
-
-// buildSystemData extracts the detailed system data from cur, with prev
+// BuildSystemData extracts the detailed system data from cur, with prev
 // (this reader's previous snapshot, nil for the first report) for rates
 // and percentages over the interval.
 func BuildSystemData(cur, prev *reportdata.Snapshot) SystemData {
 	var d SystemData
 	if prev != nil {
-		d.IntervalSeconds = new(round(cur.Time.Sub(prev.Time).Seconds(), 3))
+		d.IntervalSeconds = new(format.Round(cur.Time.Sub(prev.Time).Seconds(), 3))
 	}
 	d.SystemMetrics.CPU = buildCPU(cur, prev)
 	d.SystemMetrics.Memory = buildMemory(cur)
@@ -248,27 +242,27 @@ func buildCPU(cur, prev *reportdata.Snapshot) CPUMetrics {
 		c.PerCorePercent = make([]*float64, 0, len(ids))
 		for _, id := range ids {
 			pct, ok := cpuBusy(cores[id], prevCores[id])
-			c.PerCorePercent = append(c.PerCorePercent, roundOpt(opt(pct, ok), 1))
+			c.PerCorePercent = append(c.PerCorePercent, format.RoundOpt(format.Opt(pct, ok), 1))
 			same = same && len(prevCores[id]) > 0
 			allCur, allPrev = append(allCur, cores[id]...), append(allPrev, prevCores[id]...)
 		}
 		if same { // the total over the same cores only
-			c.Percent = roundOpt(opt(cpuBusy(allCur, allPrev)), 1)
+			c.Percent = format.RoundOpt(format.Opt(cpuBusy(allCur, allPrev)), 1)
 		}
 	}
-	c.CoresLogical = intOpt(cur.Value(n.SystemCPULogicalCount, host()...))
-	c.CoresPhysical = intOpt(cur.Value(n.SystemCPUPhysicalCount, host()...))
+	c.CoresLogical = format.IntOpt(cur.Value(n.SystemCPULogicalCount, host()...))
+	c.CoresPhysical = format.IntOpt(cur.Value(n.SystemCPUPhysicalCount, host()...))
 	if pts := cur.Points(n.SystemCPUFrequency, host()...); len(pts) > 0 {
 		var sum float64
 		for _, p := range pts {
 			sum += p.Value
 		}
-		c.FrequencyMHz = new(round(sum/float64(len(pts))/1e6, 0))
+		c.FrequencyMHz = new(format.Round(sum/float64(len(pts))/1e6, 0))
 	}
 	c.LoadAverage = map[string]*float64{
-		"1m":  roundOpt(opt(cur.Value(n.SystemLoad1m, host()...)), 2),
-		"5m":  roundOpt(opt(cur.Value(n.SystemLoad5m, host()...)), 2),
-		"15m": roundOpt(opt(cur.Value(n.SystemLoad15m, host()...)), 2),
+		"1m":  format.RoundOpt(format.Opt(cur.Value(n.SystemLoad1m, host()...)), 2),
+		"5m":  format.RoundOpt(format.Opt(cur.Value(n.SystemLoad5m, host()...)), 2),
+		"15m": format.RoundOpt(format.Opt(cur.Value(n.SystemLoad15m, host()...)), 2),
 	}
 	return c
 }
@@ -279,23 +273,23 @@ func buildMemory(cur *reportdata.Snapshot) MemoryMetrics {
 	total, okT := cur.Value(n.SystemMemoryLimit, host()...)
 	avail, okA := cur.Value(n.SystemMemoryAvailable, host()...)
 	state := func(st string) *uint64 {
-		return u64Opt(cur.Value(n.SystemMemoryUsage, host(n.AttrMemoryState, st)...))
+		return format.U64Opt(cur.Value(n.SystemMemoryUsage, host(n.AttrMemoryState, st)...))
 	}
-	m.Total, m.Available = u64Opt(total, okT), u64Opt(avail, okA)
+	m.Total, m.Available = format.U64Opt(total, okT), format.U64Opt(avail, okA)
 	m.Free, m.Cached, m.Buffers = state("free"), state("cached"), state("buffers")
 	if okT && okA {
 		used := math.Max(total-avail, 0)
-		m.Used = new(u64(used))
+		m.Used = new(format.U64(used))
 		if total > 0 {
-			m.Percent = new(round(100*used/total, 1))
+			m.Percent = new(format.Round(100*used/total, 1))
 		}
 	}
 	su, okU := cur.Value(n.SystemPagingUsage, host(n.AttrPagingState, "used")...)
 	sf, okF := cur.Value(n.SystemPagingUsage, host(n.AttrPagingState, "free")...)
 	if okU && okF {
-		m.Swap = SwapMetric{Total: new(u64(su + sf)), Used: new(u64(su)), Free: new(u64(sf)), Percent: new(0.0)}
+		m.Swap = SwapMetric{Total: new(format.U64(su + sf)), Used: new(format.U64(su)), Free: new(format.U64(sf)), Percent: new(0.0)}
 		if su+sf > 0 {
-			m.Swap.Percent = new(round(100*su/(su+sf), 1))
+			m.Swap.Percent = new(format.Round(100*su/(su+sf), 1))
 		}
 	}
 	return m
@@ -311,9 +305,9 @@ func buildDisk(cur, prev *reportdata.Snapshot) DiskMetrics {
 		}
 		u, okU := fs("used")
 		f, okF := fs("free")
-		part := Partition{Mountpoint: mp, Device: dev, FSType: p.Attrs[n.AttrFSType], Total: u64(p.Value), Used: u64Opt(u, okU), Free: u64Opt(f, okF)}
+		part := Partition{Mountpoint: mp, Device: dev, FSType: p.Attrs[n.AttrFSType], Total: format.U64(p.Value), Used: format.U64Opt(u, okU), Free: format.U64Opt(f, okF)}
 		if okU && okF && u+f > 0 {
-			part.Percent = new(round(100*u/(u+f), 1)) // like df: reserved blocks are not available to users
+			part.Percent = new(format.Round(100*u/(u+f), 1)) // like df: reserved blocks are not available to users
 		}
 		d.Partitions = append(d.Partitions, part)
 	}
@@ -326,14 +320,14 @@ func buildDisk(cur, prev *reportdata.Snapshot) DiskMetrics {
 	rb, wb := dir(n.SystemDiskIO, "read"), dir(n.SystemDiskIO, "write")
 	rc, wc := dir(n.SystemDiskOperations, "read"), dir(n.SystemDiskOperations, "write")
 	d.IO = DiskIO{
-		ReadBytes: u64Opt(rb(cur)), WriteBytes: u64Opt(wb(cur)), ReadCount: u64Opt(rc(cur)), WriteCount: u64Opt(wc(cur)),
+		ReadBytes: format.U64Opt(rb(cur)), WriteBytes: format.U64Opt(wb(cur)), ReadCount: format.U64Opt(rc(cur)), WriteCount: format.U64Opt(wc(cur)),
 		ReadBytesPerSec: rate(cur, prev, rb, 1), WriteBytesPerSec: rate(cur, prev, wb, 1),
 		ReadCountPerSec: rate(cur, prev, rc, 2), WriteCountPerSec: rate(cur, prev, wc, 2),
 	}
 	return d
 }
 
-// fullestDisk returns the highest percentage of the filesystems, NaN when
+// FullestDisk returns the highest percentage of the filesystems, NaN when
 // none is known.
 func FullestDisk(parts []Partition) float64 {
 	v := math.NaN()
@@ -361,9 +355,9 @@ func buildNetwork(cur, prev *reportdata.Snapshot) NetworkMetrics {
 	bs, br := sum(n.SystemNetworkIO, "transmit"), sum(n.SystemNetworkIO, "receive")
 	ps, pr := sum(n.SystemNetworkPackets, "transmit"), sum(n.SystemNetworkPackets, "receive")
 	return NetworkMetrics{
-		BytesSent: u64Opt(bs(cur)), BytesRecv: u64Opt(br(cur)), PacketsSent: u64Opt(ps(cur)), PacketsRecv: u64Opt(pr(cur)),
-		Errout: u64Opt(sum(n.SystemNetworkErrors, "transmit")(cur)), Errin: u64Opt(sum(n.SystemNetworkErrors, "receive")(cur)),
-		Dropout: u64Opt(sum(n.SystemNetworkDropped, "transmit")(cur)), Dropin: u64Opt(sum(n.SystemNetworkDropped, "receive")(cur)),
+		BytesSent: format.U64Opt(bs(cur)), BytesRecv: format.U64Opt(br(cur)), PacketsSent: format.U64Opt(ps(cur)), PacketsRecv: format.U64Opt(pr(cur)),
+		Errout: format.U64Opt(sum(n.SystemNetworkErrors, "transmit")(cur)), Errin: format.U64Opt(sum(n.SystemNetworkErrors, "receive")(cur)),
+		Dropout: format.U64Opt(sum(n.SystemNetworkDropped, "transmit")(cur)), Dropin: format.U64Opt(sum(n.SystemNetworkDropped, "receive")(cur)),
 		BytesSentPerSec: rate(cur, prev, bs, 1), BytesRecvPerSec: rate(cur, prev, br, 1),
 		PacketsSentPerSec: rate(cur, prev, ps, 2), PacketsRecvPerSec: rate(cur, prev, pr, 2),
 	}

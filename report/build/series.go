@@ -1,5 +1,8 @@
 package build
 
+import (
+	"github.com/nexusmon/nexusmon/report/format"
+)
 import "math"
 
 // Sample series names kept for trends and charts.
@@ -16,7 +19,7 @@ const (
 	SeriesNetwork    = "internet_ms"
 )
 
-// systemSamples are the samples a system report stores: only values it
+// SystemSamples are the samples a system report stores: only values it
 // has (no CPU % in the first report, nothing of a failed source).
 func SystemSamples(d SystemData) map[string]float64 {
 	v := map[string]float64{}
@@ -25,13 +28,13 @@ func SystemSamples(d SystemData) map[string]float64 {
 			v[series] = x
 		}
 	}
-	add(SeriesCPU, num(d.SystemMetrics.CPU.Percent))
-	add(SeriesMemory, num(d.SystemMetrics.Memory.Percent))
-	add(SeriesSwap, num(d.SystemMetrics.Memory.Swap.Percent))
-	add(SeriesGoroutines, num(d.RuntimeMetrics.Goroutines))
-	add(SeriesHeap, num(d.RuntimeMetrics.Heap.Alloc))
+	add(SeriesCPU, format.Num(d.SystemMetrics.CPU.Percent))
+	add(SeriesMemory, format.Num(d.SystemMetrics.Memory.Percent))
+	add(SeriesSwap, format.Num(d.SystemMetrics.Memory.Swap.Percent))
+	add(SeriesGoroutines, format.Num(d.RuntimeMetrics.Goroutines))
+	add(SeriesHeap, format.Num(d.RuntimeMetrics.Heap.Alloc))
 	add(SeriesDisk, FullestDisk(d.SystemMetrics.Disk.Partitions))
-	add(SeriesProcessRSS, num(d.BotProcessMetrics.Memory.RSS))
-	add(SeriesLatency, num(d.BotMetrics.LatencyMS))
+	add(SeriesProcessRSS, format.Num(d.BotProcessMetrics.Memory.RSS))
+	add(SeriesLatency, format.Num(d.BotMetrics.LatencyMS))
 	return v
 }

@@ -117,7 +117,7 @@ type File struct {
 	Data        []byte `json:"data"`
 }
 
-// attachmentName is the envelope attachment's file name, "<event>.json",
+// AttachmentName is the envelope attachment's file name, "<event>.json",
 // with anything but letters, digits, "_", "-" and "." replaced.
 func AttachmentName(event Kind) string {
 	b := []byte(strings.TrimSpace(string(event)))

@@ -20,7 +20,7 @@ func DefaultThresholds() Thresholds {
 	}
 }
 
-// withDefaults returns t with every zero pair replaced by its default.
+// WithDefaults returns t with every zero pair replaced by its default.
 func (t Thresholds) WithDefaults() Thresholds {
 	fill := func(v *health.Thresholds, d health.Thresholds) {
 		if *v == (health.Thresholds{}) {

@@ -1,9 +1,9 @@
-package build
+package format
 
-// statusText is net/http.StatusText, without importing net/http (report
-// must not: see doc.go): the reason phrase of an HTTP status code, "" for
+// StatusText is net/http.StatusText, without importing net/http (the
+// report packages must not: see report/doc.go): the reason phrase of an HTTP status code, "" for
 // an unknown code. TestStatusText keeps it equal to net/http's.
-func statusText(code int) string { return statusTexts[code] }
+func StatusText(code int) string { return statusTexts[code] }
 
 var statusTexts = map[int]string{
 	100: "Continue",

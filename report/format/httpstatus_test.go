@@ -1,4 +1,4 @@
-package build
+package format
 
 import (
 	"net/http"
@@ -8,7 +8,7 @@ import (
 func TestStatusText(t *testing.T) {
 	t.Parallel()
 	for code := range 1000 {
-		if got, want := statusText(code), http.StatusText(code); got != want {
+		if got, want := StatusText(code), http.StatusText(code); got != want {
 			t.Errorf("statusText(%d) = %q, want %q (net/http)", code, got, want)
 		}
 	}

@@ -1,4 +1,4 @@
-package build
+package format
 
 import (
 	"fmt"
@@ -10,8 +10,8 @@ import (
 // Number formatting for report text. Builders produce plain text; the
 // renderer escapes it for Discord.
 
-// fmtBytes formats a byte count with binary units: "1.5 GiB".
-func fmtBytes(b float64) string {
+// Bytes formats a byte count with binary units: "1.5 GiB".
+func Bytes(b float64) string {
 	if math.IsNaN(b) {
 		return "n/a"
 	}
@@ -28,24 +28,24 @@ func fmtBytes(b float64) string {
 	return strconv.FormatFloat(b, 'f', 1, 64) + " " + units[i]
 }
 
-// fmtRate formats bytes per second.
-func fmtRate(bps float64) string {
+// Rate formats bytes per second.
+func Rate(bps float64) string {
 	if math.IsNaN(bps) {
 		return "n/a"
 	}
-	return fmtBytes(bps) + "/s"
+	return Bytes(bps) + "/s"
 }
 
-// fmtPct formats a 0–100 percentage.
-func fmtPct(p float64) string {
+// Pct formats a 0–100 percentage.
+func Pct(p float64) string {
 	if math.IsNaN(p) {
 		return "n/a"
 	}
 	return strconv.FormatFloat(p, 'f', 1, 64) + " %"
 }
 
-// fmtMS formats milliseconds.
-func fmtMS(ms float64) string {
+// MS formats milliseconds.
+func MS(ms float64) string {
 	if math.IsNaN(ms) {
 		return "n/a"
 	}
@@ -55,16 +55,16 @@ func fmtMS(ms float64) string {
 	return strconv.FormatFloat(ms, 'f', 1, 64) + " ms"
 }
 
-// fmtFloat formats with the given decimals.
-func fmtFloat(v float64, dec int) string {
+// Float formats with the given decimals.
+func Float(v float64, dec int) string {
 	if math.IsNaN(v) {
 		return "n/a"
 	}
 	return strconv.FormatFloat(v, 'f', dec, 64)
 }
 
-// fmtDuration formats a duration compactly: "3d 4h", "2h 5m", "45s".
-func fmtDuration(d time.Duration) string {
+// Duration formats a duration compactly: "3d 4h", "2h 5m", "45s".
+func Duration(d time.Duration) string {
 	if d < 0 {
 		d = -d
 	}
@@ -80,8 +80,8 @@ func fmtDuration(d time.Duration) string {
 	}
 }
 
-// round rounds v to dec decimals (for JSON output).
-func round(v float64, dec int) float64 {
+// Round rounds v to dec decimals (for JSON output).
+func Round(v float64, dec int) float64 {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0
 	}
