@@ -15,6 +15,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/deliver"
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/report/build"
@@ -103,9 +104,9 @@ func (a *Agent) buildBot() error {
 	}
 	switch cfg.Discord.Mode() {
 	case config.DeliveryBot:
-		a.sender, err = deliver.NewBotSender(cfg.Discord.BotToken(), cfg.Discord.ChannelID, cfg.Discord.APIURL, deliver.BotOptions{Logger: a.log, Now: a.opts.now})
+		a.sender, err = discord.NewBotSender(cfg.Discord.BotToken(), cfg.Discord.ChannelID, cfg.Discord.APIURL, discord.BotOptions{Logger: a.log, Now: a.opts.now})
 	case config.DeliveryWebhook:
-		a.sender, err = deliver.NewWebhookSender(cfg.Discord.WebhookURL.Reveal(), deliver.WebhookOptions{Logger: a.log, Now: a.opts.now})
+		a.sender, err = discord.NewWebhookSender(cfg.Discord.WebhookURL.Reveal(), discord.WebhookOptions{Logger: a.log, Now: a.opts.now})
 	}
 	if err != nil {
 		return fmt.Errorf("discord sender: %w", err)
@@ -141,7 +142,7 @@ func (a *Agent) buildBot() error {
 		a.conns = newConnTracker()
 		base := http.DefaultTransport.(*http.Transport).Clone()
 		base.DialContext = a.conns.DialContext
-		rt, err := deliver.NewRewriteTransport(cfg.Discord.APIURL, base)
+		rt, err := discord.NewRewriteTransport(cfg.Discord.APIURL, base)
 		if err != nil {
 			return fmt.Errorf("discord.api_url: %w", err)
 		}
@@ -409,7 +410,7 @@ type botState struct {
 	instr         *bot.Instruments
 	router        *bot.Router
 	throttle      *bot.Throttle
-	sender        deliver.Sender
+	sender        discord.Sender
 	delivery      *deliver.Delivery
 	session       *discordgo.Session
 	ownSession    bool

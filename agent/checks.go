@@ -15,6 +15,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/deliver"
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
@@ -201,7 +202,7 @@ func (a *Agent) checkTransmission(ctx context.Context) (string, error) {
 // faultSender fails its first attempt with a retryable server error, then
 // behaves like the sender it wraps. It uses its own outbox destination.
 type faultSender struct {
-	deliver.Sender
+	discord.Sender
 	calls atomic.Int64
 }
 
@@ -209,7 +210,7 @@ func (f *faultSender) Name() string { return "selftest" }
 
 func (f *faultSender) Post(ctx context.Context, p *render.Payload) (string, error) {
 	if f.calls.Add(1) == 1 {
-		return "", &deliver.SendError{Status: 503, Retryable: true, Reason: deliver.ReasonServer, Err: errors.New("injected failure (self-test)")}
+		return "", &discord.SendError{Status: 503, Retryable: true, Reason: discord.ReasonServer, Err: errors.New("injected failure (self-test)")}
 	}
 	return f.Sender.Post(ctx, p)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/nexusmon/nexusmon/deliver"
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
@@ -22,7 +23,7 @@ import (
 // nopSender is a Discord sender that accepts everything.
 type nopSender struct{}
 
-func (nopSender) Name() string { return deliver.DestBot }
+func (nopSender) Name() string { return discord.DestBot }
 func (nopSender) Post(context.Context, *render.Payload) (string, error) {
 	return "1300000000000000001", nil
 }

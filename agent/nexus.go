@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nexusmon/nexusmon/deliver"
 	"github.com/nexusmon/nexusmon/render"
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
 	"github.com/nexusmon/nexusmon/internal/discordapi"
@@ -76,7 +76,7 @@ func hasOptions(i *discordgo.InteractionCreate) bool {
 
 func ephemeral(text string) *discordgo.InteractionResponse {
 	p := render.Payload{Content: render.EscapeMarkdown(text), Flags: discordapi.FlagEphemeral}
-	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: deliver.InteractionData(&p)}
+	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: discord.InteractionData(&p)}
 }
 
 // respondReport answers with r rendered by the channel reports' renderer,
@@ -87,7 +87,7 @@ func respondReport(c *bot.Context, r *reportdata.Report) error {
 		return err
 	}
 	p.Flags = discordapi.FlagEphemeral
-	return c.Respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: deliver.InteractionData(&p)})
+	return c.Respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: discord.InteractionData(&p)})
 }
 
 func followupReport(c *bot.Context, r *reportdata.Report) error {
@@ -96,7 +96,7 @@ func followupReport(c *bot.Context, r *reportdata.Report) error {
 		return err
 	}
 	p.Flags = discordapi.FlagEphemeral
-	_, err = c.Followup(deliver.WebhookParams(&p))
+	_, err = c.Followup(discord.WebhookParams(&p))
 	return err
 }
 

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/config"
-	"github.com/nexusmon/nexusmon/deliver"
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/render"
@@ -243,7 +243,7 @@ func TestAgent_secretsNeverLeak(t *testing.T) {
 			"log": logs.String(), "console": console.String(), "events file": rzFile(t, cfg.Output.JSONL),
 			"/metrics": metrics, "/healthz": healthz, "Stop error": stopErr,
 		}
-		for k, v := range rzStoreTexts(t, cfg.Storage.Path, deliver.DestBot) {
+		for k, v := range rzStoreTexts(t, cfg.Storage.Path, discord.DestBot) {
 			texts[k] = v
 		}
 		sc := rzSecretCheck{secrets: []string{wrong, "Bot " + wrong}, fragments: []string{wrong[strings.Index(wrong, ".")+1:]}}
@@ -294,7 +294,7 @@ func TestAgent_secretsNeverLeak(t *testing.T) {
 			"log": logs.String(), "console": console.String(), "events file": rzFile(t, cfg.Output.JSONL),
 			"/metrics": metrics, "/healthz": healthz, "Stop error": stopErr,
 		}
-		for k, v := range rzStoreTexts(t, cfg.Storage.Path, deliver.DestWebhook) {
+		for k, v := range rzStoreTexts(t, cfg.Storage.Path, discord.DestWebhook) {
 			texts[k] = v
 		}
 		sc := rzSecretCheck{secrets: []string{hook, tok}, fragments: []string{tok}}
@@ -461,7 +461,7 @@ func TestAgent_restartResumesQueue(t *testing.T) {
 	// Everything published (reports and the start notice) is in the outbox,
 	// in publishing order for each kind.
 	published := rzPublished(t, cfg.Output.JSONL)
-	queued := rzQueued(t, cfg.Storage.Path, deliver.DestBot)
+	queued := rzQueued(t, cfg.Storage.Path, discord.DestBot)
 	inQueue := map[string]bool{}
 	for _, e := range queued {
 		inQueue[e.key()] = true

@@ -13,6 +13,7 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
@@ -99,7 +100,7 @@ type DeliveryOptions struct {
 // Start and Stop are meant for one owner.
 type Delivery struct {
 	st   Outbox
-	s    Sender
+	s    discord.Sender
 	dest string
 	opts DeliveryOptions
 	log  *slog.Logger
@@ -136,7 +137,7 @@ var (
 
 // NewDelivery returns a Delivery of st's outbox for s. It reads the current
 // depth, so Stats is right before Start.
-func NewDelivery(st Outbox, s Sender, opts DeliveryOptions) (*Delivery, error) {
+func NewDelivery(st Outbox, s discord.Sender, opts DeliveryOptions) (*Delivery, error) {
 	if st == nil || s == nil {
 		return nil, errors.New("new delivery: nil store or sender")
 	}

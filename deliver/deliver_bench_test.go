@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
@@ -18,7 +19,7 @@ import (
 func BenchmarkOutboxPersistDequeue(b *testing.B) {
 	ctx := context.Background()
 	st, _ := dlvStore(b)
-	d, err := NewDelivery(st, &dlvNopSender{name: DestBot}, DeliveryOptions{})
+	d, err := NewDelivery(st, &dlvNopSender{name: discord.DestBot}, DeliveryOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -32,7 +33,7 @@ func BenchmarkOutboxPersistDequeue(b *testing.B) {
 		if err := d.Enqueue(ctx, m); err != nil {
 			b.Fatal(err)
 		}
-		h, ok, err := st.Head(ctx, DestBot)
+		h, ok, err := st.Head(ctx, discord.DestBot)
 		if err != nil || !ok {
 			b.Fatal(ok, err)
 		}

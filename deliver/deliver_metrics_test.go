@@ -10,6 +10,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	n "github.com/nexusmon/nexusmon/internal/names"
 	"github.com/nexusmon/nexusmon/report"
@@ -90,7 +91,7 @@ func TestDelivery_Metrics(t *testing.T) {
 	if err := reader.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
 	}
-	dest := attribute.String(n.AttrDestination, DestBot)
+	dest := attribute.String(n.AttrDestination, discord.DestBot)
 	if got := dlvSum(t, rm, n.OutboxDepth, dest); got != 3 {
 		t.Errorf("%s before start = %d, want 3", n.OutboxDepth, got)
 	}
@@ -111,7 +112,7 @@ func TestDelivery_Metrics(t *testing.T) {
 		want int64
 	}{
 		{n.MessagesSent, []attribute.KeyValue{dest}, 2},
-		{n.MessagesFailed, []attribute.KeyValue{dest, attribute.String(n.AttrDeliveryReason, ReasonForbidden)}, 1},
+		{n.MessagesFailed, []attribute.KeyValue{dest, attribute.String(n.AttrDeliveryReason, discord.ReasonForbidden)}, 1},
 		{n.MessagesDropped, []attribute.KeyValue{dest}, 1},
 		{n.MessagesRateLimit, []attribute.KeyValue{dest, attribute.String(n.AttrRateLimitScope, "user")}, 1},
 		{n.MessagesRetries, []attribute.KeyValue{dest}, 2},

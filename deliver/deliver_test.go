@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
@@ -74,10 +75,10 @@ func dlvTransport(t testing.TB) *http.Transport {
 
 // dlvBot returns a bot sender for the fake's default channel, sending
 // through NewRewriteTransport to srv.URL.
-func dlvBot(t testing.TB, srv *discordtest.Server, token string, log *slog.Logger) *BotSender {
+func dlvBot(t testing.TB, srv *discordtest.Server, token string, log *slog.Logger) *discord.BotSender {
 	t.Helper()
-	b, err := NewBotSender(token, discordtest.DefaultChannelID, srv.URL,
-		BotOptions{HTTPClient: &http.Client{Transport: dlvTransport(t), Timeout: 5 * time.Second}, Logger: log})
+	b, err := discord.NewBotSender(token, discordtest.DefaultChannelID, srv.URL,
+		discord.BotOptions{HTTPClient: &http.Client{Transport: dlvTransport(t), Timeout: 5 * time.Second}, Logger: log})
 	if err != nil {
 		t.Fatalf("NewBotSender: %v", err)
 	}
@@ -85,9 +86,9 @@ func dlvBot(t testing.TB, srv *discordtest.Server, token string, log *slog.Logge
 }
 
 // dlvWebhook returns a webhook sender for webhookURL.
-func dlvWebhook(t testing.TB, webhookURL string, log *slog.Logger) *WebhookSender {
+func dlvWebhook(t testing.TB, webhookURL string, log *slog.Logger) *discord.WebhookSender {
 	t.Helper()
-	w, err := NewWebhookSender(webhookURL, WebhookOptions{HTTPClient: &http.Client{Transport: dlvTransport(t), Timeout: 5 * time.Second}, Logger: log})
+	w, err := discord.NewWebhookSender(webhookURL, discord.WebhookOptions{HTTPClient: &http.Client{Transport: dlvTransport(t), Timeout: 5 * time.Second}, Logger: log})
 	if err != nil {
 		t.Fatalf("NewWebhookSender: %v", err)
 	}
@@ -95,7 +96,7 @@ func dlvWebhook(t testing.TB, webhookURL string, log *slog.Logger) *WebhookSende
 }
 
 // dlvStart starts a Delivery and stops it after the test.
-func dlvStart(t testing.TB, st *store.Store, s Sender, opts DeliveryOptions) *Delivery {
+func dlvStart(t testing.TB, st *store.Store, s discord.Sender, opts DeliveryOptions) *Delivery {
 	t.Helper()
 	d, err := NewDelivery(st, s, opts)
 	if err != nil {
@@ -276,7 +277,7 @@ func TestDelivery_BotPostAndEdit(t *testing.T) {
 	if got := dlvTitles(msgs[1:]); !strings.Contains(got[0], "Live three") {
 		t.Errorf("new live message = %q, want Live three", got)
 	}
-	if v, ok, err := st.Get(context.Background(), liveNS, DestBot+"/"+string(reportdata.EventSystem)); err != nil || !ok || string(v) != msgs[1].ID {
+	if v, ok, err := st.Get(context.Background(), liveNS, discord.DestBot+"/"+string(reportdata.EventSystem)); err != nil || !ok || string(v) != msgs[1].ID {
 		t.Errorf("stored live id = %q (%v, %v), want %q", v, ok, err, msgs[1].ID)
 	}
 	if s := d.Stats(); s.Sent != 4 || s.Failed != 0 || s.QueueDepth != 0 {
@@ -372,7 +373,7 @@ func TestDelivery_RestartResumes(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "3 messages left") {
 		t.Fatalf("Stop during an outage = %v, want 3 messages left", err)
 	}
-	head, ok, err := st.Head(context.Background(), DestBot)
+	head, ok, err := st.Head(context.Background(), discord.DestBot)
 	if err != nil || !ok || head.Attempts == 0 || head.LastError == "" {
 		t.Fatalf("head after Stop = %+v (%v, %v), want attempts and the last error recorded", head, ok, err)
 	}
@@ -497,9 +498,9 @@ func TestDelivery_PermanentFailure(t *testing.T) {
 		reply  discordtest.Reply
 		reason string
 	}{
-		{"invalid form body", discordtest.Reply{Status: 400, Body: `{"code":50035,"message":"Invalid Form Body","errors":{"embeds":{"0":{"title":{"_errors":[{"code":"BASE_TYPE_MAX_LENGTH","message":"Must be 256 or fewer in length."}]}}}}}`}, ReasonBadRequest},
-		{"missing permissions", discordtest.Reply{Status: 403, Body: `{"code":50013,"message":"Missing Permissions"}`}, ReasonForbidden},
-		{"too large", discordtest.Reply{Status: 413, Body: `{"code":40005,"message":"Request entity too large"}`}, ReasonTooLarge},
+		{"invalid form body", discordtest.Reply{Status: 400, Body: `{"code":50035,"message":"Invalid Form Body","errors":{"embeds":{"0":{"title":{"_errors":[{"code":"BASE_TYPE_MAX_LENGTH","message":"Must be 256 or fewer in length."}]}}}}}`}, discord.ReasonBadRequest},
+		{"missing permissions", discordtest.Reply{Status: 403, Body: `{"code":50013,"message":"Missing Permissions"}`}, discord.ReasonForbidden},
+		{"too large", discordtest.Reply{Status: 413, Body: `{"code":40005,"message":"Request entity too large"}`}, discord.ReasonTooLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -523,11 +524,14 @@ func TestDelivery_PermanentFailure(t *testing.T) {
 			if s := d.Stats(); s.Failed != 1 || s.Sent != 1 || s.Retries != 0 {
 				t.Errorf("Stats = %+v, want 1 failed, 1 sent, 0 retries", s)
 			}
-			failed, err := st.Failed(context.Background(), DestBot, 0)
+			failed, err := st.Failed(context.Background(), discord.DestBot, 0)
 			if err != nil || len(failed) != 1 || !strings.HasPrefix(failed[0].Reason, tc.reason+":") {
 				t.Fatalf("failed messages = %+v (%v), want one with reason %s", failed, err, tc.reason)
 			}
-			var de discordError
+			var de struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			}
 			_ = json.Unmarshal([]byte(tc.reply.Body), &de) // the table's bodies are JSON
 			if !strings.Contains(failed[0].Reason, fmt.Sprint(de.Code)) || !strings.Contains(failed[0].Reason, de.Message) {
 				t.Errorf("failure reason %q, want Discord's code %d and message %q", failed[0].Reason, de.Code, de.Message)
@@ -617,7 +621,7 @@ func TestDelivery_SupersededEditsDropped(t *testing.T) {
 func TestDelivery_MaxDepthDropsReportsOnly(t *testing.T) {
 	t.Parallel()
 	st, _ := dlvStore(t)
-	d, err := NewDelivery(st, &dlvNopSender{name: DestBot}, DeliveryOptions{MaxDepth: 4})
+	d, err := NewDelivery(st, &dlvNopSender{name: discord.DestBot}, DeliveryOptions{MaxDepth: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -636,7 +640,7 @@ func TestDelivery_MaxDepthDropsReportsOnly(t *testing.T) {
 	if s := d.Stats(); s.QueueDepth != 5 || s.Dropped != 3 {
 		t.Errorf("Stats = %+v, want depth 5 (alerts kept over the bound), 3 dropped", s)
 	}
-	rows, err := st.Pending(context.Background(), DestBot, 10)
+	rows, err := st.Pending(context.Background(), discord.DestBot, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -656,7 +660,7 @@ func TestDelivery_MaxDepthDropsReportsOnly(t *testing.T) {
 func TestDelivery_EnqueueRejectsInvalidPayload(t *testing.T) {
 	t.Parallel()
 	st, _ := dlvStore(t)
-	d, err := NewDelivery(st, &dlvNopSender{name: DestBot}, DeliveryOptions{})
+	d, err := NewDelivery(st, &dlvNopSender{name: discord.DestBot}, DeliveryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -669,7 +673,7 @@ func TestDelivery_EnqueueRejectsInvalidPayload(t *testing.T) {
 	if err := d.Enqueue(context.Background(), Outbound{Kind: reportdata.EventAlert, Payload: noMentions}); err == nil {
 		t.Error("Enqueue without an explicit empty parse list succeeded")
 	}
-	if n, err := st.Depth(context.Background(), DestBot); err != nil || n != 0 {
+	if n, err := st.Depth(context.Background(), discord.DestBot); err != nil || n != 0 {
 		t.Errorf("depth = %d, %v; want nothing queued", n, err)
 	}
 }
@@ -694,8 +698,8 @@ func TestDelivery_MaxAgeGivesUp(t *testing.T) {
 	srv.WaitFor(t, 5*time.Second, func(r discordtest.Request) bool { return r.Status == http.StatusServiceUnavailable })
 	clock.advance(2 * time.Hour)
 	dlvFlush(t, d, 10*time.Second)
-	failed, err := st.Failed(context.Background(), DestBot, 0)
-	if err != nil || len(failed) != 1 || !strings.HasPrefix(failed[0].Reason, ReasonExpired+":") {
+	failed, err := st.Failed(context.Background(), discord.DestBot, 0)
+	if err != nil || len(failed) != 1 || !strings.HasPrefix(failed[0].Reason, discord.ReasonExpired+":") {
 		t.Fatalf("failed = %+v (%v), want one expired message", failed, err)
 	}
 	if s := d.Stats(); s.Failed != 1 || s.Sent != 0 {
@@ -706,7 +710,7 @@ func TestDelivery_MaxAgeGivesUp(t *testing.T) {
 func TestDelivery_BackoffBounded(t *testing.T) {
 	t.Parallel()
 	st, _ := dlvStore(t)
-	d, err := NewDelivery(st, &dlvNopSender{name: DestBot}, DeliveryOptions{BackoffBase: time.Second, BackoffMax: 8 * time.Second})
+	d, err := NewDelivery(st, &dlvNopSender{name: discord.DestBot}, DeliveryOptions{BackoffBase: time.Second, BackoffMax: 8 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -741,7 +745,7 @@ func TestDelivery_SecretsNeverLeak(t *testing.T) {
 	var errs []string
 	for _, tc := range []struct {
 		name   string
-		sender Sender
+		sender discord.Sender
 	}{
 		{"bot 401", dlvBot(t, srv, wrongToken, log)},
 		{"webhook 404", dlvWebhook(t, badHook, log)},
@@ -858,8 +862,8 @@ func TestDelivery_BatchUnauthorizedFailsTogether(t *testing.T) {
 	if s := d.Stats(); s.Failed != 3 || s.Sent != 0 {
 		t.Errorf("Stats = %+v, want 3 failed", s)
 	}
-	failed, err := st.Failed(context.Background(), DestBot, 0)
-	if err != nil || len(failed) != 3 || !strings.HasPrefix(failed[0].Reason, ReasonUnauthorized+":") {
+	failed, err := st.Failed(context.Background(), discord.DestBot, 0)
+	if err != nil || len(failed) != 3 || !strings.HasPrefix(failed[0].Reason, discord.ReasonUnauthorized+":") {
 		t.Errorf("failed = %+v (%v), want 3 unauthorized", failed, err)
 	}
 }
@@ -867,7 +871,7 @@ func TestDelivery_BatchUnauthorizedFailsTogether(t *testing.T) {
 func TestDelivery_StopAndFlushEdges(t *testing.T) {
 	t.Parallel()
 	st, _ := dlvStore(t)
-	d, err := NewDelivery(st, &dlvNopSender{name: DestBot}, DeliveryOptions{})
+	d, err := NewDelivery(st, &dlvNopSender{name: discord.DestBot}, DeliveryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -897,7 +901,7 @@ func TestDelivery_StopAndFlushEdges(t *testing.T) {
 	if s := d.Stats(); s.Sent != 2 || s.QueueDepth != 0 {
 		t.Errorf("Stats = %+v, want 2 sent", s)
 	}
-	if _, err := NewDelivery(nil, &dlvNopSender{name: DestBot}, DeliveryOptions{}); err == nil {
+	if _, err := NewDelivery(nil, &dlvNopSender{name: discord.DestBot}, DeliveryOptions{}); err == nil {
 		t.Error("NewDelivery without a store succeeded")
 	}
 	if _, err := NewDelivery(st, &dlvNopSender{}, DeliveryOptions{}); err == nil {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/internal/store"
@@ -108,7 +109,7 @@ func TestAlerts_CrashBeforeEnqueueStillDelivers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The first process's delivery never runs: it dies before sending.
-	d1, err := NewDelivery(st1, &recSender{name: DestBot}, dlvOpts(nil))
+	d1, err := NewDelivery(st1, &recSender{name: discord.DestBot}, dlvOpts(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestAlerts_CrashBeforeEnqueueStillDelivers(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	s2 := &recSender{name: DestBot}
+	s2 := &recSender{name: discord.DestBot}
 	d2 := dlvStart(t, st2, s2, dlvOpts(nil))
 	at = at.Add(30 * time.Second)
 	r2 := report.NewReporter(report.Options{Host: "host-1", Store: st2, Queue: ReportQueue(d2), Now: func() time.Time { return at }})

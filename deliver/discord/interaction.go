@@ -1,4 +1,4 @@
-package deliver
+package discord
 
 import (
 	"github.com/nexusmon/nexusmon/render"

@@ -1,4 +1,4 @@
-package deliver
+package discord
 
 import (
 	"context"
@@ -83,7 +83,7 @@ type SendError struct {
 	Err        error         // what happened, sanitised
 
 	edit  bool   // the attempt was an edit
-	scope string // a 429's X-RateLimit-Scope: user, shared or global
+	Scope string // a 429's X-RateLimit-Scope: user, shared or global
 }
 
 // Error returns the sanitised description of the failure.
@@ -227,13 +227,13 @@ func classify(op string, status int, h http.Header, body []byte, r redactor) *Se
 		} else {
 			se.RetryAfter = headerSeconds(h, "Retry-After")
 		}
-		se.scope = strings.ToLower(strings.TrimSpace(h.Get("X-RateLimit-Scope")))
-		se.Global = de.Global || strings.EqualFold(h.Get("X-RateLimit-Global"), "true") || se.scope == "global"
+		se.Scope = strings.ToLower(strings.TrimSpace(h.Get("X-RateLimit-Scope")))
+		se.Global = de.Global || strings.EqualFold(h.Get("X-RateLimit-Global"), "true") || se.Scope == "global"
 		switch {
 		case se.Global:
-			se.scope = "global"
-		case se.scope != "shared":
-			se.scope = "user"
+			se.Scope = "global"
+		case se.Scope != "shared":
+			se.Scope = "user"
 		}
 	case status >= 500 || status == http.StatusRequestTimeout:
 		se.Reason, se.Retryable = ReasonServer, true

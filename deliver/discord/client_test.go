@@ -1,4 +1,4 @@
-package deliver
+package discord
 
 import (
 	"context"
@@ -93,7 +93,7 @@ func TestClassify_Scope(t *testing.T) {
 		{http.Header{}, `{"retry_after":1}`, "user"},
 	}
 	for _, tc := range tests {
-		if got := classify("post message", 429, tc.header, []byte(tc.body), nil).scope; got != tc.want {
+		if got := classify("post message", 429, tc.header, []byte(tc.body), nil).Scope; got != tc.want {
 			t.Errorf("scope of %v %s = %q, want %q", tc.header, tc.body, got, tc.want)
 		}
 	}
