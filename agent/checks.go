@@ -17,6 +17,7 @@ import (
 	"github.com/nexusmon/nexusmon/deliver"
 	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
 	"github.com/nexusmon/nexusmon/report/build"
@@ -149,7 +150,7 @@ func (a *Agent) checkFormatting(ctx context.Context) (string, error) {
 		}
 		largest = max(largest, embedRunes(&p))
 	}
-	return fmt.Sprintf("%d message kinds rendered from a live collection within Discord's limits (largest %d of 6000 characters)", len(reps), largest), nil
+	return fmt.Sprintf("%d message kinds rendered from a live collection within Discord's limits (largest %d of %d characters)", len(reps), largest, discordapi.MaxEmbedTotal), nil
 }
 
 func embedRunes(p *render.Payload) int {
