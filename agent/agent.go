@@ -1,6 +1,6 @@
 // Package agent wires nexusmon together from a Config: the OTel providers and
-// readers, the instrumentation, the embedded store, the Discord exporter and
-// its delivery, and the HTTP endpoints. It is also the library entry point
+// readers, the instrumentation, the embedded store, the report engine
+// (report, render, deliver), and the HTTP endpoints. It is also the library entry point
 // for Go bots (New, Start, Stop). Nothing imports agent but cmd/nexusmon and
 // users' bots.
 package agent

@@ -38,7 +38,7 @@ const (
 	ScopeCollect = "github.com/nexusmon/nexusmon/internal/collect"
 )
 
-// AttrScope is the pseudo-attribute the exporter's snapshot adds to every
+// AttrScope is the pseudo-attribute the snapshot adapters add to every
 // point so readers can tell apart same-named metrics of different scopes.
 const AttrScope = "otel.scope.name"
 

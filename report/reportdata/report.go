@@ -63,7 +63,7 @@ type Report struct {
 	Files    []File       // extra attachments (e.g. the health chart PNG); the JSON attachment is added by the renderer
 	Image    string       // file name in Files to show as the embed image, "" for none
 	Test     bool         // a TEST message (from /nexus test_reporting): the renderer marks it so
-	Silent   bool         // post without push notifications (SUPPRESS_NOTIFICATIONS); see Reporter.Render
+	Silent   bool         // post without push notifications (SUPPRESS_NOTIFICATIONS); see report.Reporter.ForChannel
 }
 
 // Routine reports whether r is a routine report, which nobody needs to be

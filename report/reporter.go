@@ -112,7 +112,8 @@ type Options struct {
 
 // Reporter builds every report kind from collections, keeps history, and
 // publishes reports to the console, the events file and the Discord queue.
-// Each PeriodicReader gets its own Exporter from Reporter.Exporter.
+// Each report reader gets its own exporter (sdkadapter.NewExporter), which
+// hands every collection to Collect.
 type Reporter struct {
 	opts     Options
 	log      *slog.Logger
