@@ -26,6 +26,7 @@
 //	GET    /gateway/bot
 //	GET    /users/@me
 //	GET    /applications/@me
+//	GET    /oauth2/applications/@me
 //	GET    /applications/{id}/commands
 //	PUT    /applications/{id}/commands
 //	POST   /applications/{id}/commands
