@@ -157,15 +157,15 @@ func list(v any) []map[string]any {
 	return out
 }
 
-// waitSpan waits for a span by name.
-func (c *capture) waitSpan(t *testing.T, name string, timeout time.Duration) *tracepb.Span {
+// waitSpan waits for the span of an interaction.
+func (c *capture) waitSpan(t *testing.T, interactionID string, timeout time.Duration) *tracepb.Span {
 	t.Helper()
 	var got *tracepb.Span
-	c.waitFor(t, timeout, "span "+name, func() bool {
+	c.waitFor(t, timeout, "span of interaction "+interactionID, func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		for _, s := range c.spans {
-			if s.Name == name {
+			if attrs(s.Attributes)["discord.interaction.id"] == interactionID {
 				got = s
 				return true
 			}

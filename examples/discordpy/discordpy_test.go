@@ -143,7 +143,7 @@ func startBot(t *testing.T, fake *discordtest.Server, otlp string) (stop func() 
 func TestDiscordPy_LiveGateway(t *testing.T) {
 	requireDiscordPy(t)
 	t.Parallel()
-	fake := discordtest.New(t, discordtest.WithGuilds(
+	fake := discordtest.New(t, discordtest.WithInteractionDeadline(time.Minute), discordtest.WithGuilds(
 		discordtest.Guild{ID: discordtest.DefaultGuildID, Name: "One", MemberCount: 42, Channels: []discordtest.Channel{
 			{ID: discordtest.DefaultChannelID, Name: "general"}, {ID: discordtest.DefaultChannel2ID, Name: "reports"}}},
 		discordtest.Guild{ID: "1100000000000000100", Name: "Two", MemberCount: 8, Channels: []discordtest.Channel{
@@ -161,8 +161,10 @@ func TestDiscordPy_LiveGateway(t *testing.T) {
 
 	pingID, _ := fake.InjectInteraction(discordtest.Interaction{GuildID: discordtest.DefaultGuildID, Command: "ping"})
 	failID, _ := fake.InjectInteraction(discordtest.Interaction{GuildID: "1100000000000000100", Command: "fail"})
-	ping := otlp.waitSpan(t, "command ping", 30*time.Second)
-	fail := otlp.waitSpan(t, "command fail", 30*time.Second)
+	dmID, _ := fake.InjectInteraction(discordtest.Interaction{Command: "ping", ChannelID: "1300000000000000001"})
+	ping := otlp.waitSpan(t, pingID, 30*time.Second)
+	fail := otlp.waitSpan(t, failID, 30*time.Second)
+	dm := otlp.waitSpan(t, dmID, 30*time.Second)
 
 	checkSpan(t, ping, map[string]string{
 		"discord.command.name": "ping", "discord.command.module": "Demo", "discord.guild.id": discordtest.DefaultGuildID,
@@ -170,6 +172,10 @@ func TestDiscordPy_LiveGateway(t *testing.T) {
 	})
 	if ping.Status.GetCode() != tracepb.Status_STATUS_CODE_UNSET || attrs(ping.Attributes)["error.type"] != "" {
 		t.Errorf("ping: status %v, error.type %q; want unset and none", ping.Status, attrs(ping.Attributes)["error.type"])
+	}
+	checkSpan(t, dm, map[string]string{"discord.command.name": "ping", "discord.channel.id": "1300000000000000001"})
+	if g, ok := attrs(dm.Attributes)["discord.guild.id"]; ok {
+		t.Errorf("DM ping: discord.guild.id = %q, want none", g)
 	}
 	checkSpan(t, fail, map[string]string{
 		"discord.command.name": "fail", "discord.command.module": "Demo", "discord.guild.id": "1100000000000000100",
@@ -214,6 +220,14 @@ func TestDiscordPy_LiveGateway(t *testing.T) {
 	}
 	checkResource(t, otlp)
 
+	// A dropped connection: discord.py resumes, and the counters say so.
+	fake.DropAll()
+	otlp.waitFor(t, 60*time.Second, "discord.gateway.resumes = 1", func() bool { return lastValue(otlp, "discord.gateway.resumes") == 1 })
+	otlp.waitFor(t, 30*time.Second, "discord.gateway.connected = 1", func() bool { return lastValue(otlp, "discord.gateway.connected") == 1 })
+	if got := lastValue(otlp, "discord.gateway.reconnects"); got != 1 || fake.Resumes() != 1 {
+		t.Errorf("after one resume: discord.gateway.reconnects = %v, fake resumes = %d; want 1 and 1", got, fake.Resumes())
+	}
+
 	if err := stop(); err != nil {
 		t.Errorf("example_bot.py exit after SIGTERM: %v", err)
 	}
@@ -222,6 +236,9 @@ func TestDiscordPy_LiveGateway(t *testing.T) {
 func checkSpan(t *testing.T, s *tracepb.Span, want map[string]string) {
 	t.Helper()
 	got := attrs(s.Attributes)
+	if s.Name != "command "+want["discord.command.name"] {
+		t.Errorf("span name %q, want %q", s.Name, "command "+want["discord.command.name"])
+	}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s: attribute %s = %q, want %q", s.Name, k, got[k], v)
