@@ -7,8 +7,9 @@
 // Form Body" with an error tree); per-route rate-limit headers and 429s;
 // scripted replies, outages and connection resets; and a gateway with HELLO,
 // IDENTIFY, READY, GUILD_CREATE, heartbeats, RESUME with replay, op 7, op 9,
-// close codes and dropped connections. Every request is recorded for
-// assertions.
+// close codes and dropped connections, in text frames or, for a client
+// that asks with ?compress=zlib-stream (discord.py), in one zlib stream per
+// connection. Every request is recorded for assertions.
 //
 // It must not touch the internet, read files, or change any package-level
 // state (discordgo's Endpoint variables and websocket.DefaultDialer are left
