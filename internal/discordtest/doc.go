@@ -1,6 +1,6 @@
 // Package discordtest is a fake Discord for tests: a REST API and a gateway,
-// served on 127.0.0.1, that real discordgo v0.29.0 sessions and plain HTTP
-// clients talk to.
+// served on 127.0.0.1, that real discordgo v0.29.0 sessions, discord.py 2.2
+// bots and plain HTTP clients talk to.
 //
 // It owns the wire behaviour the project relies on: message, webhook, interaction and
 // application-command routes; Discord's payload limits (400 50035 "Invalid
