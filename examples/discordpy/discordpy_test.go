@@ -94,19 +94,21 @@ func TestPythonUnitTests(t *testing.T) {
 
 // startBot runs example_bot.py against fake, sending OTLP to otlp. The
 // returned function stops it with SIGTERM and returns its exit error.
-func startBot(t *testing.T, fake *discordtest.Server, otlp string) (stop func() error, logs *lockedBuffer) {
+// Its exporter sends spans every 100 ms and metrics every 300 ms unless env
+// overrides them.
+func startBot(t *testing.T, fake *discordtest.Server, otlp string, env ...string) (stop func() error, logs *lockedBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, python, "example_bot.py")
-	cmd.Env = pyEnv(
-		"DISCORD_TOKEN="+fake.Token(),
-		"DISCORD_API_BASE="+fake.URL+"/api/v10",
-		"DISCORD_GATEWAY_URL="+strings.Replace(fake.URL, "http", "ws", 1)+"/ws",
-		"OTEL_EXPORTER_OTLP_ENDPOINT="+otlp,
+	cmd.Env = pyEnv(append([]string{
+		"DISCORD_TOKEN=" + fake.Token(),
+		"DISCORD_API_BASE=" + fake.URL + "/api/v10",
+		"DISCORD_GATEWAY_URL=" + strings.Replace(fake.URL, "http", "ws", 1) + "/ws",
+		"OTEL_EXPORTER_OTLP_ENDPOINT=" + otlp,
 		"OTEL_SERVICE_NAME=example-bot",
 		"OTEL_BSP_SCHEDULE_DELAY=100",
 		"OTEL_METRIC_EXPORT_INTERVAL=300",
-	)
+	}, env...)...)
 	logs = &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.WaitDelay = 5 * time.Second
@@ -230,6 +232,47 @@ func TestDiscordPy_LiveGateway(t *testing.T) {
 
 	if err := stop(); err != nil {
 		t.Errorf("example_bot.py exit after SIGTERM: %v", err)
+	}
+}
+
+// TestDiscordPy_ShutdownFlushes: with export intervals of ten minutes,
+// what the bot recorded still arrives when it is stopped (SIGTERM closes the
+// bot, which unloads the cog, which shuts the emitter down).
+func TestDiscordPy_ShutdownFlushes(t *testing.T) {
+	requireDiscordPy(t)
+	t.Parallel()
+	fake := discordtest.New(t, discordtest.WithInteractionDeadline(time.Minute))
+	otlp := newCapture(t)
+	stop, _ := startBot(t, fake, otlp.URL, "OTEL_BSP_SCHEDULE_DELAY=600000", "OTEL_METRIC_EXPORT_INTERVAL=600000")
+	waitFake(t, 90*time.Second, "IDENTIFY and command registration", func() bool {
+		return fake.Identifies() >= 1 && len(fake.RegisteredCommands("")) == 2
+	})
+	id, _ := fake.InjectInteraction(discordtest.Interaction{GuildID: discordtest.DefaultGuildID, Command: "ping"})
+	waitFake(t, 30*time.Second, "the ping answer", func() bool { return len(fake.InteractionResponses(id)) > 0 })
+	otlp.mu.Lock()
+	early := len(otlp.spans) + len(otlp.metrics)
+	otlp.mu.Unlock()
+	if early != 0 {
+		t.Fatalf("%d exports before the stop, want none with ten-minute intervals", early)
+	}
+
+	if err := stop(); err != nil {
+		t.Errorf("example_bot.py exit after SIGTERM: %v", err)
+	}
+	otlp.waitSpan(t, id, time.Second) // already there: the bot has exited
+	if got := lastValue(otlp, "discord.guilds"); got != 1 {
+		t.Errorf("discord.guilds in the last export = %v, want 1", got)
+	}
+}
+
+func waitFake(t *testing.T, bound time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -26,6 +26,7 @@ of ``discord.InteractionResponse`` once per process (first response); every
 wrapper is removed again when the cog is unloaded.
 """
 
+import asyncio
 import functools
 import gc
 import logging
@@ -308,7 +309,8 @@ class NexusmonTelemetry(commands.Cog, name="nexusmon"):
                 setattr(self.tree, name, saved)
         _remove_response_hook()
         if self._own_emitter:
-            await self.bot.loop.run_in_executor(None, self.emitter.shutdown)
+            # The last export blocks on HTTP: off the event loop.
+            await asyncio.get_running_loop().run_in_executor(None, self.emitter.shutdown)
 
     # Spans.
 
