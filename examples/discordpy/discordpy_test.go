@@ -142,15 +142,20 @@ func startBot(t *testing.T, fake *discordtest.Server, otlp string, env ...string
 	return stop, logs
 }
 
+// twoGuilds: 2 guilds, 50 members, 3 channels.
+func twoGuilds() []discordtest.Guild {
+	return []discordtest.Guild{
+		{ID: discordtest.DefaultGuildID, Name: "One", MemberCount: 42, Channels: []discordtest.Channel{
+			{ID: discordtest.DefaultChannelID, Name: "general"}, {ID: discordtest.DefaultChannel2ID, Name: "reports"}}},
+		{ID: "1100000000000000100", Name: "Two", MemberCount: 8, Channels: []discordtest.Channel{
+			{ID: "1100000000000000110", Name: "general"}}},
+	}
+}
+
 func TestDiscordPy_LiveGateway(t *testing.T) {
 	requireDiscordPy(t)
 	t.Parallel()
-	fake := discordtest.New(t, discordtest.WithInteractionDeadline(time.Minute), discordtest.WithGuilds(
-		discordtest.Guild{ID: discordtest.DefaultGuildID, Name: "One", MemberCount: 42, Channels: []discordtest.Channel{
-			{ID: discordtest.DefaultChannelID, Name: "general"}, {ID: discordtest.DefaultChannel2ID, Name: "reports"}}},
-		discordtest.Guild{ID: "1100000000000000100", Name: "Two", MemberCount: 8, Channels: []discordtest.Channel{
-			{ID: "1100000000000000110", Name: "general"}}},
-	))
+	fake := discordtest.New(t, discordtest.WithInteractionDeadline(time.Minute), discordtest.WithGuilds(twoGuilds()...))
 	otlp := newCapture(t)
 	stop, _ := startBot(t, fake, otlp.URL)
 
