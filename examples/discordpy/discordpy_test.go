@@ -202,6 +202,9 @@ func TestDiscordPy_LiveGateway(t *testing.T) {
 			t.Errorf("interaction %s: responses %v, want a 204 callback with %s first", id, rs, want)
 		}
 	}
+	if rs := fake.InteractionResponses(pingID); len(rs) > 0 && !strings.Contains(string(rs[0].PayloadJSON), `"allowed_mentions":{"parse":[]}`) {
+		t.Errorf("ping answer %s lacks allowed_mentions with an empty parse list", rs[0].PayloadJSON)
+	}
 
 	// Session and runtime metrics.
 	otlp.waitFor(t, 30*time.Second, "discord.commands = 2", func() bool { return lastValue(otlp, "discord.commands") == 2 })
