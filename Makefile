@@ -8,7 +8,7 @@ ARGS     ?=
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test vet fmt-check lint bench cover collector clean
+.PHONY: build run test vet fmt-check lint bench cover collector python-deps clean
 
 # CGO_ENABLED=0: a static binary (pure-Go DNS resolver, no libc mapped into the agent).
 # -buildvcs=auto: `nexusmon version` shows the commit even where GOFLAGS turns stamping off.
@@ -36,7 +36,20 @@ fmt-check:
 lint:
 	$(GO) run $(STATICCHECK) ./...
 
-test: collector vet fmt-check lint
+# discord.py for examples/discordpy's tests: Debian's python3-discord, for /usr/bin/python3. Installed when
+# missing and running as root (CI); otherwise those tests say what is missing and skip (fail when CI is set).
+python-deps:
+	@if ! /usr/bin/python3 -c 'import discord' 2>/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get -q -o DPkg::Lock::Timeout=300 install -y python3-discord >/dev/null || \
+			{ apt-get -q update >/dev/null && apt-get -q -o DPkg::Lock::Timeout=300 install -y python3-discord >/dev/null; }; \
+		else \
+			echo "python-deps: python3-discord is missing and installing it needs root: examples/discordpy's tests will skip"; \
+		fi; \
+	fi
+
+test: collector python-deps vet fmt-check lint
 	NEXUSMON_OTELCOL=$(CURDIR)/$(OTELCOL) $(GO) test -race -count=1 -timeout 20m ./...
 
 bench:
