@@ -146,7 +146,7 @@ func (a *Agent) build(ctx context.Context) error {
 		Chart:         chart.Render,
 		Logger:        a.log,
 		Now:           a.opts.now,
-		Augment:       a.addReceived,
+		Augment:       a.augment,
 	}
 	if a.consoleOn() {
 		ropts.Console = render.ConsoleWriter{W: a.opts.stdout}

@@ -109,9 +109,10 @@ type Options struct {
 	// configuration's discord.silent_reports defaults to on.
 	SilentReports bool
 	// Augment adds points from outside the snapshot's source (the OTLP
-	// receiver's) to each snapshot Collect gets, before the reports are
-	// built; nil adds nothing.
-	Augment func(*Snapshot)
+	// receiver's, the command instruments' top guilds and channels) to
+	// each snapshot Collect and BuildNow get for report kind, before the
+	// report is built; nil adds nothing.
+	Augment func(kind Kind, s *Snapshot)
 }
 
 // Reporter builds every report kind from collections, keeps history, and
@@ -287,7 +288,7 @@ func (r *Reporter) Collect(ctx context.Context, event reportdata.Kind, cur, prev
 		cur.Time = r.opts.Now().UTC()
 	}
 	if r.opts.Augment != nil {
-		r.opts.Augment(cur)
+		r.opts.Augment(event, cur)
 	}
 	err := r.handle(ctx, event, cur, prev)
 	if err != nil {
@@ -395,6 +396,9 @@ func (r *Reporter) healthNow(ctx context.Context, cur, prev *reportdata.Snapshot
 func (r *Reporter) BuildNow(ctx context.Context, event reportdata.Kind, snap *reportdata.Snapshot) (*reportdata.Report, error) {
 	if snap == nil {
 		return nil, fmt.Errorf("build %s: nil snapshot", event)
+	}
+	if r.opts.Augment != nil {
+		r.opts.Augment(event, snap)
 	}
 	at, th, host := snap.Time.UTC(), r.live.Load().Thresholds, r.opts.Host
 	prev := r.lastSnap.Load()

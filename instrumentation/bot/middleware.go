@@ -41,8 +41,8 @@ var bg = context.Background()
 // MaxIDSeries bounds the series of discord.command.guild.invocations and
 // discord.command.channel.invocations: the first MaxIDSeries guilds (and
 // channels) seen keep their own series, every later one is counted under
-// discord.guild.id (discord.channel.id) = OtherID, and the command report's
-// top guilds and channels (read from these counters) list them as OtherID.
+// discord.guild.id (discord.channel.id) = OtherID. The command report's
+// top guilds and channels come from TopInvocations, which has no such bound.
 // The SDK's cardinality limit (2000 per instrument) is not relied on: past
 // it the SDK folds series into otel.metric.overflow, unnamed and per reader.
 const MaxIDSeries = 100
@@ -177,6 +177,8 @@ type Instruments struct {
 	tracker       tracker
 	invalid       window
 	guilds, chans idCache
+	topGuilds     *topIDs // the command report's top guilds and channels
+	topChans      *topIDs
 	remote        remoteState // RecordInvocation's commands and error types
 
 	errMu      sync.Mutex // guards errStarted and closed
@@ -234,6 +236,7 @@ func NewInstruments(mp metric.MeterProvider, tp trace.TracerProvider, opts Instr
 	in.late = counter(names.CommandLateResponses, "{response}", "First responses later than Discord's 3 s deadline.")
 	in.guildInv = counter(names.CommandGuildInvocations, "{invocation}", "Command invocations per guild.")
 	in.chanInv = counter(names.CommandChanInvocations, "{invocation}", "Command invocations per channel.")
+	in.topGuilds, in.topChans = newTopIDs(MaxTopIDs), newTopIDs(MaxTopIDs)
 	in.rateLimits = counter(names.DiscordRateLimits, "{response}", "HTTP 429 responses from Discord, by route and scope.")
 	invalid, err := m.Int64ObservableGauge(names.DiscordInvalidRequests, metric.WithUnit("{response}"),
 		metric.WithDescription("401, 403 and non-shared 429 responses in the last 10 minutes (Cloudflare ban limit: 10000)."))
@@ -421,19 +424,6 @@ func (in *Instruments) invoke(cmd *command, h Handler, s *discordgo.Session, i *
 func (in *Instruments) succeeded(ctx context.Context, cmd *command, elapsed time.Duration) {
 	in.duration.Record(ctx, elapsed.Seconds(), cmd.rec...)
 	in.invocations.Add(bg, 1, cmd.success...)
-}
-
-// countIDs counts an invocation in its guild and channel. The counters are
-// recorded without the span's context: exemplars are kept for the duration
-// histograms, where a trace id explains a slow command; on counters they
-// would only cost a clock read each.
-func (in *Instruments) countIDs(guildID, channelID string) {
-	if guildID != "" {
-		in.guildInv.Add(bg, 1, in.guilds.opts(guildID)...)
-	}
-	if channelID != "" {
-		in.chanInv.Add(bg, 1, in.chans.opts(channelID)...)
-	}
 }
 
 // call runs h, turning a panic into a *PanicError.
