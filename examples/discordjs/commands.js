@@ -50,7 +50,8 @@ function commandName(interaction) {
  * instrumentation does: "discord.<code>" for a Discord API error with a JSON
  * code, "http.<status>" for other REST errors, "rate_limited", "timeout",
  * "discordjs.<code>" for discord.js's own errors, otherwise the error's name
- * (TypeError, or a custom class name) and "_OTHER" for a thrown non-object.
+ * (TypeError, a name the error sets) or class name, and "_OTHER" for a
+ * thrown value that is neither.
  * No part of the message is used, so the set of values stays small.
  * @param {unknown} err
  * @returns {string}
@@ -64,7 +65,10 @@ function errorType(err) {
   if (cls === 'RateLimitError') return 'rate_limited';
   if (e.name === 'AbortError' || e.name === 'TimeoutError') return 'timeout';
   if (cls.startsWith('Discordjs') && typeof e.code === 'string') return `discordjs.${e.code}`;
-  const name = typeof e.name === 'string' && e.name !== '' ? e.name : cls;
+  // A subclass that does not set its own name inherits "Error": its class
+  // name says more.
+  let name = typeof e.name === 'string' ? e.name : '';
+  if ((name === '' || name === 'Error') && cls !== '') name = cls;
   return name ? sanitize(name, 128) : '_OTHER';
 }
 

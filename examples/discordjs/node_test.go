@@ -123,3 +123,22 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestModule runs the module's own unit tests (test/*.test.js) with node's
+// test runner.
+func TestModule(t *testing.T) {
+	node, npm := nodeTools(t)
+	npmCI(t, npm)
+	files, err := filepath.Glob(filepath.Join("test", "*.test.js"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no test/*.test.js (%v)", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, append([]string{"--test"}, files...)...)
+	cmd.Env = childEnv()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node --test %s: %v\n%s", strings.Join(files, " "), err, out)
+	}
+}
