@@ -102,7 +102,9 @@ func TestExampleBot(t *testing.T) {
 }
 
 func testExampleBot(t *testing.T, node, protocol string) {
-	fake := discordtest.New(t, discordtest.WithGuilds(guilds...), discordtest.WithHeartbeatInterval(100*time.Millisecond))
+	// The 3 s interaction deadline is not under test here: a loaded machine gets 30 s.
+	fake := discordtest.New(t, discordtest.WithGuilds(guilds...), discordtest.WithHeartbeatInterval(100*time.Millisecond),
+		discordtest.WithInteractionDeadline(30*time.Second))
 	otlp := newCapture(t)
 	b := startBot(t, node, fake, otlp.URL, protocol)
 
