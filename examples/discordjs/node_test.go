@@ -32,15 +32,31 @@ func nodeTools(t *testing.T) (node, npm string) {
 	if err != nil {
 		missing = append(missing, "npm")
 	}
+	var problem string
 	if len(missing) > 0 {
-		msg := fmt.Sprintf("%s not found in PATH: the discord.js example needs Node.js 18.19 or later with npm (Debian: apt-get install nodejs npm)",
-			strings.Join(missing, " and "))
+		problem = strings.Join(missing, " and ") + " not found in PATH"
+	} else if v, err := exec.Command(node, "--version").Output(); err != nil {
+		problem = fmt.Sprintf("%s --version: %v", node, err)
+	} else if !nodeVersionOK(strings.TrimSpace(string(v))) {
+		problem = fmt.Sprintf("%s is Node.js %s", node, strings.TrimSpace(string(v)))
+	}
+	if problem != "" {
+		msg := problem + ": the discord.js example needs Node.js 18.19 or later with npm (make node-deps installs Debian's nodejs and npm, as root)"
 		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
 	}
 	return node, npm
+}
+
+// nodeVersionOK reports whether v ("v20.11.1") is 18.19 or later.
+func nodeVersionOK(v string) bool {
+	var major, minor int
+	if _, err := fmt.Sscanf(v, "v%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > 18 || (major == 18 && minor >= 19)
 }
 
 // npmCI installs the locked dependencies into node_modules when
@@ -140,5 +156,16 @@ func TestModule(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("node --test %s: %v\n%s", strings.Join(files, " "), err, out)
+	}
+}
+
+func TestNodeVersionOK(t *testing.T) {
+	for v, want := range map[string]bool{
+		"v18.18.2": false, "v18.19.0": true, "v18.20.4": true, "v20.20.2": true, "v22.1.0": true,
+		"v16.20.0": false, "v100.0.0": true, "18.19.0": false, "": false,
+	} {
+		if got := nodeVersionOK(v); got != want {
+			t.Errorf("nodeVersionOK(%q) = %v, want %v", v, got, want)
+		}
 	}
 }
