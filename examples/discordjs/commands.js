@@ -114,6 +114,20 @@ function watchFirstResponse(interaction, span) {
 }
 
 /**
+ * messageOf returns the message of a thrown value, sanitised; "" when it has
+ * none that can be read (an object whose toString throws, say).
+ * @param {unknown} err
+ * @returns {string}
+ */
+function messageOf(err) {
+  try {
+    return sanitize(err instanceof Error ? err.message : err);
+  } catch {
+    return '';
+  }
+}
+
+/**
  * recordFailure marks span as failed by err, per the conventions: error.type,
  * an exception event and an ERROR status with the sanitised message.
  * @param {Span} span
@@ -122,8 +136,7 @@ function watchFirstResponse(interaction, span) {
  */
 function recordFailure(span, err) {
   const type = errorType(err);
-  const raw = err instanceof Error ? err.message : String(err);
-  const message = sanitize(raw);
+  const message = messageOf(err);
   /** @type {import('@opentelemetry/api').Attributes} */
   const attrs = { [ATTR_EXCEPTION_TYPE]: type, [ATTR_EXCEPTION_MESSAGE]: message };
   if (err instanceof Error && typeof err.stack === 'string') {
@@ -155,18 +168,33 @@ function commandHandler(tracer, handler, options = {}) {
   const { module = '', logger = console, onError } = options;
   if (typeof handler !== 'function') throw new TypeError('commandHandler: handler must be a function');
 
+  const log = (text) => {
+    try {
+      logger.error(`discordjs-otel: ${text}`);
+    } catch {
+      // A broken logger must not break the bot either.
+    }
+  };
   const failed = async (err, interaction, name) => {
-    const type = errorType(err);
-    logger.error(`discordjs-otel: ${name ? `command ${name}` : 'interaction handler'} failed: ${type}: ${sanitize(err instanceof Error ? err.message : err)}`);
+    log(`${name ? `command ${name}` : 'interaction handler'} failed: ${errorType(err)}: ${messageOf(err)}`);
     if (typeof onError !== 'function') return;
     try {
       await onError(err, interaction);
     } catch (e) {
-      logger.error(`discordjs-otel: onError failed: ${errorType(e)}: ${sanitize(e instanceof Error ? e.message : e)}`);
+      log(`onError failed: ${errorType(e)}: ${messageOf(e)}`);
     }
   };
 
   return async function onInteraction(interaction) {
+    try {
+      await run.call(this, interaction);
+    } catch (e) {
+      // A bug of this module: still nothing reaches discord.js.
+      log(`instrumentation failed: ${errorType(e)}: ${messageOf(e)}`);
+    }
+  };
+
+  async function run(interaction) {
     const isCommand = typeof interaction?.isCommand === 'function' && interaction.isCommand();
     if (!isCommand) {
       try {
@@ -205,7 +233,7 @@ function commandHandler(tracer, handler, options = {}) {
     // did not await still gets its event before the span ends.
     if (pending.size > 0) await Promise.allSettled([...pending]);
     span.end(end);
-  };
+  }
 }
 
 module.exports = {

@@ -152,6 +152,17 @@ test('a thrown non-Error and a failing onError are handled', async () => {
   assert.match(logged[1], /onError failed: Error: onError broke/);
 });
 
+test('a thrown value without a readable message, and a logger that throws', async () => {
+  const { exporter, tracer } = setup();
+  const logger = { error: () => { throw new Error('logger broke'); } };
+  const weird = Object.create(null); // String(weird) throws
+  await commandHandler(tracer, async () => { throw weird; }, { logger })(chatInput());
+  const [span] = exporter.getFinishedSpans();
+  assert.equal(span.attributes['error.type'], '_OTHER');
+  assert.equal(span.status.code, SpanStatusCode.ERROR);
+  assert.equal(span.status.message, '');
+});
+
 test('other interactions run without a span; their errors are logged', async () => {
   const { exporter, tracer, logged, logger } = setup();
   const button = { isCommand: () => false };
