@@ -65,10 +65,9 @@
 // A discord.js v14 client needs only its REST base pointed at the fake:
 // new Client({ rest: { api: srv.URL + "/api" } }). It appends /v10 (its
 // rest.version option), finds the gateway through GET /gateway/bot and
-// connects to it with ?v=10&encoding=json and no compression (discord.js
-// enables zlib-stream only when the optional zlib-sync package is
-// installed, which the fake does not speak). examples/discordjs runs a bot
-// this way.
+// connects to it with ?v=10&encoding=json, in text frames (discord.js asks
+// for zlib-stream only when the optional zlib-sync package is installed).
+// examples/discordjs runs a bot this way.
 //
 // # Rate limits
 //
