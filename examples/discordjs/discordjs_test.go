@@ -123,15 +123,15 @@ func testExampleBot(t *testing.T, node, protocol string) {
 	if d, _ := diceReply["data"].(map[string]any); diceReply["type"] != 4.0 || d["content"] != "Something went wrong." || d["flags"] != 64.0 {
 		t.Errorf("/dice roll answered %v, want the ephemeral error reply of onError", diceReply)
 	}
-	// Heartbeat 2 is only sent once the ACK of heartbeat 1 arrived: the bot
-	// has measured its latency.
-	deadline := time.Now().Add(30 * time.Second)
-	for fake.Heartbeats() < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("heartbeats = %d after 30 s, want 2", fake.Heartbeats())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+
+	// A dropped connection: discord.js reconnects and resumes the session.
+	fake.DropAll()
+	waitUntil(t, "the bot resumed", func() bool { return fake.Resumes() == 1 })
+	// A heartbeat is only sent once the previous one was acknowledged: two
+	// heartbeats after the resume mean the bot has measured its latency on
+	// the new connection.
+	beats := fake.Heartbeats()
+	waitUntil(t, "two heartbeats after the resume", func() bool { return fake.Heartbeats() >= beats+2 })
 	b.stop(t)
 
 	rs, rm, cts, errs := otlp.snapshot()
@@ -238,7 +238,7 @@ func testExampleBot(t *testing.T, node, protocol string) {
 		for _, c := range []struct {
 			name string
 			want int64
-		}{{"discord.gateway.ready", 1}, {"discord.gateway.reconnects", 0}, {"discord.gateway.resumes", 0}} {
+		}{{"discord.gateway.ready", 1}, {"discord.gateway.reconnects", 1}, {"discord.gateway.resumes", 1}} {
 			m := ms[c.name]
 			if m == nil || m.GetSum() == nil || !m.GetSum().IsMonotonic || len(m.GetSum().DataPoints) != 1 ||
 				m.GetSum().DataPoints[0].GetAsInt() != c.want {
@@ -256,6 +256,18 @@ func testExampleBot(t *testing.T, node, protocol string) {
 			t.Errorf("v8js.memory.heap.used: unit %q, used spaces %v; want By with old_space and new_space", heap.GetUnit(), spaces)
 		}
 	})
+}
+
+// waitUntil polls cond for up to 30 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 30 s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // waitCallback waits for the answered initial response of interaction id
