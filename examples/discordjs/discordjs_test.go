@@ -115,8 +115,10 @@ func testExampleBot(t *testing.T, node, protocol string) {
 	pingID, _ := fake.InjectInteraction(discordtest.Interaction{GuildID: guilds[0].ID, Command: "ping"})
 	diceID, _ := fake.InjectInteraction(discordtest.Interaction{GuildID: guilds[1].ID, Command: "dice", Subcommand: "roll",
 		Options: map[string]any{"sides": 1}})
+	dmID, _ := fake.InjectInteraction(discordtest.Interaction{Command: "ping", ChannelID: "1300000000000000001"})
 	pingReply := waitCallback(t, fake, pingID)
 	diceReply := waitCallback(t, fake, diceID)
+	waitCallback(t, fake, dmID)
 	if c, _ := pingReply["data"].(map[string]any)["content"].(string); pingReply["type"] != 4.0 || !strings.HasPrefix(c, "pong") {
 		t.Errorf("/ping answered %v, want a type 4 reply starting with pong", pingReply)
 	}
@@ -155,31 +157,38 @@ func testExampleBot(t *testing.T, node, protocol string) {
 				spans = append(spans, ss.Spans...)
 			}
 		}
-		byName := map[string]*tracepb.Span{}
+		// By interaction id: one span per invocation.
+		byID := map[string]*tracepb.Span{}
 		for _, s := range spans {
-			if byName[s.Name] != nil {
-				t.Errorf("two spans named %q", s.Name)
+			id := str(attr(s.Attributes, "discord.interaction.id"))
+			if byID[id] != nil {
+				t.Errorf("two spans for interaction %q", id)
 			}
-			byName[s.Name] = s
+			byID[id] = s
 		}
-		if len(spans) != 2 {
-			t.Errorf("got %d spans %v, want command ping and command dice roll", len(spans), keys(byName))
+		if len(spans) != 3 {
+			t.Errorf("got %d spans, want 3 (two /ping, one /dice roll)", len(spans))
 		}
-		ping := byName["command ping"]
-		if ping == nil {
-			t.Fatalf("no span \"command ping\" in %v", keys(byName))
-		}
-		checkCommandSpan(t, ping, "ping", guilds[0].ID, guilds[0].Channels[0].ID, pingID)
-		if ping.Status.GetCode() == tracepb.Status_STATUS_CODE_ERROR || attr(ping.Attributes, "error.type") != nil {
-			t.Errorf("command ping: status %v, error.type %v, want no error", ping.Status, attr(ping.Attributes, "error.type"))
-		}
-		if ev := event(ping, "exception"); ev != nil {
-			t.Errorf("command ping has an exception event: %v", ev)
+		for _, c := range []struct{ id, guild, channel string }{
+			{pingID, guilds[0].ID, guilds[0].Channels[0].ID},
+			{dmID, "", "1300000000000000001"},
+		} {
+			ping := byID[c.id]
+			if ping == nil {
+				t.Fatalf("no span for /ping %s", c.id)
+			}
+			checkCommandSpan(t, ping, "ping", c.guild, c.channel, c.id)
+			if ping.Status.GetCode() == tracepb.Status_STATUS_CODE_ERROR || attr(ping.Attributes, "error.type") != nil {
+				t.Errorf("command ping: status %v, error.type %v, want no error", ping.Status, attr(ping.Attributes, "error.type"))
+			}
+			if ev := event(ping, "exception"); ev != nil {
+				t.Errorf("command ping has an exception event: %v", ev)
+			}
 		}
 
-		dice := byName["command dice roll"]
+		dice := byID[diceID]
 		if dice == nil {
-			t.Fatalf("no span \"command dice roll\" in %v", keys(byName))
+			t.Fatalf("no span for /dice roll %s", diceID)
 		}
 		checkCommandSpan(t, dice, "dice roll", guilds[1].ID, guilds[1].Channels[0].ID, diceID)
 		const msg = "a die needs at least 2 sides, got 1"
@@ -302,19 +311,29 @@ func checkResource(t *testing.T, r *resourcepb.Resource, pid int64) {
 	}
 }
 
+// checkCommandSpan checks the name, kind, attributes and first response of
+// a command span; guildID "" means a DM: no discord.guild.id.
 func checkCommandSpan(t *testing.T, s *tracepb.Span, name, guildID, channelID, interactionID string) {
 	t.Helper()
-	if s.Kind != tracepb.Span_SPAN_KIND_SERVER {
-		t.Errorf("%s: kind %v, want SERVER", s.Name, s.Kind)
+	if s.Name != "command "+name || s.Kind != tracepb.Span_SPAN_KIND_SERVER {
+		t.Errorf("span %q kind %v, want %q SERVER", s.Name, s.Kind, "command "+name)
 	}
-	for k, want := range map[string]string{
+	want := map[string]string{
 		"discord.command.name":   name,
 		"discord.command.module": "example",
 		"discord.guild.id":       guildID,
 		"discord.channel.id":     channelID,
 		"discord.interaction.id": interactionID,
-	} {
-		if got := attr(s.Attributes, k); got == nil || got.GetStringValue() != want {
+	}
+	for k, want := range want {
+		got := attr(s.Attributes, k)
+		if k == "discord.guild.id" && want == "" {
+			if got != nil {
+				t.Errorf("%s in a DM: %s = %v, want none", s.Name, k, got)
+			}
+			continue
+		}
+		if got == nil || got.GetStringValue() != want {
 			t.Errorf("%s: %s = %v, want %q", s.Name, k, got, want)
 		}
 	}
@@ -375,12 +394,4 @@ func event(s *tracepb.Span, name string) *tracepb.Span_Event {
 		}
 	}
 	return nil
-}
-
-func keys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
