@@ -46,17 +46,23 @@ function protocol(signal) {
   return p;
 }
 
-/** @returns {import('@opentelemetry/sdk-trace-base').SpanExporter} */
-function traceExporter() {
-  if (protocol('TRACES') === 'http/json') {
+/**
+ * @param {'http/protobuf'|'http/json'} proto
+ * @returns {import('@opentelemetry/sdk-trace-base').SpanExporter}
+ */
+function traceExporter(proto) {
+  if (proto === 'http/json') {
     return new (require('@opentelemetry/exporter-trace-otlp-http').OTLPTraceExporter)();
   }
   return new (require('@opentelemetry/exporter-trace-otlp-proto').OTLPTraceExporter)();
 }
 
-/** @returns {import('@opentelemetry/sdk-metrics').PushMetricExporter} */
-function metricExporter() {
-  if (protocol('METRICS') === 'http/json') {
+/**
+ * @param {'http/protobuf'|'http/json'} proto
+ * @returns {import('@opentelemetry/sdk-metrics').PushMetricExporter}
+ */
+function metricExporter(proto) {
+  if (proto === 'http/json') {
     return new (require('@opentelemetry/exporter-metrics-otlp-http').OTLPMetricExporter)();
   }
   return new (require('@opentelemetry/exporter-metrics-otlp-proto').OTLPMetricExporter)();
@@ -127,17 +133,23 @@ function resource() {
  */
 function instrument(client, options = {}) {
   const { logger = console, runtimeMetrics = true, register = true } = options;
+  // Configuration errors first, before anything starts.
+  const traceProtocol = protocol('TRACES');
+  const metricProtocol = protocol('METRICS');
+  const exportIntervalMillis = envMillis('OTEL_METRIC_EXPORT_INTERVAL', 60000);
+  const exportTimeoutMillis = envMillis('OTEL_METRIC_EXPORT_TIMEOUT', 30000);
+
   const res = resource();
   const tracerProvider = new NodeTracerProvider({
     resource: res,
-    spanProcessors: [new BatchSpanProcessor(traceExporter())],
+    spanProcessors: [new BatchSpanProcessor(traceExporter(traceProtocol))],
   });
   const meterProvider = new MeterProvider({
     resource: res,
     readers: [new PeriodicExportingMetricReader({
-      exporter: metricExporter(),
-      exportIntervalMillis: envMillis('OTEL_METRIC_EXPORT_INTERVAL', 60000),
-      exportTimeoutMillis: envMillis('OTEL_METRIC_EXPORT_TIMEOUT', 30000),
+      exporter: metricExporter(metricProtocol),
+      exportIntervalMillis,
+      exportTimeoutMillis: Math.min(exportTimeoutMillis, exportIntervalMillis),
     })],
   });
   if (register) {
