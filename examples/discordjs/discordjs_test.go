@@ -5,6 +5,7 @@ package discordjs_test
 
 import (
 	"encoding/json"
+	"net"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -41,18 +42,18 @@ type bot struct {
 // startBot starts example-bot.js against fake, exporting to endpoint with
 // protocol. Metric and span exports are an hour apart, so everything the
 // test sees was flushed by the bot's shutdown.
-func startBot(t *testing.T, node string, fake *discordtest.Server, endpoint, protocol string) *bot {
+func startBot(t *testing.T, node string, fake *discordtest.Server, endpoint, protocol string, env ...string) *bot {
 	t.Helper()
 	cmd := exec.Command(node, "example-bot.js")
-	cmd.Env = childEnv(
-		"DISCORD_TOKEN="+fake.Token(),
-		"DISCORD_API="+fake.URL+"/api",
+	cmd.Env = childEnv(append([]string{
+		"DISCORD_TOKEN=" + fake.Token(),
+		"DISCORD_API=" + fake.URL + "/api",
 		"OTEL_SERVICE_NAME=example-bot",
-		"OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint,
-		"OTEL_EXPORTER_OTLP_PROTOCOL="+protocol,
+		"OTEL_EXPORTER_OTLP_ENDPOINT=" + endpoint,
+		"OTEL_EXPORTER_OTLP_PROTOCOL=" + protocol,
 		"OTEL_METRIC_EXPORT_INTERVAL=3600000",
 		"OTEL_BSP_SCHEDULE_DELAY=3600000",
-	)
+	}, env...)...)
 	b := &bot{cmd: cmd, out: &lockedBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = b.out, b.out
 	if err := cmd.Start(); err != nil {
@@ -99,6 +100,28 @@ func TestExampleBot(t *testing.T) {
 			testExampleBot(t, node, protocol)
 		})
 	}
+	// With nothing listening at the endpoint the last export fails: the bot
+	// says so and still stops cleanly.
+	t.Run("receiver_down", func(t *testing.T) {
+		t.Parallel()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		endpoint := "http://" + ln.Addr().String()
+		if err := ln.Close(); err != nil {
+			t.Fatal(err)
+		}
+		fake := discordtest.New(t)
+		b := startBot(t, node, fake, endpoint, "http/protobuf", "OTEL_EXPORTER_OTLP_TIMEOUT=2000")
+		fake.WaitFor(t, 60*time.Second, func(r discordtest.Request) bool {
+			return r.Route == "PUT /applications/{id}/commands" && r.Status == 200
+		})
+		b.stop(t)
+		if out := b.out.String(); !strings.Contains(out, "discordjs-otel: metrics export failed: ") {
+			t.Errorf("the bot did not log the failed export:\n%s", out)
+		}
+	})
 }
 
 func testExampleBot(t *testing.T, node, protocol string) {
@@ -136,6 +159,9 @@ func testExampleBot(t *testing.T, node, protocol string) {
 	waitUntil(t, "two heartbeats after the resume", func() bool { return fake.Heartbeats() >= beats+2 })
 	b.stop(t)
 
+	if out := b.out.String(); strings.Contains(out, "export failed") {
+		t.Errorf("the bot logged a failed export:\n%s", out)
+	}
 	rs, rm, cts, errs := otlp.snapshot()
 	for _, err := range errs {
 		t.Errorf("OTLP request: %v", err)

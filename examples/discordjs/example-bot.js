@@ -75,16 +75,11 @@ async function stop(signal) {
   if (stopping) return;
   stopping = true;
   console.log(`example-bot: ${signal}, flushing telemetry`);
-  let code = 0;
-  try {
-    // Shut telemetry down first: its last export still sees the connected client.
-    await otel.shutdown();
-  } catch (err) {
-    console.error(`example-bot: telemetry shutdown: ${err.message}`);
-    code = 1;
-  }
+  // Telemetry first: its last export still sees the connected client. It
+  // never rejects; a failed export (receiver down) is logged.
+  await otel.shutdown();
   await client.destroy();
-  process.exit(code);
+  process.exit(0);
 }
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));

@@ -25,6 +25,7 @@ const { MeterProvider, PeriodicExportingMetricReader } = require('@opentelemetry
 const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
 const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node');
 const { commandHandler, commandName, errorType } = require('./commands');
+const { watched } = require('./exporters');
 const { sanitize } = require('./sanitize');
 const { observeClient, observeRuntime } = require('./metrics');
 const { version } = require('./package.json');
@@ -102,7 +103,8 @@ function resource() {
 
 /**
  * @typedef {object} Options
- * @property {{ error: (...args: unknown[]) => void }} [logger] where command failures are logged (default console)
+ * @property {{ error: (...args: unknown[]) => void, warn?: (...args: unknown[]) => void }} [logger] where command
+ *   failures (error) and failed exports (warn, else error) are logged; default console
  * @property {boolean} [runtimeMetrics] report V8 heap, event-loop delay and GC metrics (default true)
  * @property {boolean} [register] make the providers the global OpenTelemetry ones, with an
  *   AsyncLocalStorage context manager, so the bot's own spans nest under command spans (default true)
@@ -120,7 +122,7 @@ function resource() {
  *   wraps an interactionCreate listener: see commands.js
  * @property {() => Promise<void>} forceFlush exports what is buffered now
  * @property {() => Promise<void>} shutdown stops observing, exports what is buffered and shuts the SDK down;
- *   later calls return the first call's promise
+ *   it never rejects (failures are logged); later calls return the first call's promise
  */
 
 /**
@@ -139,15 +141,22 @@ function instrument(client, options = {}) {
   const exportIntervalMillis = envMillis('OTEL_METRIC_EXPORT_INTERVAL', 60000);
   const exportTimeoutMillis = envMillis('OTEL_METRIC_EXPORT_TIMEOUT', 30000);
 
+  const warn = (text) => {
+    try {
+      (typeof logger.warn === 'function' ? logger.warn : logger.error).call(logger, `discordjs-otel: ${text}`);
+    } catch {
+      // A broken logger must not break the bot.
+    }
+  };
   const res = resource();
   const tracerProvider = new NodeTracerProvider({
     resource: res,
-    spanProcessors: [new BatchSpanProcessor(traceExporter(traceProtocol))],
+    spanProcessors: [new BatchSpanProcessor(watched(traceExporter(traceProtocol), 'traces', warn))],
   });
   const meterProvider = new MeterProvider({
     resource: res,
     readers: [new PeriodicExportingMetricReader({
-      exporter: metricExporter(metricProtocol),
+      exporter: watched(metricExporter(metricProtocol), 'metrics', warn),
       exportIntervalMillis,
       exportTimeoutMillis: Math.min(exportTimeoutMillis, exportIntervalMillis),
     })],
@@ -176,8 +185,10 @@ function instrument(client, options = {}) {
         // The last collection still sees the client; then nothing observes it.
         const results = await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
         for (const stop of stops) stop();
-        const failed = results.find((r) => r.status === 'rejected');
-        if (failed) throw failed.reason;
+        for (const r of results) {
+          // A failed export was logged by its exporter already.
+          if (r.status === 'rejected') warn(`shutdown: ${sanitize(r.reason?.message ?? r.reason)}`);
+        }
       })();
       return shutdown;
     },

@@ -20,6 +20,25 @@ function client() {
   return c;
 }
 
+/** sink starts a loopback OTLP/HTTP endpoint that keeps what it receives (JSON bodies decoded). */
+async function sink(t) {
+  const received = [];
+  const srv = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const json = (req.headers['content-type'] || '').startsWith('application/json');
+      received.push({ path: req.url, body: json ? JSON.parse(body.toString()) : body });
+      res.writeHead(200, { 'content-type': req.headers['content-type'] || 'application/x-protobuf' });
+      res.end(json ? '{}' : '');
+    });
+  });
+  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  t.after(() => srv.close());
+  return { url: `http://127.0.0.1:${srv.address().port}`, received };
+}
+
 function withEnv(t, vars) {
   const saved = {};
   for (const [k, v] of Object.entries(vars)) {
@@ -48,28 +67,29 @@ test('an unsupported protocol or a bad interval is an error at instrument', (t) 
   assert.throws(() => instrument(client(), { register: false }), /OTEL_METRIC_EXPORT_INTERVAL="10s" is not a positive number/);
 });
 
+test('with the receiver down, shutdown resolves and the failure is logged', async (t) => {
+  const { url } = await sink(t);
+  withEnv(t, { OTEL_EXPORTER_OTLP_ENDPOINT: url.replace(/:\d+$/, ':9'), OTEL_EXPORTER_OTLP_TIMEOUT: '500' });
+  const logged = [];
+  const logger = { error: (s) => logged.push(`error ${s}`), warn: (s) => logged.push(`warn ${s}`) };
+  const otel = instrument(client(), { register: false, logger });
+  otel.tracer.startSpan('command x').end();
+  await otel.shutdown();
+  assert.ok(logged.some((l) => l.startsWith('warn discordjs-otel: traces export failed: ')), logged.join('\n'));
+  assert.ok(logged.some((l) => l.startsWith('warn discordjs-otel: metrics export failed: ')), logged.join('\n'));
+});
+
 test('an interval shorter than the default export timeout is accepted', async (t) => {
-  // Nothing listens there: the final export fails, and shutdown still resolves.
-  withEnv(t, { OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
+  const { url } = await sink(t);
+  withEnv(t, { OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_EXPORTER_OTLP_ENDPOINT: url });
   const otel = instrument(client(), { register: false });
   await otel.shutdown();
 });
 
 test('shutdown exports the metrics, with the resource, once however often it is called', async (t) => {
-  const received = [];
-  const srv = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => {
-      received.push({ path: req.url, body: JSON.parse(body) });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  t.after(() => srv.close());
+  const { url, received } = await sink(t);
   withEnv(t, {
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${srv.address().port}`,
+    OTEL_EXPORTER_OTLP_ENDPOINT: url,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_SERVICE_NAME: 'unit-bot',
     OTEL_RESOURCE_ATTRIBUTES: 'service.instance.id=shard-0',
