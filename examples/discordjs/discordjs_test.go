@@ -6,14 +6,13 @@ package discordjs_test
 import (
 	"encoding/json"
 	"net"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nexusmon/nexusmon/internal/discordtest"
+	"github.com/nexusmon/nexusmon/internal/nodetest"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	metricpb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
@@ -32,20 +31,12 @@ var guilds = []discordtest.Guild{
 	}},
 }
 
-// bot is a running example-bot.js.
-type bot struct {
-	cmd  *exec.Cmd
-	out  *lockedBuffer
-	done chan error
-}
-
 // startBot starts example-bot.js against fake, exporting to endpoint with
 // protocol. Metric and span exports are an hour apart, so everything the
 // test sees was flushed by the bot's shutdown.
-func startBot(t *testing.T, node string, fake *discordtest.Server, endpoint, protocol string, env ...string) *bot {
+func startBot(t *testing.T, node string, fake *discordtest.Server, endpoint, protocol string, env ...string) *nodetest.Process {
 	t.Helper()
-	cmd := exec.Command(node, "example-bot.js")
-	cmd.Env = childEnv(append([]string{
+	return nodetest.Start(t, node, ".", nodetest.Env(append([]string{
 		"DISCORD_TOKEN=" + fake.Token(),
 		"DISCORD_API=" + fake.URL + "/api",
 		"OTEL_SERVICE_NAME=example-bot",
@@ -53,47 +44,12 @@ func startBot(t *testing.T, node string, fake *discordtest.Server, endpoint, pro
 		"OTEL_EXPORTER_OTLP_PROTOCOL=" + protocol,
 		"OTEL_METRIC_EXPORT_INTERVAL=3600000",
 		"OTEL_BSP_SCHEDULE_DELAY=3600000",
-	}, env...)...)
-	b := &bot{cmd: cmd, out: &lockedBuffer{}, done: make(chan error, 1)}
-	cmd.Stdout, cmd.Stderr = b.out, b.out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start example-bot.js: %v", err)
-	}
-	go func() { b.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		select {
-		case <-b.done:
-		default:
-			_ = cmd.Process.Kill() // the test failed before stopping it
-			<-b.done
-		}
-		if t.Failed() {
-			t.Logf("example-bot.js output:\n%s", b.out.String())
-		}
-	})
-	return b
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (b *bot) stop(t *testing.T) {
-	t.Helper()
-	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("signal example-bot.js: %v", err)
-	}
-	select {
-	case err := <-b.done:
-		b.done <- err // for the cleanup
-		if err != nil {
-			t.Fatalf("example-bot.js exited: %v\n%s", err, b.out.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("example-bot.js did not exit within 30 s of SIGTERM\n%s", b.out.String())
-	}
+	}, env...)...), "example-bot.js")
 }
 
 func TestExampleBot(t *testing.T) {
-	node, npm := nodeTools(t)
-	npmCI(t, npm)
+	node, npm := nodetest.Tools(t)
+	nodetest.NpmCI(t, npm, ".")
 	for _, protocol := range []string{"http/protobuf", "http/json"} {
 		t.Run(strings.ReplaceAll(protocol, "/", "_"), func(t *testing.T) {
 			t.Parallel()
@@ -117,8 +73,8 @@ func TestExampleBot(t *testing.T) {
 		fake.WaitFor(t, 60*time.Second, func(r discordtest.Request) bool {
 			return r.Route == "PUT /applications/{id}/commands" && r.Status == 200
 		})
-		b.stop(t)
-		if out := b.out.String(); !strings.Contains(out, "discordjs-otel: metrics export failed: ") {
+		b.Stop(t)
+		if out := b.Output(); !strings.Contains(out, "discordjs-otel: metrics export failed: ") {
 			t.Errorf("the bot did not log the failed export:\n%s", out)
 		}
 	})
@@ -157,9 +113,9 @@ func testExampleBot(t *testing.T, node, protocol string) {
 	// the new connection.
 	beats := fake.Heartbeats()
 	waitUntil(t, "two heartbeats after the resume", func() bool { return fake.Heartbeats() >= beats+2 })
-	b.stop(t)
+	b.Stop(t)
 
-	if out := b.out.String(); strings.Contains(out, "export failed") {
+	if out := b.Output(); strings.Contains(out, "export failed") {
 		t.Errorf("the bot logged a failed export:\n%s", out)
 	}
 	rs, rm, cts, errs := otlp.snapshot()
@@ -170,7 +126,7 @@ func testExampleBot(t *testing.T, node, protocol string) {
 	if len(cts) != 1 || !cts[wantCT] {
 		t.Errorf("content types = %v, want only %s", cts, wantCT)
 	}
-	pid := int64(b.cmd.Process.Pid)
+	pid := int64(b.Pid())
 
 	t.Run("spans", func(t *testing.T) {
 		var spans []*tracepb.Span
