@@ -107,6 +107,7 @@ type Agent struct {
 
 	botState
 	sdkState
+	receiverState
 	reloadState
 
 	stopOnce sync.Once
@@ -173,6 +174,9 @@ func (a *Agent) Start(ctx context.Context) error {
 	}
 	a.goBackground(func() { a.pruneLoop(runCtx) })
 	if err := a.startBot(runCtx); err != nil {
+		return err
+	}
+	if err := a.startReceiver(); err != nil {
 		return err
 	}
 	for event, r := range a.reports {
@@ -245,6 +249,7 @@ func (a *Agent) Stop(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("stop http: %w", err))
 			}
 		}
+		errs = append(errs, a.stopReceiver(ctx)...)
 		if err := a.stopProbes(); err != nil {
 			errs = append(errs, err)
 		}

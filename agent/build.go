@@ -83,6 +83,9 @@ func (a *Agent) release(ctx context.Context) error {
 	if a.exportReg != nil {
 		errs = append(errs, a.exportReg.Unregister())
 	}
+	if a.fwd != nil {
+		errs = append(errs, a.fwd.stop(ctx))
+	}
 	if a.ownTP != nil {
 		errs = append(errs, a.ownTP.Shutdown(ctx))
 	}
@@ -142,6 +145,7 @@ func (a *Agent) build(ctx context.Context) error {
 		Chart:         chart.Render,
 		Logger:        a.log,
 		Now:           a.opts.now,
+		Augment:       a.addReceived,
 	}
 	if a.consoleOn() {
 		ropts.Console = render.ConsoleWriter{W: a.opts.stdout}
@@ -244,10 +248,22 @@ func (a *Agent) build(ctx context.Context) error {
 	if err := a.step("self_metrics"); err != nil {
 		return err
 	}
-	if a.exportReg, err = registerSelfMetrics(a.mp, func() int64 { return a.st.Status().Errors }, a.otlpM, a.otlpT); err != nil {
+	if cfg.Receiver.OTLP.HTTP != "" && !a.opts.checksOnly {
+		if err := a.step("forwarder"); err != nil {
+			return err
+		}
+		if a.fwd, err = a.newForwarder(ctx, ts, ms); err != nil {
+			return err
+		}
+	}
+	if a.exportReg, err = registerSelfMetrics(a.mp, func() int64 { return a.st.Status().Errors },
+		append([]*exportCounter{a.otlpM, a.otlpT}, a.fwd.counters()...)...); err != nil {
 		return fmt.Errorf("register self instruments: %w", err)
 	}
-	return a.buildBot()
+	if err := a.buildBot(); err != nil {
+		return err
+	}
+	return a.buildReceiver()
 }
 
 type reportInterval struct {

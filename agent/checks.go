@@ -112,6 +112,7 @@ func (a *Agent) collectNow(ctx context.Context) (*report.Snapshot, error) {
 	if s.Time.IsZero() {
 		s.Time = a.opts.now().UTC()
 	}
+	a.addReceived(s)
 	return s, nil
 }
 

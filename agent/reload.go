@@ -60,7 +60,8 @@ type restartKey struct {
 // restartKeys are every key Reload does not apply: the Discord credentials
 // and destination (the sender, the delivery and the gateway session are
 // built from them), the store, the outputs, the HTTP listener's address,
-// OTLP (exporters and the resource) and the watched process. Report
+// OTLP (exporters and the resource), the OTLP receiver and the watched
+// process. Report
 // intervals are reloaded: the report readers run on the agent's own
 // schedule (schedule.go).
 var restartKeys = func() []restartKey {
@@ -80,6 +81,7 @@ var restartKeys = func() []restartKey {
 		k("output", func(c *config.Config) any { return c.Output }, func(d, s *config.Config) { d.Output = s.Output }),
 		k("http.listen", func(c *config.Config) any { return c.HTTP.Listen }, func(d, s *config.Config) { d.HTTP.Listen = s.HTTP.Listen }),
 		k("otlp", func(c *config.Config) any { return c.OTLP }, func(d, s *config.Config) { d.OTLP = s.OTLP }),
+		k("receiver", func(c *config.Config) any { return c.Receiver }, func(d, s *config.Config) { d.Receiver = s.Receiver }),
 	}
 	return ks
 }()

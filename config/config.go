@@ -59,6 +59,8 @@ type Config struct {
 	HTTP HTTP `yaml:"http"`
 	// OTLP is export to an OpenTelemetry backend.
 	OTLP OTLP `yaml:"otlp"`
+	// Receiver receives OTLP from a bot written in another language.
+	Receiver Receiver `yaml:"receiver"`
 	// Log is the agent's log level.
 	Log Log `yaml:"log"`
 }
@@ -219,6 +221,29 @@ type HTTP struct {
 	RemoteReload bool `yaml:"remote_reload"`
 }
 
+// Receiver configures the receivers of telemetry from the bot.
+type Receiver struct {
+	OTLP ReceiverOTLP `yaml:"otlp"`
+}
+
+// ReceiverOTLP configures the OTLP/HTTP receiver: a discord.js or
+// discord.py bot sends its command spans and session and runtime metrics
+// (docs/conventions.md) to it.
+type ReceiverOTLP struct {
+	// HTTP is the host:port to receive OTLP/HTTP on (POST /v1/traces and
+	// /v1/metrics); "" (the default) disables the receiver. OTLP has no
+	// authentication: keep it on loopback.
+	HTTP string `yaml:"http"`
+	// MaxRequestBytes bounds a request body, compressed and decompressed.
+	MaxRequestBytes int `yaml:"max_request_bytes"`
+	// MaxSpansPerMinute bounds the command spans recorded per minute.
+	MaxSpansPerMinute int `yaml:"max_spans_per_minute"`
+	// MaxPointsPerMinute bounds the metric points kept per minute.
+	MaxPointsPerMinute int `yaml:"max_points_per_minute"`
+	// MaxSeries bounds the metric series whose latest point is kept.
+	MaxSeries int `yaml:"max_series"`
+}
+
 // Log configures the agent's log.
 type Log struct {
 	// Level is debug, info, warn or error. The --log-level flag wins.
@@ -296,6 +321,12 @@ func Default() *Config {
 			Timeout:  10 * time.Second,
 			Interval: 60 * time.Second,
 		},
+		Receiver: Receiver{OTLP: ReceiverOTLP{
+			MaxRequestBytes:    4 << 20,
+			MaxSpansPerMinute:  60000,
+			MaxPointsPerMinute: 20000,
+			MaxSeries:          1000,
+		}},
 		Log: Log{Level: "info"},
 	}
 }

@@ -11,14 +11,17 @@ import (
 // SystemData is the data of a detailed_system_monitoring report (DESIGN §3).
 // A value that could not be read is null (see optional.go).
 type SystemData struct {
-	SystemMetrics     SystemMetrics   `json:"system_metrics"`
-	BotProcessMetrics ProcessMetrics  `json:"bot_process_metrics"`
-	BotMetrics        BotMetrics      `json:"bot_metrics"`
-	RuntimeMetrics    RuntimeMetrics  `json:"runtime_metrics"`
-	Delivery          *DeliveryStats  `json:"delivery,omitempty"`
-	Unavailable       []string        `json:"unavailable"` // sources whose success gauge is 0
-	IntervalSeconds   *float64        `json:"interval_seconds"`
-	Components        map[string]bool `json:"-"`
+	SystemMetrics     SystemMetrics  `json:"system_metrics"`
+	BotProcessMetrics ProcessMetrics `json:"bot_process_metrics"`
+	BotMetrics        BotMetrics     `json:"bot_metrics"`
+	RuntimeMetrics    RuntimeMetrics `json:"runtime_metrics"`
+	// BotRuntime is the runtime a bot in another language reports to the
+	// OTLP receiver; null when none does.
+	BotRuntime      *BotRuntime     `json:"bot_runtime"`
+	Delivery        *DeliveryStats  `json:"delivery,omitempty"`
+	Unavailable     []string        `json:"unavailable"` // sources whose success gauge is 0
+	IntervalSeconds *float64        `json:"interval_seconds"`
+	Components      map[string]bool `json:"-"`
 
 	// runtimeOfBot is true when the watched process is the agent's own (a
 	// Go bot with the agent inside): the Go runtime figures are then the
@@ -208,6 +211,7 @@ func buildSystemData(cur, prev *Snapshot) SystemData {
 	d.BotProcessMetrics = buildProcess(cur, prev)
 	d.BotMetrics = buildBot(cur)
 	d.RuntimeMetrics = buildRuntime(cur)
+	d.BotRuntime = buildBotRuntime(cur)
 	d.runtimeOfBot = runtimeOfBot(cur, d.BotProcessMetrics)
 
 	d.Unavailable = []string{}

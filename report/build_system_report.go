@@ -109,6 +109,9 @@ func systemReport(d SystemData, at time.Time, host string, th Thresholds) *Repor
 			{Name: "Session", Value: fmt.Sprintf("%s reconnects · %s resumes · %s rate limits", fmtCount(b.Reconnects), fmtCount(b.Resumes), fmtCount(b.RateLimitHits)), Inline: true},
 		}})
 	}
+	if d.BotRuntime != nil {
+		r.Sections = append(r.Sections, botRuntimeSection(d.BotRuntime))
+	}
 	rt := d.RuntimeMetrics
 	r.Sections = append(r.Sections, Section{Name: "⚙️ Go runtime" + runtimeLabel(d.runtimeOfBot), Fields: []Field{
 		{Name: "Goroutines", Value: fmtCount(rt.Goroutines), Inline: true},

@@ -106,6 +106,10 @@ type Options struct {
 	// command errors notify either way. Off by default here; the
 	// configuration's discord.silent_reports defaults to on.
 	SilentReports bool
+	// Augment adds points from outside the snapshot's source (the OTLP
+	// receiver's) to each snapshot Collect gets, before the reports are
+	// built; nil adds nothing.
+	Augment func(*Snapshot)
 }
 
 // Reporter builds every report kind from collections, keeps history, and
@@ -278,6 +282,9 @@ func (r *Reporter) ShuttingDown() bool { return r.shutting.Load() }
 func (r *Reporter) Collect(ctx context.Context, event Kind, cur, prev *Snapshot) error {
 	if cur.Time.IsZero() {
 		cur.Time = r.opts.Now().UTC()
+	}
+	if r.opts.Augment != nil {
+		r.opts.Augment(cur)
 	}
 	err := r.handle(ctx, event, cur, prev)
 	if err != nil {
