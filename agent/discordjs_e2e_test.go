@@ -130,7 +130,13 @@ func TestAgent_discordjsBot(t *testing.T) {
 	if sys.Data.BotMetrics["connected"] != true {
 		t.Errorf("bot_metrics = %v, want connected", sys.Data.BotMetrics)
 	}
-	if rt := sys.Data.BotRuntime; rt["runtime"] != "nodejs" || rt["service"] != "example-bot" {
-		t.Errorf("bot_runtime = %v, want the bot's Node.js runtime", rt)
+	rt := sys.Data.BotRuntime
+	used, _ := rt["heap_used"].(float64)
+	reserved, _ := rt["heap_limit"].(float64)
+	if rt["runtime"] != "nodejs" || rt["service"] != "example-bot" || used <= 0 || reserved < used {
+		t.Errorf("bot_runtime = %v, want the bot's Node.js runtime with its heap used and reserved", rt)
+	}
+	if _, ok := rt["event_loop_delay_p99_ms"].(float64); !ok {
+		t.Errorf("bot_runtime = %v, want the event-loop delay", rt)
 	}
 }

@@ -108,17 +108,19 @@ const GC_TYPES = {
 };
 
 /**
- * observeRuntime reports Node runtime metrics under the names of the
- * OpenTelemetry Node runtime instrumentation: V8 heap use by heap space, the
- * heap limit, event-loop delay percentiles of each export interval, and GC
- * durations. It returns a function that stops it.
+ * observeRuntime reports Node runtime metrics under the names and meanings
+ * of the OpenTelemetry semantic conventions (as the OpenTelemetry Node
+ * runtime instrumentation reports them): V8 heap used and reserved
+ * (v8js.memory.heap.limit: space_size) by heap space, event-loop delay
+ * percentiles of each export interval, and GC durations. It returns a
+ * function that stops it.
  * @param {Meter} meter
  * @returns {() => void}
  */
 function observeRuntime(meter) {
   const bytes = (name, description) => meter.createObservableGauge(name, { unit: 'By', description, valueType: ValueType.INT });
   const heapUsed = bytes('v8js.memory.heap.used', 'V8 heap memory used, by heap space.');
-  const heapLimit = bytes('v8js.memory.heap.limit', 'V8 heap size limit.');
+  const heapLimit = bytes('v8js.memory.heap.limit', 'V8 heap memory reserved, by heap space.');
   const p50 = meter.createObservableGauge('nodejs.eventloop.delay.p50', { unit: 's', description: 'Event loop delay, 50th percentile since the last export.' });
   const p99 = meter.createObservableGauge('nodejs.eventloop.delay.p99', { unit: 's', description: 'Event loop delay, 99th percentile since the last export.' });
   const max = meter.createObservableGauge('nodejs.eventloop.delay.max', { unit: 's', description: 'Event loop delay, maximum since the last export.' });
@@ -140,9 +142,10 @@ function observeRuntime(meter) {
 
   const callback = (ob) => {
     for (const space of v8.getHeapSpaceStatistics()) {
-      ob.observe(heapUsed, space.space_used_size, { 'v8js.heap.space.name': space.space_name });
+      const attrs = { 'v8js.heap.space.name': space.space_name };
+      ob.observe(heapUsed, space.space_used_size, attrs);
+      ob.observe(heapLimit, space.space_size, attrs);
     }
-    ob.observe(heapLimit, v8.getHeapStatistics().heap_size_limit);
     if (delay.count > 0) {
       ob.observe(p50, delay.percentile(50) / 1e9);
       ob.observe(p99, delay.percentile(99) / 1e9);

@@ -133,7 +133,7 @@ test('stop removes the listeners and the callback', async () => {
   assert.equal(p['discord.guilds'], undefined);
 });
 
-test('runtime: heap by space, heap limit, event loop delay in seconds', async () => {
+test('runtime: heap used and reserved by space, event loop delay in seconds', async () => {
   const reader = new Reader();
   const provider = new MeterProvider({ readers: [reader] });
   const stop = observeRuntime(provider.getMeter('test'));
@@ -141,10 +141,13 @@ test('runtime: heap by space, heap limit, event loop delay in seconds', async ()
   while (Date.now() < until) { await new Promise((r) => setImmediate(r)); } // let the delay monitor sample
   const p = await collect(reader);
   stop();
-  const spaces = p['v8js.memory.heap.used'].map((x) => x.attributes['v8js.heap.space.name']);
-  assert.ok(spaces.includes('old_space') && spaces.includes('new_space'), spaces.join(','));
-  const [limit] = value(p, 'v8js.memory.heap.limit');
-  assert.ok(limit > 64 << 20, `heap limit ${limit}`);
+  const bySpace = (name) => Object.fromEntries(p[name].map((x) => [x.attributes['v8js.heap.space.name'], x.value]));
+  const used = bySpace('v8js.memory.heap.used');
+  const reserved = bySpace('v8js.memory.heap.limit');
+  assert.ok('old_space' in used && 'new_space' in used, Object.keys(used).join(','));
+  assert.deepEqual(Object.keys(reserved).sort(), Object.keys(used).sort());
+  for (const [space, n] of Object.entries(used)) assert.ok(n <= reserved[space], `${space}: ${n} used of ${reserved[space]}`);
+  assert.ok(reserved.old_space > 0);
   for (const name of ['nodejs.eventloop.delay.p50', 'nodejs.eventloop.delay.p99', 'nodejs.eventloop.delay.max']) {
     const [v] = value(p, name) ?? [];
     assert.ok(v > 0 && v < 10, `${name} = ${v} s`);
