@@ -8,7 +8,7 @@ ARGS     ?=
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test vet fmt-check lint bench cover collector node-deps clean
+.PHONY: build run test vet fmt-check lint bench cover collector python-deps node-deps clean
 
 # CGO_ENABLED=0: a static binary (pure-Go DNS resolver, no libc mapped into the agent).
 # -buildvcs=auto: `nexusmon version` shows the commit even where GOFLAGS turns stamping off.
@@ -36,6 +36,19 @@ fmt-check:
 lint:
 	$(GO) run $(STATICCHECK) ./...
 
+# discord.py for examples/discordpy's tests: Debian's python3-discord, for /usr/bin/python3. Installed when
+# missing and running as root (CI); otherwise those tests say what is missing and skip (fail when CI is set).
+python-deps:
+	@if ! /usr/bin/python3 -c 'import discord' 2>/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get -q -o DPkg::Lock::Timeout=300 install -y python3-discord >/dev/null || \
+			{ apt-get -q update >/dev/null && apt-get -q -o DPkg::Lock::Timeout=300 install -y python3-discord >/dev/null; }; \
+		else \
+			echo "python-deps: python3-discord is missing and installing it needs root: examples/discordpy's tests will skip"; \
+		fi; \
+	fi
+
 # Node.js and the discord.js example's locked npm packages, for examples/discordjs's tests. node and npm come from
 # Debian when missing and make runs as root (CI); otherwise those tests say what is missing and skip (fail when CI
 # is set). npm ci runs only when package.json or package-lock.json is newer than the last install.
@@ -55,7 +68,7 @@ node-deps:
 $(NODE_MODULES): examples/discordjs/package.json examples/discordjs/package-lock.json
 	cd examples/discordjs && npm ci --no-audit --no-fund --prefer-offline
 
-test: collector node-deps vet fmt-check lint
+test: collector python-deps node-deps vet fmt-check lint
 	NEXUSMON_OTELCOL=$(CURDIR)/$(OTELCOL) $(GO) test -race -count=1 -timeout 20m ./...
 
 bench:

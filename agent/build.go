@@ -19,6 +19,7 @@ import (
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/render/chart"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 	"github.com/nexusmon/nexusmon/sdkadapter"
 )
 
@@ -155,7 +156,7 @@ func (a *Agent) build(ctx context.Context) error {
 	}
 	a.reporter = report.NewReporter(ropts)
 
-	a.reports = make(map[report.Kind]*reportReader, 5)
+	a.reports = make(map[reportdata.Kind]*reportReader, 5)
 	for _, rc := range reportIntervals(cfg) {
 		// Collections start with Start (runReports), not here.
 		r := newReportReader(sdkadapter.NewExporter(a.reporter, rc.event), rc.interval)
@@ -267,17 +268,17 @@ func (a *Agent) build(ctx context.Context) error {
 }
 
 type reportInterval struct {
-	event    report.Kind
+	event    reportdata.Kind
 	interval time.Duration
 }
 
 func reportIntervals(cfg *config.Config) []reportInterval {
 	return []reportInterval{
-		{report.EventSystem, cfg.Reports.System.Interval},
-		{report.EventNetwork, cfg.Reports.Network.Interval},
-		{report.EventMemory, cfg.Reports.Memory.Interval},
-		{report.EventCommands, cfg.Reports.Commands.Interval},
-		{report.EventHealth, cfg.Reports.Health.Interval},
+		{reportdata.EventSystem, cfg.Reports.System.Interval},
+		{reportdata.EventNetwork, cfg.Reports.Network.Interval},
+		{reportdata.EventMemory, cfg.Reports.Memory.Interval},
+		{reportdata.EventCommands, cfg.Reports.Commands.Interval},
+		{reportdata.EventHealth, cfg.Reports.Health.Interval},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/instrumentation/probe"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Reload applies a new configuration to a running agent without a restart:
@@ -190,12 +191,12 @@ func configFileName(path string) string {
 func reporterSettings(cfg *config.Config) report.Settings {
 	return report.Settings{
 		Thresholds: thresholds(cfg),
-		Modes: map[report.Kind]report.Mode{
-			report.EventSystem:   cfg.Reports.System.Mode,
-			report.EventNetwork:  cfg.Reports.Network.Mode,
-			report.EventMemory:   cfg.Reports.Memory.Mode,
-			report.EventCommands: cfg.Reports.Commands.Mode,
-			report.EventHealth:   cfg.Reports.Health.Mode,
+		Modes: map[reportdata.Kind]reportdata.Mode{
+			reportdata.EventSystem:   cfg.Reports.System.Mode,
+			reportdata.EventNetwork:  cfg.Reports.Network.Mode,
+			reportdata.EventMemory:   cfg.Reports.Memory.Mode,
+			reportdata.EventCommands: cfg.Reports.Commands.Mode,
+			reportdata.EventHealth:   cfg.Reports.Health.Mode,
 		},
 		Alerts:        report.AlertOptions{For: cfg.Alerts.For, RepeatInterval: cfg.Alerts.RepeatInterval, Hysteresis: cfg.Alerts.Hysteresis},
 		SilentReports: cfg.Discord.SilentReports,

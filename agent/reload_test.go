@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // reloadFixture is a started agent whose configuration comes from a file
@@ -89,12 +89,12 @@ func TestAgent_ReloadConfigFile(t *testing.T) {
 	if !slices.Equal(restart, []string{"otlp", "receiver"}) {
 		t.Errorf("needs a restart = %q, want otlp and receiver", restart)
 	}
-	if got := time.Duration(a.reports[report.EventNetwork].interval.Load()); got != 2*time.Minute {
+	if got := time.Duration(a.reports[reportdata.EventNetwork].interval.Load()); got != 2*time.Minute {
 		t.Errorf("network report interval after reload = %v, want 2m", got)
 	}
 	s := a.Reporter().Settings()
-	if s.Thresholds.Memory.Warning != 40 || s.Thresholds.Memory.Critical != 60 || s.Alerts.For != 5*time.Minute || a.Reporter().Mode(report.EventMemory) != report.ModeOff {
-		t.Errorf("reporter after reload: %+v, memory mode %q", s, a.Reporter().Mode(report.EventMemory))
+	if s.Thresholds.Memory.Warning != 40 || s.Thresholds.Memory.Critical != 60 || s.Alerts.For != 5*time.Minute || a.Reporter().Mode(reportdata.EventMemory) != reportdata.ModeOff {
+		t.Errorf("reporter after reload: %+v, memory mode %q", s, a.Reporter().Mode(reportdata.EventMemory))
 	}
 	if f.level.Level() != slog.LevelDebug {
 		t.Errorf("log level = %v, want debug", f.level.Level())

@@ -4,14 +4,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Report modes (reports.*.mode): report's.
 const (
-	ModePost = report.ModePost // a new message every interval
-	ModeEdit = report.ModeEdit // one live message, edited in place
-	ModeOff  = report.ModeOff  // collect and store, do not post
+	ModePost = reportdata.ModePost // a new message every interval
+	ModeEdit = reportdata.ModeEdit // one live message, edited in place
+	ModeOff  = reportdata.ModeOff  // collect and store, do not post
 )
 
 // Console output settings (output.console).
@@ -131,7 +131,7 @@ type Report struct {
 	Interval time.Duration `yaml:"interval"`
 	// Mode is ModePost (a new message each time), ModeEdit (one message
 	// edited in place) or ModeOff (collected and stored, not posted).
-	Mode report.Mode `yaml:"mode"`
+	Mode reportdata.Mode `yaml:"mode"`
 }
 
 // named returns the reports with their YAML keys, in file order.
@@ -275,18 +275,18 @@ type OTLP struct {
 // Default returns the configuration used when no file is given, and the
 // values every missing key keeps. It is the one place defaults live.
 func Default() *Config {
-	modes, th := report.DefaultModes(), report.DefaultThresholds()
+	modes, th := reportdata.DefaultModes(), reportdata.DefaultThresholds()
 	return &Config{
 		Discord: Discord{
 			APIURL:        "https://discord.com",
 			SilentReports: true,
 		},
 		Reports: Reports{
-			System:   Report{Interval: 30 * time.Second, Mode: modes[report.EventSystem]},
-			Network:  Report{Interval: 60 * time.Second, Mode: modes[report.EventNetwork]},
-			Memory:   Report{Interval: 60 * time.Second, Mode: modes[report.EventMemory]},
-			Commands: Report{Interval: 3 * time.Minute, Mode: modes[report.EventCommands]},
-			Health:   Report{Interval: 5 * time.Minute, Mode: modes[report.EventHealth]},
+			System:   Report{Interval: 30 * time.Second, Mode: modes[reportdata.EventSystem]},
+			Network:  Report{Interval: 60 * time.Second, Mode: modes[reportdata.EventNetwork]},
+			Memory:   Report{Interval: 60 * time.Second, Mode: modes[reportdata.EventMemory]},
+			Commands: Report{Interval: 3 * time.Minute, Mode: modes[reportdata.EventCommands]},
+			Health:   Report{Interval: 5 * time.Minute, Mode: modes[reportdata.EventHealth]},
 		},
 		Thresholds: Thresholds{
 			CPUPercent:    Threshold(th.CPU),

@@ -28,14 +28,17 @@ const (
 	ScopeRuntime        = "github.com/nexusmon/nexusmon/instrumentation/runtime"
 	ScopeBot            = "github.com/nexusmon/nexusmon/instrumentation/bot"
 	ScopeProbe          = "github.com/nexusmon/nexusmon/instrumentation/probe"
-	ScopeExporter       = "github.com/nexusmon/nexusmon/exporter/discord"
-	ScopeAgent          = "github.com/nexusmon/nexusmon/agent"
+	// ScopeExporter is the scope of package deliver's instruments. It keeps
+	// the name of the package they came from (exporter/discord, split into
+	// report, render and deliver): dashboards select on it.
+	ScopeExporter = "github.com/nexusmon/nexusmon/exporter/discord"
+	ScopeAgent    = "github.com/nexusmon/nexusmon/agent"
 	// ScopeCollect holds the collectors' success and duration gauges,
 	// shared by the host, process and runtime collectors.
 	ScopeCollect = "github.com/nexusmon/nexusmon/internal/collect"
 )
 
-// AttrScope is the pseudo-attribute the exporter's snapshot adds to every
+// AttrScope is the pseudo-attribute the snapshot adapters add to every
 // point so readers can tell apart same-named metrics of different scopes.
 const AttrScope = "otel.scope.name"
 
