@@ -19,6 +19,7 @@ import (
 	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	"github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/receiver/otlp"
 	"github.com/nexusmon/nexusmon/report"
 )
 
@@ -211,5 +212,14 @@ func TestAgent_receiverOwnSessionWins(t *testing.T) {
 	})
 	if got, _ := snap.Sum(names.DiscordGuilds, names.AttrScope, names.ScopeBot); got != 1 {
 		t.Errorf("guilds = %v, want the agent's own 1 (the received 7 not added)", got)
+	}
+}
+
+// The receiver's own defaults (for library use) are the config's.
+func TestReceiverDefaults(t *testing.T) {
+	d := config.Default().Receiver.OTLP
+	if d.HTTP != "" || d.MaxRequestBytes != otlp.DefaultMaxRequestBytes || d.MaxSpansPerMinute != otlp.DefaultMaxSpansPerMinute ||
+		d.MaxPointsPerMinute != otlp.DefaultMaxPointsPerMinute || d.MaxSeries != otlp.DefaultMaxSeries {
+		t.Errorf("config defaults %+v differ from the receiver's", d)
 	}
 }
