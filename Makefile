@@ -8,7 +8,7 @@ ARGS     ?=
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test vet fmt-check lint bench cover collector python-deps clean
+.PHONY: build run test vet fmt-check lint bench cover collector python-deps node-deps clean
 
 # CGO_ENABLED=0: a static binary (pure-Go DNS resolver, no libc mapped into the agent).
 # -buildvcs=auto: `nexusmon version` shows the commit even where GOFLAGS turns stamping off.
@@ -49,7 +49,26 @@ python-deps:
 		fi; \
 	fi
 
-test: collector python-deps vet fmt-check lint
+# Node.js and the discord.js example's locked npm packages, for examples/discordjs's tests. node and npm come from
+# Debian when missing and make runs as root (CI); otherwise those tests say what is missing and skip (fail when CI
+# is set). npm ci runs only when package.json or package-lock.json is newer than the last install.
+NODE_MODULES := examples/discordjs/node_modules/.package-lock.json
+node-deps:
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get -q update >/dev/null && \
+			apt-get -q -o DPkg::Lock::Timeout=300 install -y --no-install-recommends nodejs npm >/dev/null; \
+		else \
+			echo "node-deps: node or npm is missing and installing them needs root: examples/discordjs's tests will skip"; \
+		fi; \
+	fi
+	@if command -v npm >/dev/null; then $(MAKE) -s --no-print-directory $(NODE_MODULES); fi
+
+$(NODE_MODULES): examples/discordjs/package.json examples/discordjs/package-lock.json
+	cd examples/discordjs && npm ci --no-audit --no-fund --prefer-offline
+
+test: collector python-deps node-deps vet fmt-check lint
 	NEXUSMON_OTELCOL=$(CURDIR)/$(OTELCOL) $(GO) test -race -count=1 -timeout 20m ./...
 
 bench:

@@ -1,6 +1,6 @@
 // Package discordtest is a fake Discord for tests: a REST API and a gateway,
 // served on 127.0.0.1, that real discordgo v0.29.0 sessions, discord.py 2.2
-// bots and plain HTTP clients talk to.
+// bots, discord.js v14 clients and plain HTTP clients talk to.
 //
 // It owns the wire behaviour the project relies on: message, webhook, interaction and
 // application-command routes; Discord's payload limits (400 50035 "Invalid
@@ -61,6 +61,15 @@
 //
 // Webhook and interaction routes need no Authorization header (it is ignored
 // there); every other route except GET /gateway needs "Bot <token>".
+//
+// # discord.js
+//
+// A discord.js v14 client needs only its REST base pointed at the fake:
+// new Client({ rest: { api: srv.URL + "/api" } }). It appends /v10 (its
+// rest.version option), finds the gateway through GET /gateway/bot and
+// connects to it with ?v=10&encoding=json, in text frames (discord.js asks
+// for zlib-stream only when the optional zlib-sync package is installed).
+// examples/discordjs runs a bot this way.
 //
 // # Rate limits
 //

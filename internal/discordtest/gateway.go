@@ -117,6 +117,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		switch p.Op {
 		case 1:
 			if !s.stopAcking.Load() {
+				s.heartbeats.Add(1)
 				c.write([]byte(`{"op":11,"d":null,"s":null,"t":null}`))
 			}
 		case 2:
@@ -373,6 +374,13 @@ func (s *Server) Identifies() int {
 	defer s.mu.Unlock()
 	return s.identifies
 }
+
+// Heartbeats returns how many heartbeats (op 1) the gateway acknowledged
+// with op 11, over all connections. Gateway clients (discordgo, discord.js)
+// send a heartbeat only after the previous one was acknowledged, so with
+// one connection Heartbeats() >= 2 means its client has received an ACK and
+// measured its heartbeat round trip.
+func (s *Server) Heartbeats() int { return int(s.heartbeats.Load()) }
 
 // Resumes returns how many RESUMEs were answered with RESUMED.
 func (s *Server) Resumes() int {

@@ -40,6 +40,7 @@ type Server struct {
 
 	stopAcking atomic.Bool
 	holdHello  atomic.Bool
+	heartbeats atomic.Int64 // heartbeats acknowledged
 
 	mu           sync.Mutex
 	requests     []Request
