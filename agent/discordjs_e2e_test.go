@@ -20,9 +20,9 @@ import (
 // failure as a command_error, and the bot's guild count and Node.js
 // runtime in the system report.
 func TestAgent_discordjsBot(t *testing.T) {
-	node, npm := nodetest.Tools(t)
+	node := nodetest.Node(t)
 	dir := filepath.Join("..", "examples", "discordjs")
-	nodetest.NpmCI(t, npm, dir)
+	nodetest.RequireModules(t, dir)
 
 	srv := discordtest.New(t,
 		discordtest.WithLimit("POST /webhooks/{id}/{token}", discordtest.RouteLimit{Limit: 50, Window: time.Second}),

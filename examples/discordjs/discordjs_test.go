@@ -48,8 +48,8 @@ func startBot(t *testing.T, node string, fake *discordtest.Server, endpoint, pro
 }
 
 func TestExampleBot(t *testing.T) {
-	node, npm := nodetest.Tools(t)
-	nodetest.NpmCI(t, npm, ".")
+	node := nodetest.Node(t)
+	nodetest.RequireModules(t, ".")
 	for _, protocol := range []string{"http/protobuf", "http/json"} {
 		t.Run(strings.ReplaceAll(protocol, "/", "_"), func(t *testing.T) {
 			t.Parallel()

@@ -14,8 +14,8 @@ import (
 // TestModule runs the module's own unit tests (test/*.test.js) with node's
 // test runner.
 func TestModule(t *testing.T) {
-	node, npm := nodetest.Tools(t)
-	nodetest.NpmCI(t, npm, ".")
+	node := nodetest.Node(t)
+	nodetest.RequireModules(t, ".")
 	files, err := filepath.Glob(filepath.Join("test", "*.test.js"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no test/*.test.js (%v)", err)
