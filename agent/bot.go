@@ -331,6 +331,7 @@ func (a *Agent) publishCommandError(ev bot.ErrorEvent) {
 		Command: ev.Command, Module: ev.Module, ErrorType: ev.ErrorType, Message: ev.Message,
 		GuildID: ev.GuildID, ChannelID: ev.ChannelID, InteractionID: ev.InteractionID,
 		Duration: ev.Duration, Goroutines: ev.Goroutines, HeapAlloc: ev.HeapAlloc, At: ev.At, Panic: ev.Panic,
+		Remote: ev.Remote,
 	}, hostName(a.res))
 	if err := a.reporter.PublishError(context.Background(), rep); err != nil {
 		a.log.Warn("publish command error", "err", err)

@@ -120,6 +120,9 @@ func TestAgent_receiverEndToEnd(t *testing.T) {
 	if txt := embedText(errMsg); !strings.Contains(txt, "TypeError") || !strings.Contains(txt, "reading 'queue'") {
 		t.Errorf("command_error = %s", txt)
 	}
+	if txt := embedText(errMsg); strings.Contains(txt, "Goroutines") || !strings.Contains(txt, "another process") {
+		t.Errorf("command_error of a received command shows the agent's own process figures: %s", txt)
+	}
 
 	// The command report: both commands with their counts and percentiles.
 	var cmds struct {

@@ -46,6 +46,7 @@ type ErrorEvent struct {
 	HeapAlloc     uint64        // live heap bytes at the failure
 	At            time.Time     // when the handler returned, from InstrumentOptions.Now
 	Panic         bool          // the handler panicked
+	Remote        bool          // it ran in another process (RecordInvocation): Goroutines and HeapAlloc are not known
 }
 
 // PanicError is the error a recovered handler panic turns into. Its error

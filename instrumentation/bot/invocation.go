@@ -58,8 +58,8 @@ type remoteState struct {
 // RecordInvocation records an invocation that ran elsewhere exactly as a
 // Router or Wrap invocation is recorded: duration, invocation outcome, time
 // to first response and late responses, the guild and channel counters,
-// and for a failure an ErrorEvent to OnError (its Goroutines and HeapAlloc
-// are zero: they describe another process). It creates no span: the
+// and for a failure an ErrorEvent to OnError (Remote, its Goroutines and
+// HeapAlloc zero: they would describe another process). It creates no span: the
 // caller has the invocation's own. Names are sanitised (see Sanitize) and
 // cut to 100 runes, the message to MaxMessageRunes, IDs that are not
 // snowflakes are dropped. It returns ErrInvalidInvocation for an
@@ -92,6 +92,7 @@ func (in *Instruments) RecordInvocation(inv Invocation) error {
 			Duration:      elapsed,
 			At:            inv.End,
 			Panic:         inv.Panic,
+			Remote:        true,
 		})
 	}
 	in.countIDs(guildID, channelID)

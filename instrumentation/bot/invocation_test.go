@@ -64,7 +64,7 @@ func TestRecordInvocation_sameAsWrap(t *testing.T) {
 		metricdatatest.AssertEqual(t, want[name], got[name], metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 	}
 	w, r := <-wrapEvents, <-recEvents
-	w.Goroutines, w.HeapAlloc = 0, 0 // another process's: RecordInvocation has none
+	w.Goroutines, w.HeapAlloc, w.Remote = 0, 0, true // another process: its figures are not known
 	if w != r {
 		t.Errorf("recorded ErrorEvent\n%+v\nwant (as Wrap's)\n%+v", r, w)
 	}

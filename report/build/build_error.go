@@ -22,6 +22,9 @@ type CommandError struct {
 	HeapAlloc                           uint64
 	At                                  time.Time
 	Panic                               bool
+	// Remote: the command ran in another process (a bot sending OTLP),
+	// whose goroutines and heap are not known here.
+	Remote bool
 }
 
 // ErrorDigest summarises the errors an error storm suppressed in a window.
@@ -44,7 +47,7 @@ type ErrorData struct {
 	ErrorMessage string       `json:"error_message"`
 	Context      ErrorContext `json:"context"`
 	DurationMS   float64      `json:"duration_ms"`
-	Impact       ErrorImpact  `json:"impact"`
+	Impact       *ErrorImpact `json:"impact"` // null when the command ran in another process
 	Panic        bool         `json:"panic"`
 	Digest       *DigestData  `json:"digest,omitempty"`
 }
@@ -85,7 +88,6 @@ func ErrorReport(e CommandError, host string) *reportdata.Report {
 		Command: e.Command, ErrorType: e.ErrorType, ErrorMessage: e.Message,
 		Context:    ErrorContext{Module: e.Module, GuildID: e.GuildID, ChannelID: e.ChannelID, InteractionID: e.InteractionID},
 		DurationMS: format.Round(float64(e.Duration)/float64(time.Millisecond), 2),
-		Impact:     ErrorImpact{Goroutines: e.Goroutines, HeapAlloc: e.HeapAlloc},
 		Panic:      e.Panic,
 	}
 	kind := "failed"
@@ -95,6 +97,16 @@ func ErrorReport(e CommandError, host string) *reportdata.Report {
 	msg := e.Message
 	if msg == "" {
 		msg = "(no message)"
+	}
+	impact := reportdata.Section{Name: "⚙️ Impact", Fields: []reportdata.Field{
+		{Name: "Process", Value: "another process (received over OTLP): not measured here"},
+	}}
+	if !e.Remote {
+		d.Impact = &ErrorImpact{Goroutines: e.Goroutines, HeapAlloc: e.HeapAlloc}
+		impact.Fields = []reportdata.Field{
+			{Name: "Goroutines", Value: strconv.Itoa(e.Goroutines), Inline: true},
+			{Name: "Heap", Value: format.Bytes(float64(e.HeapAlloc)), Inline: true},
+		}
 	}
 	where := "DM"
 	if e.GuildID != "" {
@@ -114,10 +126,7 @@ func ErrorReport(e CommandError, host string) *reportdata.Report {
 				{Name: "Where", Value: where},
 				{Name: "Interaction", Value: orDash(e.InteractionID)},
 			}},
-			{Name: "⚙️ Impact", Fields: []reportdata.Field{
-				{Name: "Goroutines", Value: strconv.Itoa(e.Goroutines), Inline: true},
-				{Name: "Heap", Value: format.Bytes(float64(e.HeapAlloc)), Inline: true},
-			}},
+			impact,
 		},
 	}
 }
