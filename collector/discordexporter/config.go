@@ -211,7 +211,9 @@ func upTo(limit float64) string {
 
 // thresholds returns the lines as the report engine takes them.
 func (c *Config) thresholds() report.Thresholds {
-	p := func(t Threshold) health.Thresholds { return health.Thresholds{Warning: t.Warning, Critical: t.Critical} }
+	p := func(t Threshold) health.Thresholds {
+		return health.Thresholds{Warning: t.Warning, Critical: t.Critical}
+	}
 	t := c.Thresholds
 	return report.Thresholds{CPU: p(t.CPUPercent), Memory: p(t.MemoryPercent), Disk: p(t.DiskPercent),
 		Response: p(t.ResponseMS), Network: p(t.NetworkMS)}

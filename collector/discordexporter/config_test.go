@@ -83,7 +83,9 @@ func TestConfig_Validate(t *testing.T) {
 		want []string // substrings of the error; none: valid
 	}{
 		{"bot", func(*Config) {}, nil},
-		{"webhook", func(c *Config) { c.Discord = DiscordConfig{WebhookURL: testHook, APIURL: config.Default().Discord.APIURL} }, nil},
+		{"webhook", func(c *Config) {
+			c.Discord = DiscordConfig{WebhookURL: testHook, APIURL: config.Default().Discord.APIURL}
+		}, nil},
 		{"webhook on loopback http", func(c *Config) {
 			c.Discord = DiscordConfig{WebhookURL: "http://127.0.0.1:8080/api/v10/webhooks/1/tok", APIURL: config.Default().Discord.APIURL}
 		}, nil},
