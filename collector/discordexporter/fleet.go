@@ -132,12 +132,11 @@ func (f *fleet) tick(ctx context.Context) error {
 	var msgs []report.Message
 	groups := map[string][]Row{}
 	for _, in := range f.inst {
-		since := in.lastSeen
-		if since.Before(f.started) {
-			since = f.started
-		}
+		// After a restart an instance gets silent_after intervals to send
+		// again before it counts as silent; one already silent stays so
+		// until it sends.
 		v := 0.0
-		if now.Sub(since) >= limit {
+		if now.Sub(in.lastSeen) >= limit && (now.Sub(f.started) >= limit || in.silent.Status == health.StatusFiring) {
 			v = 1
 		}
 		if m, ok := f.evalSilent(in, v, now); ok {

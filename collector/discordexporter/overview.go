@@ -13,13 +13,14 @@ import (
 )
 
 // How the overview fits Discord: the worst maxShownRows instances are
-// listed, rowsPerSection to an embed field (a row is at most ~150 code
-// points, so a section stays under the 1,024 of a field value and the
-// message under the 6,000 of an embed); the rest are summarised by status
+// listed, rowsPerSection to an embed field (a row is at most ~190 code
+// points after escaping, so a section stays under the 1,024 of a field
+// value and the message under the 6,000 of an embed); the rest are summarised by status
 // and level in one more field, and every row is in the JSON attachment.
 const (
 	maxShownRows   = 24
-	rowsPerSection = 6
+	rowsPerSection = 5
+	maxLabelRunes  = 64 // an instance's name in a row; the JSON has it whole
 )
 
 // OverviewData is the data of a fleet_overview report: the group, counts,
@@ -88,7 +89,7 @@ func overviewReport(group string, rows []Row, at time.Time) *report.Report {
 		end := min(i+rowsPerSection, len(shown))
 		sec := report.Section{Name: fmt.Sprintf("Instances %d–%d (worst first)", i+1, end)}
 		for _, r := range shown[i:end] {
-			sec.Fields = append(sec.Fields, report.Field{Name: rowEmoji(r) + " " + r.Instance, Value: rowText(r)})
+			sec.Fields = append(sec.Fields, report.Field{Value: rowEmoji(r) + " " + cutRunes(r.Instance, maxLabelRunes) + " — " + rowText(r)})
 		}
 		rep.Sections = append(rep.Sections, sec)
 	}
@@ -167,7 +168,7 @@ func rowText(r Row) string {
 		pct(val(r.ErrorRatePercent)) + " err",
 	}
 	if r.ActiveAlerts > 0 {
-		parts = append(parts, fmt.Sprintf("%d alerts", r.ActiveAlerts))
+		parts = append(parts, plural(r.ActiveAlerts, "alert"))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -233,4 +234,20 @@ func guilds(g *int64) string {
 		return "n/a"
 	}
 	return strconv.FormatInt(*g, 10)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
+// cutRunes keeps s to at most n code points, the last being "…" when cut.
+func cutRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
