@@ -32,6 +32,11 @@ func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Con
 	if err != nil {
 		return nil, fmt.Errorf("create discord exporter: %w", err)
 	}
+	return wrap(ctx, set, c, e)
+}
+
+// wrap makes e a Collector metrics exporter.
+func wrap(ctx context.Context, set exporter.Settings, cfg *Config, e *discordExporter) (exporter.Metrics, error) {
 	// Export never waits on the network (it queues in the outbox), so the
 	// exporter takes data synchronously: no sending queue, no retries of
 	// data, and no timeout beyond the pipeline's.

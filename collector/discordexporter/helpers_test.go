@@ -3,6 +3,7 @@ package discordexporter
 import (
 	"time"
 
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
@@ -111,3 +112,5 @@ func metrics(es ...agentExport) pmetric.Metrics {
 	}
 	return md
 }
+
+func configopaqueString(s string) configopaque.String { return configopaque.String(s) }

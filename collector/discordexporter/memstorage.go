@@ -74,13 +74,13 @@ func (c *memClient) Walk(ctx context.Context, fn storage.WalkFunc) error {
 	var ops []*storage.Operation
 	for _, k := range keys {
 		more, err := fn(k, slices.Clone(snap[k]))
-		if errors.Is(err, storage.SkipAll) {
-			break
-		}
-		if err != nil {
+		if err != nil && !errors.Is(err, storage.SkipAll) {
 			return err
 		}
 		ops = append(ops, more...)
+		if err != nil {
+			break
+		}
 	}
 	return c.Batch(ctx, ops...)
 }

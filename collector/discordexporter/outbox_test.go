@@ -45,7 +45,9 @@ func TestOutbox_OrderSupersedeAndReopen(t *testing.T) {
 	ctx := context.Background()
 	c := newMemClient()
 	o := openTestOutbox(t, c)
-	post := func(p int) deliver.Message { return deliver.Message{Dest: "bot", Priority: p, Kind: "k", Body: []byte("{}")} }
+	post := func(p int) deliver.Message {
+		return deliver.Message{Dest: "bot", Priority: p, Kind: "k", Body: []byte("{}")}
+	}
 	edit := func(key string) deliver.Message {
 		return deliver.Message{Dest: "bot", Priority: 1, Kind: "k", EditKey: key, Body: []byte("{}")}
 	}
