@@ -7,6 +7,9 @@ LDFLAGS  := -s -w -X github.com/nexusmon/nexusmon/agent.Version=$(VERSION)
 ARGS     ?=
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# The Collector exporter component: a Go module of its own (its Collector
+# dependencies stay out of the agent's go.mod); vet, lint and test cover it too.
+EXPORTER := collector/discordexporter
 
 .PHONY: build run test vet fmt-check lint bench cover collector clean
 
@@ -26,6 +29,7 @@ $(OTELCOL): otel-config/collector/main.go otel-config/collector/go.mod otel-conf
 
 vet:
 	$(GO) vet ./...
+	cd $(EXPORTER) && $(GO) vet ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './otel-config/collector/*')); \
@@ -35,9 +39,11 @@ fmt-check:
 # (health's purity rule is a test: health/purity_test.go.)
 lint:
 	$(GO) run $(STATICCHECK) ./...
+	cd $(EXPORTER) && $(GO) run $(STATICCHECK) ./...
 
 test: collector vet fmt-check lint
 	NEXUSMON_OTELCOL=$(CURDIR)/$(OTELCOL) $(GO) test -race -count=1 -timeout 20m ./...
+	cd $(EXPORTER) && $(GO) test -race -count=1 -timeout 10m ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -212,7 +212,7 @@ func TestExporter_RestartWithFileStorageLosesNothingRefiresNothing(t *testing.T)
 	exp = startExporter(t, cfg, host{id: ext}, time.Hour)
 	export(exp) // still over the line: must not fire again
 	export(exp)
-	ms := waitMessages(t, srv, func(ms []discordtest.Message) bool { return len(ms) >= 1 })
+	waitMessages(t, srv, func(ms []discordtest.Message) bool { return len(ms) >= 1 })
 	time.Sleep(300 * time.Millisecond) // a second alert would have been queued with the exports above
 	if err := exp.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
@@ -220,7 +220,7 @@ func TestExporter_RestartWithFileStorageLosesNothingRefiresNothing(t *testing.T)
 	if err := ext.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ms = srv.Messages(discordtest.DefaultChannel2ID)
+	ms := srv.Messages(discordtest.DefaultChannel2ID)
 	got := titles(ms)
 	if len(got) != 1 || !strings.Contains(got[0], "shard 7 · h1 · CRITICAL · CPU usage") {
 		var detail []string
