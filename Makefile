@@ -2,6 +2,7 @@
 GO       ?= go
 BIN      := bin/nexusmon
 OTELCOL  := bin/otelcol-test
+FLEET    := bin/otelcol-nexusmon
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X github.com/nexusmon/nexusmon/agent.Version=$(VERSION)
 ARGS     ?=
@@ -11,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # dependencies stay out of the agent's go.mod); vet, lint and test cover it too.
 EXPORTER := collector/discordexporter
 
-.PHONY: build run test vet fmt-check lint bench cover collector clean
+.PHONY: build run test vet fmt-check lint bench cover collector fleet clean
 
 # CGO_ENABLED=0: a static binary (pure-Go DNS resolver, no libc mapped into the agent).
 # -buildvcs=auto: `nexusmon version` shows the commit even where GOFLAGS turns stamping off.
@@ -27,9 +28,15 @@ collector: $(OTELCOL)
 $(OTELCOL): otel-config/collector/main.go otel-config/collector/go.mod otel-config/collector/go.sum
 	cd otel-config/collector && $(GO) build -trimpath -ldflags "-s -w" -o ../../$(OTELCOL).tmp . && mv ../../$(OTELCOL).tmp ../../$(OTELCOL)
 
+# The fleet gateway (otel-config/fleet, a module of its own): otlp, memory_limiter, batch, the discord
+# exporter, debug and file_storage. go build is incremental, so this rebuilds only what changed.
+fleet:
+	cd otel-config/fleet && $(GO) build -trimpath -ldflags "-s -w" -o ../../$(FLEET).tmp . && mv ../../$(FLEET).tmp ../../$(FLEET)
+
 vet:
 	$(GO) vet ./...
 	cd $(EXPORTER) && $(GO) vet ./...
+	cd otel-config/fleet && $(GO) vet ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './otel-config/collector/*')); \
