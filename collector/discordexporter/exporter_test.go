@@ -193,7 +193,10 @@ func TestExporter_RestartWithFileStorageLosesNothingRefiresNothing(t *testing.T)
 	exp := startExporter(t, cfg, host{id: ext}, time.Hour)
 	export(exp)
 	export(exp) // CPU over the critical line: the alert is queued
-	// Shut down while Discord is still down: the alert stays queued.
+	// Shut down while Discord is still down, after its answer to the first
+	// attempt (an attempt abandoned in flight may still reach Discord: at
+	// least once), while the retry waits: the alert stays queued.
+	srv.WaitFor(t, 20*time.Second, func(r discordtest.Request) bool { return r.Status == 503 })
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	if err := exp.Shutdown(ctx); err != nil {
 		t.Fatal(err)
@@ -240,5 +243,62 @@ func TestExporter_RestartWithFileStorageLosesNothingRefiresNothing(t *testing.T)
 	}
 	if !env.Data.Since.Before(restart) || env.Data.Instance.ShardID != "7" {
 		t.Errorf("the alert delivered fired at %v, after the restart at %v: the queued one was lost", env.Data.Since, restart)
+	}
+}
+
+// Through a channel webhook instead of a bot: the overview is posted, then
+// edited through the webhook's message route.
+func TestExporter_Webhook(t *testing.T) {
+	srv := discordtest.New(t)
+	_, _, hook := srv.CreateWebhook(discordtest.DefaultChannel2ID)
+	cfg := createDefaultConfig().(*Config)
+	cfg.Discord.WebhookURL = configopaqueString(hook)
+	exp := startExporter(t, cfg, componenttest.NewNopHost(), 50*time.Millisecond)
+	s := newShard("0", "h1", 10)
+	for i := 0; i < 2; i++ {
+		e := s.step()
+		e.At = time.Now()
+		if err := exp.ConsumeMetrics(context.Background(), metrics(e)); err != nil {
+			t.Fatal(err)
+		}
+		waitMessages(t, srv, func(ms []discordtest.Message) bool { return len(ms) == 1 && (i == 0 || !ms[0].EditedAt.IsZero()) })
+	}
+	if err := exp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A storage id that names no extension, or one that is not a storage,
+// fails the start with the id named.
+func TestExporter_StartFailsOnBadStorage(t *testing.T) {
+	srv := discordtest.New(t)
+	for _, tc := range []struct {
+		name string
+		h    host
+		want string
+	}{
+		{"missing", host{}, "storage file_storage/x: no such extension"},
+		{"not a storage", host{component.MustNewIDWithName("file_storage", "x"): struct {
+			component.StartFunc
+			component.ShutdownFunc
+		}{}}, "storage file_storage/x: not a storage extension"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := fakeDiscordConfig(srv)
+			id := component.MustNewIDWithName("file_storage", "x")
+			cfg.Storage = &id
+			set := exportertest.NewNopSettings(Type)
+			exp, err := NewFactory().CreateMetrics(context.Background(), set, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = exp.Start(context.Background(), tc.h)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("start = %v, want %q", err, tc.want)
+			}
+			if err := exp.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }
