@@ -16,7 +16,10 @@ import (
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 )
@@ -43,7 +46,19 @@ func startExporter(t *testing.T, cfg *Config, h component.Host, every time.Durat
 	t.Helper()
 	set := exportertest.NewNopSettings(Type)
 	set.ID = component.NewIDWithName(Type, "fleet") // the storage client is per id: the same across restarts
-	set.Logger = zaptest.NewLogger(t)
+	core, logs := observer.New(zapcore.DebugLevel)
+	set.Logger = zaptest.NewLogger(t, zaptest.WrapOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return zapcore.NewTee(c, core) })))
+	// Secrets never reach the log.
+	t.Cleanup(func() {
+		for _, e := range logs.All() {
+			line := e.Message + fmt.Sprint(e.ContextMap())
+			for _, secret := range []string{string(cfg.Discord.Token), string(cfg.Discord.WebhookURL)} {
+				if secret != "" && strings.Contains(line, secret) {
+					t.Errorf("a secret in the log: %q", e.Message)
+				}
+			}
+		}
+	})
 	e, err := newExporter(cfg, set)
 	if err != nil {
 		t.Fatal(err)
