@@ -90,7 +90,7 @@ service:
 	// One overview, listing the three instances, then edited in place.
 	var overview discordtest.Message
 	waitFor(t, 60*time.Second, "an overview of three instances, edited", func() bool {
-		ovs := overviews(srv)
+		ovs := overviews(srv, "fleetbot")
 		if len(ovs) != 1 || ovs[0].EditedAt.IsZero() {
 			return false
 		}
@@ -115,7 +115,7 @@ service:
 	if len(silent) != 1 || !strings.Contains(silent[0], "shard 2 ·") || len(back) != 1 || !strings.Contains(back[0], "shard 2 ·") {
 		t.Errorf("silent alerts %q, resolved %q; want one each, naming shard 2", silent, back)
 	}
-	if ovs := overviews(srv); len(ovs) != 1 || ovs[0].ID != overview.ID {
+	if ovs := overviews(srv, "fleetbot"); len(ovs) != 1 || ovs[0].ID != overview.ID {
 		t.Errorf("%d overview messages, want the one, edited", len(ovs))
 	}
 	for _, a := range agents {
@@ -267,10 +267,11 @@ func title(m discordtest.Message) string {
 	return s
 }
 
-func overviews(srv *discordtest.Server) []discordtest.Message {
+// overviews returns the overview messages of the bot named service.
+func overviews(srv *discordtest.Server, service string) []discordtest.Message {
 	var out []discordtest.Message
 	for _, m := range srv.Messages(discordtest.DefaultChannel2ID) {
-		if strings.Contains(title(m), "Fleet overview · fleetbot") {
+		if strings.Contains(title(m), "Fleet overview · "+service) {
 			out = append(out, m)
 		}
 	}
