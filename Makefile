@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # dependencies stay out of the agent's go.mod); vet, lint and test cover it too.
 EXPORTER := collector/discordexporter
 
-.PHONY: build run test vet fmt-check lint bench cover collector fleet clean
+.PHONY: build run test vet fmt-check lint bench cover collector fleet python-deps clean
 
 # CGO_ENABLED=0: a static binary (pure-Go DNS resolver, no libc mapped into the agent).
 # -buildvcs=auto: `nexusmon version` shows the commit even where GOFLAGS turns stamping off.
@@ -49,9 +49,22 @@ lint:
 	cd $(EXPORTER) && $(GO) run $(STATICCHECK) ./...
 	cd otel-config/fleet && $(GO) run $(STATICCHECK) ./...
 
+# discord.py for examples/discordpy's tests: Debian's python3-discord, for /usr/bin/python3. Installed when
+# missing and running as root (CI); otherwise those tests say what is missing and skip (fail when CI is set).
+python-deps:
+	@if ! /usr/bin/python3 -c 'import discord' 2>/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get -q -o DPkg::Lock::Timeout=300 install -y python3-discord >/dev/null || \
+			{ apt-get -q update >/dev/null && apt-get -q -o DPkg::Lock::Timeout=300 install -y python3-discord >/dev/null; }; \
+		else \
+			echo "python-deps: python3-discord is missing and installing it needs root: examples/discordpy's tests will skip"; \
+		fi; \
+	fi
+
 # The fleet test runs the gateway and real agents as child processes; its own
 # binary is built without -race, which would rebuild the whole Collector graph.
-test: collector fleet build vet fmt-check lint
+test: collector fleet build python-deps vet fmt-check lint
 	NEXUSMON_OTELCOL=$(CURDIR)/$(OTELCOL) $(GO) test -race -count=1 -timeout 20m ./...
 	cd $(EXPORTER) && $(GO) test -race -count=1 -timeout 10m ./...
 	cd otel-config/fleet && NEXUSMON_FLEET=$(CURDIR)/$(FLEET) NEXUSMON_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 10m ./...

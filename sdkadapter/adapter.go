@@ -9,38 +9,38 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/nexusmon/nexusmon/internal/names"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // FromMetricData converts one SDK collection into a Snapshot. It copies
 // everything it keeps: the SDK reuses rm after Export returns.
-func FromMetricData(rm *metricdata.ResourceMetrics) *report.Snapshot {
+func FromMetricData(rm *metricdata.ResourceMetrics) *reportdata.Snapshot {
 	res := map[string]string{}
 	if rm.Resource != nil {
 		for _, kv := range rm.Resource.Attributes() {
 			res[string(kv.Key)] = kv.Value.String()
 		}
 	}
-	s := report.NewSnapshot(timeOf(rm), res)
+	s := reportdata.NewSnapshot(timeOf(rm), res)
 	for _, sm := range rm.ScopeMetrics {
 		scope := sm.Scope.Name
 		for _, m := range sm.Metrics {
 			switch d := m.Data.(type) {
 			case metricdata.Gauge[int64]:
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
+					s.Add(m.Name, m.Unit, reportdata.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
 				}
 			case metricdata.Gauge[float64]:
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
+					s.Add(m.Name, m.Unit, reportdata.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
 				}
 			case metricdata.Sum[int64]:
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
+					s.Add(m.Name, m.Unit, reportdata.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
 				}
 			case metricdata.Sum[float64]:
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
+					s.Add(m.Name, m.Unit, reportdata.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
 				}
 			case metricdata.Histogram[float64]:
 				for _, dp := range d.DataPoints {
@@ -93,8 +93,8 @@ func attrs(set attribute.Set, scope string) map[string]string {
 	return out
 }
 
-func histPoint(dp metricdata.HistogramDataPoint[float64], scope string) report.Point {
-	h := &report.Histogram{
+func histPoint(dp metricdata.HistogramDataPoint[float64], scope string) reportdata.Point {
+	h := &reportdata.Histogram{
 		Bounds: append([]float64(nil), dp.Bounds...),
 		Counts: append([]uint64(nil), dp.BucketCounts...),
 		Count:  dp.Count, Sum: dp.Sum, Min: math.NaN(), Max: math.NaN(),
@@ -106,13 +106,13 @@ func histPoint(dp metricdata.HistogramDataPoint[float64], scope string) report.P
 		h.Max = v
 	}
 	for _, e := range dp.Exemplars {
-		h.Exemplars = append(h.Exemplars, report.Exemplar{TraceID: hexID(e.TraceID), SpanID: hexID(e.SpanID), Value: e.Value, Time: e.Time})
+		h.Exemplars = append(h.Exemplars, reportdata.Exemplar{TraceID: hexID(e.TraceID), SpanID: hexID(e.SpanID), Value: e.Value, Time: e.Time})
 	}
-	return report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Sum, Hist: h}
+	return reportdata.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Sum, Hist: h}
 }
 
-func histPointInt(dp metricdata.HistogramDataPoint[int64], scope string) report.Point {
-	h := &report.Histogram{
+func histPointInt(dp metricdata.HistogramDataPoint[int64], scope string) reportdata.Point {
+	h := &reportdata.Histogram{
 		Bounds: append([]float64(nil), dp.Bounds...),
 		Counts: append([]uint64(nil), dp.BucketCounts...),
 		Count:  dp.Count, Sum: float64(dp.Sum), Min: math.NaN(), Max: math.NaN(),
@@ -124,9 +124,9 @@ func histPointInt(dp metricdata.HistogramDataPoint[int64], scope string) report.
 		h.Max = float64(v)
 	}
 	for _, e := range dp.Exemplars {
-		h.Exemplars = append(h.Exemplars, report.Exemplar{TraceID: hexID(e.TraceID), SpanID: hexID(e.SpanID), Value: float64(e.Value), Time: e.Time})
+		h.Exemplars = append(h.Exemplars, reportdata.Exemplar{TraceID: hexID(e.TraceID), SpanID: hexID(e.SpanID), Value: float64(e.Value), Time: e.Time})
 	}
-	return report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Sum), Hist: h}
+	return reportdata.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Sum), Hist: h}
 }
 
 func hexID(b []byte) string {

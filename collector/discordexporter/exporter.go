@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/nexusmon/nexusmon/deliver"
+	"github.com/nexusmon/nexusmon/deliver/discord"
 )
 
 // shutdownDrain bounds how long Shutdown keeps delivering: what is left
@@ -31,7 +32,7 @@ type discordExporter struct {
 	now func() time.Time
 
 	// newSender builds the Discord sender; tests may replace it.
-	newSender func(*Config, *slog.Logger) (deliver.Sender, error)
+	newSender func(*Config, *slog.Logger) (discord.Sender, error)
 	// tickEvery is the overview interval; tests may shorten it.
 	tickEvery time.Duration
 
@@ -53,12 +54,12 @@ func newExporter(cfg *Config, set exporter.Settings) (*discordExporter, error) {
 
 // newSender returns the bot sender (token and channel id) or the webhook
 // sender of cfg.
-func newSender(cfg *Config, log *slog.Logger) (deliver.Sender, error) {
+func newSender(cfg *Config, log *slog.Logger) (discord.Sender, error) {
 	d := cfg.Discord
 	if d.WebhookURL != "" {
-		return deliver.NewWebhookSender(string(d.WebhookURL), deliver.WebhookOptions{Logger: log})
+		return discord.NewWebhookSender(string(d.WebhookURL), discord.WebhookOptions{Logger: log})
 	}
-	return deliver.NewBotSender(string(d.Token), d.ChannelID, d.APIURL, deliver.BotOptions{Logger: log})
+	return discord.NewBotSender(string(d.Token), d.ChannelID, d.APIURL, discord.BotOptions{Logger: log})
 }
 
 // storageClient returns the client of the configured storage extension,

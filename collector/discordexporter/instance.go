@@ -8,6 +8,7 @@ import (
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/storeapi"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/build"
 )
 
 // instance is one sender of a fleet: its own report.Reporter (so its
@@ -170,7 +171,7 @@ const (
 // CPU, memory and latency scores against the thresholds.
 func figures(row *Row, rep *report.Reporter, th report.Thresholds) {
 	if r := rep.Latest(report.EventSystem); r != nil {
-		if d, ok := r.Data.(report.SystemData); ok {
+		if d, ok := r.Data.(build.SystemData); ok {
 			row.CPUPercent = d.SystemMetrics.CPU.Percent
 			row.MemoryPercent = d.SystemMetrics.Memory.Percent
 			row.LatencyMS = d.BotMetrics.LatencyMS
@@ -179,7 +180,7 @@ func figures(row *Row, rep *report.Reporter, th report.Thresholds) {
 	}
 	row.CommandsPerMin, row.ErrorRatePercent = nil, nil
 	if r := rep.Latest(report.EventCommands); r != nil {
-		if d, ok := r.Data.(report.CommandData); ok && d.IntervalSeconds > 0 {
+		if d, ok := r.Data.(build.CommandData); ok && d.IntervalSeconds > 0 {
 			perMin := roundTo(float64(d.Totals.Executions)/d.IntervalSeconds*60, 2)
 			row.CommandsPerMin = &perMin
 			if d.Totals.Executions > 0 {

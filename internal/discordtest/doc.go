@@ -1,14 +1,15 @@
 // Package discordtest is a fake Discord for tests: a REST API and a gateway,
-// served on 127.0.0.1, that real discordgo v0.29.0 sessions and plain HTTP
-// clients talk to.
+// served on 127.0.0.1, that real discordgo v0.29.0 sessions, discord.py 2.2
+// bots and plain HTTP clients talk to.
 //
 // It owns the wire behaviour the project relies on: message, webhook, interaction and
 // application-command routes; Discord's payload limits (400 50035 "Invalid
 // Form Body" with an error tree); per-route rate-limit headers and 429s;
 // scripted replies, outages and connection resets; and a gateway with HELLO,
 // IDENTIFY, READY, GUILD_CREATE, heartbeats, RESUME with replay, op 7, op 9,
-// close codes and dropped connections. Every request is recorded for
-// assertions.
+// close codes and dropped connections, in text frames or, for a client
+// that asks with ?compress=zlib-stream (discord.py), in one zlib stream per
+// connection. Every request is recorded for assertions.
 //
 // It must not touch the internet, read files, or change any package-level
 // state (discordgo's Endpoint variables and websocket.DefaultDialer are left
@@ -26,6 +27,7 @@
 //	GET    /gateway/bot
 //	GET    /users/@me
 //	GET    /applications/@me
+//	GET    /oauth2/applications/@me
 //	GET    /applications/{id}/commands
 //	PUT    /applications/{id}/commands
 //	POST   /applications/{id}/commands
