@@ -73,8 +73,9 @@ service:
 			t.Fatal(err)
 		}
 		cfg := filepath.Join(adir, "nexusmon.yaml")
-		writeFile(t, cfg, fmt.Sprintf("storage:\n  path: %s\noutput:\n  console: \"off\"\n  jsonl: \"\"\nhttp:\n  listen: \"\"\n",
-			filepath.Join(adir, "nexusmon.db")))
+		// No probe: no test reaches off loopback.
+		writeFile(t, cfg, fmt.Sprintf("storage:\n  path: %s\noutput:\n  console: \"off\"\n  jsonl: \"\"\nhttp:\n  listen: \"\"\n"+
+			"probes:\n  discord_api: \"\"\n  internet: []\n", filepath.Join(adir, "nexusmon.db")))
 		agents[shard] = start(t, adir, fmt.Sprintf("agent-%d", shard), agentBin, []string{"run", "--config", cfg}, []string{
 			"OTEL_EXPORTER_OTLP_PROTOCOL=grpc",
 			"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + grpc,
