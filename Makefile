@@ -2,13 +2,17 @@
 GO       ?= go
 BIN      := bin/nexusmon
 OTELCOL  := bin/otelcol-test
+FLEET    := bin/otelcol-nexusmon
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X github.com/nexusmon/nexusmon/agent.Version=$(VERSION)
 ARGS     ?=
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# The Collector exporter component: a Go module of its own (its Collector
+# dependencies stay out of the agent's go.mod); vet, lint and test cover it too.
+EXPORTER := collector/discordexporter
 
-.PHONY: build run test vet fmt-check lint bench cover collector python-deps node-deps clean
+.PHONY: build run test vet fmt-check lint bench cover collector fleet python-deps node-deps clean
 
 # CGO_ENABLED=0: a static binary (pure-Go DNS resolver, no libc mapped into the agent).
 # -buildvcs=auto: `nexusmon version` shows the commit even where GOFLAGS turns stamping off.
@@ -24,8 +28,15 @@ collector: $(OTELCOL)
 $(OTELCOL): otel-config/collector/main.go otel-config/collector/go.mod otel-config/collector/go.sum
 	cd otel-config/collector && $(GO) build -trimpath -ldflags "-s -w" -o ../../$(OTELCOL).tmp . && mv ../../$(OTELCOL).tmp ../../$(OTELCOL)
 
+# The fleet gateway (otel-config/fleet, a module of its own): otlp, memory_limiter, batch, the discord
+# exporter, debug and file_storage. go build is incremental, so this rebuilds only what changed.
+fleet:
+	cd otel-config/fleet && $(GO) build -trimpath -ldflags "-s -w" -o ../../$(FLEET).tmp . && mv ../../$(FLEET).tmp ../../$(FLEET)
+
 vet:
 	$(GO) vet ./...
+	cd $(EXPORTER) && $(GO) vet ./...
+	cd otel-config/fleet && $(GO) vet ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './otel-config/collector/*')); \
@@ -35,6 +46,8 @@ fmt-check:
 # (health's purity rule is a test: health/purity_test.go.)
 lint:
 	$(GO) run $(STATICCHECK) ./...
+	cd $(EXPORTER) && $(GO) run $(STATICCHECK) ./...
+	cd otel-config/fleet && $(GO) run $(STATICCHECK) ./...
 
 # discord.py for examples/discordpy's tests: Debian's python3-discord, for /usr/bin/python3. Installed when
 # missing and running as root (CI); otherwise those tests say what is missing and skip (fail when CI is set).
@@ -68,8 +81,12 @@ node-deps:
 $(NODE_MODULES): examples/discordjs/package.json examples/discordjs/package-lock.json
 	cd examples/discordjs && npm ci --no-audit --no-fund --prefer-offline
 
-test: collector python-deps node-deps vet fmt-check lint
+# The fleet test runs the gateway and real agents as child processes; its own
+# binary is built without -race, which would rebuild the whole Collector graph.
+test: collector fleet build python-deps node-deps vet fmt-check lint
 	NEXUSMON_OTELCOL=$(CURDIR)/$(OTELCOL) $(GO) test -race -count=1 -timeout 20m ./...
+	cd $(EXPORTER) && $(GO) test -race -count=1 -timeout 10m ./...
+	cd otel-config/fleet && NEXUSMON_FLEET=$(CURDIR)/$(FLEET) NEXUSMON_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 10m ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
