@@ -25,13 +25,13 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/nexusmon/nexusmon/config"
-	"github.com/nexusmon/nexusmon/exporter/discord"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/instrumentation/host"
 	"github.com/nexusmon/nexusmon/instrumentation/probe"
 	"github.com/nexusmon/nexusmon/instrumentation/process"
 	"github.com/nexusmon/nexusmon/instrumentation/runtime"
 	"github.com/nexusmon/nexusmon/internal/store"
+	"github.com/nexusmon/nexusmon/report"
 )
 
 // Version is the agent's version, set at build time with
@@ -88,13 +88,13 @@ type Agent struct {
 	manual  *sdkmetric.ManualReader
 	// reports are the five report readers, by event: Start runs them (the
 	// system report's first at once), Reload changes their intervals.
-	reports   map[string]*reportReader
+	reports   map[report.Kind]*reportReader
 	tp        trace.TracerProvider     // ownTP, or the bot's (WithTracerProvider)
 	ownTP     *sdktrace.TracerProvider // nil when the bot's is used
 	otlpM     *exportCounter
 	otlpT     *exportCounter
 	exportReg metric.Registration
-	reporter  *discord.Reporter
+	reporter  *report.Reporter
 	st        *store.Store
 	events    *eventsFile
 
@@ -178,7 +178,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	for event, r := range a.reports {
 		// The first system report is published at start, the rest one
 		// interval after it; the others wait their first interval.
-		now := event == discord.EventSystem && !a.opts.checksOnly
+		now := event == report.EventSystem && !a.opts.checksOnly
 		a.goBackground(func() { r.run(runCtx, now, a.log) })
 	}
 	if !a.opts.checksOnly {
@@ -194,7 +194,7 @@ func (a *Agent) Start(ctx context.Context) error {
 func (a *Agent) HTTPAddr() string { return a.httpAddr }
 
 // Reporter returns the agent's report publisher.
-func (a *Agent) Reporter() *discord.Reporter { return a.reporter }
+func (a *Agent) Reporter() *report.Reporter { return a.reporter }
 
 // goBackground runs f in a goroutine that Stop waits for, unless Stop has
 // begun: then it starts nothing and returns false.
@@ -364,12 +364,12 @@ func hostName(res *resource.Resource) string {
 	return h
 }
 
-func thresholds(cfg *config.Config) discord.Thresholds {
+func thresholds(cfg *config.Config) report.Thresholds {
 	t := func(c config.Threshold) health.Thresholds {
 		return health.Thresholds{Warning: c.Warning, Critical: c.Critical}
 	}
 	th := cfg.Thresholds
-	return discord.Thresholds{
+	return report.Thresholds{
 		CPU: t(th.CPUPercent), Memory: t(th.MemoryPercent), Disk: t(th.DiskPercent),
 		Response: t(th.ResponseMS), Network: t(th.NetworkMS),
 	}

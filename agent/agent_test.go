@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/config"
+	"github.com/nexusmon/nexusmon/report"
 )
 
 // syncBuffer is a bytes.Buffer safe for the agent's writer goroutines.
@@ -84,10 +85,10 @@ func readEvents(t *testing.T, path string) []map[string]any {
 	return out
 }
 
-func eventsOf(evs []map[string]any, name string) []map[string]any {
+func eventsOf(evs []map[string]any, name report.Kind) []map[string]any {
 	var out []map[string]any
 	for _, e := range evs {
-		if e["event"] == name {
+		if e["event"] == string(name) {
 			out = append(out, e)
 		}
 	}

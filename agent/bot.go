@@ -14,9 +14,10 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/nexusmon/nexusmon/config"
-	"github.com/nexusmon/nexusmon/exporter/discord"
+	"github.com/nexusmon/nexusmon/deliver"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
 	"github.com/nexusmon/nexusmon/internal/store"
+	"github.com/nexusmon/nexusmon/report"
 )
 
 // WithSession makes the agent instrument a Go bot's own discordgo session
@@ -102,9 +103,9 @@ func (a *Agent) buildBot() error {
 	}
 	switch cfg.Discord.Mode() {
 	case config.DeliveryBot:
-		a.sender, err = discord.NewBotSender(cfg.Discord.BotToken(), cfg.Discord.ChannelID, cfg.Discord.APIURL, discord.BotOptions{Logger: a.log, Now: a.opts.now})
+		a.sender, err = deliver.NewBotSender(cfg.Discord.BotToken(), cfg.Discord.ChannelID, cfg.Discord.APIURL, deliver.BotOptions{Logger: a.log, Now: a.opts.now})
 	case config.DeliveryWebhook:
-		a.sender, err = discord.NewWebhookSender(cfg.Discord.WebhookURL.Reveal(), discord.WebhookOptions{Logger: a.log, Now: a.opts.now})
+		a.sender, err = deliver.NewWebhookSender(cfg.Discord.WebhookURL.Reveal(), deliver.WebhookOptions{Logger: a.log, Now: a.opts.now})
 	}
 	if err != nil {
 		return fmt.Errorf("discord sender: %w", err)
@@ -113,11 +114,11 @@ func (a *Agent) buildBot() error {
 		if err := a.step("delivery"); err != nil {
 			return err
 		}
-		a.delivery, err = discord.NewDelivery(a.st, a.sender, discord.DeliveryOptions{Logger: a.log, Now: a.opts.now, MeterProvider: a.mp})
+		a.delivery, err = deliver.NewDelivery(a.st, a.sender, deliver.DeliveryOptions{Logger: a.log, Now: a.opts.now, MeterProvider: a.mp})
 		if err != nil {
 			return fmt.Errorf("discord delivery: %w", err)
 		}
-		a.reporter.SetQueue(a.delivery)
+		a.reporter.SetQueue(deliver.ReportQueue(a.delivery))
 	}
 
 	switch {
@@ -140,7 +141,7 @@ func (a *Agent) buildBot() error {
 		a.conns = newConnTracker()
 		base := http.DefaultTransport.(*http.Transport).Clone()
 		base.DialContext = a.conns.DialContext
-		rt, err := discord.NewRewriteTransport(cfg.Discord.APIURL, base)
+		rt, err := deliver.NewRewriteTransport(cfg.Discord.APIURL, base)
 		if err != nil {
 			return fmt.Errorf("discord.api_url: %w", err)
 		}
@@ -225,7 +226,7 @@ func (a *Agent) startBot(ctx context.Context) error {
 func liveEditKeys(cfg *config.Config) []string {
 	var keys []string
 	for _, rc := range reportIntervals(cfg) {
-		keys = append(keys, rc.event)
+		keys = append(keys, string(rc.event))
 	}
 	return keys
 }
@@ -325,7 +326,7 @@ func (a *Agent) offerError(ev bot.ErrorEvent) {
 }
 
 func (a *Agent) publishCommandError(ev bot.ErrorEvent) {
-	rep := discord.ErrorReport(discord.CommandError{
+	rep := report.ErrorReport(report.CommandError{
 		Command: ev.Command, Module: ev.Module, ErrorType: ev.ErrorType, Message: ev.Message,
 		GuildID: ev.GuildID, ChannelID: ev.ChannelID, InteractionID: ev.InteractionID,
 		Duration: ev.Duration, Goroutines: ev.Goroutines, HeapAlloc: ev.HeapAlloc, At: ev.At, Panic: ev.Panic,
@@ -336,11 +337,11 @@ func (a *Agent) publishCommandError(ev bot.ErrorEvent) {
 }
 
 func (a *Agent) publishDigest(d *bot.ErrorDigest) {
-	dg := discord.ErrorDigest{Start: d.Start, End: d.End, Suppressed: d.Suppressed}
+	dg := report.ErrorDigest{Start: d.Start, End: d.End, Suppressed: d.Suppressed}
 	for _, c := range d.Counts {
-		dg.Counts = append(dg.Counts, discord.ErrorCount{Command: c.Command, Module: c.Module, ErrorType: c.ErrorType, Count: c.Count})
+		dg.Counts = append(dg.Counts, report.ErrorCount{Command: c.Command, Module: c.Module, ErrorType: c.ErrorType, Count: c.Count})
 	}
-	if err := a.reporter.PublishError(context.Background(), discord.DigestReport(dg, hostName(a.res))); err != nil {
+	if err := a.reporter.PublishError(context.Background(), report.DigestReport(dg, hostName(a.res))); err != nil {
 		a.log.Warn("publish error digest", "err", err)
 	}
 }
@@ -408,8 +409,8 @@ type botState struct {
 	instr         *bot.Instruments
 	router        *bot.Router
 	throttle      *bot.Throttle
-	sender        discord.Sender
-	delivery      *discord.Delivery
+	sender        deliver.Sender
+	delivery      *deliver.Delivery
 	session       *discordgo.Session
 	ownSession    bool
 	origTransport http.RoundTripper

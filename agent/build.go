@@ -15,8 +15,11 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/nexusmon/nexusmon/config"
-	"github.com/nexusmon/nexusmon/exporter/discord"
 	"github.com/nexusmon/nexusmon/internal/store"
+	"github.com/nexusmon/nexusmon/render"
+	"github.com/nexusmon/nexusmon/render/chart"
+	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/sdkadapter"
 )
 
 // New builds an Agent from cfg. It validates cfg (a library caller may not
@@ -129,28 +132,29 @@ func (a *Agent) build(ctx context.Context) error {
 	}
 
 	rs := reporterSettings(cfg) // the keys a reload can change
-	ropts := discord.Options{
+	ropts := report.Options{
 		Host:          hostName(res),
 		Thresholds:    rs.Thresholds,
 		Modes:         rs.Modes,
 		Alerts:        rs.Alerts,
 		SilentReports: rs.SilentReports,
 		Store:         st,
+		Chart:         chart.Render,
 		Logger:        a.log,
 		Now:           a.opts.now,
 	}
 	if a.consoleOn() {
-		ropts.Console = a.opts.stdout
+		ropts.Console = render.ConsoleWriter{W: a.opts.stdout}
 	}
 	if a.events != nil {
 		ropts.Events = a.events
 	}
-	a.reporter = discord.NewReporter(ropts)
+	a.reporter = report.NewReporter(ropts)
 
-	a.reports = make(map[string]*reportReader, 5)
+	a.reports = make(map[report.Kind]*reportReader, 5)
 	for _, rc := range reportIntervals(cfg) {
 		// Collections start with Start (runReports), not here.
-		r := newReportReader(a.reporter.Exporter(rc.event), rc.interval)
+		r := newReportReader(sdkadapter.NewExporter(a.reporter, rc.event), rc.interval)
 		a.reports[rc.event] = r
 		a.readers = append(a.readers, r)
 	}
@@ -247,17 +251,17 @@ func (a *Agent) build(ctx context.Context) error {
 }
 
 type reportInterval struct {
-	event    string
+	event    report.Kind
 	interval time.Duration
 }
 
 func reportIntervals(cfg *config.Config) []reportInterval {
 	return []reportInterval{
-		{discord.EventSystem, cfg.Reports.System.Interval},
-		{discord.EventNetwork, cfg.Reports.Network.Interval},
-		{discord.EventMemory, cfg.Reports.Memory.Interval},
-		{discord.EventCommands, cfg.Reports.Commands.Interval},
-		{discord.EventHealth, cfg.Reports.Health.Interval},
+		{report.EventSystem, cfg.Reports.System.Interval},
+		{report.EventNetwork, cfg.Reports.Network.Interval},
+		{report.EventMemory, cfg.Reports.Memory.Interval},
+		{report.EventCommands, cfg.Reports.Commands.Interval},
+		{report.EventHealth, cfg.Reports.Health.Interval},
 	}
 }
 

@@ -14,8 +14,11 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/nexusmon/nexusmon/config"
-	"github.com/nexusmon/nexusmon/exporter/discord"
+	"github.com/nexusmon/nexusmon/deliver"
 	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/render"
+	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/sdkadapter"
 )
 
 // Check is one line of the reporting self-test (/nexus test_reporting and
@@ -68,9 +71,15 @@ func (a *Agent) RunChecks(ctx context.Context) []Check {
 	}
 }
 
-func (a *Agent) testReport(title, summary string) *discord.Report {
-	return &discord.Report{
-		Event: discord.EventTest, Time: a.opts.now().UTC(), Host: hostName(a.res),
+// render renders rep for the performance channel, as the Reporter queues
+// it (silent when routine and discord.silent_reports is on).
+func (a *Agent) render(rep *report.Report) (render.Payload, error) {
+	return render.Render(a.reporter.ForChannel(rep))
+}
+
+func (a *Agent) testReport(title, summary string) *report.Report {
+	return &report.Report{
+		Event: report.EventTest, Time: a.opts.now().UTC(), Host: hostName(a.res),
 		Title: title, Emoji: "📋", Level: health.Excellent, Summary: summary, Test: true,
 		Data: map[string]any{"check": title, "at": a.opts.now().UTC()},
 	}
@@ -80,7 +89,7 @@ func (a *Agent) checkConnectivity(ctx context.Context) (string, error) {
 	if a.sender == nil {
 		return "", errNoDestination
 	}
-	p, err := a.reporter.Render(a.testReport("Performance channel connectivity", "nexusmon can post to this channel."))
+	p, err := a.render(a.testReport("Performance channel connectivity", "nexusmon can post to this channel."))
 	if err != nil {
 		return "", err
 	}
@@ -94,12 +103,12 @@ func (a *Agent) checkConnectivity(ctx context.Context) (string, error) {
 	return fmt.Sprintf("message %s posted through the %s", id, a.sender.Name()), nil
 }
 
-func (a *Agent) collectNow(ctx context.Context) (*discord.Snapshot, error) {
+func (a *Agent) collectNow(ctx context.Context) (*report.Snapshot, error) {
 	var rm metricdata.ResourceMetrics
 	if err := a.manual.Collect(ctx, &rm); err != nil {
 		return nil, fmt.Errorf("collect: %w", err)
 	}
-	s := discord.FromMetricData(&rm)
+	s := sdkadapter.FromMetricData(&rm)
 	if s.Time.IsZero() {
 		s.Time = a.opts.now().UTC()
 	}
@@ -111,8 +120,8 @@ func (a *Agent) checkFormatting(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var reps []*discord.Report
-	for _, ev := range []string{discord.EventSystem, discord.EventNetwork, discord.EventMemory, discord.EventCommands, discord.EventHealth} {
+	var reps []*report.Report
+	for _, ev := range []report.Kind{report.EventSystem, report.EventNetwork, report.EventMemory, report.EventCommands, report.EventHealth} {
 		r, err := a.reporter.BuildNow(ctx, ev, snap)
 		if err != nil {
 			return "", fmt.Errorf("build %s: %w", ev, err)
@@ -121,18 +130,18 @@ func (a *Agent) checkFormatting(ctx context.Context) (string, error) {
 	}
 	alert, err := a.reporter.TestAlert(ctx)
 	if err != nil {
-		return "", fmt.Errorf("build %s: %w", discord.EventAlert, err)
+		return "", fmt.Errorf("build %s: %w", report.EventAlert, err)
 	}
-	reps = append(reps, alert, discord.ErrorReport(discord.CommandError{
+	reps = append(reps, alert, report.ErrorReport(report.CommandError{
 		Command: "nexus", Module: "nexus", ErrorType: "test", Message: "synthetic error with @everyone and <@123> that must not ping", At: snap.Time,
 	}, hostName(a.res)))
 	var largest int
 	for _, r := range reps {
-		p, err := a.reporter.Render(r)
+		p, err := a.render(r)
 		if err != nil {
 			return "", fmt.Errorf("render %s: %w", r.Event, err)
 		}
-		if err := discord.CheckLimits(&p); err != nil {
+		if err := render.CheckLimits(&p); err != nil {
 			return "", fmt.Errorf("%s breaks Discord's limits: %w", r.Event, err)
 		}
 		largest = max(largest, embedRunes(&p))
@@ -140,7 +149,7 @@ func (a *Agent) checkFormatting(ctx context.Context) (string, error) {
 	return fmt.Sprintf("%d message kinds rendered from a live collection within Discord's limits (largest %d of 6000 characters)", len(reps), largest), nil
 }
 
-func embedRunes(p *discord.Payload) int {
+func embedRunes(p *render.Payload) int {
 	n := 0
 	for _, e := range p.Embeds {
 		n += len([]rune(e.Title)) + len([]rune(e.Description))
@@ -155,9 +164,9 @@ func embedRunes(p *discord.Payload) int {
 }
 
 // deliverThrough enqueues p on d and waits until it is delivered.
-func deliverThrough(ctx context.Context, d *discord.Delivery, kind string, p discord.Payload) error {
+func deliverThrough(ctx context.Context, d *deliver.Delivery, kind report.Kind, p render.Payload) error {
 	before := d.Stats()
-	if err := d.Enqueue(ctx, discord.Outbound{Kind: kind, Priority: discord.PriorityAlert, Payload: p}); err != nil {
+	if err := d.Enqueue(ctx, deliver.Outbound{Kind: kind, Priority: report.PriorityAlert, Payload: p}); err != nil {
 		return fmt.Errorf("enqueue: %w", err)
 	}
 	if err := d.Flush(ctx); err != nil {
@@ -177,11 +186,11 @@ func (a *Agent) checkTransmission(ctx context.Context) (string, error) {
 	if a.delivery == nil {
 		return "", errNoDestination
 	}
-	p, err := a.reporter.Render(a.testReport("Transmission", "This message went through nexusmon's durable outbox."))
+	p, err := a.render(a.testReport("Transmission", "This message went through nexusmon's durable outbox."))
 	if err != nil {
 		return "", err
 	}
-	if err := deliverThrough(ctx, a.delivery, discord.EventTest, p); err != nil {
+	if err := deliverThrough(ctx, a.delivery, report.EventTest, p); err != nil {
 		return "", err
 	}
 	return "a message went through the outbox and Discord confirmed it", nil
@@ -190,15 +199,15 @@ func (a *Agent) checkTransmission(ctx context.Context) (string, error) {
 // faultSender fails its first attempt with a retryable server error, then
 // behaves like the sender it wraps. It uses its own outbox destination.
 type faultSender struct {
-	discord.Sender
+	deliver.Sender
 	calls atomic.Int64
 }
 
 func (f *faultSender) Name() string { return "selftest" }
 
-func (f *faultSender) Post(ctx context.Context, p *discord.Payload) (string, error) {
+func (f *faultSender) Post(ctx context.Context, p *render.Payload) (string, error) {
 	if f.calls.Add(1) == 1 {
-		return "", &discord.SendError{Status: 503, Retryable: true, Reason: discord.ReasonServer, Err: errors.New("injected failure (self-test)")}
+		return "", &deliver.SendError{Status: 503, Retryable: true, Reason: deliver.ReasonServer, Err: errors.New("injected failure (self-test)")}
 	}
 	return f.Sender.Post(ctx, p)
 }
@@ -208,7 +217,7 @@ func (a *Agent) checkRecovery(ctx context.Context) (string, error) {
 		return "", errNoDestination
 	}
 	fs := &faultSender{Sender: a.sender}
-	d, err := discord.NewDelivery(a.st, fs, discord.DeliveryOptions{Logger: a.log, BackoffBase: 200 * time.Millisecond, BackoffMax: time.Second})
+	d, err := deliver.NewDelivery(a.st, fs, deliver.DeliveryOptions{Logger: a.log, BackoffBase: 200 * time.Millisecond, BackoffMax: time.Second})
 	if err != nil {
 		return "", err
 	}
@@ -220,11 +229,11 @@ func (a *Agent) checkRecovery(ctx context.Context) (string, error) {
 			a.log.Warn("stop self-test delivery", "err", err)
 		}
 	}()
-	p, err := a.reporter.Render(a.testReport("Error handling and recovery", "The first attempt to send this message failed on purpose; the outbox retried it."))
+	p, err := a.render(a.testReport("Error handling and recovery", "The first attempt to send this message failed on purpose; the outbox retried it."))
 	if err != nil {
 		return "", err
 	}
-	if err := deliverThrough(ctx, d, discord.EventTest, p); err != nil {
+	if err := deliverThrough(ctx, d, report.EventTest, p); err != nil {
 		return "", err
 	}
 	if n := fs.calls.Load(); n < 2 {
@@ -241,18 +250,18 @@ func (a *Agent) checkAlerts(ctx context.Context) (string, error) {
 	if a.delivery == nil {
 		return "", errNoDestination
 	}
-	p, err := a.reporter.Render(rep)
+	p, err := a.render(rep)
 	if err != nil {
 		return "", err
 	}
-	if err := deliverThrough(ctx, a.delivery, discord.EventAlert, p); err != nil {
+	if err := deliverThrough(ctx, a.delivery, report.EventAlert, p); err != nil {
 		return "", err
 	}
 	return "a synthetic critical alert (" + rep.Title + ") was rendered and delivered, marked TEST", nil
 }
 
 // ChecksReport renders a checklist as a TEST report.
-func (a *Agent) ChecksReport(checks []Check) *discord.Report {
+func (a *Agent) ChecksReport(checks []Check) *report.Report {
 	passed := 0
 	var lines []string
 	for _, c := range checks {
@@ -279,7 +288,7 @@ func (a *Agent) ChecksReport(checks []Check) *discord.Report {
 		if !c.OK {
 			mark = "❌"
 		}
-		r.Sections = append(r.Sections, discord.Section{Name: mark + " " + c.Name, Fields: []discord.Field{{Value: c.Detail}}})
+		r.Sections = append(r.Sections, report.Section{Name: mark + " " + c.Name, Fields: []report.Field{{Value: c.Detail}}})
 		data = append(data, checkJSON{Name: c.Name, OK: c.OK, TookMS: c.Took.Milliseconds(), Detail: c.Detail})
 	}
 	r.Data = map[string]any{"passed": passed, "total": len(checks), "checks": data}

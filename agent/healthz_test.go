@@ -12,18 +12,20 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/nexusmon/nexusmon/exporter/discord"
+	"github.com/nexusmon/nexusmon/deliver"
 	"github.com/nexusmon/nexusmon/internal/store"
+	"github.com/nexusmon/nexusmon/render"
+	"github.com/nexusmon/nexusmon/report"
 )
 
 // nopSender is a Discord sender that accepts everything.
 type nopSender struct{}
 
-func (nopSender) Name() string { return discord.DestBot }
-func (nopSender) Post(context.Context, *discord.Payload) (string, error) {
+func (nopSender) Name() string { return deliver.DestBot }
+func (nopSender) Post(context.Context, *render.Payload) (string, error) {
 	return "1300000000000000001", nil
 }
-func (nopSender) Edit(context.Context, string, *discord.Payload) error { return nil }
+func (nopSender) Edit(context.Context, string, *render.Payload) error { return nil }
 
 // A store that cannot write leaves the agent up: /healthz answers 200 with
 // "up": true and says "degraded", with the store's and the delivery's state,
@@ -46,11 +48,11 @@ func TestAgent_healthzDegradedStore(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	d, err := discord.NewDelivery(st, nopSender{}, discord.DeliveryOptions{})
+	d, err := deliver.NewDelivery(st, nopSender{}, deliver.DeliveryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &Agent{st: st, reporter: discord.NewReporter(discord.Options{Store: st})}
+	a := &Agent{st: st, reporter: report.NewReporter(report.Options{Store: st})}
 	a.delivery = d
 	get := func() (int, healthzBody) {
 		t.Helper()
@@ -68,9 +70,9 @@ func TestAgent_healthzDegradedStore(t *testing.T) {
 	}
 
 	full.Store(true)
-	err = d.Enqueue(ctx, discord.Outbound{Kind: discord.EventAlert, Priority: discord.PriorityAlert,
-		Payload: discord.Payload{Content: "x", AllowedMentions: discord.NoMentions()}})
-	if !errors.Is(err, discord.ErrNotDurable) {
+	err = d.Enqueue(ctx, deliver.Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert,
+		Payload: render.Payload{Content: "x", AllowedMentions: render.NoMentions()}})
+	if !errors.Is(err, report.ErrNotDurable) {
 		t.Fatalf("Enqueue on a full disk = %v, want ErrNotDurable", err)
 	}
 	code, body := get()

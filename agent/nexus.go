@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nexusmon/nexusmon/deliver"
+	"github.com/nexusmon/nexusmon/render"
+	"github.com/nexusmon/nexusmon/report"
+
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/nexusmon/nexusmon/exporter/discord"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
 	"github.com/nexusmon/nexusmon/internal/discordapi"
@@ -75,7 +78,7 @@ func ephemeral(text string) *discordgo.InteractionResponse {
 	return &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{
-			Content:         discord.EscapeMarkdown(text),
+			Content:         render.EscapeMarkdown(text),
 			Flags:           discordgo.MessageFlagsEphemeral,
 			AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}},
 		},
@@ -84,22 +87,22 @@ func ephemeral(text string) *discordgo.InteractionResponse {
 
 // respondReport answers with r rendered by the channel reports' renderer,
 // visible to the invoker only.
-func respondReport(c *bot.Context, r *discord.Report) error {
-	p, err := discord.Render(r)
+func respondReport(c *bot.Context, r *report.Report) error {
+	p, err := render.Render(r)
 	if err != nil {
 		return err
 	}
 	p.Flags = discordapi.FlagEphemeral
-	return c.Respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: p.InteractionData()})
+	return c.Respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: deliver.InteractionData(&p)})
 }
 
-func followupReport(c *bot.Context, r *discord.Report) error {
-	p, err := discord.Render(r)
+func followupReport(c *bot.Context, r *report.Report) error {
+	p, err := render.Render(r)
 	if err != nil {
 		return err
 	}
 	p.Flags = discordapi.FlagEphemeral
-	_, err = c.Followup(p.WebhookParams())
+	_, err = c.Followup(deliver.WebhookParams(&p))
 	return err
 }
 
@@ -126,13 +129,13 @@ func (a *Agent) cmdStatus(c *bot.Context) error {
 	if hasOptions(c.Interaction) {
 		return c.Respond(ephemeral("This command takes no options."))
 	}
-	r := a.reporter.Latest(discord.EventSystem)
+	r := a.reporter.Latest(report.EventSystem)
 	if r == nil {
 		snap, err := a.collectNow(c)
 		if err != nil {
 			return err
 		}
-		if r, err = a.reporter.BuildNow(c, discord.EventSystem, snap); err != nil {
+		if r, err = a.reporter.BuildNow(c, report.EventSystem, snap); err != nil {
 			return err
 		}
 	}
@@ -150,7 +153,7 @@ func (a *Agent) cmdHealth(c *bot.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := a.reporter.BuildNow(c, discord.EventHealth, snap)
+	r, err := a.reporter.BuildNow(c, report.EventHealth, snap)
 	if r == nil {
 		return err
 	}
@@ -168,9 +171,9 @@ func (a *Agent) cmdAlerts(c *bot.Context) error {
 }
 
 // alertsReport lists the active alerts.
-func (a *Agent) alertsReport() *discord.Report {
+func (a *Agent) alertsReport() *report.Report {
 	active := a.reporter.ActiveAlerts()
-	r := &discord.Report{
+	r := &report.Report{
 		Event: "active_alerts", Time: a.opts.now().UTC(), Host: hostName(a.res),
 		Title: "Active alerts", Emoji: "🚨", Level: health.Excellent, Data: map[string]any{"active_alerts": active},
 	}
@@ -179,18 +182,18 @@ func (a *Agent) alertsReport() *discord.Report {
 		return r
 	}
 	r.Level = health.Fair
-	var fields []discord.Field
+	var fields []report.Field
 	for _, al := range active {
 		if al.Severity == string(health.SeverityCritical) {
 			r.Level = health.Critical
 		}
-		fields = append(fields, discord.Field{
+		fields = append(fields, report.Field{
 			Name:  fmt.Sprintf("%s · %s", al.Severity, al.Rule),
 			Value: fmt.Sprintf("%s at %s %s (threshold %s, peak %s) since %s", al.Metric, fmtNum(al.Value), al.Unit, fmtNum(al.Threshold), fmtNum(al.Peak), al.Since.UTC().Format(time.RFC3339)),
 		})
 	}
 	r.Summary = fmt.Sprintf("%d alert(s) firing.", len(active))
-	r.Sections = []discord.Section{{Name: "🚨 Firing", Fields: fields}}
+	r.Sections = []report.Section{{Name: "🚨 Firing", Fields: fields}}
 	return r
 }
 

@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 
 	"github.com/nexusmon/nexusmon/config"
-	"github.com/nexusmon/nexusmon/exporter/discord"
 	"github.com/nexusmon/nexusmon/instrumentation/probe"
+	"github.com/nexusmon/nexusmon/report"
 )
 
 // Reload applies a new configuration to a running agent without a restart:
@@ -185,17 +185,17 @@ func configFileName(path string) string {
 }
 
 // reporterSettings are the Reporter settings of cfg.
-func reporterSettings(cfg *config.Config) discord.Settings {
-	return discord.Settings{
+func reporterSettings(cfg *config.Config) report.Settings {
+	return report.Settings{
 		Thresholds: thresholds(cfg),
-		Modes: map[string]string{
-			discord.EventSystem:   cfg.Reports.System.Mode,
-			discord.EventNetwork:  cfg.Reports.Network.Mode,
-			discord.EventMemory:   cfg.Reports.Memory.Mode,
-			discord.EventCommands: cfg.Reports.Commands.Mode,
-			discord.EventHealth:   cfg.Reports.Health.Mode,
+		Modes: map[report.Kind]report.Mode{
+			report.EventSystem:   cfg.Reports.System.Mode,
+			report.EventNetwork:  cfg.Reports.Network.Mode,
+			report.EventMemory:   cfg.Reports.Memory.Mode,
+			report.EventCommands: cfg.Reports.Commands.Mode,
+			report.EventHealth:   cfg.Reports.Health.Mode,
 		},
-		Alerts:        discord.AlertOptions{For: cfg.Alerts.For, RepeatInterval: cfg.Alerts.RepeatInterval, Hysteresis: cfg.Alerts.Hysteresis},
+		Alerts:        report.AlertOptions{For: cfg.Alerts.For, RepeatInterval: cfg.Alerts.RepeatInterval, Hysteresis: cfg.Alerts.Hysteresis},
 		SilentReports: cfg.Discord.SilentReports,
 	}
 }

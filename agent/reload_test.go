@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nexusmon/nexusmon/exporter/discord"
+	"github.com/nexusmon/nexusmon/report"
 )
 
 // reloadFixture is a started agent whose configuration comes from a file
@@ -89,12 +89,12 @@ func TestAgent_ReloadConfigFile(t *testing.T) {
 	if !slices.Equal(restart, []string{"otlp"}) {
 		t.Errorf("needs a restart = %q, want otlp", restart)
 	}
-	if got := time.Duration(a.reports[discord.EventNetwork].interval.Load()); got != 2*time.Minute {
+	if got := time.Duration(a.reports[report.EventNetwork].interval.Load()); got != 2*time.Minute {
 		t.Errorf("network report interval after reload = %v, want 2m", got)
 	}
 	s := a.Reporter().Settings()
-	if s.Thresholds.Memory.Warning != 40 || s.Thresholds.Memory.Critical != 60 || s.Alerts.For != 5*time.Minute || a.Reporter().Mode(discord.EventMemory) != discord.ModeOff {
-		t.Errorf("reporter after reload: %+v, memory mode %q", s, a.Reporter().Mode(discord.EventMemory))
+	if s.Thresholds.Memory.Warning != 40 || s.Thresholds.Memory.Critical != 60 || s.Alerts.For != 5*time.Minute || a.Reporter().Mode(report.EventMemory) != report.ModeOff {
+		t.Errorf("reporter after reload: %+v, memory mode %q", s, a.Reporter().Mode(report.EventMemory))
 	}
 	if f.level.Level() != slog.LevelDebug {
 		t.Errorf("log level = %v, want debug", f.level.Level())

@@ -19,8 +19,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/goleak"
 
-	"github.com/nexusmon/nexusmon/exporter/discord"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
+	"github.com/nexusmon/nexusmon/report"
 )
 
 // botSDK is a Go bot's own OpenTelemetry SDK: a MeterProvider built by the
@@ -141,7 +141,7 @@ func TestAgent_goBotOwnSDK(t *testing.T) {
 	}
 
 	waitEvents(t, cfg.Output.JSONL, 30*time.Second, func(e []map[string]any) bool {
-		for _, ev := range []string{discord.EventSystem, discord.EventNetwork, discord.EventMemory, discord.EventCommands, discord.EventHealth} {
+		for _, ev := range []report.Kind{report.EventSystem, report.EventNetwork, report.EventMemory, report.EventCommands, report.EventHealth} {
 			if len(eventsOf(e, ev)) == 0 {
 				return false
 			}

@@ -3,13 +3,15 @@ package config
 import (
 	"strings"
 	"time"
+
+	"github.com/nexusmon/nexusmon/report"
 )
 
-// Report modes (reports.*.mode).
+// Report modes (reports.*.mode): report's.
 const (
-	ModePost = "post" // a new message every interval
-	ModeEdit = "edit" // one live message, edited in place
-	ModeOff  = "off"  // collect and store, do not post
+	ModePost = report.ModePost // a new message every interval
+	ModeEdit = report.ModeEdit // one live message, edited in place
+	ModeOff  = report.ModeOff  // collect and store, do not post
 )
 
 // Console output settings (output.console).
@@ -127,7 +129,7 @@ type Report struct {
 	Interval time.Duration `yaml:"interval"`
 	// Mode is ModePost (a new message each time), ModeEdit (one message
 	// edited in place) or ModeOff (collected and stored, not posted).
-	Mode string `yaml:"mode"`
+	Mode report.Mode `yaml:"mode"`
 }
 
 // named returns the reports with their YAML keys, in file order.
@@ -251,24 +253,25 @@ type OTLP struct {
 // Default returns the configuration used when no file is given, and the
 // values every missing key keeps. It is the one place defaults live.
 func Default() *Config {
+	modes, th := report.DefaultModes(), report.DefaultThresholds()
 	return &Config{
 		Discord: Discord{
 			APIURL:        "https://discord.com",
 			SilentReports: true,
 		},
 		Reports: Reports{
-			System:   Report{Interval: 30 * time.Second, Mode: ModeEdit},
-			Network:  Report{Interval: 60 * time.Second, Mode: ModeEdit},
-			Memory:   Report{Interval: 60 * time.Second, Mode: ModeEdit},
-			Commands: Report{Interval: 3 * time.Minute, Mode: ModePost},
-			Health:   Report{Interval: 5 * time.Minute, Mode: ModePost},
+			System:   Report{Interval: 30 * time.Second, Mode: modes[report.EventSystem]},
+			Network:  Report{Interval: 60 * time.Second, Mode: modes[report.EventNetwork]},
+			Memory:   Report{Interval: 60 * time.Second, Mode: modes[report.EventMemory]},
+			Commands: Report{Interval: 3 * time.Minute, Mode: modes[report.EventCommands]},
+			Health:   Report{Interval: 5 * time.Minute, Mode: modes[report.EventHealth]},
 		},
 		Thresholds: Thresholds{
-			CPUPercent:    Threshold{Warning: 70, Critical: 85},
-			MemoryPercent: Threshold{Warning: 75, Critical: 90},
-			DiskPercent:   Threshold{Warning: 80, Critical: 90},
-			ResponseMS:    Threshold{Warning: 2000, Critical: 5000},
-			NetworkMS:     Threshold{Warning: 200, Critical: 500},
+			CPUPercent:    Threshold(th.CPU),
+			MemoryPercent: Threshold(th.Memory),
+			DiskPercent:   Threshold(th.Disk),
+			ResponseMS:    Threshold(th.Response),
+			NetworkMS:     Threshold(th.Network),
 		},
 		Alerts: Alerts{
 			For:            60 * time.Second,

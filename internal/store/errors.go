@@ -1,11 +1,24 @@
 package store
 
 import (
+	"github.com/nexusmon/nexusmon/internal/storeapi"
+
 	"errors"
 	"syscall"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Classes of errors, as ErrorClass returns them (storeapi's Class*).
+const (
+	ClassDiskFull   = storeapi.ClassDiskFull
+	ClassReadOnly   = storeapi.ClassReadOnly
+	ClassPermission = storeapi.ClassPermission
+	ClassIO         = storeapi.ClassIO
+	ClassCorrupt    = storeapi.ClassCorrupt
+	ClassBusy       = storeapi.ClassBusy
+	ClassOther      = storeapi.ClassOther
 )
 
 // ErrNewerSchema is returned by Open when the file's schema version is higher
@@ -19,9 +32,8 @@ var ErrNewerSchema = errors.New("database written by a newer nexusmon")
 // corruption at run time.
 var ErrCorrupt = errors.New("database file is not a SQLite database or is malformed")
 
-// ErrNotFound is returned by Retry and Fail when no pending outbox message has
-// the given id (it was acknowledged, dropped or superseded meanwhile).
-var ErrNotFound = errors.New("no such outbox message")
+// ErrNotFound is storeapi.ErrNotFound.
+var ErrNotFound = storeapi.ErrNotFound
 
 // IsDiskFull reports whether err was caused by a full disk or database
 // (SQLITE_FULL, including the max_page_count limit) or by ENOSPC from the
@@ -35,17 +47,6 @@ func IsDiskFull(err error) bool {
 	}
 	return sqliteCode(err) == sqlite3.SQLITE_FULL
 }
-
-// Classes of errors, as ErrorClass returns them.
-const (
-	ClassDiskFull   = "disk_full"  // no space on the file system, or the database reached its size limit
-	ClassReadOnly   = "read_only"  // a read-only file system or database
-	ClassPermission = "permission" // the file or its directory cannot be opened or written
-	ClassIO         = "io"         // an I/O error from the operating system
-	ClassCorrupt    = "corrupt"    // see ErrCorrupt
-	ClassBusy       = "busy"       // locked by another connection or process for longer than the busy timeout
-	ClassOther      = "other"
-)
 
 // ErrorClass returns the class of a store error: one of the Class
 // constants, or "" for nil. It names the kind of failure, in words safe to

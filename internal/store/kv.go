@@ -40,6 +40,13 @@ func (s *Store) Put(ctx context.Context, ns, key string, value []byte) error {
 	return s.done(ctx, op, true, err)
 }
 
+// PutAll stores every kv in one transaction (EnqueueWith without
+// messages): all of them or, on error, none.
+func (s *Store) PutAll(ctx context.Context, kv []KV) error {
+	_, _, err := s.EnqueueWith(ctx, kv)
+	return err
+}
+
 // Delete removes the value under ns and key. Deleting a missing key is not an
 // error.
 func (s *Store) Delete(ctx context.Context, ns, key string) error {

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/nexusmon/nexusmon/internal/storeapi"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -8,28 +10,12 @@ import (
 	"time"
 )
 
-// Message is one rendered Discord message waiting in the outbox of a
-// destination.
-type Message struct {
-	ID          int64     // assigned by Enqueue; never reused
-	Dest        string    // destination: "bot", "webhook"
-	Priority    int       // lower is sent first: 0 alerts and errors, 1 reports
-	Kind        string    // event name
-	EditKey     string    // "" = a post; otherwise the live-message key it edits (edit mode)
-	Body        []byte    // the rendered payload (opaque JSON)
-	CreatedAt   time.Time // when it was queued; Enqueue fills in the clock's time when zero
-	Attempts    int       // delivery attempts so far
-	NextAttempt time.Time // not before this time; zero = now
-	LastError   string    // why the last attempt failed
-}
-
-// FailedMessage is an outbox message that could not be delivered and will not
-// be retried.
-type FailedMessage struct {
-	Message
-	Reason   string    // why it was given up
-	FailedAt time.Time // when it was given up
-}
+// Message, FailedMessage and KV are the outbox's types (package storeapi).
+type (
+	Message       = storeapi.Message
+	FailedMessage = storeapi.FailedMessage
+	KV            = storeapi.KV
+)
 
 const messageColumns = `id, dest, priority, kind, edit_key, body, created_at, attempts, next_attempt, last_error`
 
@@ -45,12 +31,6 @@ func (s *Store) Enqueue(ctx context.Context, m Message) (id int64, superseded in
 		return 0, 0, err
 	}
 	return ids[0], superseded, nil
-}
-
-// KV is one key-value write of EnqueueWith.
-type KV struct {
-	NS, Key string
-	Value   []byte
 }
 
 // EnqueueWith writes kv (as Put does) and adds msgs to their outboxes (as

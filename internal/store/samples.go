@@ -1,17 +1,16 @@
 package store
 
 import (
+	"github.com/nexusmon/nexusmon/internal/storeapi"
+
 	"context"
 	"database/sql"
 	"math"
 	"time"
 )
 
-// Sample is one value of a named series.
-type Sample struct {
-	At    time.Time // UTC, millisecond precision
-	Value float64
-}
+// Sample is one value of a named series (storeapi.Sample).
+type Sample = storeapi.Sample
 
 // SaveSamples stores one value per series name, all at at, in one
 // transaction. A series holds one value per millisecond: saving the same

@@ -36,10 +36,10 @@ func TestStore_SaveSamples(t *testing.T) {
 		want   []Sample
 	}{
 		{"all, oldest first", "cpu_percent", time.Time{}, []Sample{
-			{t0, 10}, {t0.Add(30 * time.Second), 20}, {t0.Add(time.Minute), 31.25}}},
+			{At: t0, Value: 10}, {At: t0.Add(30 * time.Second), Value: 20}, {At: t0.Add(time.Minute), Value: 31.25}}},
 		{"since is inclusive", "cpu_percent", t0.Add(30 * time.Second), []Sample{
-			{t0.Add(30 * time.Second), 20}, {t0.Add(time.Minute), 31.25}}},
-		{"NaN was skipped", "memory_percent", time.Time{}, []Sample{{t0, 50}}},
+			{At: t0.Add(30 * time.Second), Value: 20}, {At: t0.Add(time.Minute), Value: 31.25}}},
+		{"NaN was skipped", "memory_percent", time.Time{}, []Sample{{At: t0, Value: 50}}},
 		{"Inf was skipped", "latency_ms", time.Time{}, nil},
 		{"unknown series", "nope", time.Time{}, nil},
 	}

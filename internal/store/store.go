@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/nexusmon/nexusmon/internal/storeapi"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -15,6 +17,9 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
+
+// Status describes the store's health (storeapi.Status).
+type Status = storeapi.Status
 
 // busyTimeout is how long a statement waits for a lock held by another
 // connection (another process on the same file) before it fails.
@@ -55,22 +60,6 @@ type Store struct {
 	closeOnce sync.Once
 	closeErr  error
 	lock      *fileLock // held from Open to Close
-}
-
-// Status describes the store's health. It is what /healthz and the health
-// report show.
-type Status struct {
-	Path          string    `json:"path"`                   // the database file
-	OK            bool      `json:"ok"`                     // false after a failed operation, until the same kind (read or write) succeeds again
-	LastError     string    `json:"last_error,omitempty"`   // the most recent error, "" if none
-	LastErrorAt   time.Time `json:"last_error_at,omitzero"` // when LastError happened
-	Errors        int64     `json:"errors"`                 // errors since Open
-	SchemaVersion int       `json:"schema_version"`         // the file's schema version
-	SizeBytes     int64     `json:"size_bytes"`             // database file plus WAL file, refreshed at most once a second
-
-	Writable        bool   `json:"writable"`                    // false after a failed write, until a write succeeds
-	WriteErrors     int64  `json:"write_errors"`                // failed writes since Open (counted in Errors too)
-	WriteErrorClass string `json:"write_error_class,omitempty"` // ErrorClass of the last failed write, "" if none
 }
 
 // Option configures Open.

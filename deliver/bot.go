@@ -1,0 +1,274 @@
+package deliver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/nexusmon/nexusmon/internal/discordapi"
+	"github.com/nexusmon/nexusmon/render"
+	"github.com/nexusmon/nexusmon/report"
+)
+
+// defaultHTTPTimeout bounds one request, answer included.
+const defaultHTTPTimeout = 15 * time.Second
+
+// BotOptions configure a BotSender. Zero values are usable.
+type BotOptions struct {
+	// Session is a discordgo session to send with, e.g. the bot's own, so
+	// that its REST rate limiter is shared. Only its token and rate limiter
+	// are used: requests go through the sender's own HTTP client. Nil makes
+	// a session of the sender's own (never opened: REST only).
+	Session *discordgo.Session
+	// HTTPClient supplies the base transport and the timeout. Its Transport
+	// is wrapped with the api URL rewrite; nil means a transport of the
+	// sender's own and a 15 s timeout.
+	HTTPClient *http.Client
+	// Logger receives debug lines; nil discards them. It never sees the
+	// token.
+	Logger *slog.Logger
+	// Now is the clock for rate-limit resets; nil means time.Now.
+	Now func() time.Time
+}
+
+// BotSender posts to one channel as a bot, through discordgo's REST API with
+// its 429 retries switched off: Delivery owns retries and waiting. All of
+// its traffic goes to the configured API base. It is safe for concurrent
+// use.
+type BotSender struct {
+	s         *discordgo.Session
+	channelID string
+	rt        http.RoundTripper // rewrite over the base transport
+	timeout   time.Duration
+	lim       *rateLimits
+	postKey   string // rate-limit bucket keys of the channel's routes
+	editKey   string
+	red       redactor
+	log       *slog.Logger
+}
+
+var (
+	_ Sender = (*BotSender)(nil)
+	_ Pacer  = (*BotSender)(nil)
+)
+
+// NewBotSender returns a sender for channelID with the bot token (with or
+// without its "Bot " prefix; it may be empty when opts.Session carries
+// one). apiURL is the REST base ("" or https://discord.com for Discord
+// itself; a proxy or a fake otherwise, see NewRewriteTransport). Errors
+// never contain the token.
+func NewBotSender(token, channelID, apiURL string, opts BotOptions) (*BotSender, error) {
+	token = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(token), "Bot "))
+	if !discordapi.IsSnowflake(channelID) {
+		return nil, fmt.Errorf("new bot sender: channel id %q is not a snowflake", sanitizeText(channelID, 40))
+	}
+	s := opts.Session
+	if s == nil {
+		if token == "" {
+			return nil, errors.New("new bot sender: empty bot token")
+		}
+		var err error
+		if s, err = discordgo.New("Bot " + token); err != nil {
+			return nil, errors.New("new bot sender: create discordgo session")
+		}
+	}
+	sessTok := strings.TrimPrefix(s.Token, "Bot ")
+	if sessTok == "" {
+		return nil, errors.New("new bot sender: the session has no token")
+	}
+	var base http.RoundTripper
+	timeout := defaultHTTPTimeout
+	if opts.HTTPClient != nil {
+		base = opts.HTTPClient.Transport
+		if opts.HTTPClient.Timeout > 0 {
+			timeout = opts.HTTPClient.Timeout
+		}
+	}
+	if base == nil {
+		base = newHTTPTransport()
+	}
+	rt, err := NewRewriteTransport(apiURL, base)
+	if err != nil {
+		return nil, fmt.Errorf("new bot sender: %w", err)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &BotSender{
+		s:         s,
+		channelID: channelID,
+		rt:        rt,
+		timeout:   timeout,
+		lim:       newRateLimits(opts.Now),
+		postKey:   discordapi.BucketKey(http.MethodPost, "/channels/"+channelID+"/messages"),
+		// Any snowflake stands for the message id: the key has {id} there.
+		editKey: discordapi.BucketKey(http.MethodPatch, "/channels/"+channelID+"/messages/"+channelID),
+		red:     newRedactor(token, sessTok),
+		log:     opts.Logger,
+	}, nil
+}
+
+// newHTTPTransport is a private transport per sender, so closing its idle
+// connections touches nobody else's.
+func newHTTPTransport() *http.Transport {
+	tr, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return &http.Transport{Proxy: http.ProxyFromEnvironment}
+	}
+	return tr.Clone()
+}
+
+// Name returns "bot".
+func (b *BotSender) Name() string { return DestBot }
+
+// Delay implements Pacer.
+func (b *BotSender) Delay(edit bool) time.Duration {
+	if edit {
+		return b.lim.delay(b.editKey)
+	}
+	return b.lim.delay(b.postKey)
+}
+
+// CloseIdleConnections closes idle connections of the sender's transport.
+func (b *BotSender) CloseIdleConnections() { closeIdle(b.rt) }
+
+// call runs one discordgo REST call with a client that captures the answer.
+func (b *BotSender) call(ctx context.Context, f func(opts ...discordgo.RequestOption) error) (*exchange, error) {
+	ex := &exchange{}
+	hc := &http.Client{Timeout: b.timeout, Transport: &captureTransport{base: b.rt, lim: b.lim, ex: ex}}
+	err := f(
+		discordgo.WithClient(hc),
+		discordgo.WithContext(ctx),
+		discordgo.WithRetryOnRatelimit(false),
+		discordgo.WithRestRetries(0),
+	)
+	return ex, err
+}
+
+// Post implements Sender with ChannelMessageSendComplex (multipart when p
+// has files).
+func (b *BotSender) Post(ctx context.Context, p *render.Payload) (string, error) {
+	data := &discordgo.MessageSend{
+		Content:         p.Content,
+		Embeds:          toEmbeds(p.Embeds),
+		AllowedMentions: noMentionsDG(),
+		Files:           toFiles(p.Files),
+		Flags:           discordgo.MessageFlags(p.Flags),
+	}
+	var msg *discordgo.Message
+	ex, err := b.call(ctx, func(opts ...discordgo.RequestOption) error {
+		var err error
+		msg, err = b.s.ChannelMessageSendComplex(b.channelID, data, opts...)
+		return err
+	})
+	if err := b.result("post message", ex, err, false); err != nil {
+		return "", err
+	}
+	if msg == nil {
+		return "", nil
+	}
+	return msg.ID, nil
+}
+
+// Edit implements Sender with ChannelMessageEditComplex. The message's
+// attachments are replaced by p's files. p.Flags is not sent: an edit can
+// only change SUPPRESS_EMBEDS, and the message keeps the flags it was
+// posted with.
+func (b *BotSender) Edit(ctx context.Context, messageID string, p *render.Payload) error {
+	content := p.Content
+	embeds := toEmbeds(p.Embeds)
+	if embeds == nil {
+		embeds = []*discordgo.MessageEmbed{}
+	}
+	keep := []*discordgo.MessageAttachment{} // empty, not nil: the old files go
+	data := &discordgo.MessageEdit{
+		ID:              messageID,
+		Channel:         b.channelID,
+		Content:         &content,
+		Embeds:          &embeds,
+		AllowedMentions: noMentionsDG(),
+		Files:           toFiles(p.Files),
+		Attachments:     &keep,
+	}
+	ex, err := b.call(ctx, func(opts ...discordgo.RequestOption) error {
+		_, err := b.s.ChannelMessageEditComplex(data, opts...)
+		return err
+	})
+	return b.result("edit message", ex, err, true)
+}
+
+// result classifies the outcome of one call from what the transport saw;
+// discordgo's own error only matters when there was no answer.
+func (b *BotSender) result(op string, ex *exchange, err error, edit bool) error {
+	switch {
+	case ex.status >= 200 && ex.status < 300:
+		if err != nil {
+			// Discord accepted the message but the answer was unreadable:
+			// retrying would post it twice.
+			b.log.Debug("discord answer unreadable", "op", op, "status", ex.status, "err", b.red.clean(err.Error()))
+		}
+		return nil
+	case ex.status != 0:
+		se := classify(op, ex.status, ex.header, ex.body, b.red)
+		se.edit = edit
+		return se
+	case err == nil:
+		return nil
+	default:
+		return transportError(op, "", err, b.red)
+	}
+}
+
+// noMentionsDG is allowed_mentions with an explicit empty parse list: a nil
+// slice would send "parse":null.
+func noMentionsDG() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+}
+
+func toEmbeds(es []render.Embed) []*discordgo.MessageEmbed {
+	if len(es) == 0 {
+		return nil
+	}
+	out := make([]*discordgo.MessageEmbed, len(es))
+	for i, e := range es {
+		m := &discordgo.MessageEmbed{
+			Type:        discordgo.EmbedTypeRich,
+			Title:       e.Title,
+			Description: e.Description,
+			Timestamp:   e.Timestamp,
+			Color:       e.Color,
+		}
+		for _, f := range e.Fields {
+			m.Fields = append(m.Fields, &discordgo.MessageEmbedField{Name: f.Name, Value: f.Value, Inline: f.Inline})
+		}
+		if e.Footer != nil {
+			m.Footer = &discordgo.MessageEmbedFooter{Text: e.Footer.Text}
+		}
+		if e.Author != nil {
+			m.Author = &discordgo.MessageEmbedAuthor{Name: e.Author.Name}
+		}
+		if e.Image != nil {
+			m.Image = &discordgo.MessageEmbedImage{URL: e.Image.URL}
+		}
+		out[i] = m
+	}
+	return out
+}
+
+func toFiles(fs []report.File) []*discordgo.File {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]*discordgo.File, len(fs))
+	for i, f := range fs {
+		out[i] = &discordgo.File{Name: f.Name, ContentType: f.ContentType, Reader: bytes.NewReader(f.Data)}
+	}
+	return out
+}

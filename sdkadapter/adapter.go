@@ -1,0 +1,139 @@
+package sdkadapter
+
+import (
+	"time"
+
+	"math"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report"
+)
+
+// FromMetricData converts one SDK collection into a Snapshot. It copies
+// everything it keeps: the SDK reuses rm after Export returns.
+func FromMetricData(rm *metricdata.ResourceMetrics) *report.Snapshot {
+	res := map[string]string{}
+	if rm.Resource != nil {
+		for _, kv := range rm.Resource.Attributes() {
+			res[string(kv.Key)] = kv.Value.String()
+		}
+	}
+	s := report.NewSnapshot(timeOf(rm), res)
+	for _, sm := range rm.ScopeMetrics {
+		scope := sm.Scope.Name
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Gauge[int64]:
+				for _, dp := range d.DataPoints {
+					s.Add(m.Name, m.Unit, report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
+				}
+			case metricdata.Gauge[float64]:
+				for _, dp := range d.DataPoints {
+					s.Add(m.Name, m.Unit, report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
+				}
+			case metricdata.Sum[int64]:
+				for _, dp := range d.DataPoints {
+					s.Add(m.Name, m.Unit, report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
+				}
+			case metricdata.Sum[float64]:
+				for _, dp := range d.DataPoints {
+					s.Add(m.Name, m.Unit, report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
+				}
+			case metricdata.Histogram[float64]:
+				for _, dp := range d.DataPoints {
+					s.Add(m.Name, m.Unit, histPoint(dp, scope))
+				}
+			case metricdata.Histogram[int64]:
+				for _, dp := range d.DataPoints {
+					s.Add(m.Name, m.Unit, histPointInt(dp, scope))
+				}
+			}
+		}
+	}
+	return s
+}
+
+func timeOf(rm *metricdata.ResourceMetrics) (t0 time.Time) {
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch d := m.Data.(type) {
+			case metricdata.Gauge[int64]:
+				if len(d.DataPoints) > 0 {
+					return d.DataPoints[0].Time
+				}
+			case metricdata.Gauge[float64]:
+				if len(d.DataPoints) > 0 {
+					return d.DataPoints[0].Time
+				}
+			case metricdata.Sum[int64]:
+				if len(d.DataPoints) > 0 {
+					return d.DataPoints[0].Time
+				}
+			case metricdata.Sum[float64]:
+				if len(d.DataPoints) > 0 {
+					return d.DataPoints[0].Time
+				}
+			}
+		}
+	}
+	return t0
+}
+
+func attrs(set attribute.Set, scope string) map[string]string {
+	out := make(map[string]string, set.Len()+1)
+	iter := set.Iter()
+	for iter.Next() {
+		kv := iter.Attribute()
+		out[string(kv.Key)] = kv.Value.String()
+	}
+	out[names.AttrScope] = scope
+	return out
+}
+
+func histPoint(dp metricdata.HistogramDataPoint[float64], scope string) report.Point {
+	h := &report.Histogram{
+		Bounds: append([]float64(nil), dp.Bounds...),
+		Counts: append([]uint64(nil), dp.BucketCounts...),
+		Count:  dp.Count, Sum: dp.Sum, Min: math.NaN(), Max: math.NaN(),
+	}
+	if v, ok := dp.Min.Value(); ok {
+		h.Min = v
+	}
+	if v, ok := dp.Max.Value(); ok {
+		h.Max = v
+	}
+	for _, e := range dp.Exemplars {
+		h.Exemplars = append(h.Exemplars, report.Exemplar{TraceID: hexID(e.TraceID), SpanID: hexID(e.SpanID), Value: e.Value, Time: e.Time})
+	}
+	return report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Sum, Hist: h}
+}
+
+func histPointInt(dp metricdata.HistogramDataPoint[int64], scope string) report.Point {
+	h := &report.Histogram{
+		Bounds: append([]float64(nil), dp.Bounds...),
+		Counts: append([]uint64(nil), dp.BucketCounts...),
+		Count:  dp.Count, Sum: float64(dp.Sum), Min: math.NaN(), Max: math.NaN(),
+	}
+	if v, ok := dp.Min.Value(); ok {
+		h.Min = float64(v)
+	}
+	if v, ok := dp.Max.Value(); ok {
+		h.Max = float64(v)
+	}
+	for _, e := range dp.Exemplars {
+		h.Exemplars = append(h.Exemplars, report.Exemplar{TraceID: hexID(e.TraceID), SpanID: hexID(e.SpanID), Value: float64(e.Value), Time: e.Time})
+	}
+	return report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Sum), Hist: h}
+}
+
+func hexID(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&0xf])
+	}
+	return string(out)
+}
