@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/config"
-	"github.com/nexusmon/nexusmon/exporter/discord"
+	"github.com/nexusmon/nexusmon/report"
 )
 
 // systemReportAgent returns a started agent set up as the peers comparison
@@ -22,9 +22,9 @@ func systemReportAgent(tb testing.TB, console bool) *Agent {
 	cfg := config.Default()
 	for _, r := range []*config.Report{&cfg.Reports.System, &cfg.Reports.Network, &cfg.Reports.Memory, &cfg.Reports.Commands, &cfg.Reports.Health} {
 		r.Interval = time.Hour
-		r.Mode = discord.ModeOff
+		r.Mode = report.ModeOff
 	}
-	cfg.Reports.System.Mode = discord.ModePost
+	cfg.Reports.System.Mode = report.ModePost
 	cfg.Probes.DiscordAPI = ""
 	cfg.Probes.Internet = nil
 	cfg.Storage.Path = filepath.Join(dir, "nexusmon.db")
@@ -65,7 +65,7 @@ func BenchmarkSystemReport(b *testing.B) {
 	}{{"events", false}, {"console", true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			a := systemReportAgent(b, bc.console)
-			r := a.reports[discord.EventSystem]
+			r := a.reports[report.EventSystem]
 			ctx := context.Background()
 			if err := r.collect(ctx); err != nil { // a previous collection: CPU and rates have an interval
 				b.Fatal(err)
