@@ -195,8 +195,9 @@ func (r *Reporter) publish(ctx context.Context, rep *Report, priority int, kv []
 		r.latest[rep.Event] = rep
 		r.mu.Unlock()
 	}
-	env := rep.Envelope()
-	line, err := json.Marshal(env)
+	// The data is encoded once: the store keeps it, the events file line
+	// wraps it in the envelope.
+	data, err := json.Marshal(rep.Data)
 	if err != nil {
 		return false, fmt.Errorf("marshal %s: %w", rep.Event, err)
 	}
@@ -207,11 +208,7 @@ func (r *Reporter) publish(ctx context.Context, rep *Report, priority int, kv []
 	ctx = context.WithoutCancel(ctx)
 	var errs []error
 	if r.opts.Store != nil && !rep.Test {
-		data, err := json.Marshal(rep.Data)
-		if err == nil {
-			err = r.opts.Store.SaveReport(ctx, rep.Time, string(rep.Event), data)
-		}
-		if err != nil {
+		if err := r.opts.Store.SaveReport(ctx, rep.Time, string(rep.Event), data); err != nil {
 			errs = append(errs, fmt.Errorf("store %s: %w", rep.Event, err))
 		}
 	}
@@ -222,6 +219,7 @@ func (r *Reporter) publish(ctx context.Context, rep *Report, priority int, kv []
 		}
 	}
 	if r.opts.Events != nil {
+		line := AppendEnvelopeLine(make([]byte, 0, len(data)+128), rep, data)
 		if _, err := r.opts.Events.Write(append(line, '\n')); err != nil {
 			errs = append(errs, fmt.Errorf("events file: %w", err))
 		}
