@@ -15,6 +15,12 @@ import (
 // FromMetricData converts one SDK collection into a Snapshot. It copies
 // everything it keeps: the SDK reuses rm after Export returns.
 func FromMetricData(rm *metricdata.ResourceMetrics) *report.Snapshot {
+	return fromMetricData(rm, nil)
+}
+
+// fromMetricData is FromMetricData taking the points' attribute maps from
+// c (nil: new maps).
+func fromMetricData(rm *metricdata.ResourceMetrics, c *attrCache) *report.Snapshot {
 	res := map[string]string{}
 	if rm.Resource != nil {
 		for _, kv := range rm.Resource.Attributes() {
@@ -28,27 +34,27 @@ func FromMetricData(rm *metricdata.ResourceMetrics) *report.Snapshot {
 			switch d := m.Data.(type) {
 			case metricdata.Gauge[int64]:
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
+					s.Add(m.Name, m.Unit, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
 				}
 			case metricdata.Gauge[float64]:
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
+					s.Add(m.Name, m.Unit, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
 				}
 			case metricdata.Sum[int64]:
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
+					s.Add(m.Name, m.Unit, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
 				}
 			case metricdata.Sum[float64]:
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
+					s.Add(m.Name, m.Unit, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
 				}
 			case metricdata.Histogram[float64]:
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, histPoint(dp, scope))
+					s.Add(m.Name, m.Unit, histPoint(dp, scope, c))
 				}
 			case metricdata.Histogram[int64]:
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, histPointInt(dp, scope))
+					s.Add(m.Name, m.Unit, histPointInt(dp, scope, c))
 				}
 			}
 		}
@@ -82,6 +88,51 @@ func timeOf(rm *metricdata.ResourceMetrics) (t0 time.Time) {
 	return t0
 }
 
+// attrCache hands out the attribute map of a point's attribute set and
+// scope, reusing the map made for the same set and scope in this or the
+// previous collection: most points of a collection repeat the last one's
+// sets, and a map per point was a fifth of what a report allocated. Maps
+// are shared between snapshots; Point.Attrs is read-only. Sets not seen in
+// the last collection are forgotten, so the cache holds at most two
+// collections' sets. Not safe for concurrent use: a reader exports serially.
+type attrCache struct {
+	cur, prev map[attrKey]map[string]string
+}
+
+type attrKey struct {
+	set   attribute.Distinct
+	scope string
+}
+
+func newAttrCache() *attrCache {
+	return &attrCache{cur: map[attrKey]map[string]string{}, prev: map[attrKey]map[string]string{}}
+}
+
+// attrs returns the attribute map of set and scope; a nil cache makes a
+// new one.
+func (c *attrCache) attrs(set attribute.Set, scope string) map[string]string {
+	if c == nil {
+		return attrs(set, scope)
+	}
+	k := attrKey{set.Equivalent(), scope}
+	if m, ok := c.cur[k]; ok {
+		return m
+	}
+	m, ok := c.prev[k]
+	if !ok {
+		m = attrs(set, scope)
+	}
+	c.cur[k] = m
+	return m
+}
+
+// next starts a collection: the sets of the one just converted become the
+// previous ones.
+func (c *attrCache) next() {
+	c.prev, c.cur = c.cur, c.prev
+	clear(c.cur)
+}
+
 func attrs(set attribute.Set, scope string) map[string]string {
 	out := make(map[string]string, set.Len()+1)
 	iter := set.Iter()
@@ -93,7 +144,7 @@ func attrs(set attribute.Set, scope string) map[string]string {
 	return out
 }
 
-func histPoint(dp metricdata.HistogramDataPoint[float64], scope string) report.Point {
+func histPoint(dp metricdata.HistogramDataPoint[float64], scope string, c *attrCache) report.Point {
 	h := &report.Histogram{
 		Bounds: append([]float64(nil), dp.Bounds...),
 		Counts: append([]uint64(nil), dp.BucketCounts...),
@@ -108,10 +159,10 @@ func histPoint(dp metricdata.HistogramDataPoint[float64], scope string) report.P
 	for _, e := range dp.Exemplars {
 		h.Exemplars = append(h.Exemplars, report.Exemplar{TraceID: hexID(e.TraceID), SpanID: hexID(e.SpanID), Value: e.Value, Time: e.Time})
 	}
-	return report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Sum, Hist: h}
+	return report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Sum, Hist: h}
 }
 
-func histPointInt(dp metricdata.HistogramDataPoint[int64], scope string) report.Point {
+func histPointInt(dp metricdata.HistogramDataPoint[int64], scope string, c *attrCache) report.Point {
 	h := &report.Histogram{
 		Bounds: append([]float64(nil), dp.Bounds...),
 		Counts: append([]uint64(nil), dp.BucketCounts...),
@@ -126,7 +177,7 @@ func histPointInt(dp metricdata.HistogramDataPoint[int64], scope string) report.
 	for _, e := range dp.Exemplars {
 		h.Exemplars = append(h.Exemplars, report.Exemplar{TraceID: hexID(e.TraceID), SpanID: hexID(e.SpanID), Value: float64(e.Value), Time: e.Time})
 	}
-	return report.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Sum), Hist: h}
+	return report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Sum), Hist: h}
 }
 
 func hexID(b []byte) string {
