@@ -31,31 +31,43 @@ func fromMetricData(rm *metricdata.ResourceMetrics, c *attrCache) *report.Snapsh
 	for _, sm := range rm.ScopeMetrics {
 		scope := sm.Scope.Name
 		for _, m := range sm.Metrics {
+			var pts []report.Point
 			switch d := m.Data.(type) {
 			case metricdata.Gauge[int64]:
+				pts = make([]report.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
+					pts = append(pts, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
 				}
 			case metricdata.Gauge[float64]:
+				pts = make([]report.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
+					pts = append(pts, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
 				}
 			case metricdata.Sum[int64]:
+				pts = make([]report.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
+					pts = append(pts, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
 				}
 			case metricdata.Sum[float64]:
+				pts = make([]report.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
+					pts = append(pts, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
 				}
 			case metricdata.Histogram[float64]:
+				pts = make([]report.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, histPoint(dp, scope, c))
+					pts = append(pts, histPoint(dp, scope, c))
 				}
 			case metricdata.Histogram[int64]:
+				pts = make([]report.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, histPointInt(dp, scope, c))
+					pts = append(pts, histPointInt(dp, scope, c))
 				}
+			default:
+				continue
+			}
+			if len(pts) > 0 {
+				s.AddOwned(m.Name, m.Unit, pts)
 			}
 		}
 	}
