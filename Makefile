@@ -8,7 +8,7 @@ ARGS     ?=
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: build run test vet fmt-check lint bench bench-all bench-peers cover collector clean
+.PHONY: build run test vet fmt-check lint bench bench-all bench-peers cover collector python-deps node-deps clean
 
 # CGO_ENABLED=0: a static binary (pure-Go DNS resolver, no libc mapped into the agent).
 # -buildvcs=auto: `nexusmon version` shows the commit even where GOFLAGS turns stamping off.
@@ -36,7 +36,39 @@ fmt-check:
 lint:
 	$(GO) run $(STATICCHECK) ./...
 
-test: collector vet fmt-check lint
+# discord.py for examples/discordpy's tests: Debian's python3-discord, for /usr/bin/python3. Installed when
+# missing and running as root (CI); otherwise those tests say what is missing and skip (fail when CI is set).
+python-deps:
+	@if ! /usr/bin/python3 -c 'import discord' 2>/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get -q -o DPkg::Lock::Timeout=300 install -y python3-discord >/dev/null || \
+			{ apt-get -q update >/dev/null && apt-get -q -o DPkg::Lock::Timeout=300 install -y python3-discord >/dev/null; }; \
+		else \
+			echo "python-deps: python3-discord is missing and installing it needs root: examples/discordpy's tests will skip"; \
+		fi; \
+	fi
+
+# Node.js and the discord.js example's locked npm packages, for examples/discordjs's tests. node and npm come from
+# Debian when missing and make runs as root (CI); otherwise those tests say what is missing and skip (fail when CI
+# is set). npm ci runs only when package.json or package-lock.json is newer than the last install.
+NODE_MODULES := examples/discordjs/node_modules/.package-lock.json
+node-deps:
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			export DEBIAN_FRONTEND=noninteractive; \
+			apt-get -q update >/dev/null && \
+			apt-get -q -o DPkg::Lock::Timeout=300 install -y --no-install-recommends nodejs npm >/dev/null; \
+		else \
+			echo "node-deps: node or npm is missing and installing them needs root: examples/discordjs's tests will skip"; \
+		fi; \
+	fi
+	@if command -v npm >/dev/null; then $(MAKE) -s --no-print-directory $(NODE_MODULES); fi
+
+$(NODE_MODULES): examples/discordjs/package.json examples/discordjs/package-lock.json
+	cd examples/discordjs && npm ci --no-audit --no-fund --prefer-offline
+
+test: collector python-deps node-deps vet fmt-check lint
 	NEXUSMON_OTELCOL=$(CURDIR)/$(OTELCOL) $(GO) test -race -count=1 -timeout 20m ./...
 
 # The benchmarks of DESIGN §8's budgets: one collection of every instrument

@@ -1,6 +1,6 @@
 // Package agent wires nexusmon together from a Config: the OTel providers and
-// readers, the instrumentation, the embedded store, the Discord exporter and
-// its delivery, and the HTTP endpoints. It is also the library entry point
+// readers, the instrumentation, the embedded store, the report engine
+// (report, render, deliver), and the HTTP endpoints. It is also the library entry point
 // for Go bots (New, Start, Stop). Nothing imports agent but cmd/nexusmon and
 // users' bots.
 package agent
@@ -32,6 +32,7 @@ import (
 	"github.com/nexusmon/nexusmon/instrumentation/runtime"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Version is the agent's version, set at build time with
@@ -88,7 +89,7 @@ type Agent struct {
 	manual  *sdkmetric.ManualReader
 	// reports are the five report readers, by event: Start runs them (the
 	// system report's first at once), Reload changes their intervals.
-	reports   map[report.Kind]*reportReader
+	reports   map[reportdata.Kind]*reportReader
 	tp        trace.TracerProvider     // ownTP, or the bot's (WithTracerProvider)
 	ownTP     *sdktrace.TracerProvider // nil when the bot's is used
 	otlpM     *exportCounter
@@ -107,6 +108,7 @@ type Agent struct {
 
 	botState
 	sdkState
+	receiverState
 	reloadState
 
 	stopOnce sync.Once
@@ -175,10 +177,13 @@ func (a *Agent) Start(ctx context.Context) error {
 	if err := a.startBot(runCtx); err != nil {
 		return err
 	}
+	if err := a.startReceiver(); err != nil {
+		return err
+	}
 	for event, r := range a.reports {
 		// The first system report is published at start, the rest one
 		// interval after it; the others wait their first interval.
-		now := event == report.EventSystem && !a.opts.checksOnly
+		now := event == reportdata.EventSystem && !a.opts.checksOnly
 		a.goBackground(func() { r.run(runCtx, now, a.log) })
 	}
 	if !a.opts.checksOnly {
@@ -245,6 +250,7 @@ func (a *Agent) Stop(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("stop http: %w", err))
 			}
 		}
+		errs = append(errs, a.stopReceiver(ctx)...)
 		if err := a.stopProbes(); err != nil {
 			errs = append(errs, err)
 		}
@@ -364,12 +370,12 @@ func hostName(res *resource.Resource) string {
 	return h
 }
 
-func thresholds(cfg *config.Config) report.Thresholds {
+func thresholds(cfg *config.Config) reportdata.Thresholds {
 	t := func(c config.Threshold) health.Thresholds {
 		return health.Thresholds{Warning: c.Warning, Critical: c.Critical}
 	}
 	th := cfg.Thresholds
-	return report.Thresholds{
+	return reportdata.Thresholds{
 		CPU: t(th.CPUPercent), Memory: t(th.MemoryPercent), Disk: t(th.DiskPercent),
 		Response: t(th.ResponseMS), Network: t(th.NetworkMS),
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/config"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // syncBuffer is a bytes.Buffer safe for the agent's writer goroutines.
@@ -85,7 +85,7 @@ func readEvents(t *testing.T, path string) []map[string]any {
 	return out
 }
 
-func eventsOf(evs []map[string]any, name report.Kind) []map[string]any {
+func eventsOf(evs []map[string]any, name reportdata.Kind) []map[string]any {
 	var out []map[string]any
 	for _, e := range evs {
 		if e["event"] == string(name) {

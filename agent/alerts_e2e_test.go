@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // TestAgent_allReportsAndAnAlertThatResolves runs the agent with 1 s
@@ -55,7 +55,7 @@ func TestAgent_allReportsAndAnAlertThatResolves(t *testing.T) {
 			return false
 		}
 		for _, k := range []string{"detailed_system_monitoring", "network_performance_monitoring", "memory_performance_monitoring", "command_performance_analysis", "comprehensive_health_report"} {
-			if len(eventsOf(evs, report.Kind(k))) == 0 {
+			if len(eventsOf(evs, reportdata.Kind(k))) == 0 {
 				return false
 			}
 		}
@@ -100,7 +100,7 @@ func TestAgent_allReportsAndAnAlertThatResolves(t *testing.T) {
 		"comprehensive_health_report":    {"overall_health", "component_health", "performance_trends", "recommendations", "active_alerts"},
 	}
 	for kind, want := range keys {
-		e := eventsOf(evs, report.Kind(kind))[0]
+		e := eventsOf(evs, reportdata.Kind(kind))[0]
 		d, ok := e["data"].(map[string]any)
 		if !ok {
 			t.Fatalf("%s: data is not an object", kind)

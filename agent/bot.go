@@ -15,9 +15,10 @@ import (
 
 	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/deliver"
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
 	"github.com/nexusmon/nexusmon/internal/store"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/build"
 )
 
 // WithSession makes the agent instrument a Go bot's own discordgo session
@@ -103,9 +104,9 @@ func (a *Agent) buildBot() error {
 	}
 	switch cfg.Discord.Mode() {
 	case config.DeliveryBot:
-		a.sender, err = deliver.NewBotSender(cfg.Discord.BotToken(), cfg.Discord.ChannelID, cfg.Discord.APIURL, deliver.BotOptions{Logger: a.log, Now: a.opts.now})
+		a.sender, err = discord.NewBotSender(cfg.Discord.BotToken(), cfg.Discord.ChannelID, cfg.Discord.APIURL, discord.BotOptions{Logger: a.log, Now: a.opts.now})
 	case config.DeliveryWebhook:
-		a.sender, err = deliver.NewWebhookSender(cfg.Discord.WebhookURL.Reveal(), deliver.WebhookOptions{Logger: a.log, Now: a.opts.now})
+		a.sender, err = discord.NewWebhookSender(cfg.Discord.WebhookURL.Reveal(), discord.WebhookOptions{Logger: a.log, Now: a.opts.now})
 	}
 	if err != nil {
 		return fmt.Errorf("discord sender: %w", err)
@@ -141,7 +142,7 @@ func (a *Agent) buildBot() error {
 		a.conns = newConnTracker()
 		base := http.DefaultTransport.(*http.Transport).Clone()
 		base.DialContext = a.conns.DialContext
-		rt, err := deliver.NewRewriteTransport(cfg.Discord.APIURL, base)
+		rt, err := discord.NewRewriteTransport(cfg.Discord.APIURL, base)
 		if err != nil {
 			return fmt.Errorf("discord.api_url: %w", err)
 		}
@@ -326,7 +327,7 @@ func (a *Agent) offerError(ev bot.ErrorEvent) {
 }
 
 func (a *Agent) publishCommandError(ev bot.ErrorEvent) {
-	rep := report.ErrorReport(report.CommandError{
+	rep := build.ErrorReport(build.CommandError{
 		Command: ev.Command, Module: ev.Module, ErrorType: ev.ErrorType, Message: ev.Message,
 		GuildID: ev.GuildID, ChannelID: ev.ChannelID, InteractionID: ev.InteractionID,
 		Duration: ev.Duration, Goroutines: ev.Goroutines, HeapAlloc: ev.HeapAlloc, At: ev.At, Panic: ev.Panic,
@@ -337,11 +338,11 @@ func (a *Agent) publishCommandError(ev bot.ErrorEvent) {
 }
 
 func (a *Agent) publishDigest(d *bot.ErrorDigest) {
-	dg := report.ErrorDigest{Start: d.Start, End: d.End, Suppressed: d.Suppressed}
+	dg := build.ErrorDigest{Start: d.Start, End: d.End, Suppressed: d.Suppressed}
 	for _, c := range d.Counts {
-		dg.Counts = append(dg.Counts, report.ErrorCount{Command: c.Command, Module: c.Module, ErrorType: c.ErrorType, Count: c.Count})
+		dg.Counts = append(dg.Counts, build.ErrorCount{Command: c.Command, Module: c.Module, ErrorType: c.ErrorType, Count: c.Count})
 	}
-	if err := a.reporter.PublishError(context.Background(), report.DigestReport(dg, hostName(a.res))); err != nil {
+	if err := a.reporter.PublishError(context.Background(), build.DigestReport(dg, hostName(a.res))); err != nil {
 		a.log.Warn("publish error digest", "err", err)
 	}
 }
@@ -409,7 +410,7 @@ type botState struct {
 	instr         *bot.Instruments
 	router        *bot.Router
 	throttle      *bot.Throttle
-	sender        deliver.Sender
+	sender        discord.Sender
 	delivery      *deliver.Delivery
 	session       *discordgo.Session
 	ownSession    bool

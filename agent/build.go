@@ -19,6 +19,7 @@ import (
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/render/chart"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 	"github.com/nexusmon/nexusmon/sdkadapter"
 )
 
@@ -83,6 +84,9 @@ func (a *Agent) release(ctx context.Context) error {
 	if a.exportReg != nil {
 		errs = append(errs, a.exportReg.Unregister())
 	}
+	if a.fwd != nil {
+		errs = append(errs, a.fwd.stop(ctx))
+	}
 	if a.ownTP != nil {
 		errs = append(errs, a.ownTP.Shutdown(ctx))
 	}
@@ -142,6 +146,7 @@ func (a *Agent) build(ctx context.Context) error {
 		Chart:         chart.Render,
 		Logger:        a.log,
 		Now:           a.opts.now,
+		Augment:       a.augment,
 	}
 	if a.consoleOn() {
 		ropts.Console = render.ConsoleWriter{W: a.opts.stdout}
@@ -151,7 +156,7 @@ func (a *Agent) build(ctx context.Context) error {
 	}
 	a.reporter = report.NewReporter(ropts)
 
-	a.reports = make(map[report.Kind]*reportReader, 5)
+	a.reports = make(map[reportdata.Kind]*reportReader, 5)
 	for _, rc := range reportIntervals(cfg) {
 		// Collections start with Start (runReports), not here.
 		r := newReportReader(sdkadapter.NewExporter(a.reporter, rc.event), rc.interval)
@@ -244,24 +249,36 @@ func (a *Agent) build(ctx context.Context) error {
 	if err := a.step("self_metrics"); err != nil {
 		return err
 	}
-	if a.exportReg, err = registerSelfMetrics(a.mp, func() int64 { return a.st.Status().Errors }, a.otlpM, a.otlpT); err != nil {
+	if cfg.Receiver.OTLP.HTTP != "" && !a.opts.checksOnly {
+		if err := a.step("forwarder"); err != nil {
+			return err
+		}
+		if a.fwd, err = a.newForwarder(ctx, ts, ms); err != nil {
+			return err
+		}
+	}
+	if a.exportReg, err = registerSelfMetrics(a.mp, func() int64 { return a.st.Status().Errors },
+		append([]*exportCounter{a.otlpM, a.otlpT}, a.fwd.counters()...)...); err != nil {
 		return fmt.Errorf("register self instruments: %w", err)
 	}
-	return a.buildBot()
+	if err := a.buildBot(); err != nil {
+		return err
+	}
+	return a.buildReceiver()
 }
 
 type reportInterval struct {
-	event    report.Kind
+	event    reportdata.Kind
 	interval time.Duration
 }
 
 func reportIntervals(cfg *config.Config) []reportInterval {
 	return []reportInterval{
-		{report.EventSystem, cfg.Reports.System.Interval},
-		{report.EventNetwork, cfg.Reports.Network.Interval},
-		{report.EventMemory, cfg.Reports.Memory.Interval},
-		{report.EventCommands, cfg.Reports.Commands.Interval},
-		{report.EventHealth, cfg.Reports.Health.Interval},
+		{reportdata.EventSystem, cfg.Reports.System.Interval},
+		{reportdata.EventNetwork, cfg.Reports.Network.Interval},
+		{reportdata.EventMemory, cfg.Reports.Memory.Interval},
+		{reportdata.EventCommands, cfg.Reports.Commands.Interval},
+		{reportdata.EventHealth, cfg.Reports.Health.Interval},
 	}
 }
 

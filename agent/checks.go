@@ -15,9 +15,13 @@ import (
 
 	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/deliver"
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/build"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 	"github.com/nexusmon/nexusmon/sdkadapter"
 )
 
@@ -73,13 +77,13 @@ func (a *Agent) RunChecks(ctx context.Context) []Check {
 
 // render renders rep for the performance channel, as the Reporter queues
 // it (silent when routine and discord.silent_reports is on).
-func (a *Agent) render(rep *report.Report) (render.Payload, error) {
+func (a *Agent) render(rep *reportdata.Report) (render.Payload, error) {
 	return render.Render(a.reporter.ForChannel(rep))
 }
 
-func (a *Agent) testReport(title, summary string) *report.Report {
-	return &report.Report{
-		Event: report.EventTest, Time: a.opts.now().UTC(), Host: hostName(a.res),
+func (a *Agent) testReport(title, summary string) *reportdata.Report {
+	return &reportdata.Report{
+		Event: reportdata.EventTest, Time: a.opts.now().UTC(), Host: hostName(a.res),
 		Title: title, Emoji: "📋", Level: health.Excellent, Summary: summary, Test: true,
 		Data: map[string]any{"check": title, "at": a.opts.now().UTC()},
 	}
@@ -103,7 +107,7 @@ func (a *Agent) checkConnectivity(ctx context.Context) (string, error) {
 	return fmt.Sprintf("message %s posted through the %s", id, a.sender.Name()), nil
 }
 
-func (a *Agent) collectNow(ctx context.Context) (*report.Snapshot, error) {
+func (a *Agent) collectNow(ctx context.Context) (*reportdata.Snapshot, error) {
 	var rm metricdata.ResourceMetrics
 	if err := a.manual.Collect(ctx, &rm); err != nil {
 		return nil, fmt.Errorf("collect: %w", err)
@@ -112,6 +116,7 @@ func (a *Agent) collectNow(ctx context.Context) (*report.Snapshot, error) {
 	if s.Time.IsZero() {
 		s.Time = a.opts.now().UTC()
 	}
+	a.addReceived(s)
 	return s, nil
 }
 
@@ -120,8 +125,8 @@ func (a *Agent) checkFormatting(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var reps []*report.Report
-	for _, ev := range []report.Kind{report.EventSystem, report.EventNetwork, report.EventMemory, report.EventCommands, report.EventHealth} {
+	var reps []*reportdata.Report
+	for _, ev := range []reportdata.Kind{reportdata.EventSystem, reportdata.EventNetwork, reportdata.EventMemory, reportdata.EventCommands, reportdata.EventHealth} {
 		r, err := a.reporter.BuildNow(ctx, ev, snap)
 		if err != nil {
 			return "", fmt.Errorf("build %s: %w", ev, err)
@@ -130,9 +135,9 @@ func (a *Agent) checkFormatting(ctx context.Context) (string, error) {
 	}
 	alert, err := a.reporter.TestAlert(ctx)
 	if err != nil {
-		return "", fmt.Errorf("build %s: %w", report.EventAlert, err)
+		return "", fmt.Errorf("build %s: %w", reportdata.EventAlert, err)
 	}
-	reps = append(reps, alert, report.ErrorReport(report.CommandError{
+	reps = append(reps, alert, build.ErrorReport(build.CommandError{
 		Command: "nexus", Module: "nexus", ErrorType: "test", Message: "synthetic error with @everyone and <@123> that must not ping", At: snap.Time,
 	}, hostName(a.res)))
 	var largest int
@@ -146,7 +151,7 @@ func (a *Agent) checkFormatting(ctx context.Context) (string, error) {
 		}
 		largest = max(largest, embedRunes(&p))
 	}
-	return fmt.Sprintf("%d message kinds rendered from a live collection within Discord's limits (largest %d of 6000 characters)", len(reps), largest), nil
+	return fmt.Sprintf("%d message kinds rendered from a live collection within Discord's limits (largest %d of %d characters)", len(reps), largest, discordapi.MaxEmbedTotal), nil
 }
 
 func embedRunes(p *render.Payload) int {
@@ -164,7 +169,7 @@ func embedRunes(p *render.Payload) int {
 }
 
 // deliverThrough enqueues p on d and waits until it is delivered.
-func deliverThrough(ctx context.Context, d *deliver.Delivery, kind report.Kind, p render.Payload) error {
+func deliverThrough(ctx context.Context, d *deliver.Delivery, kind reportdata.Kind, p render.Payload) error {
 	before := d.Stats()
 	if err := d.Enqueue(ctx, deliver.Outbound{Kind: kind, Priority: report.PriorityAlert, Payload: p}); err != nil {
 		return fmt.Errorf("enqueue: %w", err)
@@ -190,7 +195,7 @@ func (a *Agent) checkTransmission(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := deliverThrough(ctx, a.delivery, report.EventTest, p); err != nil {
+	if err := deliverThrough(ctx, a.delivery, reportdata.EventTest, p); err != nil {
 		return "", err
 	}
 	return "a message went through the outbox and Discord confirmed it", nil
@@ -199,7 +204,7 @@ func (a *Agent) checkTransmission(ctx context.Context) (string, error) {
 // faultSender fails its first attempt with a retryable server error, then
 // behaves like the sender it wraps. It uses its own outbox destination.
 type faultSender struct {
-	deliver.Sender
+	discord.Sender
 	calls atomic.Int64
 }
 
@@ -207,7 +212,7 @@ func (f *faultSender) Name() string { return "selftest" }
 
 func (f *faultSender) Post(ctx context.Context, p *render.Payload) (string, error) {
 	if f.calls.Add(1) == 1 {
-		return "", &deliver.SendError{Status: 503, Retryable: true, Reason: deliver.ReasonServer, Err: errors.New("injected failure (self-test)")}
+		return "", &discord.SendError{Status: 503, Retryable: true, Reason: discord.ReasonServer, Err: errors.New("injected failure (self-test)")}
 	}
 	return f.Sender.Post(ctx, p)
 }
@@ -233,7 +238,7 @@ func (a *Agent) checkRecovery(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := deliverThrough(ctx, d, report.EventTest, p); err != nil {
+	if err := deliverThrough(ctx, d, reportdata.EventTest, p); err != nil {
 		return "", err
 	}
 	if n := fs.calls.Load(); n < 2 {
@@ -254,14 +259,14 @@ func (a *Agent) checkAlerts(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := deliverThrough(ctx, a.delivery, report.EventAlert, p); err != nil {
+	if err := deliverThrough(ctx, a.delivery, reportdata.EventAlert, p); err != nil {
 		return "", err
 	}
 	return "a synthetic critical alert (" + rep.Title + ") was rendered and delivered, marked TEST", nil
 }
 
 // ChecksReport renders a checklist as a TEST report.
-func (a *Agent) ChecksReport(checks []Check) *report.Report {
+func (a *Agent) ChecksReport(checks []Check) *reportdata.Report {
 	passed := 0
 	var lines []string
 	for _, c := range checks {
@@ -288,7 +293,7 @@ func (a *Agent) ChecksReport(checks []Check) *report.Report {
 		if !c.OK {
 			mark = "❌"
 		}
-		r.Sections = append(r.Sections, report.Section{Name: mark + " " + c.Name, Fields: []report.Field{{Value: c.Detail}}})
+		r.Sections = append(r.Sections, reportdata.Section{Name: mark + " " + c.Name, Fields: []reportdata.Field{{Value: c.Detail}}})
 		data = append(data, checkJSON{Name: c.Name, OK: c.OK, TookMS: c.Took.Milliseconds(), Detail: c.Detail})
 	}
 	r.Data = map[string]any{"passed": passed, "total": len(checks), "checks": data}

@@ -13,15 +13,17 @@ import (
 	"testing"
 
 	"github.com/nexusmon/nexusmon/deliver"
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // nopSender is a Discord sender that accepts everything.
 type nopSender struct{}
 
-func (nopSender) Name() string { return deliver.DestBot }
+func (nopSender) Name() string { return discord.DestBot }
 func (nopSender) Post(context.Context, *render.Payload) (string, error) {
 	return "1300000000000000001", nil
 }
@@ -70,7 +72,7 @@ func TestAgent_healthzDegradedStore(t *testing.T) {
 	}
 
 	full.Store(true)
-	err = d.Enqueue(ctx, deliver.Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert,
+	err = d.Enqueue(ctx, deliver.Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert,
 		Payload: render.Payload{Content: "x", AllowedMentions: render.NoMentions()}})
 	if !errors.Is(err, report.ErrNotDurable) {
 		t.Fatalf("Enqueue on a full disk = %v, want ErrNotDurable", err)

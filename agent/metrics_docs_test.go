@@ -83,21 +83,22 @@ func promFamily(m docMetric) (string, dto.MetricType, error) {
 // agent does not emit, or not on every machine, and why. Every other
 // documented metric must be on its /metrics.
 var notEmittedByTheBusyAgent = map[string]string{
-	"system.cpu.frequency":             "the kernel may expose no CPU frequency",
-	"system.disk.io":                   "a container may see no block device",
-	"system.disk.operations":           "a container may see no block device",
-	"go.memory.limit":                  "only with GOMEMLIMIT set",
-	"discord.gateway.disconnects":      "the fake gateway never closes the connection",
-	"discord.rest.rate_limits":         "no 429 from the fake Discord",
-	"discord.command.late_responses":   "the command answers within 3 s",
-	"nexusmon.probe.errors":            "the probed loopback server answers",
-	"nexusmon.messages.failed":         "every message is accepted",
-	"nexusmon.messages.dropped":        "no edit is superseded, the queue is not full",
-	"nexusmon.messages.rate_limited":   "no 429 from the fake Discord",
-	"nexusmon.messages.retries":        "no delivery fails",
-	"nexusmon.messages.not_durable":    "the store writes",
-	"nexusmon.messages.memory_dropped": "the store writes",
-	"nexusmon.export.errors":           "OTLP export is off",
+	"system.cpu.frequency":              "the kernel may expose no CPU frequency",
+	"system.disk.io":                    "a container may see no block device",
+	"system.disk.operations":            "a container may see no block device",
+	"go.memory.limit":                   "only with GOMEMLIMIT set",
+	"discord.gateway.disconnects":       "the fake gateway never closes the connection",
+	"discord.rest.rate_limits":          "no 429 from the fake Discord",
+	"discord.command.late_responses":    "the command answers within 3 s",
+	"nexusmon.probe.errors":             "the probed loopback server answers",
+	"nexusmon.messages.failed":          "every message is accepted",
+	"nexusmon.messages.dropped":         "no edit is superseded, the queue is not full",
+	"nexusmon.messages.rate_limited":    "no 429 from the fake Discord",
+	"nexusmon.messages.retries":         "no delivery fails",
+	"nexusmon.messages.not_durable":     "the store writes",
+	"nexusmon.messages.memory_dropped":  "the store writes",
+	"nexusmon.export.errors":            "OTLP export is off",
+	"nexusmon.receiver.forward.dropped": "OTLP export is off: nothing is forwarded",
 }
 
 // TestAgent_metricsDoc checks docs/metrics.md against a running agent's

@@ -18,6 +18,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 )
 
@@ -29,8 +32,9 @@ type scrapedMetrics struct {
 }
 
 // scrapeBusyAgent starts an agent with a bot session on the fake Discord, a
-// probe of a loopback server and one command run, and scrapes /metrics once
-// the command's histogram is there.
+// probe of a loopback server, one command run and the OTLP receiver given a
+// command span and a span it does not use, and scrapes /metrics once the
+// command's histogram is there.
 func scrapeBusyAgent(t *testing.T) scrapedMetrics {
 	t.Helper()
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
@@ -40,10 +44,18 @@ func scrapeBusyAgent(t *testing.T) scrapedMetrics {
 	cfg.Probes.Internet = []string{target.URL}
 	cfg.Probes.Interval = time.Second
 	cfg.Probes.Timeout = time.Second
+	cfg.Receiver.OTLP.HTTP = "127.0.0.1:0"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := startAgent(t, cfg)
+	postOTLP(t, a.ReceiverAddr(), "/v1/traces", &coltracepb.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{
+		Resource: jsBotResource(),
+		ScopeSpans: []*tracepb.ScopeSpans{{Spans: []*tracepb.Span{
+			jsCommandSpan("play", time.Now(), 10*time.Millisecond, "", ""),
+			{Name: "GET /users", Kind: tracepb.Span_SPAN_KIND_CLIENT},
+		}}},
+	}}})
 	waitFor(t, 20*time.Second, "command registration", func() bool { return len(srv.RegisteredCommands(discordtest.DefaultGuildID)) == 1 })
 	id, _ := srv.InjectInteraction(discordtest.Interaction{GuildID: discordtest.DefaultGuildID, ChannelID: discordtest.DefaultChannelID,
 		UserID: "1000000000000000001", Permissions: discordgo.PermissionAdministrator, Command: "nexus", Subcommand: "status"})
@@ -66,7 +78,7 @@ func scrapeBusyAgent(t *testing.T) scrapedMetrics {
 		}
 		m.families = fams
 		missing = nil
-		for _, want := range []string{"discord_command_duration_seconds", "nexusmon_probe_up_ratio", "discord_gateway_connected_ratio", "nexusmon_messages_sent_total"} {
+		for _, want := range []string{"discord_command_duration_seconds", "nexusmon_probe_up_ratio", "discord_gateway_connected_ratio", "nexusmon_messages_sent_total", "nexusmon_receiver_dropped_total"} {
 			if fams[want] == nil {
 				missing = append(missing, want)
 			}

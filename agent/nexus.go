@@ -6,15 +6,15 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nexusmon/nexusmon/deliver"
 	"github.com/nexusmon/nexusmon/render"
-	"github.com/nexusmon/nexusmon/report"
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
 	"github.com/nexusmon/nexusmon/internal/discordapi"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // The /nexus command. default_member_permissions limits the whole command
@@ -75,34 +75,28 @@ func hasOptions(i *discordgo.InteractionCreate) bool {
 }
 
 func ephemeral(text string) *discordgo.InteractionResponse {
-	return &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{
-			Content:         render.EscapeMarkdown(text),
-			Flags:           discordgo.MessageFlagsEphemeral,
-			AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}},
-		},
-	}
+	p := render.Payload{Content: render.EscapeMarkdown(text), Flags: discordapi.FlagEphemeral}
+	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: discord.InteractionData(&p)}
 }
 
 // respondReport answers with r rendered by the channel reports' renderer,
 // visible to the invoker only.
-func respondReport(c *bot.Context, r *report.Report) error {
+func respondReport(c *bot.Context, r *reportdata.Report) error {
 	p, err := render.Render(r)
 	if err != nil {
 		return err
 	}
 	p.Flags = discordapi.FlagEphemeral
-	return c.Respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: deliver.InteractionData(&p)})
+	return c.Respond(&discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: discord.InteractionData(&p)})
 }
 
-func followupReport(c *bot.Context, r *report.Report) error {
+func followupReport(c *bot.Context, r *reportdata.Report) error {
 	p, err := render.Render(r)
 	if err != nil {
 		return err
 	}
 	p.Flags = discordapi.FlagEphemeral
-	_, err = c.Followup(deliver.WebhookParams(&p))
+	_, err = c.Followup(discord.WebhookParams(&p))
 	return err
 }
 
@@ -129,13 +123,13 @@ func (a *Agent) cmdStatus(c *bot.Context) error {
 	if hasOptions(c.Interaction) {
 		return c.Respond(ephemeral("This command takes no options."))
 	}
-	r := a.reporter.Latest(report.EventSystem)
+	r := a.reporter.Latest(reportdata.EventSystem)
 	if r == nil {
 		snap, err := a.collectNow(c)
 		if err != nil {
 			return err
 		}
-		if r, err = a.reporter.BuildNow(c, report.EventSystem, snap); err != nil {
+		if r, err = a.reporter.BuildNow(c, reportdata.EventSystem, snap); err != nil {
 			return err
 		}
 	}
@@ -153,7 +147,7 @@ func (a *Agent) cmdHealth(c *bot.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := a.reporter.BuildNow(c, report.EventHealth, snap)
+	r, err := a.reporter.BuildNow(c, reportdata.EventHealth, snap)
 	if r == nil {
 		return err
 	}
@@ -171,9 +165,9 @@ func (a *Agent) cmdAlerts(c *bot.Context) error {
 }
 
 // alertsReport lists the active alerts.
-func (a *Agent) alertsReport() *report.Report {
+func (a *Agent) alertsReport() *reportdata.Report {
 	active := a.reporter.ActiveAlerts()
-	r := &report.Report{
+	r := &reportdata.Report{
 		Event: "active_alerts", Time: a.opts.now().UTC(), Host: hostName(a.res),
 		Title: "Active alerts", Emoji: "🚨", Level: health.Excellent, Data: map[string]any{"active_alerts": active},
 	}
@@ -182,18 +176,18 @@ func (a *Agent) alertsReport() *report.Report {
 		return r
 	}
 	r.Level = health.Fair
-	var fields []report.Field
+	var fields []reportdata.Field
 	for _, al := range active {
 		if al.Severity == string(health.SeverityCritical) {
 			r.Level = health.Critical
 		}
-		fields = append(fields, report.Field{
+		fields = append(fields, reportdata.Field{
 			Name:  fmt.Sprintf("%s · %s", al.Severity, al.Rule),
 			Value: fmt.Sprintf("%s at %s %s (threshold %s, peak %s) since %s", al.Metric, fmtNum(al.Value), al.Unit, fmtNum(al.Threshold), fmtNum(al.Peak), al.Since.UTC().Format(time.RFC3339)),
 		})
 	}
 	r.Summary = fmt.Sprintf("%d alert(s) firing.", len(active))
-	r.Sections = []report.Section{{Name: "🚨 Firing", Fields: fields}}
+	r.Sections = []reportdata.Section{{Name: "🚨 Firing", Fields: fields}}
 	return r
 }
 

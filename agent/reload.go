@@ -13,6 +13,7 @@ import (
 	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/instrumentation/probe"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Reload applies a new configuration to a running agent without a restart:
@@ -60,7 +61,8 @@ type restartKey struct {
 // restartKeys are every key Reload does not apply: the Discord credentials
 // and destination (the sender, the delivery and the gateway session are
 // built from them), the store, the outputs, the HTTP listener's address,
-// OTLP (exporters and the resource) and the watched process. Report
+// OTLP (exporters and the resource), the OTLP receiver and the watched
+// process. Report
 // intervals are reloaded: the report readers run on the agent's own
 // schedule (schedule.go).
 var restartKeys = func() []restartKey {
@@ -80,6 +82,7 @@ var restartKeys = func() []restartKey {
 		k("output", func(c *config.Config) any { return c.Output }, func(d, s *config.Config) { d.Output = s.Output }),
 		k("http.listen", func(c *config.Config) any { return c.HTTP.Listen }, func(d, s *config.Config) { d.HTTP.Listen = s.HTTP.Listen }),
 		k("otlp", func(c *config.Config) any { return c.OTLP }, func(d, s *config.Config) { d.OTLP = s.OTLP }),
+		k("receiver", func(c *config.Config) any { return c.Receiver }, func(d, s *config.Config) { d.Receiver = s.Receiver }),
 	}
 	return ks
 }()
@@ -188,12 +191,12 @@ func configFileName(path string) string {
 func reporterSettings(cfg *config.Config) report.Settings {
 	return report.Settings{
 		Thresholds: thresholds(cfg),
-		Modes: map[report.Kind]report.Mode{
-			report.EventSystem:   cfg.Reports.System.Mode,
-			report.EventNetwork:  cfg.Reports.Network.Mode,
-			report.EventMemory:   cfg.Reports.Memory.Mode,
-			report.EventCommands: cfg.Reports.Commands.Mode,
-			report.EventHealth:   cfg.Reports.Health.Mode,
+		Modes: map[reportdata.Kind]reportdata.Mode{
+			reportdata.EventSystem:   cfg.Reports.System.Mode,
+			reportdata.EventNetwork:  cfg.Reports.Network.Mode,
+			reportdata.EventMemory:   cfg.Reports.Memory.Mode,
+			reportdata.EventCommands: cfg.Reports.Commands.Mode,
+			reportdata.EventHealth:   cfg.Reports.Health.Mode,
 		},
 		Alerts:        report.AlertOptions{For: cfg.Alerts.For, RepeatInterval: cfg.Alerts.RepeatInterval, Hysteresis: cfg.Alerts.Hysteresis},
 		SilentReports: cfg.Discord.SilentReports,

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // reloadFixture is a started agent whose configuration comes from a file
@@ -81,20 +81,20 @@ func TestAgent_ReloadConfigFile(t *testing.T) {
 	ctx := context.Background()
 	a := f.a
 
-	f.write("thresholds: {memory_percent: {warning: 40, critical: 60}}\nalerts: {for: 5m}\nreports: {memory: {mode: \"off\"}, network: {interval: 2m}}\nlog: {level: debug}\notlp: {service_name: other}\n")
+	f.write("thresholds: {memory_percent: {warning: 40, critical: 60}}\nalerts: {for: 5m}\nreports: {memory: {mode: \"off\"}, network: {interval: 2m}}\nlog: {level: debug}\notlp: {service_name: other}\nreceiver: {otlp: {max_series: 10}}\n")
 	restart, err := a.ReloadConfigFile(ctx)
 	if err != nil {
 		t.Fatalf("valid reload: %v", err)
 	}
-	if !slices.Equal(restart, []string{"otlp"}) {
-		t.Errorf("needs a restart = %q, want otlp", restart)
+	if !slices.Equal(restart, []string{"otlp", "receiver"}) {
+		t.Errorf("needs a restart = %q, want otlp and receiver", restart)
 	}
-	if got := time.Duration(a.reports[report.EventNetwork].interval.Load()); got != 2*time.Minute {
+	if got := time.Duration(a.reports[reportdata.EventNetwork].interval.Load()); got != 2*time.Minute {
 		t.Errorf("network report interval after reload = %v, want 2m", got)
 	}
 	s := a.Reporter().Settings()
-	if s.Thresholds.Memory.Warning != 40 || s.Thresholds.Memory.Critical != 60 || s.Alerts.For != 5*time.Minute || a.Reporter().Mode(report.EventMemory) != report.ModeOff {
-		t.Errorf("reporter after reload: %+v, memory mode %q", s, a.Reporter().Mode(report.EventMemory))
+	if s.Thresholds.Memory.Warning != 40 || s.Thresholds.Memory.Critical != 60 || s.Alerts.For != 5*time.Minute || a.Reporter().Mode(reportdata.EventMemory) != reportdata.ModeOff {
+		t.Errorf("reporter after reload: %+v, memory mode %q", s, a.Reporter().Mode(reportdata.EventMemory))
 	}
 	if f.level.Level() != slog.LevelDebug {
 		t.Errorf("log level = %v, want debug", f.level.Level())
@@ -104,7 +104,7 @@ func TestAgent_ReloadConfigFile(t *testing.T) {
 			c.Reports.Network.Interval, c.OTLP.ServiceName, c.Thresholds.MemoryPercent.Warning)
 	}
 	logs := f.logs.String()
-	for _, want := range []string{"config reloaded", `changed="[thresholds alerts reports log.level]"`, "needs a restart", "key=otlp"} {
+	for _, want := range []string{"config reloaded", `changed="[thresholds alerts reports log.level]"`, "needs a restart", "key=otlp", "key=receiver"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
 		}

@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/config"
-	"github.com/nexusmon/nexusmon/deliver"
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/render"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Resilience and security of the whole agent against the fake Discord:
@@ -28,9 +28,9 @@ import (
 // asserts wall-clock durations.
 
 // rzReportKinds are the periodic reports (priority PriorityReport).
-var rzReportKinds = map[report.Kind]bool{
-	report.EventSystem: true, report.EventNetwork: true, report.EventMemory: true,
-	report.EventCommands: true, report.EventHealth: true,
+var rzReportKinds = map[reportdata.Kind]bool{
+	reportdata.EventSystem: true, reportdata.EventNetwork: true, reportdata.EventMemory: true,
+	reportdata.EventCommands: true, reportdata.EventHealth: true,
 }
 
 // rzFake starts the fake with message limits raised (as fakeDiscord does)
@@ -192,7 +192,7 @@ func rzRequested(srv *discordtest.Server, from int, route string, status int) bo
 // whose message contains part.
 func rzNotice(evs []map[string]any, part string) []map[string]any {
 	var out []map[string]any
-	for _, e := range eventsOf(evs, report.EventAlert) {
+	for _, e := range eventsOf(evs, reportdata.EventAlert) {
 		d, _ := e["data"].(map[string]any)
 		if msg, _ := d["message"].(string); d["state"] == "info" && strings.Contains(msg, part) {
 			out = append(out, e)
@@ -224,7 +224,7 @@ func TestAgent_secretsNeverLeak(t *testing.T) {
 		})
 		waitFor(t, 30*time.Second, "a message given up", func() bool { return a.delivery.Stats().Failed >= 1 })
 		waitEvents(t, cfg.Output.JSONL, 30*time.Second, func(e []map[string]any) bool {
-			return len(rzNotice(e, "4004")) == 1 && len(eventsOf(e, report.EventSystem)) >= 1
+			return len(rzNotice(e, "4004")) == 1 && len(eventsOf(e, reportdata.EventSystem)) >= 1
 		})
 		metrics := httpGet(t, "http://"+a.HTTPAddr()+"/metrics")
 		healthz := httpGet(t, "http://"+a.HTTPAddr()+"/healthz")
@@ -243,7 +243,7 @@ func TestAgent_secretsNeverLeak(t *testing.T) {
 			"log": logs.String(), "console": console.String(), "events file": rzFile(t, cfg.Output.JSONL),
 			"/metrics": metrics, "/healthz": healthz, "Stop error": stopErr,
 		}
-		for k, v := range rzStoreTexts(t, cfg.Storage.Path, deliver.DestBot) {
+		for k, v := range rzStoreTexts(t, cfg.Storage.Path, discord.DestBot) {
 			texts[k] = v
 		}
 		sc := rzSecretCheck{secrets: []string{wrong, "Bot " + wrong}, fragments: []string{wrong[strings.Index(wrong, ".")+1:]}}
@@ -277,7 +277,7 @@ func TestAgent_secretsNeverLeak(t *testing.T) {
 		srv.SetOutage(-1)
 		waitFor(t, 30*time.Second, "a post met a reset connection", func() bool { return rzRequested(srv, n, route, 0) })
 		waitEvents(t, cfg.Output.JSONL, 30*time.Second, func(e []map[string]any) bool {
-			return len(eventsOf(e, report.EventSystem)) >= 1
+			return len(eventsOf(e, reportdata.EventSystem)) >= 1
 		})
 		metrics := httpGet(t, "http://"+a.HTTPAddr()+"/metrics")
 		healthz := httpGet(t, "http://"+a.HTTPAddr()+"/healthz")
@@ -294,7 +294,7 @@ func TestAgent_secretsNeverLeak(t *testing.T) {
 			"log": logs.String(), "console": console.String(), "events file": rzFile(t, cfg.Output.JSONL),
 			"/metrics": metrics, "/healthz": healthz, "Stop error": stopErr,
 		}
-		for k, v := range rzStoreTexts(t, cfg.Storage.Path, deliver.DestWebhook) {
+		for k, v := range rzStoreTexts(t, cfg.Storage.Path, discord.DestWebhook) {
 			texts[k] = v
 		}
 		sc := rzSecretCheck{secrets: []string{hook, tok}, fragments: []string{tok}}
@@ -306,16 +306,16 @@ func TestAgent_secretsNeverLeak(t *testing.T) {
 
 // rzEnvelope is a report's envelope as delivered or queued.
 type rzEnvelope struct {
-	Event     report.Kind    `json:"event"`
-	Timestamp string         `json:"timestamp"`
-	Data      map[string]any `json:"data"`
+	Event     reportdata.Kind `json:"event"`
+	Timestamp string          `json:"timestamp"`
+	Data      map[string]any  `json:"data"`
 }
 
 func (e rzEnvelope) key() string { return string(e.Event) + "@" + e.Timestamp }
 
 func (e rzEnvelope) isStartNotice() bool {
 	msg, _ := e.Data["message"].(string)
-	return e.Event == report.EventAlert && strings.Contains(msg, " started on ")
+	return e.Event == reportdata.EventAlert && strings.Contains(msg, " started on ")
 }
 
 // rzFileEnvelopes decodes the "<event>.json" attachments of files, in order.
@@ -394,12 +394,12 @@ func rzPublished(t *testing.T, path string) []rzEnvelope {
 	var out []rzEnvelope
 	for _, e := range readEvents(t, path) {
 		ev, _ := e["event"].(string)
-		if !rzReportKinds[report.Kind(ev)] && report.Kind(ev) != report.EventAlert {
+		if !rzReportKinds[reportdata.Kind(ev)] && reportdata.Kind(ev) != reportdata.EventAlert {
 			continue
 		}
 		ts, _ := e["timestamp"].(string)
 		d, _ := e["data"].(map[string]any)
-		out = append(out, rzEnvelope{Event: report.Kind(ev), Timestamp: ts, Data: d})
+		out = append(out, rzEnvelope{Event: reportdata.Kind(ev), Timestamp: ts, Data: d})
 	}
 	return out
 }
@@ -444,7 +444,7 @@ func TestAgent_restartResumesQueue(t *testing.T) {
 	logger, logs := rzLogger()
 	a1, _ := startAgent(t, cfg, WithLogger(logger))
 	waitEvents(t, cfg.Output.JSONL, 30*time.Second, func(e []map[string]any) bool {
-		return len(eventsOf(e, report.EventSystem)) >= 3
+		return len(eventsOf(e, reportdata.EventSystem)) >= 3
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -461,7 +461,7 @@ func TestAgent_restartResumesQueue(t *testing.T) {
 	// Everything published (reports and the start notice) is in the outbox,
 	// in publishing order for each kind.
 	published := rzPublished(t, cfg.Output.JSONL)
-	queued := rzQueued(t, cfg.Storage.Path, deliver.DestBot)
+	queued := rzQueued(t, cfg.Storage.Path, discord.DestBot)
 	inQueue := map[string]bool{}
 	for _, e := range queued {
 		inQueue[e.key()] = true
@@ -505,7 +505,7 @@ func TestAgent_restartResumesQueue(t *testing.T) {
 			t.Errorf("%s (queued #%d) arrived before %s (queued #%d)", queued[i].key(), i, queued[i-1].key(), i-1)
 		}
 	}
-	lastTS := map[report.Kind]time.Time{}
+	lastTS := map[reportdata.Kind]time.Time{}
 	for _, e := range queued {
 		ts := rzTime(t, e.Timestamp)
 		if ts.Before(lastTS[e.Event]) {
@@ -580,7 +580,7 @@ func TestAgent_discordUnreachableAtStart(t *testing.T) {
 	ch := discordtest.DefaultChannelID
 
 	waitEvents(t, cfg.Output.JSONL, 30*time.Second, func(e []map[string]any) bool {
-		return len(eventsOf(e, report.EventSystem)) >= 2
+		return len(eventsOf(e, reportdata.EventSystem)) >= 2
 	})
 	if srv.Identifies() != 0 || len(srv.Messages(ch)) != 0 {
 		t.Fatalf("Discord was reached during the outage: %d identifies, %d messages", srv.Identifies(), len(srv.Messages(ch)))
@@ -652,7 +652,7 @@ func TestAgent_fatalGatewayClose(t *testing.T) {
 	}
 	waitEvents(t, cfg.Output.JSONL, 30*time.Second, func(e []map[string]any) bool {
 		n := 0
-		for _, s := range eventsOf(e, report.EventSystem) {
+		for _, s := range eventsOf(e, reportdata.EventSystem) {
 			if ts, _ := s["timestamp"].(string); rzTime(t, ts).After(noticeAt) {
 				n++
 			}

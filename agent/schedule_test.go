@@ -9,7 +9,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // TestAgent_reloadChangesReportIntervals: a reload that shortens a report's
@@ -20,10 +20,10 @@ func TestAgent_reloadChangesReportIntervals(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Reports.Network.Interval = time.Hour
 	a, _ := startAgent(t, cfg)
-	network := func() int { return len(eventsOf(readEvents(t, cfg.Output.JSONL), report.EventNetwork)) }
+	network := func() int { return len(eventsOf(readEvents(t, cfg.Output.JSONL), reportdata.EventNetwork)) }
 	// The system report comes at once; no network report for an hour.
 	waitEvents(t, cfg.Output.JSONL, 30*time.Second, func(e []map[string]any) bool {
-		return len(eventsOf(e, report.EventSystem)) >= 1
+		return len(eventsOf(e, reportdata.EventSystem)) >= 1
 	})
 	if n := network(); n != 0 {
 		t.Fatalf("%d network reports before the reload, want 0", n)
@@ -35,7 +35,7 @@ func TestAgent_reloadChangesReportIntervals(t *testing.T) {
 		t.Fatalf("Reload: restart %q, err %v", restart, err)
 	}
 	waitEvents(t, cfg.Output.JSONL, 30*time.Second, func(e []map[string]any) bool {
-		return len(eventsOf(e, report.EventNetwork)) >= 2
+		return len(eventsOf(e, reportdata.EventNetwork)) >= 2
 	})
 }
 

@@ -20,7 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // botSDK is a Go bot's own OpenTelemetry SDK: a MeterProvider built by the
@@ -141,7 +141,7 @@ func TestAgent_goBotOwnSDK(t *testing.T) {
 	}
 
 	waitEvents(t, cfg.Output.JSONL, 30*time.Second, func(e []map[string]any) bool {
-		for _, ev := range []report.Kind{report.EventSystem, report.EventNetwork, report.EventMemory, report.EventCommands, report.EventHealth} {
+		for _, ev := range []reportdata.Kind{reportdata.EventSystem, reportdata.EventNetwork, reportdata.EventMemory, reportdata.EventCommands, reportdata.EventHealth} {
 			if len(eventsOf(e, ev)) == 0 {
 				return false
 			}

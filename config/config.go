@@ -4,14 +4,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Report modes (reports.*.mode): report's.
 const (
-	ModePost = report.ModePost // a new message every interval
-	ModeEdit = report.ModeEdit // one live message, edited in place
-	ModeOff  = report.ModeOff  // collect and store, do not post
+	ModePost = reportdata.ModePost // a new message every interval
+	ModeEdit = reportdata.ModeEdit // one live message, edited in place
+	ModeOff  = reportdata.ModeOff  // collect and store, do not post
 )
 
 // Console output settings (output.console).
@@ -59,6 +59,8 @@ type Config struct {
 	HTTP HTTP `yaml:"http"`
 	// OTLP is export to an OpenTelemetry backend.
 	OTLP OTLP `yaml:"otlp"`
+	// Receiver receives OTLP from a bot written in another language.
+	Receiver Receiver `yaml:"receiver"`
 	// Log is the agent's log level.
 	Log Log `yaml:"log"`
 }
@@ -129,7 +131,7 @@ type Report struct {
 	Interval time.Duration `yaml:"interval"`
 	// Mode is ModePost (a new message each time), ModeEdit (one message
 	// edited in place) or ModeOff (collected and stored, not posted).
-	Mode report.Mode `yaml:"mode"`
+	Mode reportdata.Mode `yaml:"mode"`
 }
 
 // named returns the reports with their YAML keys, in file order.
@@ -222,6 +224,29 @@ type HTTP struct {
 	PProf bool `yaml:"pprof"`
 }
 
+// Receiver configures the receivers of telemetry from the bot.
+type Receiver struct {
+	OTLP ReceiverOTLP `yaml:"otlp"`
+}
+
+// ReceiverOTLP configures the OTLP/HTTP receiver: a discord.js or
+// discord.py bot sends its command spans and session and runtime metrics
+// (docs/conventions.md) to it.
+type ReceiverOTLP struct {
+	// HTTP is the host:port to receive OTLP/HTTP on (POST /v1/traces and
+	// /v1/metrics); "" (the default) disables the receiver. OTLP has no
+	// authentication: keep it on loopback.
+	HTTP string `yaml:"http"`
+	// MaxRequestBytes bounds a request body, compressed and decompressed.
+	MaxRequestBytes int `yaml:"max_request_bytes"`
+	// MaxSpansPerMinute bounds the command spans recorded per minute.
+	MaxSpansPerMinute int `yaml:"max_spans_per_minute"`
+	// MaxPointsPerMinute bounds the metric points kept per minute.
+	MaxPointsPerMinute int `yaml:"max_points_per_minute"`
+	// MaxSeries bounds the metric series whose latest point is kept.
+	MaxSeries int `yaml:"max_series"`
+}
+
 // Log configures the agent's log.
 type Log struct {
 	// Level is debug, info, warn or error. The --log-level flag wins.
@@ -253,18 +278,18 @@ type OTLP struct {
 // Default returns the configuration used when no file is given, and the
 // values every missing key keeps. It is the one place defaults live.
 func Default() *Config {
-	modes, th := report.DefaultModes(), report.DefaultThresholds()
+	modes, th := reportdata.DefaultModes(), reportdata.DefaultThresholds()
 	return &Config{
 		Discord: Discord{
 			APIURL:        "https://discord.com",
 			SilentReports: true,
 		},
 		Reports: Reports{
-			System:   Report{Interval: 30 * time.Second, Mode: modes[report.EventSystem]},
-			Network:  Report{Interval: 60 * time.Second, Mode: modes[report.EventNetwork]},
-			Memory:   Report{Interval: 60 * time.Second, Mode: modes[report.EventMemory]},
-			Commands: Report{Interval: 3 * time.Minute, Mode: modes[report.EventCommands]},
-			Health:   Report{Interval: 5 * time.Minute, Mode: modes[report.EventHealth]},
+			System:   Report{Interval: 30 * time.Second, Mode: modes[reportdata.EventSystem]},
+			Network:  Report{Interval: 60 * time.Second, Mode: modes[reportdata.EventNetwork]},
+			Memory:   Report{Interval: 60 * time.Second, Mode: modes[reportdata.EventMemory]},
+			Commands: Report{Interval: 3 * time.Minute, Mode: modes[reportdata.EventCommands]},
+			Health:   Report{Interval: 5 * time.Minute, Mode: modes[reportdata.EventHealth]},
 		},
 		Thresholds: Thresholds{
 			CPUPercent:    Threshold(th.CPU),
@@ -299,6 +324,12 @@ func Default() *Config {
 			Timeout:  10 * time.Second,
 			Interval: 60 * time.Second,
 		},
+		Receiver: Receiver{OTLP: ReceiverOTLP{
+			MaxRequestBytes:    4 << 20,
+			MaxSpansPerMinute:  60000,
+			MaxPointsPerMinute: 20000,
+			MaxSeries:          1000,
+		}},
 		Log: Log{Level: "info"},
 	}
 }

@@ -216,6 +216,8 @@ func TestParse_full(t *testing.T) {
 			Insecure:    true,
 			ServiceName: "my-bot",
 		},
+		Receiver: Receiver{OTLP: ReceiverOTLP{HTTP: "127.0.0.1:4318", MaxRequestBytes: 1 << 20,
+			MaxSpansPerMinute: 600, MaxPointsPerMinute: 300, MaxSeries: 50}},
 		Log: Log{Level: "debug"},
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -38,6 +38,7 @@ func (c *Config) problems() []*Problem {
 	ps = append(ps, c.Output.problems()...)
 	ps = append(ps, c.HTTP.problems()...)
 	ps = append(ps, c.OTLP.problems()...)
+	ps = append(ps, c.Receiver.OTLP.problems()...)
 	ps = append(ps, c.Log.problems()...)
 	return ps
 }
@@ -254,6 +255,23 @@ func (h HTTP) problems() []*Problem {
 		return []*Problem{problem("http.listen", "must be host:port such as 127.0.0.1:9464 (or empty to disable), got %q", h.Listen)}
 	}
 	return nil
+}
+
+func (r ReceiverOTLP) problems() []*Problem {
+	var ps []*Problem
+	if r.HTTP != "" && !isListenAddr(r.HTTP) {
+		ps = append(ps, problem("receiver.otlp.http", "must be host:port such as 127.0.0.1:4318 (or empty to disable), got %q", r.HTTP))
+	}
+	between := func(key string, v, lo, hi int) {
+		if v < lo || v > hi {
+			ps = append(ps, problem(key, "must be between %d and %d, got %d", lo, hi, v))
+		}
+	}
+	between("receiver.otlp.max_request_bytes", r.MaxRequestBytes, 1<<10, 64<<20)
+	between("receiver.otlp.max_spans_per_minute", r.MaxSpansPerMinute, 1, 10_000_000)
+	between("receiver.otlp.max_points_per_minute", r.MaxPointsPerMinute, 1, 10_000_000)
+	between("receiver.otlp.max_series", r.MaxSeries, 1, 100_000)
+	return ps
 }
 
 // isListenAddr reports whether s is host:port with a numeric port and a

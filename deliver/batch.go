@@ -2,7 +2,7 @@ package deliver
 
 import (
 	"github.com/nexusmon/nexusmon/render"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 import "github.com/nexusmon/nexusmon/internal/discordapi"
 
@@ -29,7 +29,7 @@ func Batch(ps []render.Payload) []render.Payload {
 			}
 		}
 		p.Embeds = append([]render.Embed(nil), p.Embeds...)
-		p.Files = append([]report.File(nil), p.Files...)
+		p.Files = append([]reportdata.File(nil), p.Files...)
 		out = append(out, p)
 	}
 	return out
@@ -55,7 +55,7 @@ func merge(a, b *render.Payload) (render.Payload, bool) {
 		Embeds:          append(append(make([]render.Embed, 0, len(a.Embeds)+len(b.Embeds)), a.Embeds...), b.Embeds...),
 		AllowedMentions: render.NoMentions(),
 		Flags:           a.Flags,
-		Files:           append(append(make([]report.File, 0, len(a.Files)+len(b.Files)), a.Files...), b.Files...),
+		Files:           append(append(make([]reportdata.File, 0, len(a.Files)+len(b.Files)), a.Files...), b.Files...),
 	}
 	switch {
 	case m.Content == "":

@@ -10,7 +10,7 @@ import (
 	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/render"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // smallPayload is a one-embed payload titled title with a file named
@@ -19,7 +19,7 @@ func smallPayload(title string) render.Payload {
 	return render.Payload{
 		Embeds:          []render.Embed{{Title: title, Description: "d", Footer: &render.EmbedFooter{Text: "nexusmon · host-1"}}},
 		AllowedMentions: render.NoMentions(),
-		Files:           []report.File{{Name: title + ".json", ContentType: "application/json", Data: []byte(`{}`)}},
+		Files:           []reportdata.File{{Name: title + ".json", ContentType: "application/json", Data: []byte(`{}`)}},
 	}
 }
 
@@ -51,7 +51,7 @@ func TestBatch(t *testing.T) {
 	}
 	tenFiles := smallPayload("files")
 	for i := range discordapi.MaxFiles - 1 {
-		tenFiles.Files = append(tenFiles.Files, report.File{Name: fmt.Sprintf("f%d.txt", i), Data: []byte("x")})
+		tenFiles.Files = append(tenFiles.Files, reportdata.File{Name: fmt.Sprintf("f%d.txt", i), Data: []byte("x")})
 	}
 	ephemeral := smallPayload("eph")
 	ephemeral.Flags = 64
@@ -126,7 +126,7 @@ func TestBatch_Content(t *testing.T) {
 func TestBatch_RenderedReports(t *testing.T) {
 	t.Parallel()
 	var ps []render.Payload
-	for _, r := range []*report.Report{reporttest.SystemFixture(), reporttest.NetworkFixture(), reporttest.MemoryFixture(), reporttest.AlertFixture(true), reporttest.OverLimitFixture(), reporttest.HealthFixture()} {
+	for _, r := range []*reportdata.Report{reporttest.SystemFixture(), reporttest.NetworkFixture(), reporttest.MemoryFixture(), reporttest.AlertFixture(true), reporttest.OverLimitFixture(), reporttest.HealthFixture()} {
 		p, err := render.Render(r)
 		if err != nil {
 			t.Fatal(err)

@@ -13,9 +13,12 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/build"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Delivery defaults (DeliveryOptions).
@@ -43,7 +46,7 @@ const (
 
 // Outbound is one rendered message handed to the Discord delivery.
 type Outbound struct {
-	Kind     report.Kind
+	Kind     reportdata.Kind
 	Priority int
 	EditKey  string // "" for a post; the live message's key in edit mode
 	Payload  render.Payload
@@ -97,7 +100,7 @@ type DeliveryOptions struct {
 // Start and Stop are meant for one owner.
 type Delivery struct {
 	st   Outbox
-	s    Sender
+	s    discord.Sender
 	dest string
 	opts DeliveryOptions
 	log  *slog.Logger
@@ -134,7 +137,7 @@ var (
 
 // NewDelivery returns a Delivery of st's outbox for s. It reads the current
 // depth, so Stats is right before Start.
-func NewDelivery(st Outbox, s Sender, opts DeliveryOptions) (*Delivery, error) {
+func NewDelivery(st Outbox, s discord.Sender, opts DeliveryOptions) (*Delivery, error) {
 	if st == nil || s == nil {
 		return nil, errors.New("new delivery: nil store or sender")
 	}
@@ -323,8 +326,8 @@ func (d *Delivery) changedCh() <-chan struct{} {
 // queue's bound, Retries failed attempts scheduled again (429s included),
 // RateLimited 429s received; QueueDepth is the number pending now, in the
 // outbox and in memory.
-func (d *Delivery) Stats() report.DeliveryStats {
-	return report.DeliveryStats{
+func (d *Delivery) Stats() build.DeliveryStats {
+	return build.DeliveryStats{
 		QueueDepth:  d.depth.Load() + int64(d.MemoryDepth()),
 		Sent:        d.sent.Load(),
 		Failed:      d.failed.Load(),

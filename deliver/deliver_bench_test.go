@@ -6,9 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // BenchmarkOutboxPersistDequeue measures one rendered report's way through
@@ -17,7 +19,7 @@ import (
 func BenchmarkOutboxPersistDequeue(b *testing.B) {
 	ctx := context.Background()
 	st, _ := dlvStore(b)
-	d, err := NewDelivery(st, &dlvNopSender{name: DestBot}, DeliveryOptions{})
+	d, err := NewDelivery(st, &dlvNopSender{name: discord.DestBot}, DeliveryOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -25,13 +27,13 @@ func BenchmarkOutboxPersistDequeue(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: p}
+	m := Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: p}
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := d.Enqueue(ctx, m); err != nil {
 			b.Fatal(err)
 		}
-		h, ok, err := st.Head(ctx, DestBot)
+		h, ok, err := st.Head(ctx, discord.DestBot)
 		if err != nil || !ok {
 			b.Fatal(ok, err)
 		}
@@ -63,7 +65,7 @@ func BenchmarkDrain(b *testing.B) {
 				b.Fatal(err)
 			}
 			for i := range b.N {
-				dlvEnqueue(b, d, Outbound{Kind: report.EventCommands, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprint(i), bc.file(i))})
+				dlvEnqueue(b, d, Outbound{Kind: reportdata.EventCommands, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprint(i), bc.file(i))})
 			}
 			b.ResetTimer()
 			start := time.Now()

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/render"
 )
 
@@ -61,7 +62,7 @@ func (d *Delivery) run(ctx context.Context, done chan struct{}) {
 				continue
 			}
 		}
-		if p, ok := d.s.(Pacer); ok {
+		if p, ok := d.s.(discord.Pacer); ok {
 			// An edit-mode message without a live message is a post.
 			if w := p.Delay(live != ""); w > 0 {
 				d.sleep(ctx, w, false)
@@ -110,7 +111,7 @@ func (d *Delivery) liveKey(m Message) string { return d.dest + "/" + m.EditKey }
 func (d *Delivery) deliver(ctx context.Context, m Message, live string) error {
 	p, err := decodePayload(m.Body)
 	if err != nil {
-		d.giveUp(ctx, []Message{m}, ReasonBadRequest, "undecodable payload: "+err.Error())
+		d.giveUp(ctx, []Message{m}, discord.ReasonBadRequest, "undecodable payload: "+err.Error())
 		return nil
 	}
 	if m.EditKey != "" {
@@ -159,7 +160,7 @@ func (d *Delivery) deliverEdit(ctx context.Context, m Message, p render.Payload,
 	key := d.liveKey(m)
 	if live != "" {
 		err := d.s.Edit(ctx, live, &p)
-		if IsUnknownMessage(err) {
+		if discord.IsUnknownMessage(err) {
 			d.log.Info("live message gone: posting a new one", "kind", m.Kind, "edit_key", m.EditKey)
 			// The next round posts it, paced on the post route.
 			d.setLive(ctx, key, "")
@@ -199,12 +200,12 @@ func (d *Delivery) outcome(ctx context.Context, rows []Message, err error) error
 		return nil
 	}
 	m := rows[0]
-	var se *SendError
+	var se *discord.SendError
 	if !errors.As(err, &se) {
-		se = &SendError{Retryable: false, Reason: ReasonBadRequest, Err: err}
+		se = &discord.SendError{Retryable: false, Reason: discord.ReasonBadRequest, Err: err}
 	}
 	if !se.Retryable {
-		if len(rows) > 1 && (se.Reason == ReasonBadRequest || se.Reason == ReasonTooLarge) {
+		if len(rows) > 1 && (se.Reason == discord.ReasonBadRequest || se.Reason == discord.ReasonTooLarge) {
 			// The merged message was refused for its content: send the rows
 			// one by one, so only a bad one fails. (A 401, 403 or 404 is
 			// about the destination: every row fails with it, at the cost of
@@ -218,9 +219,9 @@ func (d *Delivery) outcome(ctx context.Context, rows []Message, err error) error
 	}
 	now := d.opts.Now()
 	var wait time.Duration
-	if se.Reason == ReasonRateLimited {
+	if se.Reason == discord.ReasonRateLimited {
 		d.rateLimited.Add(1)
-		d.met.limited(ctx, se.scope)
+		d.met.limited(ctx, se.Scope)
 		wait = min(se.RetryAfter, d.opts.RetryAfterCap)
 		if wait <= 0 {
 			wait = d.backoff(d.fails)
@@ -231,7 +232,7 @@ func (d *Delivery) outcome(ctx context.Context, rows []Message, err error) error
 		wait = max(d.backoff(d.fails), min(se.RetryAfter, d.opts.RetryAfterCap))
 	}
 	if now.Sub(m.CreatedAt) >= d.opts.MaxAge {
-		d.giveUp(ctx, []Message{m}, ReasonExpired, fmt.Sprintf("retried for %s (max %s): %s",
+		d.giveUp(ctx, []Message{m}, discord.ReasonExpired, fmt.Sprintf("retried for %s (max %s): %s",
 			now.Sub(m.CreatedAt).Round(time.Second), d.opts.MaxAge, se.Error()))
 		return nil
 	}
@@ -242,7 +243,7 @@ func (d *Delivery) outcome(ctx context.Context, rows []Message, err error) error
 	}
 	d.retries.Add(1)
 	d.met.retries.Add(ctx, 1, d.met.destOpt)
-	if se.Reason != ReasonRateLimited {
+	if se.Reason != discord.ReasonRateLimited {
 		d.log.Info("delivery failed, will retry", "kind", m.Kind, "attempt", m.Attempts+1, "retry_in", wait.Round(time.Millisecond), "err", se)
 	}
 	return nil

@@ -10,9 +10,11 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	n "github.com/nexusmon/nexusmon/internal/names"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // dlvFindMetric returns the metric name of the exporter scope in rm.
@@ -80,16 +82,16 @@ func TestDelivery_Metrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("ok", "f.json")})
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("forbidden", "f.json")})
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: "k", Payload: dlvPayload("v1", "")})
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: "k", Payload: dlvPayload("v2", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("ok", "f.json")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("forbidden", "f.json")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, EditKey: "k", Payload: dlvPayload("v1", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, EditKey: "k", Payload: dlvPayload("v2", "")})
 
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(context.Background(), &rm); err != nil {
 		t.Fatal(err)
 	}
-	dest := attribute.String(n.AttrDestination, DestBot)
+	dest := attribute.String(n.AttrDestination, discord.DestBot)
 	if got := dlvSum(t, rm, n.OutboxDepth, dest); got != 3 {
 		t.Errorf("%s before start = %d, want 3", n.OutboxDepth, got)
 	}
@@ -110,7 +112,7 @@ func TestDelivery_Metrics(t *testing.T) {
 		want int64
 	}{
 		{n.MessagesSent, []attribute.KeyValue{dest}, 2},
-		{n.MessagesFailed, []attribute.KeyValue{dest, attribute.String(n.AttrDeliveryReason, ReasonForbidden)}, 1},
+		{n.MessagesFailed, []attribute.KeyValue{dest, attribute.String(n.AttrDeliveryReason, discord.ReasonForbidden)}, 1},
 		{n.MessagesDropped, []attribute.KeyValue{dest}, 1},
 		{n.MessagesRateLimit, []attribute.KeyValue{dest, attribute.String(n.AttrRateLimitScope, "user")}, 1},
 		{n.MessagesRetries, []attribute.KeyValue{dest}, 2},

@@ -16,12 +16,14 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Message routes of the fake, for Script and WithLimit.
@@ -73,10 +75,10 @@ func dlvTransport(t testing.TB) *http.Transport {
 
 // dlvBot returns a bot sender for the fake's default channel, sending
 // through NewRewriteTransport to srv.URL.
-func dlvBot(t testing.TB, srv *discordtest.Server, token string, log *slog.Logger) *BotSender {
+func dlvBot(t testing.TB, srv *discordtest.Server, token string, log *slog.Logger) *discord.BotSender {
 	t.Helper()
-	b, err := NewBotSender(token, discordtest.DefaultChannelID, srv.URL,
-		BotOptions{HTTPClient: &http.Client{Transport: dlvTransport(t), Timeout: 5 * time.Second}, Logger: log})
+	b, err := discord.NewBotSender(token, discordtest.DefaultChannelID, srv.URL,
+		discord.BotOptions{HTTPClient: &http.Client{Transport: dlvTransport(t), Timeout: 5 * time.Second}, Logger: log})
 	if err != nil {
 		t.Fatalf("NewBotSender: %v", err)
 	}
@@ -84,9 +86,9 @@ func dlvBot(t testing.TB, srv *discordtest.Server, token string, log *slog.Logge
 }
 
 // dlvWebhook returns a webhook sender for webhookURL.
-func dlvWebhook(t testing.TB, webhookURL string, log *slog.Logger) *WebhookSender {
+func dlvWebhook(t testing.TB, webhookURL string, log *slog.Logger) *discord.WebhookSender {
 	t.Helper()
-	w, err := NewWebhookSender(webhookURL, WebhookOptions{HTTPClient: &http.Client{Transport: dlvTransport(t), Timeout: 5 * time.Second}, Logger: log})
+	w, err := discord.NewWebhookSender(webhookURL, discord.WebhookOptions{HTTPClient: &http.Client{Transport: dlvTransport(t), Timeout: 5 * time.Second}, Logger: log})
 	if err != nil {
 		t.Fatalf("NewWebhookSender: %v", err)
 	}
@@ -94,7 +96,7 @@ func dlvWebhook(t testing.TB, webhookURL string, log *slog.Logger) *WebhookSende
 }
 
 // dlvStart starts a Delivery and stops it after the test.
-func dlvStart(t testing.TB, st *store.Store, s Sender, opts DeliveryOptions) *Delivery {
+func dlvStart(t testing.TB, st *store.Store, s discord.Sender, opts DeliveryOptions) *Delivery {
 	t.Helper()
 	d, err := NewDelivery(st, s, opts)
 	if err != nil {
@@ -120,7 +122,7 @@ func dlvPayload(title, file string) render.Payload {
 		AllowedMentions: render.NoMentions(),
 	}
 	if file != "" {
-		p.Files = []report.File{{Name: file, ContentType: "application/json", Data: []byte(`{"title":"` + title + `"}`)}}
+		p.Files = []reportdata.File{{Name: file, ContentType: "application/json", Data: []byte(`{"title":"` + title + `"}`)}}
 	}
 	return p
 }
@@ -187,11 +189,11 @@ func dlvCount(srv *discordtest.Server, route string, status int) int {
 	return n
 }
 
-func dlvReport(title string, at time.Time) *report.Report {
-	return &report.Report{
-		Event: report.EventSystem, Time: at, Host: "web-1", Title: title, Emoji: "🖥️", Level: health.Good,
+func dlvReport(title string, at time.Time) *reportdata.Report {
+	return &reportdata.Report{
+		Event: reportdata.EventSystem, Time: at, Host: "web-1", Title: title, Emoji: "🖥️", Level: health.Good,
 		Summary:  "All systems nominal",
-		Sections: []report.Section{{Name: "CPU", Fields: []report.Field{{Name: "Usage", Value: "12.5%"}}}},
+		Sections: []reportdata.Section{{Name: "CPU", Fields: []reportdata.Field{{Name: "Usage", Value: "12.5%"}}}},
 		Data:     map[string]any{"title": title},
 	}
 }
@@ -209,7 +211,7 @@ func TestDelivery_BotPostAndEdit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: p})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: p})
 	dlvFlush(t, d, 10*time.Second)
 	msgs := srv.Messages(ch)
 	if len(msgs) != 1 {
@@ -219,12 +221,12 @@ func TestDelivery_BotPostAndEdit(t *testing.T) {
 	if got := dlvTitles(msgs); len(got) != 1 || !strings.Contains(got[0], "Posted") {
 		t.Errorf("embed titles = %q, want one containing Posted", got)
 	}
-	if len(m.Files) != 1 || m.Files[0].Name != string(report.EventSystem)+".json" {
-		t.Errorf("files = %+v, want %s.json", m.Files, report.EventSystem)
+	if len(m.Files) != 1 || m.Files[0].Name != string(reportdata.EventSystem)+".json" {
+		t.Errorf("files = %+v, want %s.json", m.Files, reportdata.EventSystem)
 	} else {
 		var env map[string]any
-		if err := json.Unmarshal(m.Files[0].Data, &env); err != nil || env["event"] != string(report.EventSystem) {
-			t.Errorf("attachment = %s (%v), want the envelope of %s", m.Files[0].Data, err, report.EventSystem)
+		if err := json.Unmarshal(m.Files[0].Data, &env); err != nil || env["event"] != string(reportdata.EventSystem) {
+			t.Errorf("attachment = %s (%v), want the envelope of %s", m.Files[0].Data, err, reportdata.EventSystem)
 		}
 	}
 	if !m.NoMentions {
@@ -244,7 +246,7 @@ func TestDelivery_BotPostAndEdit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: string(report.EventSystem), Payload: p})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, EditKey: string(reportdata.EventSystem), Payload: p})
 		dlvFlush(t, d, 10*time.Second)
 	}
 	edit("Live one")
@@ -275,7 +277,7 @@ func TestDelivery_BotPostAndEdit(t *testing.T) {
 	if got := dlvTitles(msgs[1:]); !strings.Contains(got[0], "Live three") {
 		t.Errorf("new live message = %q, want Live three", got)
 	}
-	if v, ok, err := st.Get(context.Background(), liveNS, DestBot+"/"+string(report.EventSystem)); err != nil || !ok || string(v) != msgs[1].ID {
+	if v, ok, err := st.Get(context.Background(), liveNS, discord.DestBot+"/"+string(reportdata.EventSystem)); err != nil || !ok || string(v) != msgs[1].ID {
 		t.Errorf("stored live id = %q (%v, %v), want %q", v, ok, err, msgs[1].ID)
 	}
 	if s := d.Stats(); s.Sent != 4 || s.Failed != 0 || s.QueueDepth != 0 {
@@ -290,10 +292,10 @@ func TestDelivery_WebhookPostAndEdit(t *testing.T) {
 	st, _ := dlvStore(t)
 	d := dlvStart(t, st, dlvWebhook(t, hookURL, nil), dlvOpts(nil))
 
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("alert", "performance_alert.json")})
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: string(report.EventSystem), Payload: dlvPayload("live v1", "a.json")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("alert", "performance_alert.json")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, EditKey: string(reportdata.EventSystem), Payload: dlvPayload("live v1", "a.json")})
 	dlvFlush(t, d, 10*time.Second)
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: string(report.EventSystem), Payload: dlvPayload("live v2", "b.json")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, EditKey: string(reportdata.EventSystem), Payload: dlvPayload("live v2", "b.json")})
 	dlvFlush(t, d, 10*time.Second)
 
 	msgs := srv.Messages(discordtest.DefaultChannel2ID)
@@ -324,13 +326,13 @@ func TestDelivery_OutageLosesNothing(t *testing.T) {
 
 	var want []string
 	for i := range 4 {
-		dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("report %d", i), "r.json")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("report %d", i), "r.json")})
 	}
 	srv.WaitFor(t, 5*time.Second, func(r discordtest.Request) bool { return r.Status == http.StatusInternalServerError })
 	for i := range 3 {
 		title := fmt.Sprintf("alert %d", i)
 		want = append(want, title)
-		dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload(title, "")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload(title, "")})
 	}
 	for i := range 4 {
 		want = append(want, fmt.Sprintf("report %d", i))
@@ -362,7 +364,7 @@ func TestDelivery_RestartResumes(t *testing.T) {
 	}
 	d1.Start(context.Background())
 	for i := range 3 {
-		dlvEnqueue(t, d1, Outbound{Kind: report.EventHealth, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("r%d", i), "h.json")})
+		dlvEnqueue(t, d1, Outbound{Kind: reportdata.EventHealth, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("r%d", i), "h.json")})
 	}
 	srv.WaitFor(t, 5*time.Second, func(r discordtest.Request) bool { return r.Status == http.StatusBadGateway })
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -371,7 +373,7 @@ func TestDelivery_RestartResumes(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "3 messages left") {
 		t.Fatalf("Stop during an outage = %v, want 3 messages left", err)
 	}
-	head, ok, err := st.Head(context.Background(), DestBot)
+	head, ok, err := st.Head(context.Background(), discord.DestBot)
 	if err != nil || !ok || head.Attempts == 0 || head.LastError == "" {
 		t.Fatalf("head after Stop = %+v (%v, %v), want attempts and the last error recorded", head, ok, err)
 	}
@@ -415,7 +417,7 @@ func TestDelivery_RateLimitDrain(t *testing.T) {
 	}
 	for i := range n {
 		// Same file name: no two merge, so each is one request.
-		dlvEnqueue(t, d, Outbound{Kind: report.EventCommands, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("m%03d", i), "c.json")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventCommands, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("m%03d", i), "c.json")})
 	}
 	d.Start(context.Background())
 	t.Cleanup(func() {
@@ -461,7 +463,7 @@ func TestDelivery_RetryAfterHonoured(t *testing.T) {
 			srv.Script(dlvChannelPost, discordtest.Reply{Status: http.StatusTooManyRequests, RetryAfter: 0.3, Global: tc.global}, discordtest.Reply{})
 			st, _ := dlvStore(t)
 			d := dlvStart(t, st, dlvBot(t, srv, srv.Token(), nil), dlvOpts(nil))
-			dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("once", "")})
+			dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("once", "")})
 			dlvFlush(t, d, 10*time.Second)
 
 			var limited, accepted time.Time
@@ -496,9 +498,9 @@ func TestDelivery_PermanentFailure(t *testing.T) {
 		reply  discordtest.Reply
 		reason string
 	}{
-		{"invalid form body", discordtest.Reply{Status: 400, Body: `{"code":50035,"message":"Invalid Form Body","errors":{"embeds":{"0":{"title":{"_errors":[{"code":"BASE_TYPE_MAX_LENGTH","message":"Must be 256 or fewer in length."}]}}}}}`}, ReasonBadRequest},
-		{"missing permissions", discordtest.Reply{Status: 403, Body: `{"code":50013,"message":"Missing Permissions"}`}, ReasonForbidden},
-		{"too large", discordtest.Reply{Status: 413, Body: `{"code":40005,"message":"Request entity too large"}`}, ReasonTooLarge},
+		{"invalid form body", discordtest.Reply{Status: 400, Body: `{"code":50035,"message":"Invalid Form Body","errors":{"embeds":{"0":{"title":{"_errors":[{"code":"BASE_TYPE_MAX_LENGTH","message":"Must be 256 or fewer in length."}]}}}}}`}, discord.ReasonBadRequest},
+		{"missing permissions", discordtest.Reply{Status: 403, Body: `{"code":50013,"message":"Missing Permissions"}`}, discord.ReasonForbidden},
+		{"too large", discordtest.Reply{Status: 413, Body: `{"code":40005,"message":"Request entity too large"}`}, discord.ReasonTooLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -509,8 +511,8 @@ func TestDelivery_PermanentFailure(t *testing.T) {
 			var logs dlvLogBuffer
 			d := dlvStart(t, st, dlvBot(t, srv, srv.Token(), nil), dlvOpts(logs.logger()))
 			// The same file name keeps the two from being merged into one message.
-			dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("rejected", "x.json")})
-			dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("next", "x.json")})
+			dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("rejected", "x.json")})
+			dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("next", "x.json")})
 			dlvFlush(t, d, 10*time.Second)
 
 			if got := dlvCount(srv, dlvChannelPost, tc.reply.Status); got != 1 {
@@ -522,11 +524,14 @@ func TestDelivery_PermanentFailure(t *testing.T) {
 			if s := d.Stats(); s.Failed != 1 || s.Sent != 1 || s.Retries != 0 {
 				t.Errorf("Stats = %+v, want 1 failed, 1 sent, 0 retries", s)
 			}
-			failed, err := st.Failed(context.Background(), DestBot, 0)
+			failed, err := st.Failed(context.Background(), discord.DestBot, 0)
 			if err != nil || len(failed) != 1 || !strings.HasPrefix(failed[0].Reason, tc.reason+":") {
 				t.Fatalf("failed messages = %+v (%v), want one with reason %s", failed, err, tc.reason)
 			}
-			var de discordError
+			var de struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			}
 			_ = json.Unmarshal([]byte(tc.reply.Body), &de) // the table's bodies are JSON
 			if !strings.Contains(failed[0].Reason, fmt.Sprint(de.Code)) || !strings.Contains(failed[0].Reason, de.Message) {
 				t.Errorf("failure reason %q, want Discord's code %d and message %q", failed[0].Reason, de.Code, de.Message)
@@ -541,10 +546,10 @@ func TestDelivery_PermanentFailure(t *testing.T) {
 func TestDelivery_Batching(t *testing.T) {
 	t.Parallel()
 	srv, _, d := dlvBotDelivery(t)
-	for _, k := range []report.Kind{report.EventSystem, report.EventNetwork, report.EventMemory} {
+	for _, k := range []reportdata.Kind{reportdata.EventSystem, reportdata.EventNetwork, reportdata.EventMemory} {
 		dlvEnqueue(t, d, Outbound{Kind: k, Priority: report.PriorityReport, Payload: dlvPayload(string(k), string(k)+".json")})
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload("again", string(report.EventSystem)+".json")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload("again", string(reportdata.EventSystem)+".json")})
 	d.Start(context.Background())
 	t.Cleanup(func() {
 		if err := d.Stop(context.Background()); err != nil {
@@ -557,7 +562,7 @@ func TestDelivery_Batching(t *testing.T) {
 	if len(msgs) != 2 || len(msgs[0].Embeds) != 3 || len(msgs[0].Files) != 3 {
 		t.Fatalf("messages = %d (first with %d embeds), want 2: three reports merged, then the one whose file name collides", len(msgs), len(msgs[0].Embeds))
 	}
-	if got := strings.Join(dlvTitles(msgs), ","); got != strings.Join([]string{string(report.EventSystem), string(report.EventNetwork), string(report.EventMemory), "again"}, ",") {
+	if got := strings.Join(dlvTitles(msgs), ","); got != strings.Join([]string{string(reportdata.EventSystem), string(reportdata.EventNetwork), string(reportdata.EventMemory), "again"}, ",") {
 		t.Errorf("titles = %s", got)
 	}
 	if s := d.Stats(); s.Sent != 4 || s.QueueDepth != 0 {
@@ -574,8 +579,8 @@ func TestDelivery_BatchRejectedSendsSingly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload("a", "")})
-	dlvEnqueue(t, d, Outbound{Kind: report.EventNetwork, Priority: report.PriorityReport, Payload: dlvPayload("b", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload("a", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventNetwork, Priority: report.PriorityReport, Payload: dlvPayload("b", "")})
 	d.Start(context.Background())
 	t.Cleanup(func() {
 		if err := d.Stop(context.Background()); err != nil {
@@ -595,9 +600,9 @@ func TestDelivery_SupersededEditsDropped(t *testing.T) {
 	t.Parallel()
 	srv, _, d := dlvBotDelivery(t)
 	for i := range 3 {
-		dlvEnqueue(t, d, Outbound{Kind: report.EventMemory, Priority: report.PriorityReport, EditKey: string(report.EventMemory), Payload: dlvPayload(fmt.Sprintf("v%d", i), "m.json")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventMemory, Priority: report.PriorityReport, EditKey: string(reportdata.EventMemory), Payload: dlvPayload(fmt.Sprintf("v%d", i), "m.json")})
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventCommands, Priority: report.PriorityReport, Payload: dlvPayload("post", "c.json")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventCommands, Priority: report.PriorityReport, Payload: dlvPayload("post", "c.json")})
 	if s := d.Stats(); s.Dropped != 2 || s.QueueDepth != 2 {
 		t.Fatalf("Stats = %+v, want 2 dropped (superseded), depth 2", s)
 	}
@@ -616,26 +621,26 @@ func TestDelivery_SupersededEditsDropped(t *testing.T) {
 func TestDelivery_MaxDepthDropsReportsOnly(t *testing.T) {
 	t.Parallel()
 	st, _ := dlvStore(t)
-	d, err := NewDelivery(st, &dlvNopSender{name: DestBot}, DeliveryOptions{MaxDepth: 4})
+	d, err := NewDelivery(st, &dlvNopSender{name: discord.DestBot}, DeliveryOptions{MaxDepth: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("r%d", i), "")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("r%d", i), "")})
 	}
 	for i := range 3 {
-		dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload(fmt.Sprintf("a%d", i), "")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload(fmt.Sprintf("a%d", i), "")})
 	}
 	if s := d.Stats(); s.QueueDepth != 4 || s.Dropped != 2 {
 		t.Fatalf("Stats = %+v, want depth 4, 2 dropped", s)
 	}
 	// Reports go first; over the bound with alerts only, nothing is dropped.
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a3", "")})
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a4", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a3", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a4", "")})
 	if s := d.Stats(); s.QueueDepth != 5 || s.Dropped != 3 {
 		t.Errorf("Stats = %+v, want depth 5 (alerts kept over the bound), 3 dropped", s)
 	}
-	rows, err := st.Pending(context.Background(), DestBot, 10)
+	rows, err := st.Pending(context.Background(), discord.DestBot, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -655,20 +660,20 @@ func TestDelivery_MaxDepthDropsReportsOnly(t *testing.T) {
 func TestDelivery_EnqueueRejectsInvalidPayload(t *testing.T) {
 	t.Parallel()
 	st, _ := dlvStore(t)
-	d, err := NewDelivery(st, &dlvNopSender{name: DestBot}, DeliveryOptions{})
+	d, err := NewDelivery(st, &dlvNopSender{name: discord.DestBot}, DeliveryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	bad := dlvPayload(strings.Repeat("t", discordapi.MaxTitle+1), "")
-	if err := d.Enqueue(context.Background(), Outbound{Kind: report.EventAlert, Payload: bad}); err == nil {
+	if err := d.Enqueue(context.Background(), Outbound{Kind: reportdata.EventAlert, Payload: bad}); err == nil {
 		t.Error("Enqueue of a title over 256 succeeded")
 	}
 	noMentions := dlvPayload("x", "")
 	noMentions.AllowedMentions = render.AllowedMentions{}
-	if err := d.Enqueue(context.Background(), Outbound{Kind: report.EventAlert, Payload: noMentions}); err == nil {
+	if err := d.Enqueue(context.Background(), Outbound{Kind: reportdata.EventAlert, Payload: noMentions}); err == nil {
 		t.Error("Enqueue without an explicit empty parse list succeeded")
 	}
-	if n, err := st.Depth(context.Background(), DestBot); err != nil || n != 0 {
+	if n, err := st.Depth(context.Background(), discord.DestBot); err != nil || n != 0 {
 		t.Errorf("depth = %d, %v; want nothing queued", n, err)
 	}
 }
@@ -689,12 +694,12 @@ func TestDelivery_MaxAgeGivesUp(t *testing.T) {
 	opts := dlvOpts(nil)
 	opts.Now, opts.MaxAge = clock.now, time.Hour
 	d := dlvStart(t, st, dlvBot(t, srv, srv.Token(), nil), opts)
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("old", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("old", "")})
 	srv.WaitFor(t, 5*time.Second, func(r discordtest.Request) bool { return r.Status == http.StatusServiceUnavailable })
 	clock.advance(2 * time.Hour)
 	dlvFlush(t, d, 10*time.Second)
-	failed, err := st.Failed(context.Background(), DestBot, 0)
-	if err != nil || len(failed) != 1 || !strings.HasPrefix(failed[0].Reason, ReasonExpired+":") {
+	failed, err := st.Failed(context.Background(), discord.DestBot, 0)
+	if err != nil || len(failed) != 1 || !strings.HasPrefix(failed[0].Reason, discord.ReasonExpired+":") {
 		t.Fatalf("failed = %+v (%v), want one expired message", failed, err)
 	}
 	if s := d.Stats(); s.Failed != 1 || s.Sent != 0 {
@@ -705,7 +710,7 @@ func TestDelivery_MaxAgeGivesUp(t *testing.T) {
 func TestDelivery_BackoffBounded(t *testing.T) {
 	t.Parallel()
 	st, _ := dlvStore(t)
-	d, err := NewDelivery(st, &dlvNopSender{name: DestBot}, DeliveryOptions{BackoffBase: time.Second, BackoffMax: 8 * time.Second})
+	d, err := NewDelivery(st, &dlvNopSender{name: discord.DestBot}, DeliveryOptions{BackoffBase: time.Second, BackoffMax: 8 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -740,7 +745,7 @@ func TestDelivery_SecretsNeverLeak(t *testing.T) {
 	var errs []string
 	for _, tc := range []struct {
 		name   string
-		sender Sender
+		sender discord.Sender
 	}{
 		{"bot 401", dlvBot(t, srv, wrongToken, log)},
 		{"webhook 404", dlvWebhook(t, badHook, log)},
@@ -757,8 +762,8 @@ func TestDelivery_SecretsNeverLeak(t *testing.T) {
 		// And through a delivery, with its logs, store and stats.
 		st, _ := dlvStore(t)
 		d := dlvStart(t, st, tc.sender, dlvOpts(log))
-		dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a", "")})
-		dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: "live", Payload: dlvPayload("b", "")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a", "")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, EditKey: "live", Payload: dlvPayload("b", "")})
 		dlvFlush(t, d, 10*time.Second)
 		if s := d.Stats(); s.Failed != 2 {
 			t.Errorf("%s: Stats = %+v, want 2 failed", tc.name, s)
@@ -814,7 +819,7 @@ func TestDelivery_StopDrainsAndNoLeaks(t *testing.T) {
 
 	srv, _, d := dlvBotDelivery(t)
 	for i := range 5 {
-		dlvEnqueue(t, d, Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("s%d", i), "s.json")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload(fmt.Sprintf("s%d", i), "s.json")})
 	}
 	d.Start(context.Background())
 	d.Start(context.Background()) // a second Start does nothing
@@ -842,7 +847,7 @@ func TestDelivery_BatchUnauthorizedFailsTogether(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload(fmt.Sprintf("a%d", i), "")})
+		dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload(fmt.Sprintf("a%d", i), "")})
 	}
 	d.Start(context.Background())
 	t.Cleanup(func() {
@@ -857,8 +862,8 @@ func TestDelivery_BatchUnauthorizedFailsTogether(t *testing.T) {
 	if s := d.Stats(); s.Failed != 3 || s.Sent != 0 {
 		t.Errorf("Stats = %+v, want 3 failed", s)
 	}
-	failed, err := st.Failed(context.Background(), DestBot, 0)
-	if err != nil || len(failed) != 3 || !strings.HasPrefix(failed[0].Reason, ReasonUnauthorized+":") {
+	failed, err := st.Failed(context.Background(), discord.DestBot, 0)
+	if err != nil || len(failed) != 3 || !strings.HasPrefix(failed[0].Reason, discord.ReasonUnauthorized+":") {
 		t.Errorf("failed = %+v (%v), want 3 unauthorized", failed, err)
 	}
 }
@@ -866,7 +871,7 @@ func TestDelivery_BatchUnauthorizedFailsTogether(t *testing.T) {
 func TestDelivery_StopAndFlushEdges(t *testing.T) {
 	t.Parallel()
 	st, _ := dlvStore(t)
-	d, err := NewDelivery(st, &dlvNopSender{name: DestBot}, DeliveryOptions{})
+	d, err := NewDelivery(st, &dlvNopSender{name: discord.DestBot}, DeliveryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -876,7 +881,7 @@ func TestDelivery_StopAndFlushEdges(t *testing.T) {
 	if err := d.Flush(context.Background()); err != nil {
 		t.Errorf("Flush of an empty outbox = %v, want nil", err)
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("x", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("x", "")})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	if err := d.Flush(ctx); err == nil || !strings.Contains(err.Error(), "1 messages still pending") {
@@ -887,7 +892,7 @@ func TestDelivery_StopAndFlushEdges(t *testing.T) {
 	if err := d.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("y", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("y", "")})
 	d.Start(context.Background())
 	dlvFlush(t, d, 5*time.Second)
 	if err := d.Stop(context.Background()); err != nil {
@@ -896,7 +901,7 @@ func TestDelivery_StopAndFlushEdges(t *testing.T) {
 	if s := d.Stats(); s.Sent != 2 || s.QueueDepth != 0 {
 		t.Errorf("Stats = %+v, want 2 sent", s)
 	}
-	if _, err := NewDelivery(nil, &dlvNopSender{name: DestBot}, DeliveryOptions{}); err == nil {
+	if _, err := NewDelivery(nil, &dlvNopSender{name: discord.DestBot}, DeliveryOptions{}); err == nil {
 		t.Error("NewDelivery without a store succeeded")
 	}
 	if _, err := NewDelivery(st, &dlvNopSender{}, DeliveryOptions{}); err == nil {

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // dlvTimers is a manual clock for a Delivery: the loop's waits are timers
@@ -92,8 +94,8 @@ func TestDelivery_NoBusyLoop(t *testing.T) {
 	t.Parallel()
 	st, _ := dlvStore(t)
 	clk := newDlvTimers(reporttest.FixtureTime)
-	s := &recSender{name: DestBot}
-	s.setFail(&SendError{Status: http.StatusInternalServerError, Retryable: true, Reason: ReasonServer, Err: errors.New("500 Internal Server Error")})
+	s := &recSender{name: discord.DestBot}
+	s.setFail(&discord.SendError{Status: http.StatusInternalServerError, Retryable: true, Reason: discord.ReasonServer, Err: errors.New("500 Internal Server Error")})
 	opts := dlvOpts(nil)
 	opts.BackoffBase, opts.BackoffMax, opts.Now = 100*time.Millisecond, 100*time.Millisecond, clk.Now
 	d, err := NewDelivery(st, s, opts)
@@ -101,7 +103,7 @@ func TestDelivery_NoBusyLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.newTimer = clk.timer
-	dlvEnqueue(t, d, Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("x", "")})
+	dlvEnqueue(t, d, Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("x", "")})
 	<-d.wake // the enqueue's wake-up: from here every wait is one the loop parks on
 	d.Start(context.Background())
 	t.Cleanup(func() {

@@ -15,11 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // errNoSpace is the error a store fault hook returns for a full disk.
@@ -107,13 +109,13 @@ func TestAlerts_CrashBeforeEnqueueStillDelivers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The first process's delivery never runs: it dies before sending.
-	d1, err := NewDelivery(st1, &recSender{name: DestBot}, dlvOpts(nil))
+	d1, err := NewDelivery(st1, &recSender{name: discord.DestBot}, dlvOpts(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	at := reporttest.FixtureTime
 	r1 := report.NewReporter(report.Options{Host: "host-1", Store: st1, Queue: ReportQueue(d1), Now: func() time.Time { return at }})
-	if err := r1.Collect(ctx, report.EventMemory, bareSnapshot(at, 80), nil); err == nil {
+	if err := r1.Collect(ctx, reportdata.EventMemory, reporttest.BareSnapshot(at, 80), nil); err == nil {
 		t.Error("handle succeeded through the crash")
 	}
 	if !crashed.Load() {
@@ -133,11 +135,11 @@ func TestAlerts_CrashBeforeEnqueueStillDelivers(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	s2 := &recSender{name: DestBot}
+	s2 := &recSender{name: discord.DestBot}
 	d2 := dlvStart(t, st2, s2, dlvOpts(nil))
 	at = at.Add(30 * time.Second)
 	r2 := report.NewReporter(report.Options{Host: "host-1", Store: st2, Queue: ReportQueue(d2), Now: func() time.Time { return at }})
-	if err := r2.Collect(ctx, report.EventMemory, bareSnapshot(at, 80), nil); err != nil {
+	if err := r2.Collect(ctx, reportdata.EventMemory, reporttest.BareSnapshot(at, 80), nil); err != nil {
 		t.Fatal(err)
 	}
 	dlvFlush(t, d2, 10*time.Second)
@@ -172,7 +174,7 @@ func TestAlerts_StateSavedWithoutQueue(t *testing.T) {
 	f := &memoryFeed{t: t, rep: report.NewReporter(report.Options{Host: "host-1", Store: st, Events: &events, Now: c.now}), at: reporttest.FixtureTime}
 
 	full.Store(true)
-	if err := f.rep.Collect(ctx, report.EventMemory, bareSnapshot(f.at, 80), nil); err == nil {
+	if err := f.rep.Collect(ctx, reportdata.EventMemory, reporttest.BareSnapshot(f.at, 80), nil); err == nil {
 		t.Error("handle on a full disk returned no error")
 	}
 	if got := alertRules(alertEvents(t, &events)); got != "memory_percent/firing store_write/firing" {
@@ -203,7 +205,7 @@ func TestAlerts_StateSavedWithoutQueue(t *testing.T) {
 }
 
 // alertRules lists "rule/state" of alerts.
-func alertRules(alerts []report.AlertData) string {
+func alertRules(alerts []reportdata.AlertData) string {
 	var out []string
 	for _, a := range alerts {
 		out = append(out, a.Rule+"/"+a.State)
@@ -219,7 +221,7 @@ type orderQueue struct {
 }
 
 func (q *orderQueue) Enqueue(ctx context.Context, m report.Message) error {
-	if m.Kind == report.EventAlert {
+	if m.Kind == reportdata.EventAlert {
 		_, ok, err := q.st.Get(ctx, report.AlertNS, health.RuleMemory)
 		if err != nil {
 			return err

@@ -19,12 +19,14 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	n "github.com/nexusmon/nexusmon/internal/names"
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Titles of the messages the full-disk story expects.
@@ -109,7 +111,7 @@ func fullDiskStory(t *testing.T, st *store.Store, fill, free func()) {
 		reports++
 		// While the disk is full, handle reports the store's failures;
 		// what matters is what reaches Discord.
-		_ = r.Collect(ctx, report.EventMemory, bareSnapshot(at, memPct), nil)
+		_ = r.Collect(ctx, reportdata.EventMemory, reporttest.BareSnapshot(at, memPct), nil)
 		dlvFlush(t, d, 10*time.Second)
 	}
 	titles := func() []string { return dlvTitles(srv.Messages(discordtest.DefaultChannelID)) }
@@ -118,7 +120,7 @@ func fullDiskStory(t *testing.T, st *store.Store, fill, free func()) {
 		if err := reader.Collect(ctx, &rm); err != nil {
 			t.Fatal(err)
 		}
-		return dlvSum(t, rm, name, attribute.String(n.AttrDestination, DestBot))
+		return dlvSum(t, rm, name, attribute.String(n.AttrDestination, discord.DestBot))
 	}
 
 	feed(41)
@@ -156,7 +158,7 @@ func fullDiskStory(t *testing.T, st *store.Store, fill, free func()) {
 	if metric(n.MessagesNotDurable) != notDurable {
 		t.Errorf("a report after recovery was delivered from memory")
 	}
-	if depth, err := st.Depth(ctx, DestBot); err != nil || depth != 0 {
+	if depth, err := st.Depth(ctx, discord.DestBot); err != nil || depth != 0 {
 		t.Errorf("outbox depth after recovery = %d, %v; want 0", depth, err)
 	}
 	// The alert states are stored: a restart neither repeats nor forgets.
@@ -239,17 +241,17 @@ func memStory(t *testing.T) (*store.Store, *atomic.Bool, *recSender, *Delivery) 
 	t.Helper()
 	ctx := context.Background()
 	st, full := faultyStore(t)
-	s := &recSender{name: DestBot}
-	s.setFail(&SendError{Status: 503, Retryable: true, Reason: ReasonServer, Err: errors.New("503 Service Unavailable")})
+	s := &recSender{name: discord.DestBot}
+	s.setFail(&discord.SendError{Status: 503, Retryable: true, Reason: discord.ReasonServer, Err: errors.New("503 Service Unavailable")})
 	d := dlvStart(t, st, s, dlvOpts(nil))
 	reportMsg := func(title, editKey string) Outbound {
-		return Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, EditKey: editKey, Payload: dlvPayload(title, title+".json")}
+		return Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, EditKey: editKey, Payload: dlvPayload(title, title+".json")}
 	}
 	dlvEnqueue(t, d, reportMsg("r0", ""))
 	full.Store(true)
 	steps := []error{
 		d.Commit(ctx, []store.KV{{NS: report.AlertNS, Key: "a1", Value: []byte("firing")}},
-			Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a1", "")}),
+			Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a1", "")}),
 		d.Enqueue(ctx, reportMsg("r1", "")),
 		d.Enqueue(ctx, reportMsg("r2", "")),
 		d.Enqueue(ctx, reportMsg("e1", "live")),
@@ -264,7 +266,7 @@ func memStory(t *testing.T) (*store.Store, *atomic.Bool, *recSender, *Delivery) 
 	if d.Durable() || d.MemoryDepth() != 4 {
 		t.Fatalf("durable %v, %d in memory; want not durable, 4 in memory (a1 r1 r2 e2)", d.Durable(), d.MemoryDepth())
 	}
-	if n, err := st.Depth(ctx, DestBot); err != nil || n != 1 {
+	if n, err := st.Depth(ctx, discord.DestBot); err != nil || n != 1 {
 		t.Fatalf("outbox depth = %d, %v; want r0 alone", n, err)
 	}
 	return st, full, s, d
@@ -288,7 +290,7 @@ func TestDelivery_MemoryQueueMovesBackIntoOutbox(t *testing.T) {
 	st, full, s, d := memStory(t)
 	full.Store(false)
 	waitUntil(t, 15*time.Second, "the memory queue to move into the outbox", d.Durable)
-	rows, err := st.Pending(ctx, DestBot, 100)
+	rows, err := st.Pending(ctx, discord.DestBot, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,7 +332,7 @@ func TestDelivery_SendsFromMemoryWhileFull(t *testing.T) {
 	if got := s.got(); !slices.Equal(got, want) {
 		t.Fatalf("Discord got %q, want %q", got, want)
 	}
-	if n, err := st.Depth(ctx, DestBot); err != nil || n != 1 || d.Stats().QueueDepth != 0 || d.Durable() {
+	if n, err := st.Depth(ctx, discord.DestBot); err != nil || n != 1 || d.Stats().QueueDepth != 0 || d.Durable() {
 		t.Errorf("outbox depth %d (%v), queue depth %d, durable %v; want r0 still stored (its removal could not be written), nothing pending, not durable",
 			n, err, d.Stats().QueueDepth, d.Durable())
 	}
@@ -338,7 +340,7 @@ func TestDelivery_SendsFromMemoryWhileFull(t *testing.T) {
 	full.Store(false)
 	waitUntil(t, 15*time.Second, "delivery to be durable again", d.Durable)
 	waitUntil(t, 15*time.Second, "r0's removal to be written", func() bool {
-		n, err := st.Depth(ctx, DestBot)
+		n, err := st.Depth(ctx, discord.DestBot)
 		return err == nil && n == 0
 	})
 	wantState(t, st, "a1", "firing")
@@ -364,7 +366,7 @@ func TestDelivery_MemoryQueueBounded(t *testing.T) {
 	})
 	opts := dlvOpts(nil)
 	opts.MeterProvider = mp
-	d, err := NewDelivery(st, &recSender{name: DestBot}, opts) // not started: everything stays queued
+	d, err := NewDelivery(st, &recSender{name: discord.DestBot}, opts) // not started: everything stays queued
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,10 +378,10 @@ func TestDelivery_MemoryQueueBounded(t *testing.T) {
 		}
 	}
 	alert := func(i int) Outbound {
-		return Outbound{Kind: report.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a"+strconv.Itoa(i), "")}
+		return Outbound{Kind: reportdata.EventAlert, Priority: report.PriorityAlert, Payload: dlvPayload("a"+strconv.Itoa(i), "")}
 	}
 	reportMsg := func(i int) Outbound {
-		return Outbound{Kind: report.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload("r"+strconv.Itoa(i), "")}
+		return Outbound{Kind: reportdata.EventSystem, Priority: report.PriorityReport, Payload: dlvPayload("r"+strconv.Itoa(i), "")}
 	}
 	enqueue(alert(0))
 	for i := range 300 {
@@ -414,7 +416,7 @@ func TestDelivery_MemoryQueueBounded(t *testing.T) {
 	if err := reader.Collect(ctx, &rm); err != nil {
 		t.Fatal(err)
 	}
-	dest := attribute.String(n.AttrDestination, DestBot)
+	dest := attribute.String(n.AttrDestination, discord.DestBot)
 	dropped := int64(302 - MemoryQueueMessages)
 	if got := dlvSum(t, rm, n.MessagesMemoryDropped, dest); got != dropped || d.Stats().Dropped != dropped {
 		t.Errorf("%s = %d, Stats.Dropped %d; want %d", n.MessagesMemoryDropped, got, d.Stats().Dropped, dropped)
@@ -426,7 +428,7 @@ func TestDelivery_MemoryQueueBounded(t *testing.T) {
 	// The byte bound: large reports push the small ones out, then each other.
 	big := func(i int) Outbound {
 		m := reportMsg(1000 + i)
-		m.Payload.Files = []report.File{{Name: "big.bin", ContentType: "application/octet-stream", Data: make([]byte, 2<<20)}}
+		m.Payload.Files = []reportdata.File{{Name: "big.bin", ContentType: "application/octet-stream", Data: make([]byte, 2<<20)}}
 		return m
 	}
 	for i := range 6 {

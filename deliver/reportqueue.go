@@ -6,6 +6,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/build"
 )
 
 // ReportQueue returns d as the Reporter's queue (Options.Queue, SetQueue):
@@ -45,7 +46,7 @@ func (q reportQueue) Commit(ctx context.Context, kv []KV, ms ...report.Message) 
 	return errors.Join(errs...)
 }
 
-func (q reportQueue) Stats() report.DeliveryStats { return q.d.Stats() }
+func (q reportQueue) Stats() build.DeliveryStats { return q.d.Stats() }
 
 // toOutbound renders m's report for Discord.
 func toOutbound(m report.Message) (Outbound, error) {

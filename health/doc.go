@@ -1,7 +1,7 @@
 // Package health turns values into scores, levels, trends, forecasts,
 // recommendations and alert events. It is pure logic: it imports the standard
 // library only, performs no I/O and reads no clock (time is an argument).
-// Callers (the agent, the Discord exporter) convert telemetry into the plain
+// Callers (the agent, the report engine) convert telemetry into the plain
 // values it takes and act on the values it returns; TestPurity enforces the
 // import and clock rules.
 //

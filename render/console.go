@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // ConsoleWriter writes reports to W as RenderConsole text, one report and a
@@ -14,7 +14,7 @@ import (
 type ConsoleWriter struct{ W io.Writer }
 
 // WriteReport writes RenderConsole(rep) and a newline.
-func (c ConsoleWriter) WriteReport(rep *report.Report) error {
+func (c ConsoleWriter) WriteReport(rep *reportdata.Report) error {
 	_, err := io.WriteString(c.W, RenderConsole(rep)+"\n")
 	return err
 }
@@ -36,7 +36,7 @@ func (c ConsoleWriter) WriteReport(rep *report.Report) error {
 // characters (so no ANSI escape sequences) and bidi overrides are dropped,
 // invalid UTF-8 is replaced, and names and titles stay on one line. A nil
 // report renders as "".
-func RenderConsole(r *report.Report) string {
+func RenderConsole(r *reportdata.Report) string {
 	if r == nil {
 		return ""
 	}

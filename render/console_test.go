@@ -6,28 +6,28 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/reporttest"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 func TestRenderConsole(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		r    *report.Report
+		r    *reportdata.Report
 		want string
 	}{
 		{"nil", nil, ""},
 		{
 			name: "no host, no time, no sections",
-			r:    &report.Report{Title: "Status", Emoji: "📊", Level: health.Good},
+			r:    &reportdata.Report{Title: "Status", Emoji: "📊", Level: health.Good},
 			want: "=== 📊 Status ===\nStatus: 🟡 Good",
 		},
 		{
 			name: "hostile text is cleaned, not escaped",
-			r: &report.Report{
+			r: &reportdata.Report{
 				Title: "Error\x1b[2J", Host: "h\u202e1", Time: reporttest.FixtureTime, Level: health.Poor,
 				Summary: "**bold** <@123> @everyone\x1b[31m red\r\n\x07second",
-				Sections: []report.Section{{Name: "Ctx\nline", Fields: []report.Field{
+				Sections: []reportdata.Section{{Name: "Ctx\nline", Fields: []reportdata.Field{
 					{Name: "Trace", Value: "a\n\n\tb"},
 					{Value: "nameless"},
 					{Name: "Empty", Value: "\x00 "},
@@ -39,8 +39,8 @@ func TestRenderConsole(t *testing.T) {
 		},
 		{
 			name: "test report with a file",
-			r: &report.Report{Test: true, Title: "Reporting test", Level: health.Excellent,
-				Files: []report.File{{Name: "chart.png", ContentType: "image/png", Data: make([]byte, 10)}}},
+			r: &reportdata.Report{Test: true, Title: "Reporting test", Level: health.Excellent,
+				Files: []reportdata.File{{Name: "chart.png", ContentType: "image/png", Data: make([]byte, 10)}}},
 			want: "=== 🧪 TEST · Reporting test ===\nStatus: 🟢 Excellent\nAttachment: chart.png (image/png, 10 bytes)",
 		},
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/nexusmon/nexusmon/internal/discordapi"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // validPayload returns a small payload that passes CheckLimits.
@@ -20,7 +20,7 @@ func validPayload() Payload {
 			Footer:      &EmbedFooter{Text: "nexusmon · host-1"},
 		}},
 		AllowedMentions: NoMentions(),
-		Files:           []report.File{{Name: "detailed_system_monitoring.json", ContentType: "application/json", Data: []byte(`{}`)}},
+		Files:           []reportdata.File{{Name: "detailed_system_monitoring.json", ContentType: "application/json", Data: []byte(`{}`)}},
 	}
 }
 
@@ -33,10 +33,10 @@ func TestCheckLimits(t *testing.T) {
 		}
 		return fs
 	}
-	files := func(n, size int) []report.File {
-		fs := make([]report.File, n)
+	files := func(n, size int) []reportdata.File {
+		fs := make([]reportdata.File, n)
 		for i := range fs {
-			fs[i] = report.File{Name: "f" + strings.Repeat("x", i) + ".bin", Data: make([]byte, size)}
+			fs[i] = reportdata.File{Name: "f" + strings.Repeat("x", i) + ".bin", Data: make([]byte, size)}
 		}
 		return fs
 	}

@@ -1,7 +1,7 @@
 package render
 
 import (
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Payload is one Discord message as nexusmon sends it: the JSON body of
@@ -10,11 +10,11 @@ import (
 // wire format (multipart when Files is not empty). Field names and JSON tags
 // follow Discord's API (docs: https://discord.com/developers/docs/resources/message).
 type Payload struct {
-	Content         string          `json:"content,omitempty"`
-	Embeds          []Embed         `json:"embeds,omitempty"`
-	AllowedMentions AllowedMentions `json:"allowed_mentions"`
-	Flags           int             `json:"flags,omitempty"` // discordapi.Flag* bits; senders send them on create only
-	Files           []report.File   `json:"files,omitempty"` // not part of payload_json: sent as files[n] parts
+	Content         string            `json:"content,omitempty"`
+	Embeds          []Embed           `json:"embeds,omitempty"`
+	AllowedMentions AllowedMentions   `json:"allowed_mentions"`
+	Flags           int               `json:"flags,omitempty"` // discordapi.Flag* bits; senders send them on create only
+	Files           []reportdata.File `json:"files,omitempty"` // not part of payload_json: sent as files[n] parts
 }
 
 // AllowedMentions must be sent on every message with an explicit empty Parse

@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nexusmon/nexusmon/internal/discordapi"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // How Render fits a report into one Discord message.
@@ -86,11 +86,11 @@ const (
 //
 // Render never returns a payload Discord would reject. Its only errors are
 // impossible input: a nil report, or Data that encoding/json cannot marshal.
-func Render(r *report.Report) (Payload, error) {
+func Render(r *reportdata.Report) (Payload, error) {
 	if r == nil {
 		return Payload{}, errors.New("render report: nil report")
 	}
-	jsonName := report.AttachmentName(r.Event)
+	jsonName := reportdata.AttachmentName(r.Event)
 	env := r.Envelope()
 	data, err := json.MarshalIndent(env, "", "  ")
 	if err != nil {
@@ -101,7 +101,7 @@ func Render(r *report.Report) (Payload, error) {
 			return Payload{}, fmt.Errorf("marshal %s: %w", jsonName, err)
 		}
 	}
-	files, jsonAttached, omitted := fitFiles(report.File{Name: jsonName, ContentType: "application/json", Data: data}, r.Files)
+	files, jsonAttached, omitted := fitFiles(reportdata.File{Name: jsonName, ContentType: "application/json", Data: data}, r.Files)
 
 	e := Embed{Color: r.Level.Color(), Title: RenderTitle(r)}
 	if t := r.Time.UTC(); !t.IsZero() && t.Year() >= 1 && t.Year() <= 9999 { // ISO 8601 has four-digit years
@@ -128,7 +128,7 @@ func Render(r *report.Report) (Payload, error) {
 	overflow := len(r.Sections) > discordapi.MaxFields || omitted > 0
 	noticeMax := fieldLen(notice(len(r.Sections), omitted, jsonName, jsonAttached))
 
-	if summary := prepareBlock([]report.Field{{Value: r.Summary}}); summary.fields[0].Value != "" {
+	if summary := prepareBlock([]reportdata.Field{{Value: r.Summary}}); summary.fields[0].Value != "" {
 		reserve := need
 		if overflow {
 			reserve += noticeMax
@@ -211,11 +211,11 @@ func embeddable(name string) bool {
 // fitFiles returns the files to attach: the envelope JSON, then extra, each
 // as long as it keeps the message within Discord's file limits; whether the
 // JSON is among them; and how many files were left out.
-func fitFiles(envelope report.File, extra []report.File) ([]report.File, bool, int) {
-	files := make([]report.File, 0, 1+len(extra))
+func fitFiles(envelope reportdata.File, extra []reportdata.File) ([]reportdata.File, bool, int) {
+	files := make([]reportdata.File, 0, 1+len(extra))
 	size, omitted := 0, 0
 	jsonAttached := false
-	for i, f := range append([]report.File{envelope}, extra...) {
+	for i, f := range append([]reportdata.File{envelope}, extra...) {
 		cost := len(f.Data) + len(f.Name) + len(f.ContentType) + multipartPartOverhead
 		if len(files) == discordapi.MaxFiles || len(f.Data) > discordapi.MaxFileSize || strings.TrimSpace(f.Name) == "" ||
 			size+cost > discordapi.MaxRequestSize-requestReserve {
@@ -229,8 +229,8 @@ func fitFiles(envelope report.File, extra []report.File) ([]report.File, bool, i
 	return files, jsonAttached, omitted
 }
 
-// renderTitle returns the embed title, cut with "…" at discordapi.MaxTitle.
-func RenderTitle(r *report.Report) string {
+// RenderTitle returns the embed title, cut with "…" at discordapi.MaxTitle.
+func RenderTitle(r *reportdata.Report) string {
 	head := strings.TrimSpace(r.Emoji) + " " + strings.TrimSpace(r.Title)
 	if !r.Test {
 		return oneLine(head, modeMarkdown, discordapi.MaxTitle)
@@ -268,7 +268,7 @@ func oneLine(s string, mode textMode, limit int) string {
 // within a limit. Text is cleaned as it is written, so that cutting huge
 // values costs what is written, not what was given.
 type block struct {
-	fields    []report.Field
+	fields    []reportdata.Field
 	lines     int  // number of lines blockLines yields
 	width     int  // code points of the longest line (only counted up to inlineHinted+1)
 	allInline bool // every field asks for Inline
@@ -285,8 +285,8 @@ type textLine struct {
 
 // prepareBlock trims fields and measures them. Names and values that are
 // blank once cleaned become "".
-func prepareBlock(fields []report.Field) block {
-	b := block{fields: make([]report.Field, len(fields)), allInline: len(fields) > 0}
+func prepareBlock(fields []reportdata.Field) block {
+	b := block{fields: make([]reportdata.Field, len(fields)), allInline: len(fields) > 0}
 	for i, f := range fields {
 		f.Name = strings.TrimSpace(f.Name)
 		if isBlank(f.Name) {

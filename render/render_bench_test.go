@@ -2,14 +2,14 @@ package render
 
 import (
 	"github.com/nexusmon/nexusmon/internal/reporttest"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 import "testing"
 
 func BenchmarkRender(b *testing.B) {
 	for _, bc := range []struct {
 		name string
-		r    *report.Report
+		r    *reportdata.Report
 	}{
 		{"system", reporttest.SystemFixture()},
 		{"health", reporttest.HealthFixture()},

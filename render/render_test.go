@@ -20,6 +20,7 @@ import (
 	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/render/*.golden.{json,txt}")
@@ -78,7 +79,7 @@ func compareGolden(t *testing.T, dir, name string, got []byte) {
 
 // channelRender renders r as the Reporter posts it with the default
 // configuration (discord.silent_reports on), so goldens show the flags.
-func channelRender(r *report.Report) (Payload, error) {
+func channelRender(r *reportdata.Report) (Payload, error) {
 	return Render(report.NewReporter(report.Options{SilentReports: true}).ForChannel(r))
 }
 
@@ -135,7 +136,7 @@ func markdownParts(p Payload) map[string]string {
 }
 
 // checkRendered asserts the properties every Render result must have.
-func checkRendered(t *testing.T, r *report.Report, p Payload) {
+func checkRendered(t *testing.T, r *reportdata.Report, p Payload) {
 	t.Helper()
 	if err := CheckLimits(&p); err != nil {
 		t.Fatalf("CheckLimits: %v", err)
@@ -160,8 +161,8 @@ func checkRendered(t *testing.T, r *report.Report, p Payload) {
 	if e.Color != r.Level.Color() {
 		t.Errorf("color %#x, want %#x", e.Color, r.Level.Color())
 	}
-	if len(p.Files) == 0 || p.Files[0].Name != report.AttachmentName(r.Event) || p.Files[0].ContentType != "application/json" {
-		t.Fatalf("first file %+v, want %s", p.Files, report.AttachmentName(r.Event))
+	if len(p.Files) == 0 || p.Files[0].Name != reportdata.AttachmentName(r.Event) || p.Files[0].ContentType != "application/json" {
+		t.Fatalf("first file %+v, want %s", p.Files, reportdata.AttachmentName(r.Event))
 	}
 	for where, s := range markdownParts(p) {
 		if !utf8.ValidString(s) {
@@ -224,12 +225,12 @@ func TestRender_Truncation(t *testing.T) {
 	family := "👨‍👩‍👧"
 	tests := []struct {
 		name  string
-		r     *report.Report
+		r     *reportdata.Report
 		check func(t *testing.T, p Payload)
 	}{
 		{
 			name: "title cut with ellipsis",
-			r:    &report.Report{Event: report.EventAlert, Title: strings.Repeat("x", 300), Emoji: "🚨"},
+			r:    &reportdata.Report{Event: reportdata.EventAlert, Title: strings.Repeat("x", 300), Emoji: "🚨"},
 			check: func(t *testing.T, p Payload) {
 				title := p.Embeds[0].Title
 				if n := utf8.RuneCountInString(title); n != discordapi.MaxTitle || !strings.HasSuffix(title, "…") || !strings.HasPrefix(title, "🚨 xxx") {
@@ -239,7 +240,7 @@ func TestRender_Truncation(t *testing.T) {
 		},
 		{
 			name: "test title keeps its prefix",
-			r:    &report.Report{Event: report.EventTest, Title: strings.Repeat("_", 300), Test: true},
+			r:    &reportdata.Report{Event: reportdata.EventTest, Title: strings.Repeat("_", 300), Test: true},
 			check: func(t *testing.T, p Payload) {
 				title := p.Embeds[0].Title
 				if !strings.HasPrefix(title, "🧪 TEST · \\_") || utf8.RuneCountInString(title) > discordapi.MaxTitle || !strings.HasSuffix(title, `\_…`) {
@@ -249,7 +250,7 @@ func TestRender_Truncation(t *testing.T) {
 		},
 		{
 			name: "backslashes are never left dangling",
-			r:    &report.Report{Event: report.EventError, Sections: []report.Section{{Name: "Trace", Fields: []report.Field{{Name: "Path", Value: strings.Repeat(`\`, 3000)}}}}},
+			r:    &reportdata.Report{Event: reportdata.EventError, Sections: []reportdata.Section{{Name: "Trace", Fields: []reportdata.Field{{Name: "Path", Value: strings.Repeat(`\`, 3000)}}}}},
 			check: func(t *testing.T, p Payload) {
 				v := fieldValue(t, p, "Trace")
 				kept, _, ok := strings.Cut(strings.TrimPrefix(v, "**Path**: "), "…")
@@ -263,7 +264,7 @@ func TestRender_Truncation(t *testing.T) {
 		},
 		{
 			name: "emoji sequences are cut whole",
-			r:    &report.Report{Event: report.EventSystem, Sections: []report.Section{{Name: "Family", Fields: []report.Field{{Value: strings.Repeat(family, 1000)}}}}},
+			r:    &reportdata.Report{Event: reportdata.EventSystem, Sections: []reportdata.Section{{Name: "Family", Fields: []reportdata.Field{{Value: strings.Repeat(family, 1000)}}}}},
 			check: func(t *testing.T, p Payload) {
 				v := fieldValue(t, p, "Family")
 				kept, _, _ := strings.Cut(v, "…")
@@ -277,7 +278,7 @@ func TestRender_Truncation(t *testing.T) {
 		},
 		{
 			name: "flags are cut whole",
-			r:    &report.Report{Event: report.EventSystem, Summary: strings.Repeat("🇩🇪🇫🇷x", 2000)},
+			r:    &reportdata.Report{Event: reportdata.EventSystem, Summary: strings.Repeat("🇩🇪🇫🇷x", 2000)},
 			check: func(t *testing.T, p Payload) {
 				d := p.Embeds[0].Description
 				kept, _, _ := strings.Cut(d, "…")
@@ -291,8 +292,8 @@ func TestRender_Truncation(t *testing.T) {
 		},
 		{
 			name: "long summary gets the room the fields leave",
-			r: &report.Report{Event: report.EventSystem, Summary: strings.Repeat("a", 5000),
-				Sections: []report.Section{{Name: "CPU", Fields: []report.Field{{Name: "Usage", Value: "1 %"}}}}},
+			r: &reportdata.Report{Event: reportdata.EventSystem, Summary: strings.Repeat("a", 5000),
+				Sections: []reportdata.Section{{Name: "CPU", Fields: []reportdata.Field{{Name: "Usage", Value: "1 %"}}}}},
 			check: func(t *testing.T, p Payload) {
 				d := p.Embeds[0].Description
 				if n := utf8.RuneCountInString(d); n < discordapi.MaxDescription-5 || n > discordapi.MaxDescription {
@@ -309,12 +310,12 @@ func TestRender_Truncation(t *testing.T) {
 		},
 		{
 			name: "many lines keep whole lines",
-			r: func() *report.Report {
+			r: func() *reportdata.Report {
 				var lines []string
 				for i := range 500 {
 					lines = append(lines, fmt.Sprintf("/mnt/d%03d 50 %%", i))
 				}
-				return &report.Report{Event: report.EventSystem, Sections: []report.Section{{Name: "Disk", Fields: []report.Field{{Name: "Filesystems", Value: strings.Join(lines, "\n")}}}}}
+				return &reportdata.Report{Event: reportdata.EventSystem, Sections: []reportdata.Section{{Name: "Disk", Fields: []reportdata.Field{{Name: "Filesystems", Value: strings.Join(lines, "\n")}}}}}
 			}(),
 			check: func(t *testing.T, p Payload) {
 				v := fieldValue(t, p, "Disk")
@@ -333,10 +334,10 @@ func TestRender_Truncation(t *testing.T) {
 		},
 		{
 			name: "more than 25 sections",
-			r: func() *report.Report {
-				r := &report.Report{Event: report.EventCommands}
+			r: func() *reportdata.Report {
+				r := &reportdata.Report{Event: reportdata.EventCommands}
 				for i := range 30 {
-					r.Sections = append(r.Sections, report.Section{Name: fmt.Sprintf("S%d", i), Fields: []report.Field{{Name: "n", Value: strconv.Itoa(i)}}})
+					r.Sections = append(r.Sections, reportdata.Section{Name: fmt.Sprintf("S%d", i), Fields: []reportdata.Field{{Name: "n", Value: strconv.Itoa(i)}}})
 				}
 				return r
 			}(),
@@ -352,10 +353,10 @@ func TestRender_Truncation(t *testing.T) {
 		},
 		{
 			name: "fields share the 6000 total, cut one visibly and drop the rest",
-			r: func() *report.Report {
-				r := &report.Report{Event: report.EventMemory, Summary: "short"}
+			r: func() *reportdata.Report {
+				r := &reportdata.Report{Event: reportdata.EventMemory, Summary: "short"}
 				for i := range 10 {
-					r.Sections = append(r.Sections, report.Section{Name: fmt.Sprintf("S%d", i), Fields: []report.Field{{Value: strings.Repeat("m", 900)}}})
+					r.Sections = append(r.Sections, reportdata.Section{Name: fmt.Sprintf("S%d", i), Fields: []reportdata.Field{{Value: strings.Repeat("m", 900)}}})
 				}
 				return r
 			}(),
@@ -373,8 +374,8 @@ func TestRender_Truncation(t *testing.T) {
 		},
 		{
 			name: "blank names and values become a dash",
-			r: &report.Report{Event: report.EventSystem, Emoji: " ", Title: "\t", Host: "\x00", Summary: " \n ",
-				Sections: []report.Section{{Name: "  ", Fields: []report.Field{{Name: "Empty", Value: " \t"}, {Name: " ", Value: "plain"}}}, {Name: "No fields"}}},
+			r: &reportdata.Report{Event: reportdata.EventSystem, Emoji: " ", Title: "\t", Host: "\x00", Summary: " \n ",
+				Sections: []reportdata.Section{{Name: "  ", Fields: []reportdata.Field{{Name: "Empty", Value: " \t"}, {Name: " ", Value: "plain"}}}, {Name: "No fields"}}},
 			check: func(t *testing.T, p Payload) {
 				e := p.Embeds[0]
 				if e.Title != "—" || e.Description != "" || e.Footer.Text != "nexusmon" {
@@ -390,8 +391,8 @@ func TestRender_Truncation(t *testing.T) {
 		},
 		{
 			name: "image from an attached png",
-			r: &report.Report{Event: report.EventHealth, Image: "chart.png",
-				Files: []report.File{{Name: "notes.txt", Data: []byte("x")}, {Name: "chart.png", ContentType: "image/png", Data: reporttest.PngLike(64)}}},
+			r: &reportdata.Report{Event: reportdata.EventHealth, Image: "chart.png",
+				Files: []reportdata.File{{Name: "notes.txt", Data: []byte("x")}, {Name: "chart.png", ContentType: "image/png", Data: reporttest.PngLike(64)}}},
 			check: func(t *testing.T, p Payload) {
 				if img := p.Embeds[0].Image; img == nil || img.URL != "attachment://chart.png" {
 					t.Errorf("image %+v", img)
@@ -403,7 +404,7 @@ func TestRender_Truncation(t *testing.T) {
 		},
 		{
 			name: "no image for a missing or non-image file",
-			r:    &report.Report{Event: report.EventHealth, Image: "notes.txt", Files: []report.File{{Name: "notes.txt", Data: []byte("x")}}},
+			r:    &reportdata.Report{Event: reportdata.EventHealth, Image: "notes.txt", Files: []reportdata.File{{Name: "notes.txt", Data: []byte("x")}}},
 			check: func(t *testing.T, p Payload) {
 				if img := p.Embeds[0].Image; img != nil {
 					t.Errorf("image %+v", img)
@@ -412,11 +413,11 @@ func TestRender_Truncation(t *testing.T) {
 		},
 		{
 			name: "files beyond Discord's limits are left out visibly",
-			r: func() *report.Report {
-				r := &report.Report{Event: report.EventHealth, Image: "big.png"}
-				r.Files = append(r.Files, report.File{Name: "big.png", Data: make([]byte, discordapi.MaxFileSize+1)})
+			r: func() *reportdata.Report {
+				r := &reportdata.Report{Event: reportdata.EventHealth, Image: "big.png"}
+				r.Files = append(r.Files, reportdata.File{Name: "big.png", Data: make([]byte, discordapi.MaxFileSize+1)})
 				for i := range 11 {
-					r.Files = append(r.Files, report.File{Name: fmt.Sprintf("f%d.txt", i), Data: []byte("x")})
+					r.Files = append(r.Files, reportdata.File{Name: fmt.Sprintf("f%d.txt", i), Data: []byte("x")})
 				}
 				return r
 			}(),
@@ -469,19 +470,19 @@ func randomText(rng *rand.Rand) string {
 }
 
 // buildReport builds a report from the fuzzer's or rng's inputs.
-func buildReport(title, summary, host, name, value string, sections, fields, repeat int, test bool) *report.Report {
+func buildReport(title, summary, host, name, value string, sections, fields, repeat int, test bool) *reportdata.Report {
 	if len(value) > 64 {
 		value = value[:64]
 	}
 	value = strings.Repeat(value, repeat)
-	r := &report.Report{
-		Event: report.EventHealth, Time: reporttest.FixtureTime, Title: title, Emoji: "🩺", Host: host, Summary: summary,
+	r := &reportdata.Report{
+		Event: reportdata.EventHealth, Time: reporttest.FixtureTime, Title: title, Emoji: "🩺", Host: host, Summary: summary,
 		Level: health.Level(len(title) % 5), Test: test, Data: map[string]string{"title": title, "value": value},
 	}
 	for i := range sections {
-		s := report.Section{Name: name}
+		s := reportdata.Section{Name: name}
 		for j := range fields {
-			s.Fields = append(s.Fields, report.Field{Name: name, Value: value, Inline: (i+j)%2 == 0})
+			s.Fields = append(s.Fields, reportdata.Field{Name: name, Value: value, Inline: (i+j)%2 == 0})
 		}
 		r.Sections = append(r.Sections, s)
 	}
@@ -497,7 +498,7 @@ func TestRender_Random(t *testing.T) {
 		if i%10 == 0 {
 			line := randomText(rng)
 			line = line[:min(len(line), 80)]
-			r.Sections = append(r.Sections, report.Section{Name: randomText(rng), Fields: []report.Field{{Name: randomText(rng), Value: strings.Repeat(line+"\n", 1+rng.IntN(300))}}})
+			r.Sections = append(r.Sections, reportdata.Section{Name: randomText(rng), Fields: []reportdata.Field{{Name: randomText(rng), Value: strings.Repeat(line+"\n", 1+rng.IntN(300))}}})
 		}
 		p, err := Render(r)
 		if err != nil {

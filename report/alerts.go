@@ -15,6 +15,8 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/storeapi"
+	"github.com/nexusmon/nexusmon/report/format"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // Alerting: one health.Rule per threshold, evaluated on every snapshot that
@@ -45,35 +47,7 @@ type AlertOptions struct {
 	Disabled       bool          // evaluate nothing, send no alert
 }
 
-// AlertStatus is one firing alert.
-type AlertStatus struct {
-	Rule      string    `json:"rule"`
-	Metric    string    `json:"metric"`
-	Severity  string    `json:"severity"` // warning or critical
-	Value     float64   `json:"value"`    // last value observed
-	Unit      string    `json:"unit"`
-	Threshold float64   `json:"threshold"` // the line of its severity
-	Peak      float64   `json:"peak"`
-	Since     time.Time `json:"since"` // when it fired
-}
-
-// AlertData is the data of a performance_alert report (DESIGN §3).
-type AlertData struct {
-	Rule       string    `json:"rule"`
-	Metric     string    `json:"metric"`
-	Severity   string    `json:"severity"` // info, warning, critical
-	State      string    `json:"state"`    // firing, resolved, info
-	Value      float64   `json:"value"`
-	Unit       string    `json:"unit"`
-	Threshold  float64   `json:"threshold"` // the line crossed; the clear level for resolved events
-	Since      time.Time `json:"since"`
-	Peak       float64   `json:"peak"`
-	DurationMS int64     `json:"duration_ms"`
-	Repeat     bool      `json:"repeat"`
-	Message    string    `json:"message"`
-}
-
-// alertNS is the store KV namespace of alert state; keys are rule names.
+// AlertNS is the store KV namespace of alert state; keys are rule names.
 const AlertNS = "alerts"
 
 // Rule indexes of the engine; alertValues are in this order.
@@ -125,13 +99,13 @@ type ruleSet struct {
 	enabled [numRules]bool
 }
 
-func newAlertEngine(th Thresholds, o AlertOptions) *alertEngine {
+func newAlertEngine(th reportdata.Thresholds, o AlertOptions) *alertEngine {
 	e := &alertEngine{}
 	e.rules.Store(newRuleSet(th, o))
 	return e
 }
 
-func newRuleSet(th Thresholds, o AlertOptions) *ruleSet {
+func newRuleSet(th reportdata.Thresholds, o AlertOptions) *ruleSet {
 	s := &ruleSet{}
 	d := health.DefaultRules(th.CPU, th.Memory, th.Response, th.Network, o.For, o.RepeatInterval, o.Hysteresis)
 	s.rules[ruleCPU], s.rules[ruleMemory], s.rules[ruleResponse], s.rules[ruleNetwork] = d[0], d[1], d[2], d[3]
@@ -148,7 +122,7 @@ func newRuleSet(th Thresholds, o AlertOptions) *ruleSet {
 // setRules replaces the rules; each rule keeps its state (a firing alert
 // stays firing and is evaluated against its new lines from the next
 // snapshot on).
-func (e *alertEngine) setRules(th Thresholds, o AlertOptions) {
+func (e *alertEngine) setRules(th reportdata.Thresholds, o AlertOptions) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.rules.Store(newRuleSet(th, o))
@@ -195,10 +169,10 @@ func significant(s health.State) health.State {
 }
 
 // active returns the firing alerts, critical first, then by rule name.
-func (e *alertEngine) active() []AlertStatus {
+func (e *alertEngine) active() []reportdata.AlertStatus {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := []AlertStatus{}
+	out := []reportdata.AlertStatus{}
 	for i, s := range e.states {
 		if s.Status != health.StatusFiring {
 			continue
@@ -208,7 +182,7 @@ func (e *alertEngine) active() []AlertStatus {
 		if s.Severity == health.SeverityCritical {
 			line = r.Critical
 		}
-		out = append(out, AlertStatus{Rule: r.Name, Metric: r.Metric, Severity: string(s.Severity), Value: s.Last,
+		out = append(out, reportdata.AlertStatus{Rule: r.Name, Metric: r.Metric, Severity: string(s.Severity), Value: s.Last,
 			Unit: r.Unit, Threshold: line, Peak: s.Peak, Since: s.FiringSince.UTC()})
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -354,7 +328,7 @@ func (r *Reporter) checkStore(ctx context.Context, at time.Time) error {
 }
 
 // eventReport turns rule i's event into its alert report.
-func (r *Reporter) eventReport(i int, ev health.Event) *Report {
+func (r *Reporter) eventReport(i int, ev health.Event) *reportdata.Report {
 	if i == ruleStore {
 		return storeAlertReport(ev, r.opts.Store.Status(), r.queue() != nil, r.opts.Host)
 	}
@@ -366,14 +340,14 @@ func (r *Reporter) eventReport(i int, ev health.Event) *Report {
 // store's directory and the class of the failure (storeapi.Class*), never
 // the error's text. discord says whether Discord messages are queued (and
 // so held in memory meanwhile).
-func storeAlertReport(ev health.Event, st storeapi.Status, discord bool, host string) *Report {
+func storeAlertReport(ev health.Event, st storeapi.Status, discord bool, host string) *reportdata.Report {
 	dir := filepath.Dir(st.Path)
 	class := st.WriteErrorClass
 	if class == "" {
 		class = storeapi.ClassOther
 	}
 	r := AlertReport(ev, nil, host)
-	d := r.Data.(AlertData)
+	d := r.Data.(reportdata.AlertData)
 	held, back := "history and alert state are not saved", ""
 	if discord {
 		held += " and Discord messages wait in memory, not durable"
@@ -391,7 +365,7 @@ func storeAlertReport(ev health.Event, st storeapi.Status, discord bool, host st
 		r.Title = "CRITICAL · store cannot write · " + strings.ReplaceAll(class, "_", " ")
 	}
 	r.Data, r.Summary = d, d.Message
-	r.Sections = []Section{{Name: "Alert", Fields: []Field{
+	r.Sections = []reportdata.Section{{Name: "Alert", Fields: []reportdata.Field{
 		{Name: "Rule", Value: ev.Rule, Inline: true},
 		{Name: "Severity", Value: string(ev.Severity), Inline: true},
 		{Name: "Store", Value: dir, Inline: true},
@@ -403,7 +377,7 @@ func storeAlertReport(ev health.Event, st storeapi.Status, discord bool, host st
 
 // ActiveAlerts returns the firing alerts (rule, severity, value, since),
 // critical first: what /nexus alerts shows.
-func (r *Reporter) ActiveAlerts() []AlertStatus { return r.alerts.active() }
+func (r *Reporter) ActiveAlerts() []reportdata.AlertStatus { return r.alerts.active() }
 
 // Info publishes an informational alert (e.g. "agent started", "Discord
 // reachable again") at once, with PriorityAlert.
@@ -416,7 +390,7 @@ func (r *Reporter) Info(ctx context.Context, rule, message string) error {
 // /nexus test_reporting: a value 5 % above the critical line evaluated by a
 // copy of the memory rule from a fresh state, so the real alert state is
 // never touched. The caller publishes it.
-func (r *Reporter) TestAlert(ctx context.Context) (*Report, error) {
+func (r *Reporter) TestAlert(ctx context.Context) (*reportdata.Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("test alert: %w", err)
 	}
@@ -439,25 +413,25 @@ func (r *Reporter) TestAlert(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
-// alertReport turns an event into a report. rule (may be nil for info
+// AlertReport turns an event into a report. rule (may be nil for info
 // events) supplies the clear level shown for firing alerts.
-func AlertReport(ev health.Event, rule *health.Rule, host string) *Report {
+func AlertReport(ev health.Event, rule *health.Rule, host string) *reportdata.Report {
 	label := ev.Metric
 	if label == "" {
 		label = ev.Rule
 	}
-	d := AlertData{
+	d := reportdata.AlertData{
 		Rule: ev.Rule, Metric: ev.Metric, Severity: string(ev.Severity), State: ev.State,
-		Value: round(ev.Value, 3), Unit: ev.Unit, Threshold: round(ev.Threshold, 3), Since: ev.Since.UTC(),
-		Peak: round(ev.Peak, 3), DurationMS: ev.Duration.Milliseconds(), Repeat: ev.Repeat, Message: ev.Message,
+		Value: format.Round(ev.Value, 3), Unit: ev.Unit, Threshold: format.Round(ev.Threshold, 3), Since: ev.Since.UTC(),
+		Peak: format.Round(ev.Peak, 3), DurationMS: ev.Duration.Milliseconds(), Repeat: ev.Repeat, Message: ev.Message,
 	}
-	r := &Report{Event: EventAlert, Time: ev.At.UTC(), Host: host, Data: d, Summary: ev.Message}
+	r := &reportdata.Report{Event: reportdata.EventAlert, Time: ev.At.UTC(), Host: host, Data: d, Summary: ev.Message}
 	value := health.FormatValue(ev.Value, ev.Unit)
 	switch {
 	case ev.State == health.EventInfo:
 		r.Emoji, r.Level = "ℹ️", health.Excellent
 		r.Title = "INFO · " + ev.Message
-		r.Sections = []Section{{Name: "Status", Fields: []Field{
+		r.Sections = []reportdata.Section{{Name: "Status", Fields: []reportdata.Field{
 			{Name: "Event", Value: ev.Rule, Inline: true},
 			{Name: "At", Value: ev.At.UTC().Format(time.RFC3339), Inline: true},
 		}}}
@@ -479,7 +453,7 @@ func AlertReport(ev health.Event, rule *health.Rule, host string) *Report {
 	if ev.State == health.EventFiring && rule != nil {
 		threshold += " (clears below " + health.FormatValue(rule.Clear(), ev.Unit) + ")"
 	}
-	r.Sections = []Section{{Name: "Alert", Fields: []Field{
+	r.Sections = []reportdata.Section{{Name: "Alert", Fields: []reportdata.Field{
 		{Name: "Rule", Value: ev.Rule, Inline: true},
 		{Name: "Severity", Value: string(ev.Severity), Inline: true},
 		{Name: "Value", Value: value, Inline: true},

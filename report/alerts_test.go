@@ -9,21 +9,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/internal/reporttest"
+	"github.com/nexusmon/nexusmon/report/reportdata"
+
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/store"
+	"github.com/nexusmon/nexusmon/report/build"
 )
 
 // alertLine is an alert envelope from the events file.
 type alertLine struct {
-	Event Kind      `json:"event"`
-	Data  AlertData `json:"data"`
+	Event reportdata.Kind      `json:"event"`
+	Data  reportdata.AlertData `json:"data"`
 }
 
 // alertEvents returns the alert envelopes written to buf so far and
 // empties it.
-func alertEvents(t *testing.T, buf *bytes.Buffer) []AlertData {
+func alertEvents(t *testing.T, buf *bytes.Buffer) []reportdata.AlertData {
 	t.Helper()
-	var out []AlertData
+	var out []reportdata.AlertData
 	sc := bufio.NewScanner(buf)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -31,7 +35,7 @@ func alertEvents(t *testing.T, buf *bytes.Buffer) []AlertData {
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			t.Fatal(err)
 		}
-		if l.Event == EventAlert {
+		if l.Event == reportdata.EventAlert {
 			out = append(out, l.Data)
 		}
 	}
@@ -45,15 +49,15 @@ type memoryFeed struct {
 	t    *testing.T
 	rep  *Reporter
 	at   time.Time
-	prev *Snapshot
+	prev *reportdata.Snapshot
 }
 
 func (f *memoryFeed) feed(values ...float64) {
 	f.t.Helper()
 	for _, v := range values {
 		f.at = f.at.Add(30 * time.Second)
-		s := bareSnapshot(f.at, v)
-		if err := f.rep.handle(context.Background(), EventMemory, s, f.prev); err != nil {
+		s := reporttest.BareSnapshot(f.at, v)
+		if err := f.rep.handle(context.Background(), reportdata.EventMemory, s, f.prev); err != nil {
 			f.t.Fatal(err)
 		}
 		f.prev = s
@@ -142,13 +146,13 @@ func TestAlerts_RepeatAndOtherRules(t *testing.T) {
 	var events bytes.Buffer
 	rep := NewReporter(Options{Events: &events, Alerts: AlertOptions{RepeatInterval: 2 * time.Minute}})
 	at := testTime
-	var prev *Snapshot
+	var prev *reportdata.Snapshot
 	// System snapshots carry CPU (from the second on), memory and disk.
 	for i := range 6 {
 		at = at.Add(time.Minute)
-		s := NewSnapshot(at, nil)
-		addHost(s, 100+float64(i)*100, 100, 41, 85) // every core fully busy between snapshots; disk 85 %
-		if err := rep.handle(ctx, EventSystem, s, prev); err != nil {
+		s := reportdata.NewSnapshot(at, nil)
+		reporttest.AddHost(s, 100+float64(i)*100, 100, 41, 85) // every core fully busy between snapshots; disk 85 %
+		if err := rep.handle(ctx, reportdata.EventSystem, s, prev); err != nil {
 			t.Fatal(err)
 		}
 		prev = s
@@ -173,10 +177,10 @@ func TestAlerts_RepeatAndOtherRules(t *testing.T) {
 	}
 
 	// Network snapshots carry response_ms and network_ms.
-	s := NewSnapshot(at.Add(time.Minute), nil)
-	addProbe(s, probeSpec{url: "https://discord.com/api/v10/gateway", kind: probeKindDiscordAPI, ok: true, status: 200, totalMS: 2500, availability: 1})
-	addProbe(s, probeSpec{url: "https://a.example", kind: probeKindInternet, ok: true, status: 204, totalMS: 600, availability: 1})
-	if err := rep.handle(ctx, EventNetwork, s, nil); err != nil {
+	s := reportdata.NewSnapshot(at.Add(time.Minute), nil)
+	reporttest.AddProbe(s, reporttest.ProbeSpec{URL: "https://discord.com/api/v10/gateway", Kind: build.ProbeKindDiscordAPI, OK: true, Status: 200, TotalMS: 2500, Availability: 1})
+	reporttest.AddProbe(s, reporttest.ProbeSpec{URL: "https://a.example", Kind: build.ProbeKindInternet, OK: true, Status: 204, TotalMS: 600, Availability: 1})
+	if err := rep.handle(ctx, reportdata.EventNetwork, s, nil); err != nil {
 		t.Fatal(err)
 	}
 	rules = rules[:0]
@@ -200,8 +204,8 @@ func TestReporter_TestAlertAndInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := r.Data.(AlertData)
-	if !r.Test || d.Severity != "critical" || d.State != health.EventFiring || d.Value != 94.5 || r.Event != EventAlert {
+	d := r.Data.(reportdata.AlertData)
+	if !r.Test || d.Severity != "critical" || d.State != health.EventFiring || d.Value != 94.5 || r.Event != reportdata.EventAlert {
 		t.Errorf("test alert = %+v test=%v", d, r.Test)
 	}
 	p, err := RenderHook(r, false)
@@ -234,7 +238,7 @@ func TestReporter_TestAlertAndInfo(t *testing.T) {
 
 func TestAlertReport_Golden(t *testing.T) {
 	t.Parallel()
-	rule := newAlertEngine(DefaultThresholds(), AlertOptions{For: time.Minute, Hysteresis: 0.1}).rules.Load().rules[ruleMemory]
+	rule := newAlertEngine(reportdata.DefaultThresholds(), AlertOptions{For: time.Minute, Hysteresis: 0.1}).rules.Load().rules[ruleMemory]
 	var st health.State
 	var firing, resolved health.Event
 	for i, v := range []float64{80, 92, 93.1, 88, 60} {
@@ -251,12 +255,12 @@ func TestAlertReport_Golden(t *testing.T) {
 	if firing.Rule == "" || resolved.Rule == "" {
 		t.Fatalf("fixture events missing: firing %+v resolved %+v", firing, resolved)
 	}
-	storeRule := newAlertEngine(DefaultThresholds(), AlertOptions{}).rules.Load().rules[ruleStore]
+	storeRule := newAlertEngine(reportdata.DefaultThresholds(), AlertOptions{}).rules.Load().rules[ruleStore]
 	storeFull, _, _ := storeRule.Evaluate(health.State{}, 1, testTime)
 	_, storeFiring, _ := storeRule.Evaluate(health.State{}, 1, testTime)
 	_, storeBack, _ := storeRule.Evaluate(storeFull, 0, testTime.Add(5*time.Minute))
 	storeStatus := store.Status{Path: "/var/lib/nexusmon/nexusmon.db", WriteErrorClass: store.ClassDiskFull}
-	for name, r := range map[string]*Report{
+	for name, r := range map[string]*reportdata.Report{
 		"alert_critical":       AlertReport(firing, &rule, "host-1"),
 		"alert_resolved":       AlertReport(resolved, &rule, "host-1"),
 		"alert_info":           AlertReport(health.Info("discord", "Discord reachable again", testTime), nil, "host-1"),

@@ -4,11 +4,13 @@ import (
 	"context"
 	"io"
 	"testing"
+
+	"github.com/nexusmon/nexusmon/internal/reporttest"
 )
 
 // systemReportAllocs is the allocation budget of one system report built,
 // stored (report and samples, in a real store) and written to the events
-// file from a collection (fullSnapshot: a busy host with a bot, probes and
+// file from a collection (reporttest.FullSnapshot: a busy host with a bot, probes and
 // commands), the collection itself not included. Today: 339 allocations
 // (343 before the data was JSON-encoded once), 401 under the race detector
 // (make test). The budgets leave about 10 % for Go and SQLite versions, so
@@ -22,7 +24,7 @@ const (
 func TestSystemReport_allocBudget(t *testing.T) {
 	ctx := context.Background()
 	rep := NewReporter(Options{Host: "host-1", Store: openStore(t, t.TempDir()), Events: io.Discard})
-	cur, prev := fullSnapshot(1), fullSnapshot(0)
+	cur, prev := reporttest.FullSnapshot(1), reporttest.FullSnapshot(0)
 	if err := rep.Collect(ctx, EventSystem, cur, prev); err != nil { // the first report: nothing lazily set up is counted
 		t.Fatal(err)
 	}

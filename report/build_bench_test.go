@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/internal/reporttest"
+
 	"github.com/nexusmon/nexusmon/health"
+	"github.com/nexusmon/nexusmon/report/build"
 )
 
 // BenchmarkHealthReport builds and renders the comprehensive health report
@@ -20,14 +23,14 @@ func BenchmarkHealthReport(b *testing.B) {
 		at := testTime.Add(-time.Duration(i) * 30 * time.Second)
 		x := float64(120 - i)
 		if err := st.SaveSamples(ctx, at, map[string]float64{
-			SeriesCPU: 20 + float64(i%7), SeriesMemory: 50 + x/10, SeriesLatency: 40 + float64(i%5),
-			SeriesAPI: 200 + float64(i%11), SeriesHeap: 24 << 20, SeriesGoroutines: 37, seriesProbeAvailability: 100,
+			build.SeriesCPU: 20 + float64(i%7), build.SeriesMemory: 50 + x/10, build.SeriesLatency: 40 + float64(i%5),
+			build.SeriesAPI: 200 + float64(i%11), build.SeriesHeap: 24 << 20, build.SeriesGoroutines: 37, build.SeriesProbeAvailability: 100,
 		}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	rep := NewReporter(Options{Host: "host-1", Store: st, Chart: ChartHook})
-	cur, prev := fullSnapshot(1), fullSnapshot(0)
+	cur, prev := reporttest.FullSnapshot(1), reporttest.FullSnapshot(0)
 	b.ReportAllocs()
 	for b.Loop() {
 		r, err := rep.healthNow(ctx, cur, prev)

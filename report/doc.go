@@ -1,12 +1,20 @@
-// Package report is nexusmon's report engine: the Snapshot type (metric
-// name → points with attributes and resource) that every source is adapted
-// to, the report kinds, the five report builders (system, network, memory,
-// commands, health) and the alert engine that drives package health, and
-// the Reporter that runs them on each collection, keeps history and hands
-// reports to the console, the JSONL events file and the Discord queue.
+// Package report is nexusmon's report engine. It owns the Snapshot type
+// (metric name → points with attributes and resource) that every source is
+// adapted to (sdkadapter for the OTel SDK), the report kinds and modes and
+// their defaults, the thresholds, the five report builders (system,
+// network, memory, commands, health), the alert engine that drives package
+// health, and the Reporter that runs them on each collection, keeps history
+// and hands reports to the console, the JSONL events file and the Discord
+// queue.
 //
-// It reads metrics by the names in internal/names and never imports
-// nexusmon's instrumentation packages. Rendering (package render) and
-// delivery (package deliver) import report, never the other way round: the
-// Reporter hands unrendered reports to a Queue it declares.
+// Its inputs are a Snapshot and the small interfaces it declares: Store
+// (history, samples, alert state), Queue and StateQueue (the Discord
+// delivery, which takes unrendered reports and commits alert state with
+// them), Console, and Options.Chart (the health chart's PNG).
+//
+// It must not import discordgo, gonum, SQLite (modernc.org, internal/store),
+// net/http or the OTel SDK, nor render, deliver, sdkadapter or agent, which
+// import report: TestPurity fails if one appears in `go list -deps`. It
+// reads metrics by the names in internal/names and never imports nexusmon's
+// instrumentation packages.
 package report

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 var updateReports = flag.Bool("update", false, "rewrite testdata/reports/*.golden.{json,txt}")
@@ -20,11 +22,11 @@ var testTime = time.Date(2026, 11, 27, 10, 30, 0, 0, time.UTC)
 var (
 	// RenderHook renders r for Discord (channel: as the Reporter posts it
 	// with discord.silent_reports on).
-	RenderHook func(r *Report, channel bool) (Rendered, error)
+	RenderHook func(r *reportdata.Report, channel bool) (Rendered, error)
 	// ConsoleHook is render.RenderConsole.
-	ConsoleHook func(r *Report) string
+	ConsoleHook func(r *reportdata.Report) string
 	// ChartHook is render/chart.Render, for Options.Chart.
-	ChartHook func(HealthChart) ([]byte, error)
+	ChartHook func(reportdata.HealthChart) ([]byte, error)
 )
 
 // Rendered is what report's tests look at in a rendered payload.
@@ -38,7 +40,7 @@ type Rendered struct {
 // hookConsole is a Console that writes ConsoleHook's text.
 type hookConsole struct{ w io.Writer }
 
-func (c hookConsole) WriteReport(r *Report) error {
+func (c hookConsole) WriteReport(r *reportdata.Report) error {
 	_, err := io.WriteString(c.w, ConsoleHook(r)+"\n")
 	return err
 }

@@ -1,13 +1,16 @@
 package report
 
+import (
+	"github.com/nexusmon/nexusmon/report/reportdata"
+)
 import "maps"
 
 // Settings are the Reporter options a running agent may change (a config
 // reload): thresholds, alert timing, report modes and silent reports.
 type Settings struct {
-	Thresholds    Thresholds
+	Thresholds    reportdata.Thresholds
 	Alerts        AlertOptions
-	Modes         map[Kind]Mode // kind → mode; absent means post
+	Modes         map[reportdata.Kind]reportdata.Mode // kind → mode; absent means post
 	SilentReports bool
 }
 
@@ -24,7 +27,7 @@ func (r *Reporter) Settings() Settings {
 // from the next snapshot on. Nothing queued or stored is touched. A zero
 // threshold pair takes its default, as in NewReporter.
 func (r *Reporter) Reconfigure(s Settings) {
-	s.Thresholds = s.Thresholds.withDefaults()
+	s.Thresholds = s.Thresholds.WithDefaults()
 	s.Modes = maps.Clone(s.Modes)
 	r.alerts.setRules(s.Thresholds, s.Alerts)
 	r.live.Store(&s)

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/report/reportdata"
+
 	"github.com/nexusmon/nexusmon/health"
 )
 
@@ -21,14 +23,14 @@ func TestReporter_ReconfigureKeepsAlertState(t *testing.T) {
 		t.Fatalf("before: want one WARNING at 75, got %+v", got)
 	}
 
-	th := DefaultThresholds()
+	th := reportdata.DefaultThresholds()
 	th.Memory = health.Thresholds{Warning: 50, Critical: 70}
 	f.rep.Reconfigure(Settings{Thresholds: th, Alerts: AlertOptions{For: time.Minute, Hysteresis: 0.1},
-		Modes: map[Kind]Mode{EventMemory: ModeOff}, SilentReports: true})
-	if got := f.rep.Settings(); got.Thresholds.Memory.Critical != 70 || got.Thresholds.CPU != DefaultThresholds().CPU || !got.SilentReports {
+		Modes: map[reportdata.Kind]reportdata.Mode{reportdata.EventMemory: reportdata.ModeOff}, SilentReports: true})
+	if got := f.rep.Settings(); got.Thresholds.Memory.Critical != 70 || got.Thresholds.CPU != reportdata.DefaultThresholds().CPU || !got.SilentReports {
 		t.Fatalf("settings after Reconfigure = %+v", got)
 	}
-	if m := f.rep.Mode(EventMemory); m != ModeOff {
+	if m := f.rep.Mode(reportdata.EventMemory); m != reportdata.ModeOff {
 		t.Errorf("memory mode = %q, want off", m)
 	}
 	if a := f.rep.ActiveAlerts(); len(a) != 1 || a[0].Threshold != 50 {

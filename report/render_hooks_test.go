@@ -9,6 +9,8 @@ import (
 	"image"
 	_ "image/png" // image.DecodeConfig of the health chart
 
+	"github.com/nexusmon/nexusmon/report/reportdata"
+
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/render/chart"
 	"github.com/nexusmon/nexusmon/report"
@@ -22,7 +24,7 @@ func init() {
 	report.ChartHook = chart.Render
 }
 
-func renderHook(r *report.Report, channel bool) (report.Rendered, error) {
+func renderHook(r *reportdata.Report, channel bool) (report.Rendered, error) {
 	if channel {
 		// As the Reporter posts it with the default configuration
 		// (discord.silent_reports on), so goldens show the flags.

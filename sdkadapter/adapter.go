@@ -9,57 +9,57 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/nexusmon/nexusmon/internal/names"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // FromMetricData converts one SDK collection into a Snapshot. It copies
 // everything it keeps: the SDK reuses rm after Export returns.
-func FromMetricData(rm *metricdata.ResourceMetrics) *report.Snapshot {
+func FromMetricData(rm *metricdata.ResourceMetrics) *reportdata.Snapshot {
 	return fromMetricData(rm, nil)
 }
 
 // fromMetricData is FromMetricData taking the points' attribute maps from
 // c (nil: new maps).
-func fromMetricData(rm *metricdata.ResourceMetrics, c *attrCache) *report.Snapshot {
+func fromMetricData(rm *metricdata.ResourceMetrics, c *attrCache) *reportdata.Snapshot {
 	res := map[string]string{}
 	if rm.Resource != nil {
 		for _, kv := range rm.Resource.Attributes() {
 			res[string(kv.Key)] = kv.Value.String()
 		}
 	}
-	s := report.NewSnapshot(timeOf(rm), res)
+	s := reportdata.NewSnapshot(timeOf(rm), res)
 	for _, sm := range rm.ScopeMetrics {
 		scope := sm.Scope.Name
 		for _, m := range sm.Metrics {
-			var pts []report.Point
+			var pts []reportdata.Point
 			switch d := m.Data.(type) {
 			case metricdata.Gauge[int64]:
-				pts = make([]report.Point, 0, len(d.DataPoints))
+				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					pts = append(pts, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
+					pts = append(pts, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
 				}
 			case metricdata.Gauge[float64]:
-				pts = make([]report.Point, 0, len(d.DataPoints))
+				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					pts = append(pts, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
+					pts = append(pts, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
 				}
 			case metricdata.Sum[int64]:
-				pts = make([]report.Point, 0, len(d.DataPoints))
+				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					pts = append(pts, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
+					pts = append(pts, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
 				}
 			case metricdata.Sum[float64]:
-				pts = make([]report.Point, 0, len(d.DataPoints))
+				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					pts = append(pts, report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
+					pts = append(pts, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
 				}
 			case metricdata.Histogram[float64]:
-				pts = make([]report.Point, 0, len(d.DataPoints))
+				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
 					pts = append(pts, histPoint(dp, scope, c))
 				}
 			case metricdata.Histogram[int64]:
-				pts = make([]report.Point, 0, len(d.DataPoints))
+				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
 					pts = append(pts, histPointInt(dp, scope, c))
 				}
@@ -156,8 +156,8 @@ func attrs(set attribute.Set, scope string) map[string]string {
 	return out
 }
 
-func histPoint(dp metricdata.HistogramDataPoint[float64], scope string, c *attrCache) report.Point {
-	h := &report.Histogram{
+func histPoint(dp metricdata.HistogramDataPoint[float64], scope string, c *attrCache) reportdata.Point {
+	h := &reportdata.Histogram{
 		Bounds: append([]float64(nil), dp.Bounds...),
 		Counts: append([]uint64(nil), dp.BucketCounts...),
 		Count:  dp.Count, Sum: dp.Sum, Min: math.NaN(), Max: math.NaN(),
@@ -169,13 +169,13 @@ func histPoint(dp metricdata.HistogramDataPoint[float64], scope string, c *attrC
 		h.Max = v
 	}
 	for _, e := range dp.Exemplars {
-		h.Exemplars = append(h.Exemplars, report.Exemplar{TraceID: hexID(e.TraceID), SpanID: hexID(e.SpanID), Value: e.Value, Time: e.Time})
+		h.Exemplars = append(h.Exemplars, reportdata.Exemplar{TraceID: hexID(e.TraceID), SpanID: hexID(e.SpanID), Value: e.Value, Time: e.Time})
 	}
-	return report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Sum, Hist: h}
+	return reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Sum, Hist: h}
 }
 
-func histPointInt(dp metricdata.HistogramDataPoint[int64], scope string, c *attrCache) report.Point {
-	h := &report.Histogram{
+func histPointInt(dp metricdata.HistogramDataPoint[int64], scope string, c *attrCache) reportdata.Point {
+	h := &reportdata.Histogram{
 		Bounds: append([]float64(nil), dp.Bounds...),
 		Counts: append([]uint64(nil), dp.BucketCounts...),
 		Count:  dp.Count, Sum: float64(dp.Sum), Min: math.NaN(), Max: math.NaN(),
@@ -187,9 +187,9 @@ func histPointInt(dp metricdata.HistogramDataPoint[int64], scope string, c *attr
 		h.Max = float64(v)
 	}
 	for _, e := range dp.Exemplars {
-		h.Exemplars = append(h.Exemplars, report.Exemplar{TraceID: hexID(e.TraceID), SpanID: hexID(e.SpanID), Value: float64(e.Value), Time: e.Time})
+		h.Exemplars = append(h.Exemplars, reportdata.Exemplar{TraceID: hexID(e.TraceID), SpanID: hexID(e.SpanID), Value: float64(e.Value), Time: e.Time})
 	}
-	return report.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Sum), Hist: h}
+	return reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Sum), Hist: h}
 }
 
 func hexID(b []byte) string {

@@ -9,11 +9,12 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // NewExporter returns the sdkmetric.Exporter of the reader of event: each
 // collection goes to r.Collect with the one before it.
-func NewExporter(r *report.Reporter, event report.Kind) sdkmetric.Exporter {
+func NewExporter(r *report.Reporter, event reportdata.Kind) sdkmetric.Exporter {
 	return &readerExporter{r: r, event: event, attrs: newAttrCache()}
 }
 
@@ -21,8 +22,8 @@ func NewExporter(r *report.Reporter, event report.Kind) sdkmetric.Exporter {
 // by its reader, so prev and attrs need no lock.
 type readerExporter struct {
 	r     *report.Reporter
-	event report.Kind
-	prev  *report.Snapshot
+	event reportdata.Kind
+	prev  *reportdata.Snapshot
 	attrs *attrCache
 	shut  atomic.Bool
 }

@@ -32,9 +32,8 @@ const (
 // durationBuckets are the semconv advice for durations in seconds.
 var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
 
-// spanStart is shared by every command span; a package-level slice keeps
-// tracer.Start from allocating the variadic options on each call.
-var spanStart = []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer)}
+// serverKind is the kind of every command span.
+var serverKind = trace.WithSpanKind(trace.SpanKindServer)
 
 // bg is the context of measurements that need no exemplar.
 var bg = context.Background()
@@ -42,8 +41,8 @@ var bg = context.Background()
 // MaxIDSeries bounds the series of discord.command.guild.invocations and
 // discord.command.channel.invocations: the first MaxIDSeries guilds (and
 // channels) seen keep their own series, every later one is counted under
-// discord.guild.id (discord.channel.id) = OtherID, and the command report's
-// top guilds and channels (read from these counters) list them as OtherID.
+// discord.guild.id (discord.channel.id) = OtherID. The command report's
+// top guilds and channels come from TopInvocations, which has no such bound.
 // The SDK's cardinality limit (2000 per instrument) is not relied on: past
 // it the SDK folds series into otel.metric.overflow, unnamed and per reader.
 const MaxIDSeries = 100
@@ -178,6 +177,9 @@ type Instruments struct {
 	tracker       tracker
 	invalid       window
 	guilds, chans idCache
+	topGuilds     *topIDs // the command report's top guilds and channels
+	topChans      *topIDs
+	remote        remoteState // RecordInvocation's commands and error types
 
 	errMu      sync.Mutex // guards errStarted and closed
 	errStarted bool
@@ -234,6 +236,7 @@ func NewInstruments(mp metric.MeterProvider, tp trace.TracerProvider, opts Instr
 	in.late = counter(names.CommandLateResponses, "{response}", "First responses later than Discord's 3 s deadline.")
 	in.guildInv = counter(names.CommandGuildInvocations, "{invocation}", "Command invocations per guild.")
 	in.chanInv = counter(names.CommandChanInvocations, "{invocation}", "Command invocations per channel.")
+	in.topGuilds, in.topChans = newTopIDs(MaxTopIDs), newTopIDs(MaxTopIDs)
 	in.rateLimits = counter(names.DiscordRateLimits, "{response}", "HTTP 429 responses from Discord, by route and scope.")
 	invalid, err := m.Int64ObservableGauge(names.DiscordInvalidRequests, metric.WithUnit("{response}"),
 		metric.WithDescription("401, 403 and non-shared 429 responses in the last 10 minutes (Cloudflare ban limit: 10000)."))
@@ -373,7 +376,9 @@ func (in *Instruments) Wrap(module, name string, h Handler) func(*discordgo.Sess
 // invoke runs h as one invocation of cmd.
 func (in *Instruments) invoke(cmd *command, h Handler, s *discordgo.Session, i *discordgo.InteractionCreate) {
 	start := in.now()
-	ctx, span := in.tracer.Start(context.Background(), cmd.spanName, spanStart...)
+	// The span's times come from the Instruments' clock, as the durations
+	// and its first-response event do.
+	ctx, span := in.tracer.Start(context.Background(), cmd.spanName, serverKind, trace.WithTimestamp(start))
 
 	var guildID, channelID, interactionID string
 	if i != nil && i.Interaction != nil {
@@ -395,7 +400,7 @@ func (in *Instruments) invoke(cmd *command, h Handler, s *discordgo.Session, i *
 		span.SetAttributes(kv...)
 	}
 	if interactionID != "" {
-		in.tracker.begin(interactionID, pending{start: start, cmd: cmd, sc: span.SpanContext()})
+		in.tracker.begin(interactionID, pending{start: start, cmd: cmd, span: span})
 	}
 
 	c := &Context{Context: ctx, Session: s, Interaction: i, Module: cmd.module, Command: cmd.name, in: in}
@@ -404,21 +409,21 @@ func (in *Instruments) invoke(cmd *command, h Handler, s *discordgo.Session, i *
 	elapsed := end.Sub(start)
 
 	if err == nil {
-		span.End()
-		in.duration.Record(ctx, elapsed.Seconds(), cmd.rec...)
-		in.invocations.Add(bg, 1, cmd.success...)
+		span.End(trace.WithTimestamp(end))
+		in.succeeded(ctx, cmd, elapsed)
 	} else {
 		in.fail(ctx, span, cmd, err, elapsed, end, guildID, channelID, interactionID)
 	}
-	// The counters are recorded without the span's context: exemplars are
-	// kept for the duration histograms, where a trace id explains a slow
-	// command; on counters they would only cost a clock read each.
-	if guildID != "" {
-		in.guildInv.Add(bg, 1, in.guilds.opts(guildID)...)
+	if interactionID != "" {
+		in.tracker.ended(interactionID)
 	}
-	if channelID != "" {
-		in.chanInv.Add(bg, 1, in.chans.opts(channelID)...)
-	}
+	in.countIDs(guildID, channelID)
+}
+
+// succeeded records the metrics of a successful invocation.
+func (in *Instruments) succeeded(ctx context.Context, cmd *command, elapsed time.Duration) {
+	in.duration.Record(ctx, elapsed.Seconds(), cmd.rec...)
+	in.invocations.Add(bg, 1, cmd.success...)
 }
 
 // call runs h, turning a panic into a *PanicError.
@@ -453,21 +458,9 @@ func (in *Instruments) fail(ctx context.Context, span trace.Span, cmd *command, 
 		span.SetStatus(codes.Error, msg)
 		span.SetAttributes(etAttr)
 	}
-	span.End()
-	in.duration.Record(ctx, elapsed.Seconds(), metric.WithAttributes(cmd.kv[0], cmd.kv[1], etAttr))
-	in.invocations.Add(bg, 1, cmd.failure...)
-
+	span.End(trace.WithTimestamp(end))
 	var pe *PanicError
-	isPanic := errors.As(err, &pe)
-	if !isPanic {
-		in.log.Debug("command failed", "command", cmd.name, "module", cmd.module, "error.type", et, "error", msg)
-	}
-	if in.onError == nil {
-		return
-	}
-	in.dispatch(ErrorEvent{
-		Command:       cmd.name,
-		Module:        cmd.module,
+	in.failed(ctx, cmd, ErrorEvent{
 		ErrorType:     et,
 		Message:       msg,
 		GuildID:       guildID,
@@ -477,8 +470,24 @@ func (in *Instruments) fail(ctx context.Context, span trace.Span, cmd *command, 
 		Goroutines:    runtime.NumGoroutine(),
 		HeapAlloc:     heapAlloc(),
 		At:            end,
-		Panic:         isPanic,
+		Panic:         errors.As(err, &pe),
 	})
+}
+
+// failed records the metrics of a failed invocation of cmd and queues ev
+// (its command and module filled in here) for OnError.
+func (in *Instruments) failed(ctx context.Context, cmd *command, ev ErrorEvent) {
+	in.duration.Record(ctx, ev.Duration.Seconds(), metric.WithAttributes(cmd.kv[0], cmd.kv[1],
+		attribute.String(names.AttrErrorType, ev.ErrorType)))
+	in.invocations.Add(bg, 1, cmd.failure...)
+	ev.Command, ev.Module = cmd.name, cmd.module
+	if !ev.Panic {
+		in.log.Debug("command failed", "command", cmd.name, "module", cmd.module, "error.type", ev.ErrorType, "error", ev.Message)
+	}
+	if in.onError == nil {
+		return
+	}
+	in.dispatch(ev)
 }
 
 // dispatch queues ev for OnError without blocking, starting the delivery
@@ -540,12 +549,20 @@ func (in *Instruments) firstResponse(ctx context.Context, id string, at time.Tim
 		return
 	}
 	if !trace.SpanContextFromContext(ctx).IsValid() {
-		ctx = trace.ContextWithSpanContext(context.Background(), p.sc)
+		ctx = trace.ContextWithSpanContext(context.Background(), p.span.SpanContext())
 	}
-	d := at.Sub(p.start)
-	in.firstResp.Record(ctx, d.Seconds(), p.cmd.rec...)
+	// A no-op when the span has ended (a response sent after the handler
+	// returned): the metric still counts it.
+	p.span.AddEvent(names.EventFirstResponse, trace.WithTimestamp(at))
+	in.respondedAfter(ctx, p.cmd, at.Sub(p.start))
+}
+
+// respondedAfter records a first response to an invocation of cmd, d after
+// it started.
+func (in *Instruments) respondedAfter(ctx context.Context, cmd *command, d time.Duration) {
+	in.firstResp.Record(ctx, d.Seconds(), cmd.rec...)
 	if d > ResponseDeadline {
-		in.late.Add(ctx, 1, p.cmd.add...)
+		in.late.Add(ctx, 1, cmd.add...)
 	}
 }
 

@@ -565,6 +565,17 @@ func TestContext_FirstResponse(t *testing.T) {
 			if got := counter(rm, names.CommandLateResponses, nm...); got != tc.wantLate {
 				t.Errorf("%s = %d, want %d", names.CommandLateResponses, got, tc.wantLate)
 			}
+			// The span carries the first response as an event, as
+			// docs/conventions.md says every language's does.
+			var events []string
+			for _, ev := range sp.Events() {
+				if ev.Name == names.EventFirstResponse {
+					events = append(events, ev.Time.Sub(sp.StartTime()).String())
+				}
+			}
+			if len(events) != 1 || events[0] != tc.delay.String() {
+				t.Errorf("first-response events at %v after the start, want one at %v", events, tc.delay)
+			}
 			if n := h.in.tracker.size(); n != 0 {
 				t.Errorf("tracker holds %d entries after the response", n)
 			}

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -36,7 +37,7 @@ const (
 type pending struct {
 	start time.Time
 	cmd   *command
-	sc    trace.SpanContext // for the exemplar of the first-response histogram
+	span  trace.Span // for the first-response event and the histogram's exemplar
 }
 
 // tracker matches first responses (seen by Context.Respond or by the REST
@@ -78,6 +79,18 @@ func (t *tracker) take(id string) (pending, bool) {
 		delete(t.m, id)
 	}
 	return p, ok
+}
+
+// ended replaces the span of id, still waiting for its first response, by
+// its span context alone: the span has ended (so takes no event), and an
+// interaction never answered must not keep it in memory until trackTTL.
+func (t *tracker) ended(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p, ok := t.m[id]; ok {
+		p.span = trace.SpanFromContext(trace.ContextWithSpanContext(context.Background(), p.span.SpanContext()))
+		t.m[id] = p
+	}
 }
 
 // size returns the number of tracked interactions.

@@ -1,14 +1,15 @@
 // Package discordtest is a fake Discord for tests: a REST API and a gateway,
-// served on 127.0.0.1, that real discordgo v0.29.0 sessions and plain HTTP
-// clients talk to.
+// served on 127.0.0.1, that real discordgo v0.29.0 sessions, discord.py 2.2
+// bots, discord.js v14 clients and plain HTTP clients talk to.
 //
 // It owns the wire behaviour the project relies on: message, webhook, interaction and
 // application-command routes; Discord's payload limits (400 50035 "Invalid
 // Form Body" with an error tree); per-route rate-limit headers and 429s;
 // scripted replies, outages and connection resets; and a gateway with HELLO,
 // IDENTIFY, READY, GUILD_CREATE, heartbeats, RESUME with replay, op 7, op 9,
-// close codes and dropped connections. Every request is recorded for
-// assertions.
+// close codes and dropped connections, in text frames or, for a client
+// that asks with ?compress=zlib-stream (discord.py), in one zlib stream per
+// connection. Every request is recorded for assertions.
 //
 // It must not touch the internet, read files, or change any package-level
 // state (discordgo's Endpoint variables and websocket.DefaultDialer are left
@@ -26,6 +27,7 @@
 //	GET    /gateway/bot
 //	GET    /users/@me
 //	GET    /applications/@me
+//	GET    /oauth2/applications/@me
 //	GET    /applications/{id}/commands
 //	PUT    /applications/{id}/commands
 //	POST   /applications/{id}/commands
@@ -59,6 +61,15 @@
 //
 // Webhook and interaction routes need no Authorization header (it is ignored
 // there); every other route except GET /gateway needs "Bot <token>".
+//
+// # discord.js
+//
+// A discord.js v14 client needs only its REST base pointed at the fake:
+// new Client({ rest: { api: srv.URL + "/api" } }). It appends /v10 (its
+// rest.version option), finds the gateway through GET /gateway/bot and
+// connects to it with ?v=10&encoding=json, in text frames (discord.js asks
+// for zlib-stream only when the optional zlib-sync package is installed).
+// examples/discordjs runs a bot this way.
 //
 // # Rate limits
 //

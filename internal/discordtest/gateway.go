@@ -23,7 +23,8 @@ type gwConn struct {
 	wmu        sync.Mutex // gorilla allows one concurrent writer
 	sess       *gwSession
 	identified bool
-	closed     bool // the server ended it: later client close codes are ignored
+	closed     bool     // the server ended it: later client close codes are ignored
+	z          *zstream // zlib-stream compression, nil for text frames; guarded by wmu
 }
 
 // gwSession is a gateway session (session_id) that can outlive connections.
@@ -46,6 +47,10 @@ func (c *gwConn) write(b []byte) {
 	defer c.wmu.Unlock()
 	// Errors mean the connection is gone; its reader goroutine cleans up.
 	_ = c.ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if c.z != nil {
+		_ = c.ws.WriteMessage(websocket.BinaryMessage, c.z.frame(b))
+		return
+	}
 	_ = c.ws.WriteMessage(websocket.TextMessage, b)
 }
 
@@ -69,7 +74,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // Upgrade already answered the client
 	}
-	c := &gwConn{ws: ws}
+	c := &gwConn{ws: ws, z: newZstream(r)}
 	s.mu.Lock()
 	select {
 	case <-s.done:
@@ -112,6 +117,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		switch p.Op {
 		case 1:
 			if !s.stopAcking.Load() {
+				s.heartbeats.Add(1)
 				c.write([]byte(`{"op":11,"d":null,"s":null,"t":null}`))
 			}
 		case 2:
@@ -368,6 +374,13 @@ func (s *Server) Identifies() int {
 	defer s.mu.Unlock()
 	return s.identifies
 }
+
+// Heartbeats returns how many heartbeats (op 1) the gateway acknowledged
+// with op 11, over all connections. Gateway clients (discordgo, discord.js)
+// send a heartbeat only after the previous one was acknowledged, so with
+// one connection Heartbeats() >= 2 means its client has received an ACK and
+// measured its heartbeat round trip.
+func (s *Server) Heartbeats() int { return int(s.heartbeats.Load()) }
 
 // Resumes returns how many RESUMEs were answered with RESUMED.
 func (s *Server) Resumes() int {

@@ -31,6 +31,8 @@ func (s *Server) getApplication(*call) response {
 	return jsonOK(http.StatusOK, map[string]any{
 		"id": s.AppID, "name": "nexusmon-test", "description": "", "icon": nil,
 		"bot_public": false, "bot_require_code_grant": false, "flags": 0, "bot": s.botUser(),
+		"rpc_origins": []any{}, "verify_key": "0000000000000000000000000000000000000000000000000000000000000000",
+		"owner": map[string]any{"id": "1000000000000000001", "username": "owner", "discriminator": "0", "global_name": nil, "avatar": nil},
 	})
 }
 

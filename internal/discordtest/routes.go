@@ -29,6 +29,7 @@ var routes = []*route{
 	mkroute("GET", "/gateway/bot", true, nil, (*Server).getGatewayBot),
 	mkroute("GET", "/users/@me", true, nil, (*Server).getMe),
 	mkroute("GET", "/applications/@me", true, nil, (*Server).getApplication),
+	mkroute("GET", "/oauth2/applications/@me", true, nil, (*Server).getApplication),
 	mkroute("GET", "/applications/{id}/commands", true, []int{1}, (*Server).getCommands),
 	mkroute("PUT", "/applications/{id}/commands", true, []int{1}, (*Server).putCommands),
 	mkroute("POST", "/applications/{id}/commands", true, []int{1}, (*Server).postCommand),

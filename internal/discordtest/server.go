@@ -40,6 +40,7 @@ type Server struct {
 
 	stopAcking atomic.Bool
 	holdHello  atomic.Bool
+	heartbeats atomic.Int64 // heartbeats acknowledged
 
 	mu           sync.Mutex
 	requests     []Request
@@ -169,11 +170,13 @@ func New(t testing.TB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	s.hs = &httptest.Server{Listener: ln, Config: &http.Server{Handler: s}}
-	s.hs.Start()
-	s.URL = s.hs.URL
+	// The fields handlers read are set before serving starts: a client in
+	// another process connects with no Go happens-before edge to New.
+	s.URL = "http://" + ln.Addr().String()
 	s.target = &url.URL{Scheme: "http", Host: ln.Addr().String()}
 	s.wsURL = "ws" + strings.TrimPrefix(s.URL, "http") + "/ws"
+	s.hs = &httptest.Server{Listener: ln, Config: &http.Server{Handler: s}}
+	s.hs.Start()
 	s.tr = newTransport()
 	t.Cleanup(s.close)
 	return s

@@ -28,14 +28,17 @@ const (
 	ScopeRuntime        = "github.com/nexusmon/nexusmon/instrumentation/runtime"
 	ScopeBot            = "github.com/nexusmon/nexusmon/instrumentation/bot"
 	ScopeProbe          = "github.com/nexusmon/nexusmon/instrumentation/probe"
-	ScopeExporter       = "github.com/nexusmon/nexusmon/exporter/discord"
-	ScopeAgent          = "github.com/nexusmon/nexusmon/agent"
+	// ScopeExporter is the scope of package deliver's instruments. It keeps
+	// the name of the package they came from (exporter/discord, split into
+	// report, render and deliver): dashboards select on it.
+	ScopeExporter = "github.com/nexusmon/nexusmon/exporter/discord"
+	ScopeAgent    = "github.com/nexusmon/nexusmon/agent"
 	// ScopeCollect holds the collectors' success and duration gauges,
 	// shared by the host, process and runtime collectors.
 	ScopeCollect = "github.com/nexusmon/nexusmon/internal/collect"
 )
 
-// AttrScope is the pseudo-attribute the exporter's snapshot adds to every
+// AttrScope is the pseudo-attribute the snapshot adapters add to every
 // point so readers can tell apart same-named metrics of different scopes.
 const AttrScope = "otel.scope.name"
 
@@ -198,4 +201,45 @@ const (
 	MemoryQueueDepth      = "nexusmon.memory_queue.depth"      // {message}, gauge, nexusmon.destination
 	MessagesNotDurable    = "nexusmon.messages.not_durable"    // counter: delivered from the memory queue
 	MessagesMemoryDropped = "nexusmon.messages.memory_dropped" // counter: dropped from the full memory queue
+)
+
+// The OTLP receiver (scope ScopeReceiver): a bot in another language sends
+// its command spans and session and runtime metrics (docs/conventions.md).
+const (
+	ScopeReceiver          = "github.com/nexusmon/nexusmon/receiver/otlp"
+	ReceiverRequests       = "nexusmon.receiver.requests"        // {request}, counter, http.response.status_code
+	ReceiverAccepted       = "nexusmon.receiver.accepted"        // counter, nexusmon.receiver.signal: spans (command spans recorded), points (points kept)
+	ReceiverDropped        = "nexusmon.receiver.dropped"         // counter, nexusmon.receiver.signal + nexusmon.receiver.reason
+	ReceiverForwardDropped = "nexusmon.receiver.forward.dropped" // {request}, counter, nexusmon.receiver.signal: not forwarded (queue full or export failed)
+
+	AttrReceiverSignal = "nexusmon.receiver.signal" // spans, points
+	AttrReceiverReason = "nexusmon.receiver.reason" // rate_limited, invalid, not_command, unknown_metric, command_limit, series_limit
+
+	// Resource attributes the receiver keeps on each received point.
+	AttrServiceName     = string(semconv.ServiceNameKey)
+	AttrServiceInstance = string(semconv.ServiceInstanceIDKey)
+	AttrRuntimeName     = "process.runtime.name" // nodejs, cpython, go
+	AttrSDKLanguage     = string(semconv.TelemetrySDKLanguageKey)
+
+	// Command spans (docs/conventions.md): the span name is SpanCommandPrefix
+	// and the command; the first response is an event.
+	SpanCommandPrefix  = "command "
+	EventFirstResponse = "discord.command.first_response"
+)
+
+// Runtime metrics of bots in other languages, as their OpenTelemetry
+// instrumentations name them (received only).
+const (
+	NodeHeapUsed          = "v8js.memory.heap.used"            // By, v8js.heap.space.name
+	NodeHeapLimit         = "v8js.memory.heap.limit"           // By, v8js.heap.space.name
+	NodeEventLoopDelayP50 = "nodejs.eventloop.delay.p50"       // s
+	NodeEventLoopDelayP99 = "nodejs.eventloop.delay.p99"       // s
+	NodeEventLoopDelayMax = "nodejs.eventloop.delay.max"       // s
+	NodeGCDuration        = "v8js.gc.duration"                 // s, histogram, v8js.gc.type
+	PyGCCollections       = "cpython.gc.collections"           // {collection}, counter, cpython.gc.generation
+	PyGCCollected         = "cpython.gc.collected_objects"     // {object}, counter, cpython.gc.generation
+	PyGCUncollectable     = "cpython.gc.uncollectable_objects" // {object}, counter, cpython.gc.generation
+	AttrNodeHeapSpace     = "v8js.heap.space.name"
+	AttrNodeGCType        = "v8js.gc.type"
+	AttrPyGCGeneration    = "cpython.gc.generation"
 )

@@ -19,7 +19,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/nexusmon/nexusmon/health"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // The health chart: two stacked panels over the report's window, usage
@@ -45,7 +45,7 @@ var (
 
 // Render draws in as an 800×400 PNG. Legends sit in a column right of
 // the panels, so they never hide a line.
-func Render(in report.HealthChart) ([]byte, error) {
+func Render(in reportdata.HealthChart) ([]byte, error) {
 	if !in.End.After(in.Start) {
 		in.Start = in.End.Add(-time.Hour)
 	}
@@ -133,7 +133,7 @@ func Render(in report.HealthChart) ([]byte, error) {
 		stddraw.Draw(img, img.Bounds(), c.Image(), img.Bounds().Min, stddraw.Src)
 	}
 	if err := enc.Encode(&buf, toPaletted(img)); err != nil {
-		return nil, fmt.Errorf("encode %s: %w", report.ChartFile, err)
+		return nil, fmt.Errorf("encode %s: %w", reportdata.ChartFile, err)
 	}
 	return buf.Bytes(), nil
 }

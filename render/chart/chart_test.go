@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/nexusmon/nexusmon/health"
-	"github.com/nexusmon/nexusmon/report"
+	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
 // series returns n samples one minute apart ending at end, valued f(i).
@@ -95,7 +95,7 @@ func dashed(img image.Image, y int, col color.RGBA) bool {
 func TestRenderChart_ThresholdLines(t *testing.T) {
 	t.Parallel()
 	end := chartTime
-	in := report.HealthChart{
+	in := reportdata.HealthChart{
 		Start: end.Add(-time.Hour), End: end,
 		CPUTh:     health.Thresholds{Warning: 70, Critical: 85},
 		MemoryTh:  health.Thresholds{Warning: 75, Critical: 90},
@@ -142,7 +142,7 @@ func TestRenderChart_ThresholdLines(t *testing.T) {
 	}
 
 	// Without thresholds, no line of either colour is drawn.
-	b, err = Render(report.HealthChart{Start: in.Start, End: end})
+	b, err = Render(reportdata.HealthChart{Start: in.Start, End: end})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestRenderChart_ThresholdLines(t *testing.T) {
 func TestRenderChart_Series(t *testing.T) {
 	t.Parallel()
 	end := chartTime
-	in := report.HealthChart{
+	in := reportdata.HealthChart{
 		Start: end.Add(-time.Hour), End: end,
 		CPU:     chartSeries(end, 61, func(i int) float64 { return 20 + float64(i)/2 }),
 		Memory:  chartSeries(end, 61, func(int) float64 { return 50 }),

@@ -1,0 +1,161 @@
+package reportdata
+
+import (
+	"sort"
+	"time"
+)
+
+// Snapshot is one collection, reduced to what report building needs: metric
+// name → points with string attributes. It is independent of the OTel SDK so
+// that a second adapter (from the Collector's pdata) can feed the same report
+// builders. Every point carries the pseudo-attribute names.AttrScope.
+//
+// A Snapshot is immutable once built and safe for concurrent reads.
+type Snapshot struct {
+	Time     time.Time
+	Resource map[string]string
+	metrics  map[string]*Metric
+}
+
+// Metric is one named metric with all its points (across scopes).
+type Metric struct {
+	Name   string
+	Unit   string
+	Points []Point
+}
+
+// Point is one data point. For sums and gauges Value holds the value; for
+// histograms Hist is set and Value is the histogram's sum.
+type Point struct {
+	Attrs map[string]string
+	Start time.Time
+	Time  time.Time
+	Value float64
+	Hist  *Histogram
+}
+
+// Histogram is an explicit-bucket histogram point.
+type Histogram struct {
+	Bounds    []float64 // upper bounds; len(Counts) == len(Bounds)+1
+	Counts    []uint64
+	Count     uint64
+	Sum       float64
+	Min, Max  float64 // NaN when not recorded
+	Exemplars []Exemplar
+}
+
+// Exemplar links a histogram measurement to a trace.
+type Exemplar struct {
+	TraceID string
+	SpanID  string
+	Value   float64
+	Time    time.Time
+}
+
+// NewSnapshot returns an empty snapshot taken at t.
+func NewSnapshot(t time.Time, resource map[string]string) *Snapshot {
+	if resource == nil {
+		resource = map[string]string{}
+	}
+	return &Snapshot{Time: t, Resource: resource, metrics: map[string]*Metric{}}
+}
+
+// Add appends points to the named metric. It is for adapters and tests,
+// before the snapshot is shared.
+func (s *Snapshot) Add(name, unit string, pts ...Point) {
+	m := s.metrics[name]
+	if m == nil {
+		m = &Metric{Name: name, Unit: unit}
+		s.metrics[name] = m
+	}
+	m.Points = append(m.Points, pts...)
+}
+
+// AddOwned is Add taking pts itself, not a copy, when name has no points
+// yet: the caller must not use pts afterwards. A converter that builds
+// each metric's points in a slice of their exact number saves a copy.
+func (s *Snapshot) AddOwned(name, unit string, pts []Point) {
+	if m := s.metrics[name]; m == nil {
+		s.metrics[name] = &Metric{Name: name, Unit: unit, Points: pts}
+		return
+	}
+	s.Add(name, unit, pts...)
+}
+
+// Delete removes the named metric. Like Add, it is for adapters and tests,
+// before the snapshot is shared.
+func (s *Snapshot) Delete(name string) { delete(s.metrics, name) }
+
+// Metric returns the named metric, nil when the snapshot has none.
+func (s *Snapshot) Metric(name string) *Metric { return s.metrics[name] }
+
+// Names returns the metric names in the snapshot, sorted.
+func (s *Snapshot) Names() []string {
+	out := make([]string, 0, len(s.metrics))
+	for n := range s.metrics {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Has reports whether the snapshot holds at least one point of name.
+func (s *Snapshot) Has(name string) bool {
+	m := s.metrics[name]
+	return m != nil && len(m.Points) > 0
+}
+
+// Points returns every point of name whose attributes match kv (pairs of
+// key, value; an empty value matches only an absent or empty attribute).
+func (s *Snapshot) Points(name string, kv ...string) []Point {
+	m := s.metrics[name]
+	if m == nil {
+		return nil
+	}
+	var out []Point
+	for _, p := range m.Points {
+		if p.match(kv) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Value returns the value of the first point of name matching kv.
+func (s *Snapshot) Value(name string, kv ...string) (float64, bool) {
+	m := s.metrics[name]
+	if m == nil {
+		return 0, false
+	}
+	for _, p := range m.Points {
+		if p.match(kv) {
+			return p.Value, true
+		}
+	}
+	return 0, false
+}
+
+// Sum adds the values of every point of name matching kv; ok is false when
+// no point matched.
+func (s *Snapshot) Sum(name string, kv ...string) (sum float64, ok bool) {
+	m := s.metrics[name]
+	if m == nil {
+		return 0, false
+	}
+	for _, p := range m.Points {
+		if p.match(kv) {
+			sum += p.Value
+			ok = true
+		}
+	}
+	return sum, ok
+}
+
+func (p Point) match(kv []string) bool {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if p.Attrs[kv[i]] != kv[i+1] {
+			return false
+		}
+	}
+	return true
+}
