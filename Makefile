@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # dependencies stay out of the agent's go.mod); vet, lint and test cover it too.
 EXPORTER := collector/discordexporter
 
-.PHONY: build run test vet fmt-check lint bench cover collector fleet python-deps node-deps clean
+.PHONY: build run test vet fmt-check lint bench bench-all bench-peers cover collector fleet python-deps node-deps clean
 
 # CGO_ENABLED=0: a static binary (pure-Go DNS resolver, no libc mapped into the agent).
 # -buildvcs=auto: `nexusmon version` shows the commit even where GOFLAGS turns stamping off.
@@ -88,8 +88,28 @@ test: collector fleet build python-deps node-deps vet fmt-check lint
 	cd $(EXPORTER) && $(GO) test -race -count=1 -timeout 10m ./...
 	cd otel-config/fleet && NEXUSMON_FLEET=$(CURDIR)/$(FLEET) NEXUSMON_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 10m ./...
 
+# The benchmarks of DESIGN §8's budgets: one collection of every instrument
+# (BenchmarkCollect), one system report as the agent makes it
+# (BenchmarkSystemReport), the health report with its chart
+# (BenchmarkHealthReport), the command middleware against a bare handler
+# (BenchmarkMiddleware, BenchmarkBare), the store's writes per report and the
+# delivery's outbox and drain. BENCH_COUNT=6 gives benchstat its samples.
+BENCH_COUNT ?= 1
+BENCHES := ^(BenchmarkCollect|BenchmarkSystemReport|BenchmarkHealthReport|BenchmarkMiddleware|BenchmarkBare|BenchmarkSaveReport|BenchmarkSaveSamples|BenchmarkOutboxPersistDequeue|BenchmarkDrain)$$
 bench:
+	$(GO) test -run '^$$' -bench '$(BENCHES)' -benchmem -count $(BENCH_COUNT) \
+		./instrumentation ./agent ./report ./instrumentation/bot ./internal/store ./deliver
+
+bench-all:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# nexusmon beside node_exporter, collectd, Netdata and a /proc floor in C and
+# Go, each collecting once a second for DUR seconds (default 60; about 9
+# minutes in all): the table of bench/peers.sh, then nexusmon's ratio to each
+# peer. The Debian peers are installed when missing (bench/install-peers.sh).
+bench-peers: build
+	bench/install-peers.sh
+	@out=$$(mktemp); NEXUSMON_BIN=$(BIN) bench/peers.sh >$$out && awk -f bench/ratios.awk $$out; rc=$$?; rm -f $$out; exit $$rc
 
 cover:
 	$(GO) test -count=1 -coverprofile=cover.out ./...

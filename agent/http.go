@@ -17,23 +17,29 @@ import (
 )
 
 // The HTTP listener (http.listen): / names the endpoints, /metrics is the
-// Prometheus exposition, /healthz the agent's state, and POST /-/reload
-// reloads the configuration as SIGHUP does.
+// Prometheus exposition, /healthz the agent's state, POST /-/reload
+// reloads the configuration as SIGHUP does, and /debug/pprof/ serves the
+// runtime's profiles when http.pprof is on (pprof.go).
 
 const httpIndex = `nexusmon %s
 /metrics    Prometheus metrics (OpenMetrics)
 /healthz    agent state as JSON: 200 while up, 503 while stopping
 /-/reload   POST: reload the configuration file (as SIGHUP does)
-`
+%s`
 
 func (a *Agent) newHTTPServer(reg *prometheus.Registry) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
 	mux.HandleFunc("/healthz", a.healthz)
 	mux.HandleFunc("/-/reload", a.reloadHandler)
+	mux.HandleFunc("/debug/pprof/", a.pprofHandler)
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, httpIndex, Version)
+		pp := ""
+		if a.Config().HTTP.PProf {
+			pp = "/debug/pprof/  Go runtime profiles (http.pprof, loopback clients only)\n"
+		}
+		fmt.Fprintf(w, httpIndex, Version, pp)
 	})
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 }

@@ -21,7 +21,7 @@ import (
 // delivery and the alert states stay), and a reload never stops the agent.
 //
 // Reloaded: thresholds.*, alerts.*, reports.*.mode, probes.*,
-// discord.silent_reports, http.remote_reload and log.level (when the agent
+// discord.silent_reports, http.remote_reload, http.pprof and log.level (when the agent
 // was given WithLogLevel). Every other key needs a restart (restartKeys):
 // a change to one is logged as "config key needs a restart" and the running
 // value is kept, while the reloadable keys of the same file still apply.
@@ -276,6 +276,7 @@ func changedKeys(old, next *config.Config) []string {
 		{"probes", old.Probes, next.Probes},
 		{"discord.silent_reports", old.Discord.SilentReports, next.Discord.SilentReports},
 		{"http.remote_reload", old.HTTP.RemoteReload, next.HTTP.RemoteReload},
+		{"http.pprof", old.HTTP.PProf, next.HTTP.PProf},
 		{"log.level", old.Log.Level, next.Log.Level},
 	} {
 		if !reflect.DeepEqual(c.a, c.b) {

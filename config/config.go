@@ -219,6 +219,9 @@ type HTTP struct {
 	// RemoteReload lets any client that reaches the listener POST
 	// /-/reload; false (the default) accepts it from loopback only.
 	RemoteReload bool `yaml:"remote_reload"`
+	// PProf serves the Go runtime's profiles under /debug/pprof/ to
+	// loopback clients; false (the default) answers 404 there.
+	PProf bool `yaml:"pprof"`
 }
 
 // Receiver configures the receivers of telemetry from the bot.

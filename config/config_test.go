@@ -206,7 +206,7 @@ func TestParse_full(t *testing.T) {
 		Process: Process{PID: 4242},
 		Storage: Storage{Path: "state/store.db", Retention: 0},
 		Output:  Output{Console: ConsoleOn, JSONL: ""},
-		HTTP:    HTTP{Listen: "[::1]:0", RemoteReload: true},
+		HTTP:    HTTP{Listen: "[::1]:0", RemoteReload: true, PProf: true},
 		OTLP: OTLP{
 			Endpoint:    "https://otel.example.com:4318",
 			Protocol:    ProtocolHTTPProtobuf,

@@ -203,8 +203,9 @@ func (r *Reporter) publish(ctx context.Context, rep *reportdata.Report, priority
 		r.latest[rep.Event] = rep
 		r.mu.Unlock()
 	}
-	env := rep.Envelope()
-	line, err := json.Marshal(env)
+	// The data is encoded once: the store keeps it, the events file line
+	// wraps it in the envelope.
+	data, err := json.Marshal(rep.Data)
 	if err != nil {
 		return false, fmt.Errorf("marshal %s: %w", rep.Event, err)
 	}
@@ -215,11 +216,7 @@ func (r *Reporter) publish(ctx context.Context, rep *reportdata.Report, priority
 	ctx = context.WithoutCancel(ctx)
 	var errs []error
 	if r.opts.Store != nil && !rep.Test {
-		data, err := json.Marshal(rep.Data)
-		if err == nil {
-			err = r.opts.Store.SaveReport(ctx, rep.Time, string(rep.Event), data)
-		}
-		if err != nil {
+		if err := r.opts.Store.SaveReport(ctx, rep.Time, string(rep.Event), data); err != nil {
 			errs = append(errs, fmt.Errorf("store %s: %w", rep.Event, err))
 		}
 	}
@@ -230,6 +227,7 @@ func (r *Reporter) publish(ctx context.Context, rep *reportdata.Report, priority
 		}
 	}
 	if r.opts.Events != nil {
+		line := reportdata.AppendEnvelopeLine(make([]byte, 0, len(data)+128), rep, data)
 		if _, err := r.opts.Events.Write(append(line, '\n')); err != nil {
 			errs = append(errs, fmt.Errorf("events file: %w", err))
 		}

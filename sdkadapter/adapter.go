@@ -15,6 +15,12 @@ import (
 // FromMetricData converts one SDK collection into a Snapshot. It copies
 // everything it keeps: the SDK reuses rm after Export returns.
 func FromMetricData(rm *metricdata.ResourceMetrics) *reportdata.Snapshot {
+	return fromMetricData(rm, nil)
+}
+
+// fromMetricData is FromMetricData taking the points' attribute maps from
+// c (nil: new maps).
+func fromMetricData(rm *metricdata.ResourceMetrics, c *attrCache) *reportdata.Snapshot {
 	res := map[string]string{}
 	if rm.Resource != nil {
 		for _, kv := range rm.Resource.Attributes() {
@@ -25,31 +31,43 @@ func FromMetricData(rm *metricdata.ResourceMetrics) *reportdata.Snapshot {
 	for _, sm := range rm.ScopeMetrics {
 		scope := sm.Scope.Name
 		for _, m := range sm.Metrics {
+			var pts []reportdata.Point
 			switch d := m.Data.(type) {
 			case metricdata.Gauge[int64]:
+				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, reportdata.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
+					pts = append(pts, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
 				}
 			case metricdata.Gauge[float64]:
+				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, reportdata.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
+					pts = append(pts, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
 				}
 			case metricdata.Sum[int64]:
+				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, reportdata.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
+					pts = append(pts, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
 				}
 			case metricdata.Sum[float64]:
+				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, reportdata.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
+					pts = append(pts, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
 				}
 			case metricdata.Histogram[float64]:
+				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, histPoint(dp, scope))
+					pts = append(pts, histPoint(dp, scope, c))
 				}
 			case metricdata.Histogram[int64]:
+				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					s.Add(m.Name, m.Unit, histPointInt(dp, scope))
+					pts = append(pts, histPointInt(dp, scope, c))
 				}
+			default:
+				continue
+			}
+			if len(pts) > 0 {
+				s.AddOwned(m.Name, m.Unit, pts)
 			}
 		}
 	}
@@ -82,6 +100,51 @@ func timeOf(rm *metricdata.ResourceMetrics) (t0 time.Time) {
 	return t0
 }
 
+// attrCache hands out the attribute map of a point's attribute set and
+// scope, reusing the map made for the same set and scope in this or the
+// previous collection: most points of a collection repeat the last one's
+// sets, and a map per point was a fifth of what a report allocated. Maps
+// are shared between snapshots; Point.Attrs is read-only. Sets not seen in
+// the last collection are forgotten, so the cache holds at most two
+// collections' sets. Not safe for concurrent use: a reader exports serially.
+type attrCache struct {
+	cur, prev map[attrKey]map[string]string
+}
+
+type attrKey struct {
+	set   attribute.Distinct
+	scope string
+}
+
+func newAttrCache() *attrCache {
+	return &attrCache{cur: map[attrKey]map[string]string{}, prev: map[attrKey]map[string]string{}}
+}
+
+// attrs returns the attribute map of set and scope; a nil cache makes a
+// new one.
+func (c *attrCache) attrs(set attribute.Set, scope string) map[string]string {
+	if c == nil {
+		return attrs(set, scope)
+	}
+	k := attrKey{set.Equivalent(), scope}
+	if m, ok := c.cur[k]; ok {
+		return m
+	}
+	m, ok := c.prev[k]
+	if !ok {
+		m = attrs(set, scope)
+	}
+	c.cur[k] = m
+	return m
+}
+
+// next starts a collection: the sets of the one just converted become the
+// previous ones.
+func (c *attrCache) next() {
+	c.prev, c.cur = c.cur, c.prev
+	clear(c.cur)
+}
+
 func attrs(set attribute.Set, scope string) map[string]string {
 	out := make(map[string]string, set.Len()+1)
 	iter := set.Iter()
@@ -93,7 +156,7 @@ func attrs(set attribute.Set, scope string) map[string]string {
 	return out
 }
 
-func histPoint(dp metricdata.HistogramDataPoint[float64], scope string) reportdata.Point {
+func histPoint(dp metricdata.HistogramDataPoint[float64], scope string, c *attrCache) reportdata.Point {
 	h := &reportdata.Histogram{
 		Bounds: append([]float64(nil), dp.Bounds...),
 		Counts: append([]uint64(nil), dp.BucketCounts...),
@@ -108,10 +171,10 @@ func histPoint(dp metricdata.HistogramDataPoint[float64], scope string) reportda
 	for _, e := range dp.Exemplars {
 		h.Exemplars = append(h.Exemplars, reportdata.Exemplar{TraceID: hexID(e.TraceID), SpanID: hexID(e.SpanID), Value: e.Value, Time: e.Time})
 	}
-	return reportdata.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Sum, Hist: h}
+	return reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Sum, Hist: h}
 }
 
-func histPointInt(dp metricdata.HistogramDataPoint[int64], scope string) reportdata.Point {
+func histPointInt(dp metricdata.HistogramDataPoint[int64], scope string, c *attrCache) reportdata.Point {
 	h := &reportdata.Histogram{
 		Bounds: append([]float64(nil), dp.Bounds...),
 		Counts: append([]uint64(nil), dp.BucketCounts...),
@@ -126,7 +189,7 @@ func histPointInt(dp metricdata.HistogramDataPoint[int64], scope string) reportd
 	for _, e := range dp.Exemplars {
 		h.Exemplars = append(h.Exemplars, reportdata.Exemplar{TraceID: hexID(e.TraceID), SpanID: hexID(e.SpanID), Value: float64(e.Value), Time: e.Time})
 	}
-	return reportdata.Point{Attrs: attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Sum), Hist: h}
+	return reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Sum), Hist: h}
 }
 
 func hexID(b []byte) string {

@@ -15,15 +15,16 @@ import (
 // NewExporter returns the sdkmetric.Exporter of the reader of event: each
 // collection goes to r.Collect with the one before it.
 func NewExporter(r *report.Reporter, event reportdata.Kind) sdkmetric.Exporter {
-	return &readerExporter{r: r, event: event}
+	return &readerExporter{r: r, event: event, attrs: newAttrCache()}
 }
 
 // readerExporter is one PeriodicReader's exporter. Export is called serially
-// by its reader, so prev needs no lock.
+// by its reader, so prev and attrs need no lock.
 type readerExporter struct {
 	r     *report.Reporter
 	event reportdata.Kind
 	prev  *reportdata.Snapshot
+	attrs *attrCache
 	shut  atomic.Bool
 }
 
@@ -42,7 +43,8 @@ func (e *readerExporter) Export(ctx context.Context, rm *metricdata.ResourceMetr
 	if e.r.ShuttingDown() {
 		return nil // the final collection at shutdown: no duplicate report
 	}
-	snap := FromMetricData(rm)
+	e.attrs.next()
+	snap := fromMetricData(rm, e.attrs)
 	// Publish failures are logged and counted by the Reporter; returning
 	// them would only make the SDK print each one again.
 	_ = e.r.Collect(ctx, e.event, snap, e.prev)

@@ -3,9 +3,9 @@ package bot
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -21,10 +21,23 @@ type unknownSubcommandError struct{}
 func (unknownSubcommandError) Error() string     { return "unknown subcommand" }
 func (unknownSubcommandError) ErrorType() string { return "unknown_subcommand" }
 
-// nameRE is what Discord accepts for chat-input command and option names
-// (lowercase is checked separately).
+// validName reports whether name is what Discord accepts for chat-input
+// command and option names, ^[-_\p{L}\p{N}]{1,32}$ (lowercase is checked
+// separately): 1 to 32 letters, digits, '-' or '_'. It is written out
+// rather than a regexp: compiling \p{L} and \p{N} at package
+// initialisation allocated 1.3 MB, in every agent, for a check made only
+// when commands are added.
 // https://discord.com/developers/docs/interactions/application-commands#application-command-object-application-command-naming
-var nameRE = regexp.MustCompile(`^[-_\p{L}\p{N}]{1,32}$`)
+func validName(name string) bool {
+	n := 0
+	for _, r := range name { // invalid UTF-8 is utf8.RuneError, not a letter
+		if r != '-' && r != '_' && !unicode.IsLetter(r) && !unicode.IsNumber(r) {
+			return false
+		}
+		n++
+	}
+	return n >= 1 && n <= 32
+}
 
 // Command is one application command and its handlers.
 type Command struct {
@@ -129,7 +142,7 @@ func (r *Router) Add(m Module) error {
 }
 
 func checkName(name string) error {
-	if !nameRE.MatchString(name) {
+	if !validName(name) {
 		return fmt.Errorf("%q: want 1-32 letters, digits, '-' or '_'", name)
 	}
 	if strings.ToLower(name) != name {

@@ -22,10 +22,15 @@ func (s *Store) SaveReport(ctx context.Context, at time.Time, kind string, data 
 	const op = "save report"
 	err := s.fault(op, FaultWrite)
 	if err == nil {
-		_, err = s.db.ExecContext(ctx, `INSERT INTO reports (kind, at, data) VALUES (?, ?, ?)`, kind, toMS(at), data)
+		var st *sql.Stmt
+		if st, err = s.stmt(ctx, insertReportSQL); err == nil {
+			_, err = st.ExecContext(ctx, kind, toMS(at), data)
+		}
 	}
 	return s.done(ctx, op, true, err)
 }
+
+const insertReportSQL = `INSERT INTO reports (kind, at, data) VALUES (?, ?, ?)`
 
 // Reports returns the reports of kind made at or after since, oldest first.
 // With limit > 0 it returns the first limit of them, so a caller can page

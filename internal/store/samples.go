@@ -4,6 +4,7 @@ import (
 	"github.com/nexusmon/nexusmon/internal/storeapi"
 
 	"context"
+	"database/sql"
 	"math"
 	"time"
 )
@@ -26,25 +27,73 @@ func (s *Store) saveSamples(ctx context.Context, at int64, values map[string]flo
 	if err := s.fault("save samples", FaultWrite); err != nil {
 		return err
 	}
+	args := sampleArgs(at, values)
+	if len(args) == 0 {
+		return nil
+	}
+	if len(args) <= 3*maxCachedSampleRows { // one statement: atomic by itself
+		st, err := s.stmt(ctx, sampleInsertSQL(len(args)/3))
+		if err != nil {
+			return err
+		}
+		_, err = st.ExecContext(ctx, args...)
+		return err
+	}
+	sts, err := s.sampleStmts(ctx, args)
+	if err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO samples (series, at, value) VALUES (?, ?, ?)`)
-	if err != nil {
+	if err := insertSamples(ctx, tx, sts, args); err != nil {
 		rollback(tx)
 		return err
 	}
+	return tx.Commit()
+}
+
+// sampleArgs returns the finite values of values as (series, at, value)
+// argument triples.
+func sampleArgs(at int64, values map[string]float64) []any {
+	args := make([]any, 0, 3*len(values))
 	for series, v := range values {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			continue
 		}
-		if _, err := stmt.ExecContext(ctx, series, at, v); err != nil {
-			rollback(tx)
+		args = append(args, series, at, v)
+	}
+	return args
+}
+
+// sampleStmts returns the prepared inserts for the rows of args, at most
+// maxCachedSampleRows each. It must run before a transaction begins: the
+// store's one connection is the transaction's until it ends, and
+// preparing a new statement on the pool would wait for it forever.
+func (s *Store) sampleStmts(ctx context.Context, args []any) ([]*sql.Stmt, error) {
+	var sts []*sql.Stmt
+	for rows := len(args) / 3; rows > 0; rows -= maxCachedSampleRows {
+		st, err := s.stmt(ctx, sampleInsertSQL(min(rows, maxCachedSampleRows)))
+		if err != nil {
+			return nil, err
+		}
+		sts = append(sts, st)
+	}
+	return sts, nil
+}
+
+// insertSamples inserts the rows of args within tx with sts, the
+// statements sampleStmts returned for args.
+func insertSamples(ctx context.Context, tx *sql.Tx, sts []*sql.Stmt, args []any) error {
+	for _, st := range sts {
+		n := min(len(args)/3, maxCachedSampleRows)
+		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args[:3*n]...); err != nil {
 			return err
 		}
+		args = args[3*n:]
 	}
-	return tx.Commit()
+	return nil
 }
 
 // Samples returns the values of series at or after since, oldest first.

@@ -54,6 +54,9 @@ type Store struct {
 	failWrite bool      // the failure that cleared st.OK was a write
 	sizeAt    time.Time // when st.SizeBytes was last refreshed
 
+	stmtMu sync.Mutex // guards stmts
+	stmts  map[string]*sql.Stmt
+
 	closeOnce sync.Once
 	closeErr  error
 	lock      *fileLock // held from Open to Close
@@ -267,6 +270,7 @@ func openError(path string, err error) error {
 // Close closes the database. Calling it again returns the first result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.closeStmts()
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("close store %s: %w", s.path, err)
 		}

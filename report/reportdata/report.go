@@ -1,6 +1,7 @@
 package reportdata
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -108,6 +109,28 @@ type Envelope struct {
 // Envelope returns the report's JSON envelope.
 func (r *Report) Envelope() Envelope {
 	return Envelope{Event: r.Event, Timestamp: r.Time.UTC(), Test: r.Test, Data: r.Data}
+}
+
+// AppendEnvelopeLine appends to dst the JSON of r's envelope, byte for byte
+// what json.Marshal(r.Envelope()) gives, around data, r.Data as json.Marshal
+// encoded it: the Reporter encodes the data once for the store and the
+// events file.
+func AppendEnvelopeLine(dst []byte, r *Report, data []byte) []byte {
+	event, err := json.Marshal(string(r.Event))
+	if err != nil { // unreachable: a string always encodes
+		event = []byte(`""`)
+	}
+	dst = append(dst, `{"event":`...)
+	dst = append(dst, event...)
+	dst = append(dst, `,"timestamp":"`...)
+	dst = r.Time.UTC().AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, '"')
+	if r.Test {
+		dst = append(dst, `,"test":true`...)
+	}
+	dst = append(dst, `,"data":`...)
+	dst = append(dst, data...)
+	return append(dst, '}')
 }
 
 // File is an attachment sent as a multipart files[n] part.

@@ -71,6 +71,17 @@ func (s *Snapshot) Add(name, unit string, pts ...Point) {
 	m.Points = append(m.Points, pts...)
 }
 
+// AddOwned is Add taking pts itself, not a copy, when name has no points
+// yet: the caller must not use pts afterwards. A converter that builds
+// each metric's points in a slice of their exact number saves a copy.
+func (s *Snapshot) AddOwned(name, unit string, pts []Point) {
+	if m := s.metrics[name]; m == nil {
+		s.metrics[name] = &Metric{Name: name, Unit: unit, Points: pts}
+		return
+	}
+	s.Add(name, unit, pts...)
+}
+
 // Delete removes the named metric. Like Add, it is for adapters and tests,
 // before the snapshot is shared.
 func (s *Snapshot) Delete(name string) { delete(s.metrics, name) }

@@ -1,0 +1,7 @@
+//go:build race
+
+package report
+
+// raceBuild: the race detector adds allocations of its own (see
+// systemReportAllocs).
+const raceBuild = true
