@@ -1,8 +1,9 @@
 // Package agent wires nexusmon together from a Config: the OTel providers and
 // readers, the instrumentation, the embedded store, the report engine
 // (report, render, deliver), and the HTTP endpoints. It is also the library entry point
-// for Go bots (New, Start, Stop). Nothing imports agent but cmd/nexusmon and
-// users' bots.
+// for Go bots (New, Start, Stop). OTLP export and the forwarding of what the
+// receiver gets are internal/otlpexport's. Nothing imports agent but
+// cmd/nexusmon and users' bots.
 package agent
 
 import (
@@ -30,6 +31,7 @@ import (
 	"github.com/nexusmon/nexusmon/instrumentation/probe"
 	"github.com/nexusmon/nexusmon/instrumentation/process"
 	"github.com/nexusmon/nexusmon/instrumentation/runtime"
+	"github.com/nexusmon/nexusmon/internal/otlpexport"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/report"
 	"github.com/nexusmon/nexusmon/report/reportdata"
@@ -92,8 +94,8 @@ type Agent struct {
 	reports   map[reportdata.Kind]*reportReader
 	tp        trace.TracerProvider     // ownTP, or the bot's (WithTracerProvider)
 	ownTP     *sdktrace.TracerProvider // nil when the bot's is used
-	otlpM     *exportCounter
-	otlpT     *exportCounter
+	otlpM     *otlpexport.Counter
+	otlpT     *otlpexport.Counter
 	exportReg metric.Registration
 	reporter  *report.Reporter
 	st        *store.Store

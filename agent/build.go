@@ -15,6 +15,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/nexusmon/nexusmon/config"
+	"github.com/nexusmon/nexusmon/internal/otlpexport"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/render/chart"
@@ -85,7 +86,7 @@ func (a *Agent) release(ctx context.Context) error {
 		errs = append(errs, a.exportReg.Unregister())
 	}
 	if a.fwd != nil {
-		errs = append(errs, a.fwd.stop(ctx))
+		errs = append(errs, a.fwd.Stop(ctx))
 	}
 	if a.ownTP != nil {
 		errs = append(errs, a.ownTP.Shutdown(ctx))
@@ -177,28 +178,28 @@ func (a *Agent) build(ctx context.Context) error {
 	if cfg.HTTP.Listen != "" && !a.opts.checksOnly {
 		a.httpSrv = a.newHTTPServer(a.promReg)
 	}
-	ms, err := otlpFor("metrics", cfg.OTLP, a.opts.env)
+	ms, err := otlpexport.For("metrics", cfg.OTLP, a.opts.env)
 	if err != nil {
 		return err
 	}
 	// A bot's own MeterProvider has its own exporters (they read the same
 	// OTEL_* variables): nexusmon adds none, or everything would go twice.
 	ownMP := a.opts.meterProvider == nil
-	ro := exportReaderOptions(cfg.OTLP, a.opts.env)
-	if ms.enabled && ownMP {
+	ro := otlpexport.ReaderOptions(cfg.OTLP, a.opts.env)
+	if ms.Enabled && ownMP {
 		if err := a.step("otlp_metrics"); err != nil {
 			return err
 		}
-		exp, err := newOTLPMetricExporter(ctx, ms)
+		exp, err := otlpexport.NewMetricExporter(ctx, ms)
 		if err != nil {
 			return fmt.Errorf("otlp metrics: %w", err)
 		}
-		a.otlpM = &exportCounter{backend: "otlp_metrics", log: a.log}
-		a.readers = append(a.readers, sdkmetric.NewPeriodicReader(&countedMetricExporter{Exporter: exp, c: a.otlpM}, ro...))
-		a.log.Info("otlp metric export on", "protocol", ms.protocol)
+		a.otlpM = otlpexport.NewCounter("otlp_metrics", a.log)
+		a.readers = append(a.readers, sdkmetric.NewPeriodicReader(a.otlpM.MetricExporter(exp), ro...))
+		a.log.Info("otlp metric export on", "protocol", ms.Protocol)
 	}
-	if ms.console && ownMP {
-		r, err := newConsoleMetricReader(a.opts.stderr, ro)
+	if ms.Console && ownMP {
+		r, err := otlpexport.NewConsoleMetricReader(a.opts.stderr, ro)
 		if err != nil {
 			return err
 		}
@@ -215,25 +216,25 @@ func (a *Agent) build(ctx context.Context) error {
 	}
 
 	tpOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
-	ts, err := otlpFor("traces", cfg.OTLP, a.opts.env)
+	ts, err := otlpexport.For("traces", cfg.OTLP, a.opts.env)
 	if err != nil {
 		return err
 	}
 	ownTP := a.opts.tracerProvider == nil
-	if ts.enabled && ownTP {
+	if ts.Enabled && ownTP {
 		if err := a.step("otlp_traces"); err != nil {
 			return err
 		}
-		exp, err := newOTLPSpanExporter(ctx, ts)
+		exp, err := otlpexport.NewSpanExporter(ctx, ts)
 		if err != nil {
 			return fmt.Errorf("otlp traces: %w", err)
 		}
-		a.otlpT = &exportCounter{backend: "otlp_traces", log: a.log}
-		tpOpts = append(tpOpts, sdktrace.WithBatcher(&countedSpanExporter{SpanExporter: exp, c: a.otlpT}))
-		a.log.Info("otlp trace export on", "protocol", ts.protocol)
+		a.otlpT = otlpexport.NewCounter("otlp_traces", a.log)
+		tpOpts = append(tpOpts, sdktrace.WithBatcher(a.otlpT.SpanExporter(exp)))
+		a.log.Info("otlp trace export on", "protocol", ts.Protocol)
 	}
-	if ts.console && ownTP {
-		exp, err := newConsoleSpanExporter(a.opts.stderr)
+	if ts.Console && ownTP {
+		exp, err := otlpexport.NewConsoleSpanExporter(a.opts.stderr)
 		if err != nil {
 			return err
 		}
@@ -253,12 +254,12 @@ func (a *Agent) build(ctx context.Context) error {
 		if err := a.step("forwarder"); err != nil {
 			return err
 		}
-		if a.fwd, err = a.newForwarder(ctx, ts, ms); err != nil {
+		if a.fwd, err = otlpexport.NewForwarder(ctx, ts, ms, a.opts.env, a.log); err != nil {
 			return err
 		}
 	}
-	if a.exportReg, err = registerSelfMetrics(a.mp, func() int64 { return a.st.Status().Errors },
-		append([]*exportCounter{a.otlpM, a.otlpT}, a.fwd.counters()...)...); err != nil {
+	if a.exportReg, err = otlpexport.RegisterSelfMetrics(a.mp, func() int64 { return a.st.Status().Errors },
+		append([]*otlpexport.Counter{a.otlpM, a.otlpT}, a.fwd.Counters()...)...); err != nil {
 		return fmt.Errorf("register self instruments: %w", err)
 	}
 	if err := a.buildBot(); err != nil {

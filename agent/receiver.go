@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/internal/otlpexport"
 	"github.com/nexusmon/nexusmon/receiver/otlp"
 	"github.com/nexusmon/nexusmon/report"
 )
@@ -12,8 +13,8 @@ import (
 // receiverState is the OTLP receiver (receiver.otlp.http) and the
 // forwarding of what it receives to the agent's OTLP exporter endpoint.
 type receiverState struct {
-	recv *otlp.Receiver // nil when receiver.otlp.http is ""
-	fwd  *forwarder     // nil when nothing is exported
+	recv *otlp.Receiver        // nil when receiver.otlp.http is ""
+	fwd  *otlpexport.Forwarder // nil when nothing is exported
 }
 
 // buildReceiver creates the receiver, recording command spans through the
@@ -52,7 +53,7 @@ func (a *Agent) buildReceiver() error {
 // startReceiver starts forwarding and listening.
 func (a *Agent) startReceiver() error {
 	if a.fwd != nil {
-		a.fwd.start()
+		a.fwd.Start()
 	}
 	if a.recv == nil {
 		return nil
@@ -73,7 +74,7 @@ func (a *Agent) stopReceiver(ctx context.Context) []error {
 		}
 	}
 	if a.fwd != nil {
-		if err := a.fwd.stop(ctx); err != nil {
+		if err := a.fwd.Stop(ctx); err != nil {
 			a.log.Warn("stop otlp forwarding", "err", err)
 		}
 	}

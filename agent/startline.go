@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	goruntime "runtime"
 	"runtime/debug"
 	"strings"
 
 	"github.com/nexusmon/nexusmon/config"
+	"github.com/nexusmon/nexusmon/internal/otlpexport"
 )
 
 // logStarted logs the start-up line: the version, the config file, where
@@ -23,8 +23,8 @@ func (a *Agent) logStarted() {
 	}
 	otlp := "off"
 	for _, sig := range []string{"metrics", "traces"} {
-		if s, err := otlpFor(sig, a.cfg.OTLP, a.opts.env); err == nil && s.enabled { // New refused an err
-			otlp = otlpEndpointName(sig, a.cfg.OTLP, a.opts.env)
+		if s, err := otlpexport.For(sig, a.cfg.OTLP, a.opts.env); err == nil && s.Enabled { // New refused an err
+			otlp = otlpexport.EndpointName(sig, a.cfg.OTLP, a.opts.env)
 			break
 		}
 	}
@@ -42,28 +42,6 @@ func discordDestination(d config.Discord) string {
 	default:
 		return "console"
 	}
-}
-
-// otlpEndpointName is the OTLP endpoint of signal as the exporter will use
-// it (a variable wins over otlp.endpoint), without user information, query
-// or fragment; headers are never shown. "(exporter default)" when only the
-// protocol or OTEL_*_EXPORTER is set.
-func otlpEndpointName(signal string, cfg config.OTLP, env func(string) (string, bool)) string {
-	get := func(k string) string {
-		v, _ := env(k)
-		return strings.TrimSpace(v)
-	}
-	sig := strings.ToUpper(signal)
-	e := firstNonEmpty(get("OTEL_EXPORTER_OTLP_"+sig+"_ENDPOINT"), get("OTEL_EXPORTER_OTLP_ENDPOINT"), cfg.Endpoint)
-	if e == "" {
-		return "(exporter default)"
-	}
-	u, err := url.Parse(e)
-	if err != nil || u.Host == "" {
-		return "(unparsable endpoint)"
-	}
-	u.User, u.RawQuery, u.ForceQuery, u.Fragment = nil, "", false, ""
-	return u.String()
 }
 
 // VersionInfo is what `nexusmon version` prints: the version, the Go

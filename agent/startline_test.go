@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/nexusmon/nexusmon/config"
+	"github.com/nexusmon/nexusmon/internal/otlpexport"
 )
 
 // The start-up line names the Discord destination and the OTLP endpoint
@@ -23,7 +24,7 @@ func TestStartLine_noSecrets(t *testing.T) {
 		}
 	}
 	cfg := config.OTLP{Endpoint: "https://user:pass@otel.example.com:4318/base?key=secret", Headers: config.Headers{"Authorization": "Bearer x"}}
-	if got := otlpEndpointName("metrics", cfg, noEnv); got != "https://otel.example.com:4318/base" {
+	if got := otlpexport.EndpointName("metrics", cfg, noEnv); got != "https://otel.example.com:4318/base" {
 		t.Errorf("otlp endpoint = %q", got)
 	}
 	env := func(k string) (string, bool) {
@@ -32,7 +33,7 @@ func TestStartLine_noSecrets(t *testing.T) {
 		}
 		return "", false
 	}
-	if got := otlpEndpointName("metrics", cfg, env); got != "http://127.0.0.1:4317" {
+	if got := otlpexport.EndpointName("metrics", cfg, env); got != "http://127.0.0.1:4317" {
 		t.Errorf("otlp endpoint with the variable = %q, want the variable's", got)
 	}
 }

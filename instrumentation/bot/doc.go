@@ -21,10 +21,13 @@
 //     429s by scope and keeps the 10-minute invalid-request count that
 //     Cloudflare bans on.
 //
-// The session side (gateway, guilds, latency) lives in its own files of
-// this package. All instruments use the scope names.ScopeBot and the
-// names in internal/names. Guild, channel, interaction and user IDs go on
-// spans only, except for the two counters keyed by guild and by channel.
+// The session side (gateway, guilds, latency) is SessionObserver, in
+// session.go and sessionguilds.go; it reads the gateway connection through
+// the tap of the subpackage gatewaytap, which reports heartbeats, their
+// ACKs and close codes. All instruments use the scope names.ScopeBot and
+// the names in internal/names. Guild, channel, interaction and user IDs go
+// on spans only, except for the two counters keyed by guild and by channel.
 //
-// The package must not import health or exporter packages.
+// The package must not import agent, receiver, report, render, deliver or
+// health (DESIGN §2: instrumentation never imports the engine).
 package bot

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 
+	"github.com/nexusmon/nexusmon/instrumentation/bot/gatewaytap"
 	"github.com/nexusmon/nexusmon/internal/names"
 )
 
@@ -99,8 +100,8 @@ type SessionObserver struct {
 
 	orig *websocket.Dialer // the session's dialer before ours
 	ours *websocket.Dialer
-	via  gwDial        // how orig dials
-	gen  atomic.Uint64 // connections dialed
+	via  gatewaytap.Dial // how orig dials
+	gen  atomic.Uint64   // connections dialed
 
 	latency     atomic.Int64 // ns, -1 unknown
 	pendingCode atomic.Int32 // close code of the connection whose Disconnect is due
@@ -248,8 +249,8 @@ func (in *Instruments) ObserveSession(s *discordgo.Session, opts SessionOptions)
 	// Open reads s.Dialer under the session lock.
 	s.Lock()
 	o.orig = s.Dialer
-	o.via = newGWDial(o.orig)
-	o.ours = gwDialer(o.orig, o.dial, o.dialTLS)
+	o.via = gatewaytap.NewDial(o.orig)
+	o.ours = gatewaytap.NewDialer(o.orig, o.dial, o.dialTLS)
 	s.Dialer = o.ours
 	s.Unlock()
 	return o, nil
@@ -422,13 +423,13 @@ func (o *SessionObserver) Close() error {
 
 // dial is the tap Dialer's dial function for ws://.
 func (o *SessionObserver) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	return o.tap(func() (net.Conn, error) { return o.via.plain(ctx, "http", network, addr) })
+	return o.tap(func() (net.Conn, error) { return o.via.Plain(ctx, "http", network, addr) })
 }
 
 // dialTLS is the tap Dialer's dial function for wss://: the connection it
 // returns has done its TLS handshake.
 func (o *SessionObserver) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
-	return o.tap(func() (net.Conn, error) { return o.via.secure(ctx, network, addr) })
+	return o.tap(func() (net.Conn, error) { return o.via.Secure(ctx, network, addr) })
 }
 
 // tap returns the connection open makes, wrapped for the tap, unless the
@@ -444,7 +445,7 @@ func (o *SessionObserver) tap(open func() (net.Conn, error)) (net.Conn, error) {
 	gen := o.gen.Add(1)
 	o.latency.Store(-1)
 	o.notify()
-	return newGWConn(c, o, gen), nil
+	return gatewaytap.NewConn(c, tapSink{o}, gen), nil
 }
 
 // notify tells a waiter on changed that the state changed.
@@ -455,32 +456,36 @@ func (o *SessionObserver) notify() {
 	}
 }
 
-// heartbeat implements gwSink.
-func (o *SessionObserver) heartbeat(c *gwConn) {
-	c.hbSent.Store(o.since() + 1) // +1: 0 means none
+// tapSink is the observer as the gateway tap's Sink: a type of its own, so
+// that SessionObserver gets no exported methods of the tap's.
+type tapSink struct{ *SessionObserver }
+
+// Heartbeat implements gatewaytap.Sink.
+func (o tapSink) Heartbeat(c *gatewaytap.Conn) {
+	c.HeartbeatSent.Store(o.since() + 1) // +1: 0 means none
 }
 
-// ack implements gwSink.
-func (o *SessionObserver) ack(c *gwConn) {
-	sent := c.hbSent.Swap(0)
-	if sent == 0 || c.gen != o.gen.Load() {
+// Ack implements gatewaytap.Sink.
+func (o tapSink) Ack(c *gatewaytap.Conn) {
+	sent := c.HeartbeatSent.Swap(0)
+	if sent == 0 || c.Gen() != o.gen.Load() {
 		return
 	}
 	o.latency.Store(max(o.since()-(sent-1), 0))
 	o.notify()
 }
 
-// closeFrame implements gwSink. It runs on the goroutine that reads the
+// CloseFrame implements gatewaytap.Sink. It runs on the goroutine that reads the
 // connection, before discordgo sees the close frame.
 //
 // A fatal close on an established connection is held back from discordgo
-// (gwConn keeps the frame's last byte) while another goroutine closes the
+// (the tap's Conn keeps the frame's last byte) while another goroutine closes the
 // session. When discordgo's listen loop then gets the close frame, the
 // session's connection is no longer the one it reads, so it returns
 // without calling reconnect. ShouldReconnectOnError is never written: in
 // v0.29.0 it is read without a lock by the goroutine that reconnects, so no
 // write from outside could be ordered before that read.
-func (o *SessionObserver) closeFrame(_ *gwConn, code int, reason string, established bool) <-chan struct{} {
+func (o tapSink) CloseFrame(_ *gatewaytap.Conn, code int, reason string, established bool) <-chan struct{} {
 	if o.closed.Load() {
 		return nil
 	}

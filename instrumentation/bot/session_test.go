@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/nexusmon/nexusmon/instrumentation/bot/gatewaytap"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 	"github.com/nexusmon/nexusmon/internal/names"
 )
@@ -358,37 +360,33 @@ func TestObserveSession_FatalClose(t *testing.T) {
 }
 
 // hbGate is a gateway connection that holds the session's heartbeats
-// (op 1, found with the tap's own parser) until open is closed. discordgo
-// sets DataReady only after its first heartbeat is written.
+// (op 1, found by the tap's own Conn, which parses each write before it
+// passes it on) until open is closed. discordgo sets DataReady only after
+// its first heartbeat is written.
 type hbGate struct {
 	net.Conn
 	open <-chan struct{}
-	mu   sync.Mutex // guards p
-	p    gwStream
-	hb   bool
+	hb   atomic.Bool // the write being passed on is a heartbeat
 }
 
-func newHBGate(c net.Conn, open <-chan struct{}) *hbGate {
-	g := &hbGate{Conn: c, open: open}
-	g.p.onFrame = func(op byte, payload []byte, _ int) bool {
-		if v, ok := gwOp(payload); op == gwOpText && ok && v == 1 {
-			g.hb = true
-		}
-		return false
-	}
-	return g
+func newHBGate(c net.Conn, open <-chan struct{}) net.Conn {
+	return gatewaytap.NewConn(&hbGate{Conn: c, open: open}, hbSink{}, 0)
 }
 
 func (g *hbGate) Write(b []byte) (int, error) {
-	g.mu.Lock()
-	g.hb = false
-	g.p.feed(b)
-	hb := g.hb
-	g.mu.Unlock()
-	if hb {
+	if g.hb.Swap(false) {
 		<-g.open
 	}
 	return g.Conn.Write(b)
+}
+
+// hbSink marks the gate's next write as a heartbeat.
+type hbSink struct{}
+
+func (hbSink) Heartbeat(c *gatewaytap.Conn) { c.Conn.(*hbGate).hb.Store(true) }
+func (hbSink) Ack(*gatewaytap.Conn)         {}
+func (hbSink) CloseFrame(*gatewaytap.Conn, int, string, bool) <-chan struct{} {
+	return nil
 }
 
 // TestObserveSession_AfterOpen observes a session between Open's return

@@ -1,4 +1,4 @@
-package bot
+package gatewaytap
 
 import (
 	"bytes"
@@ -198,7 +198,7 @@ func TestGWClose(t *testing.T) {
 	}
 }
 
-// gwRecorder is a gwSink that records calls and holds close frames when
+// gwRecorder is a Sink that records calls and holds close frames when
 // hold is set.
 type gwRecorder struct {
 	heartbeats, acks int
@@ -206,9 +206,9 @@ type gwRecorder struct {
 	hold             chan struct{}
 }
 
-func (r *gwRecorder) heartbeat(*gwConn) { r.heartbeats++ }
-func (r *gwRecorder) ack(*gwConn)       { r.acks++ }
-func (r *gwRecorder) closeFrame(_ *gwConn, code int, reason string, established bool) <-chan struct{} {
+func (r *gwRecorder) Heartbeat(*Conn) { r.heartbeats++ }
+func (r *gwRecorder) Ack(*Conn)       { r.acks++ }
+func (r *gwRecorder) CloseFrame(_ *Conn, code int, reason string, established bool) <-chan struct{} {
 	r.closes = append(r.closes, fmt.Sprintf("%d %s %v", code, reason, established))
 	if r.hold == nil {
 		return nil
@@ -216,10 +216,10 @@ func (r *gwRecorder) closeFrame(_ *gwConn, code int, reason string, established 
 	return r.hold
 }
 
-func TestGWConn_Frames(t *testing.T) {
+func TestConn_Frames(t *testing.T) {
 	t.Parallel()
 	rec := &gwRecorder{}
-	c := newGWConn(nil, rec, 1)
+	c := NewConn(nil, rec, 1)
 	mask := []byte{1, 2, 3, 4}
 	c.wr.feed([]byte("GET / HTTP/1.1\r\n\r\n"))
 	c.rd.feed([]byte("HTTP/1.1 101 Switching Protocols\r\n\r\n"))
@@ -253,14 +253,14 @@ func TestGWStream_Stop(t *testing.T) {
 	}
 }
 
-// TestGWConn_Hold checks that a held close frame reaches the reader only
+// TestConn_Hold checks that a held close frame reaches the reader only
 // after the hold is released, and everything before it at once.
-func TestGWConn_Hold(t *testing.T) {
+func TestConn_Hold(t *testing.T) {
 	t.Parallel()
 	client, server := net.Pipe()
 	defer client.Close()
 	rec := &gwRecorder{hold: make(chan struct{})}
-	c := newGWConn(client, rec, 1)
+	c := NewConn(client, rec, 1)
 	defer c.Close()
 	hello := gwFrame(gwOpText, true, false, nil, []byte(`{"op":10}`))
 	ready := gwFrame(gwOpText, true, false, nil, []byte(`{"op":0,"t":"READY"}`))

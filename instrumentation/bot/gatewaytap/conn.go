@@ -1,4 +1,4 @@
-package bot
+package gatewaytap
 
 import (
 	"bytes"
@@ -9,9 +9,9 @@ import (
 	"sync/atomic"
 )
 
-// The gateway tap's connection: see gatewaydial.go for how it is dialed.
+// The gateway tap's connection: see dial.go for how it is dialed.
 //
-// gwConn wraps the connection gorilla/websocket reads and writes the
+// Conn wraps the connection gorilla/websocket reads and writes the
 // gateway's websocket frames on: the *tls.Conn for wss://, TCP for ws://.
 // It parses the frames the session writes (heartbeats, op 1) and reads
 // (heartbeat ACKs, op 11, and close frames with their code), in plaintext,
@@ -223,67 +223,76 @@ func gwClose(payload []byte) (code int, reason string) {
 	return int(binary.BigEndian.Uint16(payload)), string(payload[2:])
 }
 
-// gwSink receives what the tap sees on one connection.
-type gwSink interface {
-	// heartbeat is called when the session writes a heartbeat (op 1).
-	heartbeat(c *gwConn)
-	// ack is called when the gateway acknowledges a heartbeat (op 11).
-	ack(c *gwConn)
-	// closeFrame is called when the gateway sends a close frame.
+// Sink receives what the tap sees on one connection. Its methods run on
+// the goroutine that writes (Heartbeat) or reads (Ack, CloseFrame) the
+// connection, before the bytes are written or handed to the session.
+type Sink interface {
+	// Heartbeat is called when the session writes a heartbeat (op 1).
+	Heartbeat(c *Conn)
+	// Ack is called when the gateway acknowledges a heartbeat (op 11).
+	Ack(c *Conn)
+	// CloseFrame is called when the gateway sends a close frame.
 	// established reports whether two data messages (HELLO and READY or
 	// RESUMED) came before it, that is whether discordgo's Open returned
 	// or is about to. A non-nil hold makes the connection keep the frame's
 	// last byte from the session until hold is closed.
-	closeFrame(c *gwConn, code int, reason string, established bool) (hold <-chan struct{})
+	CloseFrame(c *Conn, code int, reason string, established bool) (hold <-chan struct{})
 }
 
-// gwConn is a gateway connection as the tap Dialer hands it to gorilla. The
-// embedded Conn starts where the websocket upgrade does: TLS and any proxy
+// Conn is a gateway connection as the tap Dialer hands it to gorilla. The
+// embedded net.Conn starts where the websocket upgrade does: TLS and any proxy
 // tunnel are below it.
-type gwConn struct {
+type Conn struct {
 	net.Conn
-	sink gwSink
+	sink Sink
 	gen  uint64
+
+	// HeartbeatSent is the Sink's: when the last unanswered heartbeat was
+	// written, in the Sink's own clock; 0 none.
+	HeartbeatSent atomic.Int64
 
 	rmu, wmu sync.Mutex // guard rd, wr and the fields below
 	rd, wr   gwStream
 	stop     <-chan struct{} // set by read when the sink holds a close frame
 	held     []byte          // bytes kept from the session until stop closes
-
-	hbSent atomic.Int64 // when the last unanswered heartbeat was written; 0 none
 }
 
-func newGWConn(c net.Conn, sink gwSink, gen uint64) *gwConn {
-	g := &gwConn{Conn: c, sink: sink, gen: gen}
+// NewConn returns c tapped for sink. gen is the caller's number for the
+// connection (Gen), so a Sink can tell its connections apart.
+func NewConn(c net.Conn, sink Sink, gen uint64) *Conn {
+	g := &Conn{Conn: c, sink: sink, gen: gen}
 	g.wr.onFrame = g.written
 	g.rd.onFrame = g.read
 	return g
 }
 
+// Gen returns the number NewConn was given.
+func (c *Conn) Gen() uint64 { return c.gen }
+
 // written handles a frame the session wrote.
-func (c *gwConn) written(op byte, payload []byte, _ int) bool {
+func (c *Conn) written(op byte, payload []byte, _ int) bool {
 	if op != gwOpText || !bytes.Contains(payload, []byte(`"op":1`)) {
 		return false
 	}
 	if v, ok := gwOp(payload); ok && v == 1 {
-		c.sink.heartbeat(c)
+		c.sink.Heartbeat(c)
 	}
 	return false
 }
 
 // read handles a frame the gateway sent. Called with rmu held.
-func (c *gwConn) read(op byte, payload []byte, before int) bool {
+func (c *Conn) read(op byte, payload []byte, before int) bool {
 	switch op {
 	case gwOpText:
 		if !bytes.Contains(payload, []byte(`"op":11`)) {
 			return false
 		}
 		if v, ok := gwOp(payload); ok && v == 11 {
-			c.sink.ack(c)
+			c.sink.Ack(c)
 		}
 	case gwOpClose:
 		code, reason := gwClose(payload)
-		if hold := c.sink.closeFrame(c, code, reason, before >= 2); hold != nil {
+		if hold := c.sink.CloseFrame(c, code, reason, before >= 2); hold != nil {
 			c.stop = hold
 			return true
 		}
@@ -296,7 +305,7 @@ func (c *gwConn) read(op byte, payload []byte, before int) bool {
 // in b, that is everything before the frame's last byte: the rest is kept
 // in held and stop is returned; see takeHeld. After a hold nothing more is
 // parsed.
-func (c *gwConn) feedRead(b []byte) (n int, stop <-chan struct{}) {
+func (c *Conn) feedRead(b []byte) (n int, stop <-chan struct{}) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
 	if c.stop != nil {
@@ -311,7 +320,7 @@ func (c *gwConn) feedRead(b []byte) (n int, stop <-chan struct{}) {
 }
 
 // heldStop returns the hold to wait for before the next read, if any.
-func (c *gwConn) heldStop() <-chan struct{} {
+func (c *Conn) heldStop() <-chan struct{} {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
 	if c.held == nil {
@@ -321,7 +330,7 @@ func (c *gwConn) heldStop() <-chan struct{} {
 }
 
 // takeHeld waits for stop, then copies held bytes into b.
-func (c *gwConn) takeHeld(b []byte, stop <-chan struct{}) int {
+func (c *Conn) takeHeld(b []byte, stop <-chan struct{}) int {
 	<-stop
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
@@ -335,7 +344,7 @@ func (c *gwConn) takeHeld(b []byte, stop <-chan struct{}) int {
 
 // Write implements net.Conn. The bytes are parsed before they are written,
 // so a heartbeat's time is taken before it can be answered.
-func (c *gwConn) Write(b []byte) (int, error) {
+func (c *Conn) Write(b []byte) (int, error) {
 	c.wmu.Lock()
 	c.wr.feed(b)
 	c.wmu.Unlock()
@@ -344,7 +353,7 @@ func (c *gwConn) Write(b []byte) (int, error) {
 
 // Read implements net.Conn. The bytes are parsed before gorilla sees them:
 // the session reacts to a close frame only after this returns.
-func (c *gwConn) Read(b []byte) (int, error) {
+func (c *Conn) Read(b []byte) (int, error) {
 	if stop := c.heldStop(); stop != nil {
 		return c.takeHeld(b, stop), nil
 	}
@@ -360,7 +369,7 @@ func (c *gwConn) Read(b []byte) (int, error) {
 		return m, nil // the rest comes with the next Read
 	default:
 		// Only discordgo's listen goroutine reads past READY, so waiting
-		// here cannot block Open (see SessionObserver).
+		// here cannot block Open (see the bot package's SessionObserver).
 		return c.takeHeld(b, stop), nil
 	}
 }

@@ -1,4 +1,4 @@
-package agent
+package otlpexport
 
 import (
 	"context"
@@ -26,7 +26,7 @@ type grpcMetricUploader struct {
 // does: otlp.endpoint, else OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, else
 // OTEL_EXPORTER_OTLP_ENDPOINT, else localhost:4317; plain text for an
 // http:// URL or otlp.insecure (or OTEL_EXPORTER_OTLP_INSECURE=true).
-func newGRPCMetricUploader(s otlpSettings, env func(string) (string, bool)) (*grpcMetricUploader, error) {
+func newGRPCMetricUploader(s Settings, env func(string) (string, bool)) (*grpcMetricUploader, error) {
 	get := func(k string) string {
 		v, _ := env(k)
 		return strings.TrimSpace(v)

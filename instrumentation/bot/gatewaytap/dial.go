@@ -1,4 +1,4 @@
-package bot
+package gatewaytap
 
 import (
 	"context"
@@ -17,15 +17,15 @@ import (
 // The gateway tap's dialer.
 //
 // discordgo v0.29.0 exposes neither the gateway round trip (HeartbeatLatency
-// is a data race) nor the close code of a dropped connection. The
-// SessionObserver therefore gives the session a websocket.Dialer of its own
-// whose connections it can read (gwConn, in gatewayconn.go).
+// is a data race) nor the close code of a dropped connection. The bot
+// package's SessionObserver therefore gives the session a websocket.Dialer
+// of its own (NewDialer) whose connections it can read (Conn, in conn.go).
 //
 // For wss:// that Dialer dials with NetDialTLSContext: the tap opens TCP
 // (through the proxy, see below), runs the TLS handshake with crypto/tls
 // and the session dialer's TLSClientConfig (nil: defaults, so the platform's
 // roots), the server name defaulting to the dialed host, and hands gorilla
-// the verified *tls.Conn wrapped in a gwConn, which sees the frames in
+// the verified *tls.Conn wrapped in a Conn, which sees the frames in
 // plaintext. A session dialer with a NetDialTLSContext of its own makes the
 // TLS connection instead. For ws:// the TCP connection is wrapped the same
 // way. The tap neither terminates TLS nor verifies certificates itself.
@@ -43,23 +43,24 @@ import (
 // session dialer's Proxy is not used for wss://: gorilla cannot combine the
 // two either (#779).
 
-// gwDialFunc is a context dial function, as websocket.Dialer has them.
-type gwDialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+// DialFunc is a context dial function, as websocket.Dialer has them.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
-// gwDial is how the session's own dialer reaches the gateway.
-type gwDial struct {
-	tcp   gwDialFunc // NetDialContext, NetDial, or a net.Dialer
-	tls   gwDialFunc // NetDialTLSContext; nil: tcp, then crypto/tls
+// Dial is how the session's own dialer reaches the gateway: the tap's
+// dial functions open their connections with it.
+type Dial struct {
+	tcp   DialFunc // NetDialContext, NetDial, or a net.Dialer
+	tls   DialFunc // NetDialTLSContext; nil: tcp, then crypto/tls
 	proxy func(*http.Request) (*url.URL, error)
 	conf  *tls.Config // TLSClientConfig; nil means crypto/tls defaults
 }
 
-// newGWDial returns how orig dials; nil means websocket.DefaultDialer.
-func newGWDial(orig *websocket.Dialer) gwDial {
+// NewDial returns how orig dials; nil means websocket.DefaultDialer.
+func NewDial(orig *websocket.Dialer) Dial {
 	if orig == nil {
 		orig = websocket.DefaultDialer
 	}
-	d := gwDial{tls: orig.NetDialTLSContext, proxy: orig.Proxy, conf: orig.TLSClientConfig}
+	d := Dial{tls: orig.NetDialTLSContext, proxy: orig.Proxy, conf: orig.TLSClientConfig}
 	switch {
 	case orig.NetDialContext != nil:
 		d.tcp = orig.NetDialContext
@@ -72,9 +73,10 @@ func newGWDial(orig *websocket.Dialer) gwDial {
 	return d
 }
 
-// plain returns a TCP connection to addr, through the proxy the session
-// dialer's Proxy names for scheme://addr, if any.
-func (d gwDial) plain(ctx context.Context, scheme, network, addr string) (net.Conn, error) {
+// Plain returns a TCP connection to addr, through the proxy the session
+// dialer's Proxy names for scheme://addr (scheme "http" for ws://,
+// "https" for wss://), if any.
+func (d Dial) Plain(ctx context.Context, scheme, network, addr string) (net.Conn, error) {
 	if d.proxy != nil {
 		req := (&http.Request{
 			Method: http.MethodGet, URL: &url.URL{Scheme: scheme, Host: addr, Path: "/"},
@@ -91,12 +93,12 @@ func (d gwDial) plain(ctx context.Context, scheme, network, addr string) (net.Co
 	return d.tcp(ctx, network, addr)
 }
 
-// secure returns a TLS connection to addr whose handshake is done.
-func (d gwDial) secure(ctx context.Context, network, addr string) (net.Conn, error) {
+// Secure returns a TLS connection to addr whose handshake is done.
+func (d Dial) Secure(ctx context.Context, network, addr string) (net.Conn, error) {
 	if d.tls != nil {
 		return d.tls(ctx, network, addr)
 	}
-	raw, err := d.plain(ctx, "https", network, addr)
+	raw, err := d.Plain(ctx, "https", network, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +133,7 @@ var errGWTunnelUp = errors.New("proxy tunnel up")
 // pu and stops it when gorilla reports the connection (httptrace GotConn,
 // right after the proxy's CONNECT or SOCKS exchange), before a byte is
 // written through the tunnel.
-func gwTunnel(ctx context.Context, tcp gwDialFunc, pu *url.URL, addr string) (net.Conn, error) {
+func gwTunnel(ctx context.Context, tcp DialFunc, pu *url.URL, addr string) (net.Conn, error) {
 	var c *gwTunnelConn
 	d := &websocket.Dialer{
 		Proxy: http.ProxyURL(pu),
@@ -181,10 +183,11 @@ func (c *gwTunnelConn) Close() error {
 	return c.Conn.Close()
 }
 
-// gwDialer returns the tap Dialer: orig's settings (nil means
+// NewDialer returns the tap Dialer: orig's settings (nil means
 // websocket.DefaultDialer's), with dial for ws:// and dialTLS for wss://,
-// and no Proxy (the dial functions apply it). orig is never modified.
-func gwDialer(orig *websocket.Dialer, dial, dialTLS gwDialFunc) *websocket.Dialer {
+// and no Proxy (the dial functions apply it, through Dial). orig is never
+// modified.
+func NewDialer(orig *websocket.Dialer, dial, dialTLS DialFunc) *websocket.Dialer {
 	if orig == nil {
 		orig = websocket.DefaultDialer
 	}

@@ -1,4 +1,4 @@
-package agent
+package otlpexport
 
 // Forwarding what the OTLP receiver gets to the agent's own OTLP exporter
 // endpoint, so nexusmon can sit between a bot and a Collector: traces
@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -37,13 +38,13 @@ type metricUploader interface {
 	stop(ctx context.Context) error
 }
 
-// forwarder is the receiver's Forwarder: one bounded queue and one
-// goroutine per signal.
-type forwarder struct {
+// Forwarder is the OTLP receiver's Forwarder (receiver/otlp.Forwarder): one
+// bounded queue and one goroutine per signal, from Start to Stop.
+type Forwarder struct {
 	traces    otlptrace.Client // nil: traces are not forwarded
 	metrics   metricUploader   // nil: metrics are not forwarded
 	timeout   time.Duration
-	tc, mc    *exportCounter
+	tc, mc    *Counter
 	traceQ    chan *coltracepb.ExportTraceServiceRequest
 	metricQ   chan *colmetricpb.ExportMetricsServiceRequest
 	wg        sync.WaitGroup
@@ -51,19 +52,21 @@ type forwarder struct {
 	cancelRun context.CancelFunc
 }
 
-// newForwarder returns the forwarder for the OTLP export settings, nil
-// when neither signal is exported.
-func (a *Agent) newForwarder(ctx context.Context, ts, ms otlpSettings) (*forwarder, error) {
-	if !ts.enabled && !ms.enabled {
+// NewForwarder returns the forwarder for the OTLP export settings of traces
+// (ts) and metrics (ms), nil when neither signal is exported. env is the
+// environment (os.LookupEnv) the endpoint and header variables come from;
+// log gets the export failures and recoveries.
+func NewForwarder(ctx context.Context, ts, ms Settings, env func(string) (string, bool), log *slog.Logger) (*Forwarder, error) {
+	if !ts.Enabled && !ms.Enabled {
 		return nil, nil
 	}
-	f := &forwarder{
+	f := &Forwarder{
 		timeout: 10 * time.Second,
 		traceQ:  make(chan *coltracepb.ExportTraceServiceRequest, forwardQueue),
 		metricQ: make(chan *colmetricpb.ExportMetricsServiceRequest, forwardQueue),
 	}
-	if ts.enabled {
-		switch ts.protocol {
+	if ts.Enabled {
+		switch ts.Protocol {
 		case config.ProtocolGRPC:
 			f.traces = otlptracegrpc.NewClient(exporterOptions[otlptracegrpc.Option]{
 				otlptracegrpc.WithEndpointURL, otlptracegrpc.WithInsecure, otlptracegrpc.WithHeaders, otlptracegrpc.WithTimeout,
@@ -76,15 +79,15 @@ func (a *Agent) newForwarder(ctx context.Context, ts, ms otlpSettings) (*forward
 		if err := f.traces.Start(ctx); err != nil {
 			return nil, fmt.Errorf("trace forwarding: %w", err)
 		}
-		f.tc = &exportCounter{backend: "otlp_forward_traces", log: a.log}
+		f.tc = NewCounter("otlp_forward_traces", log)
 	}
-	if ms.enabled {
+	if ms.Enabled {
 		var err error
-		switch ms.protocol {
+		switch ms.Protocol {
 		case config.ProtocolGRPC:
-			f.metrics, err = newGRPCMetricUploader(ms, a.opts.env)
+			f.metrics, err = newGRPCMetricUploader(ms, env)
 		default:
-			f.metrics, err = newHTTPMetricUploader(ms, a.opts.env)
+			f.metrics, err = newHTTPMetricUploader(ms, env)
 		}
 		if err != nil {
 			if f.traces != nil {
@@ -92,7 +95,7 @@ func (a *Agent) newForwarder(ctx context.Context, ts, ms otlpSettings) (*forward
 			}
 			return nil, fmt.Errorf("metric forwarding: %w", err)
 		}
-		f.mc = &exportCounter{backend: "otlp_forward_metrics", log: a.log}
+		f.mc = NewCounter("otlp_forward_metrics", log)
 	}
 	if ms.opts.timeout > 0 {
 		f.timeout = ms.opts.timeout
@@ -100,8 +103,8 @@ func (a *Agent) newForwarder(ctx context.Context, ts, ms otlpSettings) (*forward
 	return f, nil
 }
 
-// start runs the queues until stop.
-func (f *forwarder) start() {
+// Start runs the queues until Stop.
+func (f *Forwarder) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cancelRun = cancel
 	f.wg.Add(2)
@@ -135,7 +138,7 @@ func (f *forwarder) start() {
 
 // ForwardTraces queues req; false when traces are not forwarded or the
 // queue is full.
-func (f *forwarder) ForwardTraces(req *coltracepb.ExportTraceServiceRequest) bool {
+func (f *Forwarder) ForwardTraces(req *coltracepb.ExportTraceServiceRequest) bool {
 	if f.traces == nil {
 		return true // nothing to forward to: not a drop
 	}
@@ -148,7 +151,7 @@ func (f *forwarder) ForwardTraces(req *coltracepb.ExportTraceServiceRequest) boo
 }
 
 // ForwardMetrics queues req; false when the queue is full.
-func (f *forwarder) ForwardMetrics(req *colmetricpb.ExportMetricsServiceRequest) bool {
+func (f *Forwarder) ForwardMetrics(req *colmetricpb.ExportMetricsServiceRequest) bool {
 	if f.metrics == nil {
 		return true
 	}
@@ -160,9 +163,10 @@ func (f *forwarder) ForwardMetrics(req *colmetricpb.ExportMetricsServiceRequest)
 	}
 }
 
-// stop ends the queues (requests still queued are dropped: the bot's SDK
-// has already been answered) and closes the clients.
-func (f *forwarder) stop(ctx context.Context) error {
+// Stop ends the queues (requests still queued are dropped: the bot's SDK
+// has already been answered) and closes the clients. Only the first call
+// does anything.
+func (f *Forwarder) Stop(ctx context.Context) error {
 	var err error
 	f.stopOnce.Do(func() {
 		if f.cancelRun != nil {
@@ -181,12 +185,13 @@ func (f *forwarder) stop(ctx context.Context) error {
 	return err
 }
 
-// counters are the forwarder's export counters (nexusmon.export.errors).
-func (f *forwarder) counters() []*exportCounter {
+// Counters are the forwarder's export counters, for RegisterSelfMetrics;
+// none for a nil Forwarder.
+func (f *Forwarder) Counters() []*Counter {
 	if f == nil {
 		return nil
 	}
-	return []*exportCounter{f.tc, f.mc}
+	return []*Counter{f.tc, f.mc}
 }
 
 // httpMetricUploader POSTs metric requests as http/protobuf.
@@ -201,7 +206,7 @@ type httpMetricUploader struct {
 // as is, else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/metrics, else
 // https://localhost:4318/v1/metrics; headers from otlp.headers, else the
 // OTEL_EXPORTER_OTLP_(METRICS_)HEADERS variables.
-func newHTTPMetricUploader(s otlpSettings, env func(string) (string, bool)) (*httpMetricUploader, error) {
+func newHTTPMetricUploader(s Settings, env func(string) (string, bool)) (*httpMetricUploader, error) {
 	get := func(k string) string {
 		v, _ := env(k)
 		return strings.TrimSpace(v)

@@ -1,4 +1,4 @@
-package agent
+package otlpexport
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,15 +27,15 @@ import (
 	"github.com/nexusmon/nexusmon/internal/names"
 )
 
-// otlpSettings is what decides OTLP and console export for one signal. The
+// Settings is what decides OTLP and console export for one signal. The
 // standard OTEL_* variables win over the config's otlp keys; the exporters
 // read the endpoint, header and timeout variables themselves, so config
 // values are passed as options only when the matching variable is unset (an
 // option would override the variable).
-type otlpSettings struct {
-	enabled  bool
-	console  bool   // the SDK's stdout exporter, writing to the agent's stderr
-	protocol string // grpc or http/protobuf
+type Settings struct {
+	Enabled  bool   // OTLP export
+	Console  bool   // the SDK's stdout exporter, writing to the agent's stderr
+	Protocol string // grpc or http/protobuf, when Enabled
 	opts     struct {
 		endpoint string // from config, when no variable sets one
 		headers  map[string]string
@@ -43,7 +44,7 @@ type otlpSettings struct {
 	}
 }
 
-// otlpFor decides export for signal ("metrics" or "traces"):
+// For decides export for signal ("metrics" or "traces"):
 //   - OTEL_SDK_DISABLED=true: neither OTLP nor console export;
 //   - OTEL_{METRICS,TRACES}_EXPORTER set: OTLP when it lists otlp (to the
 //     exporter's default endpoint when none is configured), console when it
@@ -53,8 +54,8 @@ type otlpSettings struct {
 //
 // A value the agent cannot honour (http/json among them) is an error naming
 // the variable; config.Parse reports the same problems.
-func otlpFor(signal string, cfg config.OTLP, env func(string) (string, bool)) (otlpSettings, error) {
-	var s otlpSettings
+func For(signal string, cfg config.OTLP, env func(string) (string, bool)) (Settings, error) {
+	var s Settings
 	oe, ps := config.ReadOTelEnv(env)
 	if len(ps) > 0 {
 		errs := make([]error, len(ps))
@@ -76,15 +77,15 @@ func otlpFor(signal string, cfg config.OTLP, env func(string) (string, bool)) (o
 	}
 	sig := strings.ToUpper(signal) // METRICS or TRACES
 	envEndpoint := get("OTEL_EXPORTER_OTLP_"+sig+"_ENDPOINT") != "" || get("OTEL_EXPORTER_OTLP_ENDPOINT") != ""
-	s.console = exporters.Console
+	s.Console = exporters.Console
 	switch {
 	case exporters.Set && !exporters.OTLP:
 		return s, nil
 	case !exporters.Set && !envEndpoint && cfg.Endpoint == "":
 		return s, nil // off when nothing is set
 	}
-	s.enabled = true
-	s.protocol = firstNonEmpty(protocol, cfg.Protocol, config.ProtocolHTTPProtobuf)
+	s.Enabled = true
+	s.Protocol = firstNonEmpty(protocol, cfg.Protocol, config.ProtocolHTTPProtobuf)
 	if !envEndpoint {
 		s.opts.endpoint = cfg.Endpoint
 		s.opts.insecure = cfg.Insecure
@@ -98,19 +99,19 @@ func otlpFor(signal string, cfg config.OTLP, env func(string) (string, bool)) (o
 	return s, nil
 }
 
-// exportReaderOptions are the OTLP and console metric readers' options:
+// ReaderOptions are the OTLP and console metric readers' options:
 // otlp.interval, unless OTEL_METRIC_EXPORT_INTERVAL is set (the SDK reads
 // the variable itself).
-func exportReaderOptions(cfg config.OTLP, env func(string) (string, bool)) []sdkmetric.PeriodicReaderOption {
+func ReaderOptions(cfg config.OTLP, env func(string) (string, bool)) []sdkmetric.PeriodicReaderOption {
 	if v, ok := env("OTEL_METRIC_EXPORT_INTERVAL"); ok && v != "" {
 		return nil
 	}
 	return []sdkmetric.PeriodicReaderOption{sdkmetric.WithInterval(cfg.Interval)}
 }
 
-// newConsoleMetricReader exports the metrics as JSON, one document per
+// NewConsoleMetricReader exports the metrics as JSON, one document per
 // collection, to w.
-func newConsoleMetricReader(w io.Writer, ro []sdkmetric.PeriodicReaderOption) (sdkmetric.Reader, error) {
+func NewConsoleMetricReader(w io.Writer, ro []sdkmetric.PeriodicReaderOption) (sdkmetric.Reader, error) {
 	exp, err := stdoutmetric.New(stdoutmetric.WithWriter(w))
 	if err != nil {
 		return nil, fmt.Errorf("console metric exporter: %w", err)
@@ -118,14 +119,36 @@ func newConsoleMetricReader(w io.Writer, ro []sdkmetric.PeriodicReaderOption) (s
 	return sdkmetric.NewPeriodicReader(exp, ro...), nil
 }
 
-// newConsoleSpanExporter exports the spans as JSON, one document per span,
+// NewConsoleSpanExporter exports the spans as JSON, one document per span,
 // to w.
-func newConsoleSpanExporter(w io.Writer) (sdktrace.SpanExporter, error) {
+func NewConsoleSpanExporter(w io.Writer) (sdktrace.SpanExporter, error) {
 	exp, err := stdouttrace.New(stdouttrace.WithWriter(w))
 	if err != nil {
 		return nil, fmt.Errorf("console span exporter: %w", err)
 	}
 	return exp, nil
+}
+
+// EndpointName is the OTLP endpoint of signal as the exporter will use it
+// (a variable wins over otlp.endpoint), without user information, query
+// or fragment; headers are never shown. "(exporter default)" when only the
+// protocol or OTEL_*_EXPORTER is set.
+func EndpointName(signal string, cfg config.OTLP, env func(string) (string, bool)) string {
+	get := func(k string) string {
+		v, _ := env(k)
+		return strings.TrimSpace(v)
+	}
+	sig := strings.ToUpper(signal)
+	e := firstNonEmpty(get("OTEL_EXPORTER_OTLP_"+sig+"_ENDPOINT"), get("OTEL_EXPORTER_OTLP_ENDPOINT"), cfg.Endpoint)
+	if e == "" {
+		return "(exporter default)"
+	}
+	u, err := url.Parse(e)
+	if err != nil || u.Host == "" {
+		return "(unparsable endpoint)"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment = nil, "", false, ""
+	return u.String()
 }
 
 func firstNonEmpty(v ...string) string {
@@ -148,7 +171,7 @@ type exporterOptions[O any] struct {
 
 // build returns the options for s. path is appended to a config endpoint for
 // HTTP ("/v1/metrics", "/v1/traces"), as the exporters do for the variable.
-func (e exporterOptions[O]) build(s otlpSettings, path string) []O {
+func (e exporterOptions[O]) build(s Settings, path string) []O {
 	var o []O
 	if s.opts.endpoint != "" {
 		o = append(o, e.endpointURL(strings.TrimSuffix(s.opts.endpoint, "/")+path))
@@ -165,8 +188,9 @@ func (e exporterOptions[O]) build(s otlpSettings, path string) []O {
 	return o
 }
 
-func newOTLPMetricExporter(ctx context.Context, s otlpSettings) (sdkmetric.Exporter, error) {
-	switch s.protocol {
+// NewMetricExporter returns the OTLP metric exporter for s (s.Enabled).
+func NewMetricExporter(ctx context.Context, s Settings) (sdkmetric.Exporter, error) {
+	switch s.Protocol {
 	case config.ProtocolGRPC:
 		return otlpmetricgrpc.New(ctx, exporterOptions[otlpmetricgrpc.Option]{
 			otlpmetricgrpc.WithEndpointURL, otlpmetricgrpc.WithInsecure, otlpmetricgrpc.WithHeaders, otlpmetricgrpc.WithTimeout,
@@ -176,12 +200,13 @@ func newOTLPMetricExporter(ctx context.Context, s otlpSettings) (sdkmetric.Expor
 			otlpmetrichttp.WithEndpointURL, otlpmetrichttp.WithInsecure, otlpmetrichttp.WithHeaders, otlpmetrichttp.WithTimeout,
 		}.build(s, "/v1/metrics")...)
 	default:
-		return nil, fmt.Errorf("otlp protocol %q: want grpc or http/protobuf", s.protocol)
+		return nil, fmt.Errorf("otlp protocol %q: want grpc or http/protobuf", s.Protocol)
 	}
 }
 
-func newOTLPSpanExporter(ctx context.Context, s otlpSettings) (sdktrace.SpanExporter, error) {
-	switch s.protocol {
+// NewSpanExporter returns the OTLP span exporter for s (s.Enabled).
+func NewSpanExporter(ctx context.Context, s Settings) (sdktrace.SpanExporter, error) {
+	switch s.Protocol {
 	case config.ProtocolGRPC:
 		return otlptracegrpc.New(ctx, exporterOptions[otlptracegrpc.Option]{
 			otlptracegrpc.WithEndpointURL, otlptracegrpc.WithInsecure, otlptracegrpc.WithHeaders, otlptracegrpc.WithTimeout,
@@ -191,20 +216,37 @@ func newOTLPSpanExporter(ctx context.Context, s otlpSettings) (sdktrace.SpanExpo
 			otlptracehttp.WithEndpointURL, otlptracehttp.WithInsecure, otlptracehttp.WithHeaders, otlptracehttp.WithTimeout,
 		}.build(s, "/v1/traces")...)
 	default:
-		return nil, fmt.Errorf("otlp protocol %q: want grpc or http/protobuf", s.protocol)
+		return nil, fmt.Errorf("otlp protocol %q: want grpc or http/protobuf", s.Protocol)
 	}
 }
 
-// exportCounter counts OTLP export failures and logs the first failure and
-// the recovery, not every failed attempt.
-type exportCounter struct {
+// Counter counts one backend's OTLP export failures (nexusmon.export.errors,
+// see RegisterSelfMetrics) and logs the first failure and the recovery, not
+// every failed attempt.
+type Counter struct {
 	backend string
 	log     *slog.Logger
 	errors  atomic.Int64
 	failing atomic.Bool
 }
 
-func (c *exportCounter) result(err error) error {
+// NewCounter returns the counter of backend (the export.backend attribute),
+// logging to log.
+func NewCounter(backend string, log *slog.Logger) *Counter {
+	return &Counter{backend: backend, log: log}
+}
+
+// MetricExporter wraps exp to count its failures.
+func (c *Counter) MetricExporter(exp sdkmetric.Exporter) sdkmetric.Exporter {
+	return &countedMetricExporter{Exporter: exp, c: c}
+}
+
+// SpanExporter wraps exp to count its failures.
+func (c *Counter) SpanExporter(exp sdktrace.SpanExporter) sdktrace.SpanExporter {
+	return &countedSpanExporter{SpanExporter: exp, c: c}
+}
+
+func (c *Counter) result(err error) error {
 	if err != nil {
 		c.errors.Add(1)
 		if !c.failing.Swap(true) {
@@ -221,7 +263,7 @@ func (c *exportCounter) result(err error) error {
 // countedMetricExporter wraps the OTLP metric exporter to count failures.
 type countedMetricExporter struct {
 	sdkmetric.Exporter
-	c *exportCounter
+	c *Counter
 }
 
 func (e *countedMetricExporter) Export(ctx context.Context, rm *metricdata.ResourceMetrics) error {
@@ -231,17 +273,17 @@ func (e *countedMetricExporter) Export(ctx context.Context, rm *metricdata.Resou
 // countedSpanExporter wraps the OTLP span exporter to count failures.
 type countedSpanExporter struct {
 	sdktrace.SpanExporter
-	c *exportCounter
+	c *Counter
 }
 
 func (e *countedSpanExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	return e.c.result(e.SpanExporter.ExportSpans(ctx, spans))
 }
 
-// registerSelfMetrics exposes the agent's own failure counts: OTLP export
-// failures as nexusmon.export.errors and store failures as
-// nexusmon.store.errors.
-func registerSelfMetrics(mp metric.MeterProvider, storeErrors func() int64, counters ...*exportCounter) (metric.Registration, error) {
+// RegisterSelfMetrics exposes the agent's own failure counts: the counters'
+// OTLP export failures as nexusmon.export.errors (nil counters are skipped)
+// and storeErrors, the embedded store's failures, as nexusmon.store.errors.
+func RegisterSelfMetrics(mp metric.MeterProvider, storeErrors func() int64, counters ...*Counter) (metric.Registration, error) {
 	m := mp.Meter(names.ScopeAgent)
 	c, err := m.Int64ObservableCounter(names.ExportErrors, metric.WithUnit("{error}"),
 		metric.WithDescription("Failed OTLP export attempts."))
