@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -97,7 +98,8 @@ func (a *Agent) release(ctx context.Context) error {
 			errs = append(errs, r.Shutdown(ctx))
 		}
 	}
-	if c, ok := a.sender.(interface{ CloseIdleConnections() }); ok {
+	// A sender constructor that failed leaves a typed nil in a.sender.
+	if c, ok := a.sender.(interface{ CloseIdleConnections() }); ok && !isNilPointer(c) {
 		c.CloseIdleConnections()
 	}
 	errs = append(errs, a.closeResources())
@@ -196,6 +198,7 @@ func (a *Agent) build(ctx context.Context) error {
 		a.otlpM = &exportCounter{backend: "otlp_metrics", log: a.log}
 		a.readers = append(a.readers, sdkmetric.NewPeriodicReader(&countedMetricExporter{Exporter: exp, c: a.otlpM}, ro...))
 		a.log.Info("otlp metric export on", "protocol", ms.protocol)
+		a.logFleetMode(res)
 	}
 	if ms.console && ownMP {
 		r, err := newConsoleMetricReader(a.opts.stderr, ro)
@@ -265,6 +268,12 @@ func (a *Agent) build(ctx context.Context) error {
 		return err
 	}
 	return a.buildReceiver()
+}
+
+// isNilPointer reports whether v holds a nil pointer.
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 type reportInterval struct {
