@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -98,7 +99,8 @@ func (a *Agent) release(ctx context.Context) error {
 			errs = append(errs, r.Shutdown(ctx))
 		}
 	}
-	if c, ok := a.sender.(interface{ CloseIdleConnections() }); ok {
+	// A sender constructor that failed leaves a typed nil in a.sender.
+	if c, ok := a.sender.(interface{ CloseIdleConnections() }); ok && !isNilPointer(c) {
 		c.CloseIdleConnections()
 	}
 	errs = append(errs, a.closeResources())
@@ -197,6 +199,7 @@ func (a *Agent) build(ctx context.Context) error {
 		a.otlpM = otlpexport.NewCounter("otlp_metrics", a.log)
 		a.readers = append(a.readers, sdkmetric.NewPeriodicReader(a.otlpM.MetricExporter(exp), ro...))
 		a.log.Info("otlp metric export on", "protocol", ms.Protocol)
+		a.logFleetMode(res)
 	}
 	if ms.Console && ownMP {
 		r, err := otlpexport.NewConsoleMetricReader(a.opts.stderr, ro)
@@ -266,6 +269,12 @@ func (a *Agent) build(ctx context.Context) error {
 		return err
 	}
 	return a.buildReceiver()
+}
+
+// isNilPointer reports whether v holds a nil pointer.
+func isNilPointer(v any) bool {
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 type reportInterval struct {

@@ -90,6 +90,10 @@ func TestNew_naturalFailuresRelease(t *testing.T) {
 			edit: func(c *config.Config) { c.Output.JSONL = "/dev/null/events.jsonl" },
 			want: "output.jsonl: open events file /dev/null/events.jsonl: create directory /dev/null: mkdir /dev/null: not a directory",
 		},
+		"webhook URL the sender refuses (the config accepts a non-snowflake id)": {
+			edit: func(c *config.Config) { c.Discord.WebhookURL = "http://127.0.0.1:9/api/webhooks/1/x" },
+			want: "discord sender: new webhook sender: the webhook URL path must end in /webhooks/{id}/{token}",
+		},
 		"events file is a directory": {
 			edit: func(c *config.Config) { c.Output.JSONL = "/" },
 			want: "output.jsonl: open events file /: is a directory",

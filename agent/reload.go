@@ -61,8 +61,8 @@ type restartKey struct {
 // restartKeys are every key Reload does not apply: the Discord credentials
 // and destination (the sender, the delivery and the gateway session are
 // built from them), the store, the outputs, the HTTP listener's address,
-// OTLP (exporters and the resource), the OTLP receiver and the watched
-// process. Report
+// OTLP (exporters and the resource), the OTLP receiver, the watched
+// process and fleet.* (the resource is fixed when the providers are built). Report
 // intervals are reloaded: the report readers run on the agent's own
 // schedule (schedule.go).
 var restartKeys = func() []restartKey {
@@ -83,6 +83,7 @@ var restartKeys = func() []restartKey {
 		k("http.listen", func(c *config.Config) any { return c.HTTP.Listen }, func(d, s *config.Config) { d.HTTP.Listen = s.HTTP.Listen }),
 		k("otlp", func(c *config.Config) any { return c.OTLP }, func(d, s *config.Config) { d.OTLP = s.OTLP }),
 		k("receiver", func(c *config.Config) any { return c.Receiver }, func(d, s *config.Config) { d.Receiver = s.Receiver }),
+		k("fleet", func(c *config.Config) any { return c.Fleet }, func(d, s *config.Config) { d.Fleet = s.Fleet }),
 	}
 	return ks
 }()

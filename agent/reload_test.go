@@ -81,13 +81,13 @@ func TestAgent_ReloadConfigFile(t *testing.T) {
 	ctx := context.Background()
 	a := f.a
 
-	f.write("thresholds: {memory_percent: {warning: 40, critical: 60}}\nalerts: {for: 5m}\nreports: {memory: {mode: \"off\"}, network: {interval: 2m}}\nlog: {level: debug}\notlp: {service_name: other}\nreceiver: {otlp: {max_series: 10}}\n")
+	f.write("thresholds: {memory_percent: {warning: 40, critical: 60}}\nalerts: {for: 5m}\nreports: {memory: {mode: \"off\"}, network: {interval: 2m}}\nlog: {level: debug}\notlp: {service_name: other}\nreceiver: {otlp: {max_series: 10}}\nfleet: {instance: other, shard: 2}\n")
 	restart, err := a.ReloadConfigFile(ctx)
 	if err != nil {
 		t.Fatalf("valid reload: %v", err)
 	}
-	if !slices.Equal(restart, []string{"otlp", "receiver"}) {
-		t.Errorf("needs a restart = %q, want otlp and receiver", restart)
+	if !slices.Equal(restart, []string{"otlp", "receiver", "fleet"}) {
+		t.Errorf("needs a restart = %q, want otlp, receiver and fleet", restart)
 	}
 	if got := time.Duration(a.reports[reportdata.EventNetwork].interval.Load()); got != 2*time.Minute {
 		t.Errorf("network report interval after reload = %v, want 2m", got)
@@ -99,12 +99,15 @@ func TestAgent_ReloadConfigFile(t *testing.T) {
 	if f.level.Level() != slog.LevelDebug {
 		t.Errorf("log level = %v, want debug", f.level.Level())
 	}
+	if c := a.Config(); c.Fleet.Instance != "" || c.Fleet.Shard != nil {
+		t.Errorf("fleet in effect = %+v, want the running (unset) one", c.Fleet)
+	}
 	if c := a.Config(); c.Reports.Network.Interval != 2*time.Minute || c.OTLP.ServiceName != "" || c.Thresholds.MemoryPercent.Warning != 40 {
 		t.Errorf("config in effect: network interval %v, service name %q, memory warning %v; want 2m, the running \"\", and 40",
 			c.Reports.Network.Interval, c.OTLP.ServiceName, c.Thresholds.MemoryPercent.Warning)
 	}
 	logs := f.logs.String()
-	for _, want := range []string{"config reloaded", `changed="[thresholds alerts reports log.level]"`, "needs a restart", "key=otlp", "key=receiver"} {
+	for _, want := range []string{"config reloaded", `changed="[thresholds alerts reports log.level]"`, "needs a restart", "key=otlp", "key=receiver", "key=fleet"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
 		}

@@ -61,6 +61,9 @@ type Config struct {
 	OTLP OTLP `yaml:"otlp"`
 	// Receiver receives OTLP from a bot written in another language.
 	Receiver Receiver `yaml:"receiver"`
+	// Fleet tells this agent apart from the other instances of its bot
+	// when a fleet gateway (otelcol-nexusmon) receives their OTLP.
+	Fleet Fleet `yaml:"fleet"`
 	// Log is the agent's log level.
 	Log Log `yaml:"log"`
 }
@@ -245,6 +248,19 @@ type ReceiverOTLP struct {
 	MaxPointsPerMinute int `yaml:"max_points_per_minute"`
 	// MaxSeries bounds the metric series whose latest point is kept.
 	MaxSeries int `yaml:"max_series"`
+}
+
+// Fleet holds the resource attributes that tell one instance of a bot from
+// the others at a fleet gateway. The variables win: service.instance.id and
+// discord.shard.id in OTEL_RESOURCE_ATTRIBUTES override these keys.
+type Fleet struct {
+	// Instance is the service.instance.id resource attribute; "" (the
+	// default) sets none.
+	Instance string `yaml:"instance"`
+	// Shard is the discord.shard.id resource attribute, at least 0; nil
+	// (the default) takes the shard of a sharded bot session given to the
+	// agent (agent.WithSession), else sets none.
+	Shard *int `yaml:"shard"`
 }
 
 // Log configures the agent's log.

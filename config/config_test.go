@@ -218,7 +218,8 @@ func TestParse_full(t *testing.T) {
 		},
 		Receiver: Receiver{OTLP: ReceiverOTLP{HTTP: "127.0.0.1:4318", MaxRequestBytes: 1 << 20,
 			MaxSpansPerMinute: 600, MaxPointsPerMinute: 300, MaxSeries: 50}},
-		Log: Log{Level: "debug"},
+		Fleet: Fleet{Instance: "my-bot-3", Shard: ptr(3)},
+		Log:   Log{Level: "debug"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("full.yaml decoded to\n%s\nwant\n%s", got.Redacted(), want.Redacted())
@@ -228,6 +229,8 @@ func TestParse_full(t *testing.T) {
 		t.Errorf("Mode() = %q, want %q", m, DeliveryBot)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // diffSecrets reports secret fields that differ, which Redacted hides.
 func diffSecrets(t *testing.T, got, want *Config) {

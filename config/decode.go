@@ -228,6 +228,12 @@ func (d *decoder) value(key string, keyLine int, n *yaml.Node, v reflect.Value) 
 		v.Set(reflect.Zero(v.Type()))
 		return
 	}
+	if v.Kind() == reflect.Pointer { // an optional value: null (or no key) leaves it nil
+		p := reflect.New(v.Type().Elem())
+		d.value(key, keyLine, n, p.Elem())
+		v.Set(p)
+		return
+	}
 	switch t := v.Type(); {
 	case t == headersType:
 		d.headers(key, keyLine, n, v)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/nexusmon/nexusmon/internal/discordapi"
 )
@@ -39,6 +40,7 @@ func (c *Config) problems() []*Problem {
 	ps = append(ps, c.HTTP.problems()...)
 	ps = append(ps, c.OTLP.problems()...)
 	ps = append(ps, c.Receiver.OTLP.problems()...)
+	ps = append(ps, c.Fleet.problems()...)
 	ps = append(ps, c.Log.problems()...)
 	return ps
 }
@@ -342,6 +344,27 @@ func isHeaderName(s string) bool {
 		return false
 	}
 	return true
+}
+
+// maxInstanceLen bounds fleet.instance: an id, not a description.
+const maxInstanceLen = 128
+
+func (f Fleet) problems() []*Problem {
+	var ps []*Problem
+	switch {
+	case !utf8.ValidString(f.Instance):
+		ps = append(ps, problem("fleet.instance", "must be valid UTF-8"))
+	case strings.TrimSpace(f.Instance) != f.Instance:
+		ps = append(ps, problem("fleet.instance", "must not begin or end with spaces, got %s", quoteShort(f.Instance)))
+	case strings.IndexFunc(f.Instance, unicode.IsControl) >= 0:
+		ps = append(ps, problem("fleet.instance", "must not contain control characters or line breaks, got %s", quoteShort(f.Instance)))
+	case utf8.RuneCountInString(f.Instance) > maxInstanceLen:
+		ps = append(ps, problem("fleet.instance", "must be at most %d characters, got %d", maxInstanceLen, utf8.RuneCountInString(f.Instance)))
+	}
+	if f.Shard != nil && *f.Shard < 0 {
+		ps = append(ps, problem("fleet.shard", "must be 0 or more (or left out), got %d", *f.Shard))
+	}
+	return ps
 }
 
 func (l Log) problems() []*Problem {

@@ -18,7 +18,8 @@ import (
 )
 
 // The fleet end to end: three real nexusmon agents (shards 0, 1 and 2 of one
-// bot) export OTLP to a real otelcol-nexusmon gateway, which posts one fleet
+// bot; 0 and 1 named by fleet.instance and fleet.shard, 2 by
+// OTEL_RESOURCE_ATTRIBUTES) export OTLP to a real otelcol-nexusmon gateway, which posts one fleet
 // overview listing the three instances to the fake Discord and edits it in
 // place; shard 2 killed gives exactly one "silent" alert, and one "is back"
 // once it runs again.
@@ -73,16 +74,22 @@ service:
 			t.Fatal(err)
 		}
 		cfg := filepath.Join(adir, "nexusmon.yaml")
-		// No probe: no test reaches off loopback.
-		writeFile(t, cfg, fmt.Sprintf("storage:\n  path: %s\noutput:\n  console: \"off\"\n  jsonl: \"\"\nhttp:\n  listen: \"\"\n"+
-			"probes:\n  discord_api: \"\"\n  internet: []\n", filepath.Join(adir, "nexusmon.db")))
-		agents[shard] = start(t, adir, fmt.Sprintf("agent-%d", shard), agentBin, []string{"run", "--config", cfg}, []string{
-			"OTEL_EXPORTER_OTLP_PROTOCOL=grpc",
-			"OTEL_EXPORTER_OTLP_ENDPOINT=http://" + grpc,
-			"OTEL_METRIC_EXPORT_INTERVAL=1000",
-			"OTEL_SERVICE_NAME=fleetbot",
-			fmt.Sprintf("OTEL_RESOURCE_ATTRIBUTES=service.instance.id=fleetbot-%d,discord.shard.id=%d", shard, shard),
-		})
+		// No probe: no test reaches off loopback. No discord section: the
+		// agents post nothing, the gateway does.
+		yaml := fmt.Sprintf("storage:\n  path: %s\noutput:\n  console: \"off\"\n  jsonl: \"\"\nhttp:\n  listen: \"\"\n"+
+			"probes:\n  discord_api: \"\"\n  internet: []\n", filepath.Join(adir, "nexusmon.db"))
+		env := []string{"OTEL_EXPORTER_OTLP_PROTOCOL=grpc", "OTEL_METRIC_EXPORT_INTERVAL=1000"}
+		if shard < 2 {
+			// Shards 0 and 1 set everything in the file (fleet mode's keys).
+			yaml += fmt.Sprintf("otlp:\n  endpoint: http://%s\n  insecure: true\n  service_name: fleetbot\n"+
+				"fleet:\n  instance: fleetbot-%d\n  shard: %d\n", grpc, shard, shard)
+		} else {
+			// Shard 2 through the standard variables: both ways work.
+			env = append(env, "OTEL_EXPORTER_OTLP_ENDPOINT=http://"+grpc, "OTEL_SERVICE_NAME=fleetbot",
+				fmt.Sprintf("OTEL_RESOURCE_ATTRIBUTES=service.instance.id=fleetbot-%d,discord.shard.id=%d", shard, shard))
+		}
+		writeFile(t, cfg, yaml)
+		agents[shard] = start(t, adir, fmt.Sprintf("agent-%d", shard), agentBin, []string{"run", "--config", cfg}, env)
 	}
 	for i := range agents {
 		startAgent(i)
@@ -104,6 +111,12 @@ service:
 	}
 	if got := strings.Join(sorted(shards), " "); got != "0/fleetbot-0/ok 1/fleetbot-1/ok 2/fleetbot-2/ok" {
 		t.Errorf("overview rows = %s", got)
+	}
+
+	for i, a := range agents {
+		if !bytes.Contains(a.log(), []byte(fmt.Sprintf(`msg="fleet mode: no Discord destination, the fleet gateway posts for this instance" service.instance.id=fleetbot-%d discord.shard.id=%d`, i, i))) {
+			t.Errorf("agent %d did not log that it runs in fleet mode", i)
+		}
 	}
 
 	agents[2].kill(t)
