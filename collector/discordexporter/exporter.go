@@ -15,6 +15,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/deliver"
 	"github.com/nexusmon/nexusmon/deliver/discord"
+	"github.com/nexusmon/nexusmon/report"
 )
 
 // shutdownDrain bounds how long Shutdown keeps delivering: what is left
@@ -121,11 +122,21 @@ func (e *discordExporter) start(ctx context.Context, host component.Host) (err e
 	return nil
 }
 
-// loop runs the fleet's tick every overview interval.
+// loop runs the fleet's tick every overview interval, and the fleet
+// command analysis on its own interval (not at all when its mode is off).
 func (e *discordExporter) loop(ctx context.Context, done chan struct{}) {
 	defer close(done)
 	t := time.NewTicker(e.tickEvery)
 	defer t.Stop()
+	every := func(rc ReportConfig) <-chan time.Time {
+		if rc.Mode == report.ModeOff {
+			return nil
+		}
+		tk := time.NewTicker(rc.Interval)
+		context.AfterFunc(ctx, tk.Stop)
+		return tk.C
+	}
+	cmds := every(e.cfg.Reports.Commands)
 	for {
 		select {
 		case <-ctx.Done():
@@ -133,6 +144,10 @@ func (e *discordExporter) loop(ctx context.Context, done chan struct{}) {
 		case <-t.C:
 			if err := e.fleet.tick(ctx); err != nil {
 				e.log.Warn("fleet reports", "err", err)
+			}
+		case <-cmds:
+			if err := e.fleet.commandsTick(ctx); err != nil {
+				e.log.Warn("fleet command analysis", "err", err)
 			}
 		}
 	}

@@ -42,6 +42,9 @@ type fleet struct {
 
 	mu   sync.Mutex
 	inst map[string]*instance
+	// lastCommands and lastHealth are when the previous fleet command
+	// analysis and fleet health report were built (the start before).
+	lastCommands, lastHealth time.Time
 }
 
 // savedInstance is an instance as kept in the storage.
@@ -56,7 +59,8 @@ type savedInstance struct {
 // seen at the restart, so a gateway that was down is not mistaken for
 // silent instances: they have silent_after intervals to send again.
 func newFleet(ctx context.Context, cfg *Config, q report.StateQueue, st stateStore, now func() time.Time, log *slog.Logger) (*fleet, error) {
-	f := &fleet{cfg: cfg, log: log, now: now, queue: q, state: st, started: now(), inst: map[string]*instance{},
+	t := now()
+	f := &fleet{cfg: cfg, log: log, now: now, queue: q, state: st, started: t, lastCommands: t, lastHealth: t, inst: map[string]*instance{},
 		silent: health.Rule{Name: RuleSilent, Metric: "silent", Warning: 1, Critical: math.NaN()}}
 	b, ok, err := st.Get(ctx, nsFleet, keyInstances)
 	if err != nil {
@@ -105,6 +109,12 @@ func (f *fleet) observe(ctx context.Context, snaps []InstanceSnapshot) error {
 			}
 		}
 		in.prev, in.lastSeen = s.Snap, now
+		if in.cmdBase == nil {
+			in.cmdBase = s.Snap
+		}
+		if in.healthBase == nil {
+			in.healthBase = s.Snap
+		}
 		in.row = Row{Group: s.ID.Group, Instance: s.ID.Label(), ID: s.ID, LastSeen: now}
 		figures(&in.row, in.rep, f.cfg.thresholds())
 		if m, ok := f.evalSilent(in, 0, now); ok {

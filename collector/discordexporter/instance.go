@@ -23,6 +23,10 @@ type instance struct {
 	lastSeen time.Time // the gateway's clock
 	silent   health.State
 	row      Row
+	// cmdBase and healthBase are the instance's snapshots at the previous
+	// fleet command analysis and fleet health report (the first one the
+	// gateway got from it before those): the start of their intervals.
+	cmdBase, healthBase *report.Snapshot
 }
 
 // stateNS returns the namespace under which an instance keeps the report
