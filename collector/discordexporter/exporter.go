@@ -123,7 +123,8 @@ func (e *discordExporter) start(ctx context.Context, host component.Host) (err e
 }
 
 // loop runs the fleet's tick every overview interval, and the fleet
-// command analysis on its own interval (not at all when its mode is off).
+// command analysis and the fleet health report each on its own interval
+// (not at all when its mode is off).
 func (e *discordExporter) loop(ctx context.Context, done chan struct{}) {
 	defer close(done)
 	t := time.NewTicker(e.tickEvery)
@@ -136,7 +137,7 @@ func (e *discordExporter) loop(ctx context.Context, done chan struct{}) {
 		context.AfterFunc(ctx, tk.Stop)
 		return tk.C
 	}
-	cmds := every(e.cfg.Reports.Commands)
+	cmds, hlth := every(e.cfg.Reports.Commands), every(e.cfg.Reports.Health)
 	for {
 		select {
 		case <-ctx.Done():
@@ -148,6 +149,10 @@ func (e *discordExporter) loop(ctx context.Context, done chan struct{}) {
 		case <-cmds:
 			if err := e.fleet.commandsTick(ctx); err != nil {
 				e.log.Warn("fleet command analysis", "err", err)
+			}
+		case <-hlth:
+			if err := e.fleet.healthTick(ctx); err != nil {
+				e.log.Warn("fleet health", "err", err)
 			}
 		}
 	}

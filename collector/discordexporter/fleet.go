@@ -42,9 +42,12 @@ type fleet struct {
 
 	mu   sync.Mutex
 	inst map[string]*instance
-	// lastCommands and lastHealth are when the previous fleet command
-	// analysis and fleet health report were built (the start before).
-	lastCommands, lastHealth time.Time
+	// lastCommands is when the previous fleet command analysis was built
+	// (the start before).
+	lastCommands time.Time
+	// health is each group's previous fleet health report (its trends'
+	// baseline), kept in the storage.
+	health map[string]savedHealth
 }
 
 // savedInstance is an instance as kept in the storage.
@@ -60,8 +63,12 @@ type savedInstance struct {
 // silent instances: they have silent_after intervals to send again.
 func newFleet(ctx context.Context, cfg *Config, q report.StateQueue, st stateStore, now func() time.Time, log *slog.Logger) (*fleet, error) {
 	t := now()
-	f := &fleet{cfg: cfg, log: log, now: now, queue: q, state: st, started: t, lastCommands: t, lastHealth: t, inst: map[string]*instance{},
+	f := &fleet{cfg: cfg, log: log, now: now, queue: q, state: st, started: t, lastCommands: t, inst: map[string]*instance{},
 		silent: health.Rule{Name: RuleSilent, Metric: "silent", Warning: 1, Critical: math.NaN()}}
+	var err error
+	if f.health, err = readHealth(ctx, st); err != nil {
+		return nil, fmt.Errorf("read fleet health: %w", err)
+	}
 	b, ok, err := st.Get(ctx, nsFleet, keyInstances)
 	if err != nil {
 		return nil, fmt.Errorf("read instances: %w", err)

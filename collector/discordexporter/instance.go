@@ -58,8 +58,9 @@ func (f *fleet) newReporter(id Identity) *report.Reporter {
 
 // instanceStore is the report engine's Store for one instance: alert
 // state under the instance's key in the exporter's storage. The gateway
-// keeps no report history or sample series (trends are for the fleet
-// health report, not built yet), and the store_write rule is the
+// keeps no report history or sample series (the fleet health report's
+// trend compares with its previous report's scores instead), and the
+// store_write rule is the
 // exporter's, not each instance's, so Status reports a writable store.
 type instanceStore struct {
 	o   stateStore
