@@ -34,8 +34,10 @@ type discordExporter struct {
 
 	// newSender builds the Discord sender; tests may replace it.
 	newSender func(*Config, *slog.Logger) (discord.Sender, error)
-	// tickEvery is the overview interval; tests may shorten it.
-	tickEvery time.Duration
+	// tickEvery is the overview interval, commandsEvery and healthEvery
+	// those of the fleet command analysis and fleet health; tests may
+	// shorten them.
+	tickEvery, commandsEvery, healthEvery time.Duration
 
 	mu       sync.Mutex
 	client   storage.Client
@@ -50,7 +52,8 @@ func newExporter(cfg *Config, set exporter.Settings) (*discordExporter, error) {
 		return nil, err
 	}
 	return &discordExporter{cfg: cfg, set: set, log: slogOf(set.Logger), now: time.Now,
-		newSender: newSender, tickEvery: cfg.Reports.Overview.Interval}, nil
+		newSender: newSender, tickEvery: cfg.Reports.Overview.Interval,
+		commandsEvery: cfg.Reports.Commands.Interval, healthEvery: cfg.Reports.Health.Interval}, nil
 }
 
 // newSender returns the bot sender (token and channel id) or the webhook
@@ -129,15 +132,16 @@ func (e *discordExporter) loop(ctx context.Context, done chan struct{}) {
 	defer close(done)
 	t := time.NewTicker(e.tickEvery)
 	defer t.Stop()
-	every := func(rc ReportConfig) <-chan time.Time {
-		if rc.Mode == report.ModeOff {
+	every := func(mode report.Mode, d time.Duration) <-chan time.Time {
+		if mode == report.ModeOff {
 			return nil
 		}
-		tk := time.NewTicker(rc.Interval)
+		tk := time.NewTicker(d)
 		context.AfterFunc(ctx, tk.Stop)
 		return tk.C
 	}
-	cmds, hlth := every(e.cfg.Reports.Commands), every(e.cfg.Reports.Health)
+	cmds := every(e.cfg.Reports.Commands.Mode, e.commandsEvery)
+	hlth := every(e.cfg.Reports.Health.Mode, e.healthEvery)
 	for {
 		select {
 		case <-ctx.Done():
