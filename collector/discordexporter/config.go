@@ -24,7 +24,7 @@ const (
 	DefaultGroupBy         = "service.name"
 	DefaultOverviewEvery   = 60 * time.Second
 	DefaultSilentAfter     = 3
-	minOverviewInterval    = 5 * time.Second
+	minReportInterval      = 5 * time.Second
 	minAlertRepeatInterval = time.Minute
 )
 
@@ -67,6 +67,12 @@ type DiscordConfig struct {
 // ReportsConfig holds the fleet reports.
 type ReportsConfig struct {
 	Overview ReportConfig `mapstructure:"overview"`
+	// Commands is the fleet command analysis (default the agent's
+	// reports.commands: 3m, post).
+	Commands ReportConfig `mapstructure:"commands"`
+	// Health is the fleet health report (default the agent's
+	// reports.health: 5m, post).
+	Health ReportConfig `mapstructure:"health"`
 }
 
 // ReportConfig is one report's interval and mode (edit, post or off).
@@ -108,7 +114,11 @@ func createDefaultConfig() component.Config {
 	t, a := agent.Thresholds, agent.Alerts
 	return &Config{
 		Discord: DiscordConfig{APIURL: agent.Discord.APIURL, SilentReports: agent.Discord.SilentReports},
-		Reports: ReportsConfig{Overview: ReportConfig{Interval: DefaultOverviewEvery, Mode: report.ModeEdit}},
+		Reports: ReportsConfig{
+			Overview: ReportConfig{Interval: DefaultOverviewEvery, Mode: report.ModeEdit},
+			Commands: ReportConfig{Interval: agent.Reports.Commands.Interval, Mode: agent.Reports.Commands.Mode},
+			Health:   ReportConfig{Interval: agent.Reports.Health.Interval, Mode: agent.Reports.Health.Mode},
+		},
 		Thresholds: ThresholdsConfig{
 			CPUPercent: Threshold(t.CPUPercent), MemoryPercent: Threshold(t.MemoryPercent), DiskPercent: Threshold(t.DiskPercent),
 			ResponseMS: Threshold(t.ResponseMS), NetworkMS: Threshold(t.NetworkMS),
@@ -151,14 +161,18 @@ func (c *Config) Validate() error {
 	if !isBaseURL(d.APIURL) {
 		bad("discord.api_url", "must be an absolute http(s) URL without query or fragment")
 	}
-	o := c.Reports.Overview
-	if o.Interval < minOverviewInterval {
-		bad("reports.overview.interval", "must be at least %s, got %s", minOverviewInterval, o.Interval)
-	}
-	switch o.Mode {
-	case report.ModeEdit, report.ModePost, report.ModeOff:
-	default:
-		bad("reports.overview.mode", "must be edit, post or off, got %q", o.Mode)
+	for _, r := range []struct {
+		key string
+		rc  ReportConfig
+	}{{"reports.overview", c.Reports.Overview}, {"reports.commands", c.Reports.Commands}, {"reports.health", c.Reports.Health}} {
+		if r.rc.Interval < minReportInterval {
+			bad(r.key+".interval", "must be at least %s, got %s", minReportInterval, r.rc.Interval)
+		}
+		switch r.rc.Mode {
+		case report.ModeEdit, report.ModePost, report.ModeOff:
+		default:
+			bad(r.key+".mode", "must be edit, post or off, got %q", r.rc.Mode)
+		}
 	}
 	for _, t := range []struct {
 		key string

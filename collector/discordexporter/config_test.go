@@ -36,7 +36,8 @@ func TestConfig_StructAndDefaults(t *testing.T) {
 		t.Errorf("defaults differ from the agent's: %+v %+v", c.Thresholds, c.Alerts)
 	}
 	if c.GroupBy != "service.name" || c.SilentAfter != 3 || c.Reports.Overview.Interval != time.Minute ||
-		c.Reports.Overview.Mode != report.ModeEdit || c.Storage != nil || !c.Discord.SilentReports {
+		c.Reports.Overview.Mode != report.ModeEdit || c.Storage != nil || !c.Discord.SilentReports ||
+		c.Reports.Commands != (ReportConfig{3 * time.Minute, report.ModePost}) || c.Reports.Health != (ReportConfig{5 * time.Minute, report.ModePost}) {
 		t.Errorf("defaults = %+v", c)
 	}
 	// The default config has no destination: the Collector refuses it.
@@ -48,8 +49,9 @@ func TestConfig_StructAndDefaults(t *testing.T) {
 func TestConfig_Unmarshal(t *testing.T) {
 	c := createDefaultConfig().(*Config)
 	conf := confmap.NewFromStringMap(map[string]any{
-		"discord":    map[string]any{"token": testToken, "channel_id": testChannel, "api_url": "http://127.0.0.1:9"},
-		"reports":    map[string]any{"overview": map[string]any{"interval": "30s", "mode": "post"}},
+		"discord": map[string]any{"token": testToken, "channel_id": testChannel, "api_url": "http://127.0.0.1:9"},
+		"reports": map[string]any{"overview": map[string]any{"interval": "30s", "mode": "post"},
+			"commands": map[string]any{"interval": "10m", "mode": "edit"}, "health": map[string]any{"mode": "off"}},
 		"thresholds": map[string]any{"cpu_percent": map[string]any{"warning": 60, "critical": 80}},
 		"alerts":     map[string]any{"for": "2m", "repeat_interval": "0s", "hysteresis": 0.2},
 		"group_by":   "bot",
@@ -67,7 +69,8 @@ func TestConfig_Unmarshal(t *testing.T) {
 	}
 	if c.Reports.Overview.Interval != 30*time.Second || c.Reports.Overview.Mode != report.ModePost ||
 		c.Thresholds.CPUPercent != (Threshold{60, 80}) || c.Thresholds.MemoryPercent != Threshold(config.Default().Thresholds.MemoryPercent) ||
-		c.Alerts.For != 2*time.Minute || c.Alerts.Hysteresis != 0.2 || c.GroupBy != "bot" {
+		c.Alerts.For != 2*time.Minute || c.Alerts.Hysteresis != 0.2 || c.GroupBy != "bot" ||
+		c.Reports.Commands != (ReportConfig{10 * time.Minute, report.ModeEdit}) || c.Reports.Health != (ReportConfig{5 * time.Minute, report.ModeOff}) {
 		t.Errorf("config = %+v", c)
 	}
 	bad := confmap.NewFromStringMap(map[string]any{"discord": map[string]any{"tokn": "x"}})
@@ -106,6 +109,13 @@ func TestConfig_Validate(t *testing.T) {
 		{"overview interval too short", func(c *Config) { c.Reports.Overview.Interval = time.Second }, []string{"reports.overview.interval: must be at least 5s, got 1s"}},
 		{"overview mode", func(c *Config) { c.Reports.Overview.Mode = "live" }, []string{`reports.overview.mode: must be edit, post or off, got "live"`}},
 		{"overview off", func(c *Config) { c.Reports.Overview.Mode = report.ModeOff }, nil},
+		{"commands interval too short", func(c *Config) { c.Reports.Commands.Interval = 4 * time.Second }, []string{"reports.commands.interval: must be at least 5s, got 4s"}},
+		{"commands interval unset", func(c *Config) { c.Reports.Commands.Interval = 0 }, []string{"reports.commands.interval: must be at least 5s, got 0s"}},
+		{"commands mode", func(c *Config) { c.Reports.Commands.Mode = "" }, []string{`reports.commands.mode: must be edit, post or off, got ""`}},
+		{"commands edit", func(c *Config) { c.Reports.Commands.Mode = report.ModeEdit }, nil},
+		{"health interval too short", func(c *Config) { c.Reports.Health.Interval = time.Second }, []string{"reports.health.interval: must be at least 5s, got 1s"}},
+		{"health mode", func(c *Config) { c.Reports.Health.Mode = "daily" }, []string{`reports.health.mode: must be edit, post or off, got "daily"`}},
+		{"health off", func(c *Config) { c.Reports.Health.Mode = report.ModeOff }, nil},
 		{"warning zero", func(c *Config) { c.Thresholds.CPUPercent.Warning = 0 }, []string{"thresholds.cpu_percent.warning: must be above 0 and at most 100, got 0"}},
 		{"percent above 100", func(c *Config) { c.Thresholds.DiskPercent = Threshold{90, 120} }, []string{"thresholds.disk_percent.critical: must be at least the warning line 90 and at most 100, got 120"}},
 		{"critical below warning", func(c *Config) { c.Thresholds.NetworkMS = Threshold{500, 200} }, []string{"thresholds.network_ms.critical: must be at least the warning line 500, got 200"}},

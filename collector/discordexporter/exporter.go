@@ -15,6 +15,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/deliver"
 	"github.com/nexusmon/nexusmon/deliver/discord"
+	"github.com/nexusmon/nexusmon/report"
 )
 
 // shutdownDrain bounds how long Shutdown keeps delivering: what is left
@@ -33,8 +34,10 @@ type discordExporter struct {
 
 	// newSender builds the Discord sender; tests may replace it.
 	newSender func(*Config, *slog.Logger) (discord.Sender, error)
-	// tickEvery is the overview interval; tests may shorten it.
-	tickEvery time.Duration
+	// tickEvery is the overview interval, commandsEvery and healthEvery
+	// those of the fleet command analysis and fleet health; tests may
+	// shorten them.
+	tickEvery, commandsEvery, healthEvery time.Duration
 
 	mu       sync.Mutex
 	client   storage.Client
@@ -49,7 +52,8 @@ func newExporter(cfg *Config, set exporter.Settings) (*discordExporter, error) {
 		return nil, err
 	}
 	return &discordExporter{cfg: cfg, set: set, log: slogOf(set.Logger), now: time.Now,
-		newSender: newSender, tickEvery: cfg.Reports.Overview.Interval}, nil
+		newSender: newSender, tickEvery: cfg.Reports.Overview.Interval,
+		commandsEvery: cfg.Reports.Commands.Interval, healthEvery: cfg.Reports.Health.Interval}, nil
 }
 
 // newSender returns the bot sender (token and channel id) or the webhook
@@ -121,11 +125,23 @@ func (e *discordExporter) start(ctx context.Context, host component.Host) (err e
 	return nil
 }
 
-// loop runs the fleet's tick every overview interval.
+// loop runs the fleet's tick every overview interval, and the fleet
+// command analysis and the fleet health report each on its own interval
+// (not at all when its mode is off).
 func (e *discordExporter) loop(ctx context.Context, done chan struct{}) {
 	defer close(done)
 	t := time.NewTicker(e.tickEvery)
 	defer t.Stop()
+	every := func(mode report.Mode, d time.Duration) <-chan time.Time {
+		if mode == report.ModeOff {
+			return nil
+		}
+		tk := time.NewTicker(d)
+		context.AfterFunc(ctx, tk.Stop)
+		return tk.C
+	}
+	cmds := every(e.cfg.Reports.Commands.Mode, e.commandsEvery)
+	hlth := every(e.cfg.Reports.Health.Mode, e.healthEvery)
 	for {
 		select {
 		case <-ctx.Done():
@@ -133,6 +149,14 @@ func (e *discordExporter) loop(ctx context.Context, done chan struct{}) {
 		case <-t.C:
 			if err := e.fleet.tick(ctx); err != nil {
 				e.log.Warn("fleet reports", "err", err)
+			}
+		case <-cmds:
+			if err := e.fleet.commandsTick(ctx); err != nil {
+				e.log.Warn("fleet command analysis", "err", err)
+			}
+		case <-hlth:
+			if err := e.fleet.healthTick(ctx); err != nil {
+				e.log.Warn("fleet health", "err", err)
 			}
 		}
 	}

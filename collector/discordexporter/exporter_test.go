@@ -119,6 +119,66 @@ func TestFactory(t *testing.T) {
 	}
 }
 
+// The fleet command analysis and the fleet health report run on their own
+// intervals and reach Discord (the fake checks every limit), each with
+// its JSON attachment; the overview is off.
+func TestExporter_CommandsAndHealthReports(t *testing.T) {
+	srv := discordtest.New(t)
+	cfg := fakeDiscordConfig(srv)
+	cfg.Reports.Overview.Mode = "off"
+	set := exportertest.NewNopSettings(Type)
+	e, err := newExporter(cfg, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.commandsEvery, e.healthEvery = 50*time.Millisecond, 70*time.Millisecond
+	exp, err := wrap(context.Background(), set, cfg, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exp.Start(context.Background(), componenttest.NewNopHost()); err != nil {
+		t.Fatal(err)
+	}
+	s := newShard("0", "h1", 10)
+	for i := 0; i < 2; i++ {
+		st := s.step()
+		st.At = time.Now().Add(time.Duration(i) * time.Second)
+		if err := exp.ConsumeMetrics(context.Background(), metrics(st)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	has := func(ms []discordtest.Message, title, file string) bool {
+		for _, m := range ms {
+			for _, tt := range titles([]discordtest.Message{m}) {
+				if strings.Contains(tt, title) {
+					for _, f := range m.Files {
+						if f.Name == file {
+							return true
+						}
+					}
+				}
+			}
+		}
+		return false
+	}
+	ms := waitMessages(t, srv, func(ms []discordtest.Message) bool {
+		return has(ms, "Fleet commands · bot", "fleet_command_analysis.json") && has(ms, "Fleet health · bot", "fleet_health.json")
+	})
+	for _, m := range ms {
+		if !m.NoMentions || m.Flags&4096 == 0 {
+			t.Errorf("message %q: no mentions %v, flags %d (want silent)", titles([]discordtest.Message{m}), m.NoMentions, m.Flags)
+		}
+	}
+	for _, tt := range titles(ms) {
+		if strings.Contains(tt, "Fleet overview") {
+			t.Errorf("overview posted in mode off: %q", tt)
+		}
+	}
+	if err := exp.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Start, exports from three instances, the overview posted once and then
 // edited in place, shutdown; no goroutine leaks (TestMain). The fake
 // Discord checks every payload against Discord's limits.

@@ -42,6 +42,12 @@ type fleet struct {
 
 	mu   sync.Mutex
 	inst map[string]*instance
+	// lastCommands is when the previous fleet command analysis was built
+	// (the start before).
+	lastCommands time.Time
+	// health is each group's previous fleet health report (its trends'
+	// baseline), kept in the storage.
+	health map[string]savedHealth
 }
 
 // savedInstance is an instance as kept in the storage.
@@ -56,8 +62,13 @@ type savedInstance struct {
 // seen at the restart, so a gateway that was down is not mistaken for
 // silent instances: they have silent_after intervals to send again.
 func newFleet(ctx context.Context, cfg *Config, q report.StateQueue, st stateStore, now func() time.Time, log *slog.Logger) (*fleet, error) {
-	f := &fleet{cfg: cfg, log: log, now: now, queue: q, state: st, started: now(), inst: map[string]*instance{},
+	t := now()
+	f := &fleet{cfg: cfg, log: log, now: now, queue: q, state: st, started: t, lastCommands: t, inst: map[string]*instance{},
 		silent: health.Rule{Name: RuleSilent, Metric: "silent", Warning: 1, Critical: math.NaN()}}
+	var err error
+	if f.health, err = readHealth(ctx, st); err != nil {
+		return nil, fmt.Errorf("read fleet health: %w", err)
+	}
 	b, ok, err := st.Get(ctx, nsFleet, keyInstances)
 	if err != nil {
 		return nil, fmt.Errorf("read instances: %w", err)
@@ -105,6 +116,12 @@ func (f *fleet) observe(ctx context.Context, snaps []InstanceSnapshot) error {
 			}
 		}
 		in.prev, in.lastSeen = s.Snap, now
+		if in.cmdBase == nil {
+			in.cmdBase = s.Snap
+		}
+		if in.healthBase == nil {
+			in.healthBase = s.Snap
+		}
 		in.row = Row{Group: s.ID.Group, Instance: s.ID.Label(), ID: s.ID, LastSeen: now}
 		figures(&in.row, in.rep, f.cfg.thresholds())
 		if m, ok := f.evalSilent(in, 0, now); ok {

@@ -23,6 +23,16 @@ type agentExport struct {
 	LatencySec                       float64 // gateway heartbeat latency
 	Guilds                           int64
 	OK, Failed                       int64 // cumulative command invocations
+	Cmds                             []cmdSeries
+}
+
+// cmdSeries is one more command of an agentExport, with a cumulative
+// duration histogram (bounds in seconds) when Counts is set.
+type cmdSeries struct {
+	Name, Module string
+	OK, Failed   int64
+	Bounds       []float64
+	Counts       []uint64
 }
 
 const gib = 1 << 30
@@ -101,6 +111,37 @@ func (e agentExport) add(md pmetric.Metrics) {
 		if outcome == "failure" {
 			dp.Attributes().PutStr(n.AttrErrorType, "timeout")
 		}
+	}
+	for _, c := range e.Cmds {
+		for outcome, v := range map[string]int64{"success": c.OK, "failure": c.Failed} {
+			dp := is.DataPoints().AppendEmpty()
+			dp.SetStartTimestamp(start)
+			dp.SetTimestamp(ts)
+			dp.SetIntValue(v)
+			dp.Attributes().PutStr(n.AttrCommandName, c.Name)
+			dp.Attributes().PutStr(n.AttrCommandModule, c.Module)
+			dp.Attributes().PutStr(n.AttrOutcome, outcome)
+		}
+		if c.Counts == nil {
+			continue
+		}
+		h := bot.Metrics().AppendEmpty()
+		h.SetName(n.CommandDuration)
+		h.SetUnit("s")
+		hh := h.SetEmptyHistogram()
+		hh.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		dp := hh.DataPoints().AppendEmpty()
+		dp.SetStartTimestamp(start)
+		dp.SetTimestamp(ts)
+		dp.ExplicitBounds().FromRaw(c.Bounds)
+		dp.BucketCounts().FromRaw(c.Counts)
+		var total uint64
+		for _, v := range c.Counts {
+			total += v
+		}
+		dp.SetCount(total)
+		dp.Attributes().PutStr(n.AttrCommandName, c.Name)
+		dp.Attributes().PutStr(n.AttrCommandModule, c.Module)
 	}
 }
 

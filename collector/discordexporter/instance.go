@@ -23,6 +23,10 @@ type instance struct {
 	lastSeen time.Time // the gateway's clock
 	silent   health.State
 	row      Row
+	// cmdBase and healthBase are the instance's snapshots at the previous
+	// fleet command analysis and fleet health report (the first one the
+	// gateway got from it before those): the start of their intervals.
+	cmdBase, healthBase *report.Snapshot
 }
 
 // stateNS returns the namespace under which an instance keeps the report
@@ -54,8 +58,9 @@ func (f *fleet) newReporter(id Identity) *report.Reporter {
 
 // instanceStore is the report engine's Store for one instance: alert
 // state under the instance's key in the exporter's storage. The gateway
-// keeps no report history or sample series (trends are for the fleet
-// health report, not built yet), and the store_write rule is the
+// keeps no report history or sample series (the fleet health report's
+// trend compares with its previous report's scores instead), and the
+// store_write rule is the
 // exporter's, not each instance's, so Status reports a writable store.
 type instanceStore struct {
 	o   stateStore

@@ -67,10 +67,7 @@ func overviewReport(group string, rows []Row, at time.Time) *report.Report {
 		}
 	}
 	d.CommandsPerMin = roundTo(d.CommandsPerMin, 2)
-	name := group
-	if name == "" {
-		name = "(no " + DefaultGroupBy + ")"
-	}
+	name := groupName(group)
 	rep := &report.Report{Event: EventOverview, Time: at, Host: name, Title: "Fleet overview · " + name, Emoji: "🛰️", Level: worst, Data: d}
 	var counts []string
 	for _, s := range []string{StatusOK, StatusAlerting, StatusSilent, StatusWaiting} {

@@ -156,16 +156,18 @@ func histMax(bounds []float64, counts []uint64, hi float64) float64 {
 	return math.NaN()
 }
 
-// durationAgg accumulates the bucket deltas of several histogram points
-// (of one command across error types, of a module, of everything).
-type durationAgg struct {
+// DurationAgg accumulates the bucket deltas of several command duration
+// histogram points of one interval (of one command across error types, of
+// a module, of everything; of several instances in a fleet). Points with
+// other bounds than the first make it mixed: it then has no percentiles.
+type DurationAgg struct {
 	bounds []float64
 	counts []uint64
 	lo, hi float64 // recorded min and max of the points, NaN when unknown
 	mixed  bool    // points with different bounds: no percentiles
 }
 
-func (a *durationAgg) add(cur, prev *reportdata.Histogram) {
+func (a *DurationAgg) add(cur, prev *reportdata.Histogram) {
 	if a.mixed {
 		return
 	}
@@ -185,8 +187,52 @@ func (a *durationAgg) add(cur, prev *reportdata.Histogram) {
 	a.lo, a.hi = nanMin(a.lo, cur.Min), nanMax(a.hi, cur.Max)
 }
 
+// Merge adds o's counts to a's (a fleet merging its instances'
+// histograms). Different bounds, or a mixed o, make a mixed.
+func (a *DurationAgg) Merge(o DurationAgg) {
+	switch {
+	case a.mixed || o.counts == nil:
+		if o.mixed {
+			a.mixed = true
+		}
+		return
+	case o.mixed:
+		a.mixed = true
+		return
+	case a.counts == nil:
+		a.bounds, a.counts, a.lo, a.hi = o.bounds, append([]uint64(nil), o.counts...), o.lo, o.hi
+		return
+	case !slices.Equal(a.bounds, o.bounds):
+		a.mixed = true
+		return
+	}
+	for i := range o.counts {
+		a.counts[i] += o.counts[i]
+	}
+	a.lo, a.hi = nanMin(a.lo, o.lo), nanMax(a.hi, o.hi)
+}
+
+// Bounds are the bucket bounds (seconds); nil without data.
+func (a *DurationAgg) Bounds() []float64 { return a.bounds }
+
+// Mixed reports whether points with different bounds were added.
+func (a *DurationAgg) Mixed() bool { return a.mixed }
+
+// Count is how many values the buckets hold.
+func (a *DurationAgg) Count() uint64 {
+	var n uint64
+	for _, c := range a.counts {
+		n += c
+	}
+	return n
+}
+
+// Percentiles returns p50, p95, p99 and max in milliseconds, as the
+// command report shows them (0 without data, or when mixed).
+func (a *DurationAgg) Percentiles() (p50, p95, p99, mx float64) { return a.percentiles() }
+
 // percentiles returns p50, p95, p99 and max in milliseconds (0 without data).
-func (a *durationAgg) percentiles() (p50, p95, p99, mx float64) {
+func (a *DurationAgg) percentiles() (p50, p95, p99, mx float64) {
 	if a.counts == nil || a.mixed {
 		return 0, 0, 0, 0
 	}
@@ -302,7 +348,7 @@ func BuildCommandData(cur, prev *reportdata.Snapshot) CommandData {
 	type acc struct {
 		module     string
 		exec, fail uint64
-		dur        durationAgg
+		dur        DurationAgg
 	}
 	cmds, mods := map[string]*acc{}, map[string]*acc{}
 	get := func(m map[string]*acc, key, module string) *acc {
@@ -328,7 +374,7 @@ func BuildCommandData(cur, prev *reportdata.Snapshot) CommandData {
 			d.Totals.Failures += delta
 		}
 	}
-	var all durationAgg
+	var all DurationAgg
 	for _, p := range cur.Points(n.CommandDuration, bot...) {
 		if p.Hist == nil {
 			continue
@@ -375,6 +421,27 @@ func BuildCommandData(cur, prev *reportdata.Snapshot) CommandData {
 		d.RegisteredCommands = &x
 	}
 	return d
+}
+
+// CommandDurations returns the command duration histograms of the
+// interval between prev and cur (bucket deltas, as BuildCommandData's
+// percentiles use them): of every command together and of each command
+// by name. A fleet merges them across instances.
+func CommandDurations(cur, prev *reportdata.Snapshot) (all DurationAgg, byCommand map[string]*DurationAgg) {
+	byCommand = map[string]*DurationAgg{}
+	for _, p := range cur.Points(n.CommandDuration, n.AttrScope, n.ScopeBot) {
+		if p.Hist == nil {
+			continue
+		}
+		ph := prevHist(prev, n.CommandDuration, p)
+		name := p.Attrs[n.AttrCommandName]
+		if byCommand[name] == nil {
+			byCommand[name] = &DurationAgg{}
+		}
+		byCommand[name].add(p.Hist, ph)
+		all.add(p.Hist, ph)
+	}
+	return all, byCommand
 }
 
 // topInvocations returns the topN ids of an id-keyed counter by their

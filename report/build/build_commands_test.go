@@ -51,7 +51,7 @@ func TestBucketDelta(t *testing.T) {
 	}
 	// The interval's percentiles ignore the 100 earlier runs at 40 ms; the
 	// top bucket is interpolated up to the recorded maximum, 400 ms.
-	var a durationAgg
+	var a DurationAgg
 	a.add(cur, prev)
 	p50, p95, p99, mx := a.percentiles()
 	if p50 != 250 || p95 != 385 || p99 != 397 || mx != 400 {
@@ -139,4 +139,47 @@ func TestCommandsReport_Golden(t *testing.T) {
 	t.Parallel()
 	d := BuildCommandData(reporttest.FullSnapshot(1), reporttest.FullSnapshot(0))
 	checkReportGolden(t, "commands", CommandsReport(d, testTime, "host-1", reportdata.DefaultThresholds()))
+}
+
+// CommandDurations gives the histograms behind BuildCommandData's
+// percentiles, and merging two instances' histograms of the same bounds
+// adds their bucket counts (the fleet's command analysis); other bounds
+// leave the merge without percentiles.
+func TestCommandDurations_Merge(t *testing.T) {
+	t.Parallel()
+	cur, prev := reporttest.FullSnapshot(1), reporttest.FullSnapshot(0)
+	d := BuildCommandData(cur, prev)
+	all, by := CommandDurations(cur, prev)
+	p50, p95, p99, mx := all.Percentiles()
+	if all.Count() != d.Totals.Executions || p50 != d.Totals.P50MS || p95 != d.Totals.P95MS || p99 != d.Totals.P99MS || mx != d.Totals.MaxMS {
+		t.Errorf("all: %d values, %v/%v/%v/%v; BuildCommandData totals %+v", all.Count(), p50, p95, p99, mx, d.Totals)
+	}
+	if play := by["play"]; play == nil || play.Count() != 100 {
+		t.Fatalf("by command = %+v", by)
+	}
+	if _, p95, _, _ := by["play"].Percentiles(); p95 != d.Commands[0].P95MS {
+		t.Errorf("play p95 = %v, want %v", p95, d.Commands[0].P95MS)
+	}
+	var fleet DurationAgg
+	fleet.Merge(all)
+	fleet.Merge(all)
+	if fleet.Mixed() || fleet.Count() != 2*all.Count() {
+		t.Fatalf("merged: mixed %v, %d values", fleet.Mixed(), fleet.Count())
+	}
+	if f50, f95, f99, fmx := fleet.Percentiles(); f50 != p50 || f95 != p95 || f99 != p99 || fmx != mx {
+		t.Errorf("two equal instances: %v/%v/%v/%v, want %v/%v/%v/%v", f50, f95, f99, fmx, p50, p95, p99, mx)
+	}
+	// Merging must not change the instance's own counts.
+	if all.Count() != d.Totals.Executions {
+		t.Errorf("merge changed its source: %d", all.Count())
+	}
+	var other DurationAgg
+	other.add(&reportdata.Histogram{Bounds: []float64{1, 2}, Counts: []uint64{1, 0, 0}, Count: 1, Min: 0.5, Max: 0.5}, nil)
+	fleet.Merge(other)
+	if !fleet.Mixed() {
+		t.Fatal("different bounds did not make the merge mixed")
+	}
+	if p50, _, _, _ := fleet.Percentiles(); p50 != 0 {
+		t.Errorf("mixed p50 = %v, want 0 (none)", p50)
+	}
 }
