@@ -90,9 +90,9 @@ func TestNew_naturalFailuresRelease(t *testing.T) {
 			edit: func(c *config.Config) { c.Output.JSONL = "/dev/null/events.jsonl" },
 			want: "output.jsonl: open events file /dev/null/events.jsonl: create directory /dev/null: mkdir /dev/null: not a directory",
 		},
-		"webhook URL the sender refuses (the config accepts a non-snowflake id)": {
+		"webhook URL whose id is not a Discord id (refused by the config as by the sender)": {
 			edit: func(c *config.Config) { c.Discord.WebhookURL = "http://127.0.0.1:9/api/webhooks/1/x" },
-			want: "discord sender: new webhook sender: the webhook URL path must end in /webhooks/{id}/{token}",
+			want: "discord.webhook_url: must be an https URL whose path is /api/webhooks/{id}/{token}",
 		},
 		"events file is a directory": {
 			edit: func(c *config.Config) { c.Output.JSONL = "/" },

@@ -16,7 +16,7 @@ func TestStartLine_noSecrets(t *testing.T) {
 		want string
 	}{
 		{config.Discord{Token: "tok", ChannelID: "123"}, "bot channel 123"},
-		{config.Discord{WebhookURL: "https://discord.com/api/webhooks/1/secret"}, "webhook configured"},
+		{config.Discord{WebhookURL: "https://discord.com/api/webhooks/123456789012345678/secret"}, "webhook configured"},
 		{config.Discord{}, "console"},
 	} {
 		if got := discordDestination(c.d); got != c.want {

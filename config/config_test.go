@@ -383,8 +383,8 @@ func TestParse_mergeBomb(t *testing.T) {
 func TestParse_env(t *testing.T) {
 	t.Parallel()
 	const (
-		fileWebhook = "https://discord.com/api/webhooks/1/file-secret"
-		envWebhook  = "https://discord.com/api/webhooks/2/env-secret"
+		fileWebhook = "https://discord.com/api/webhooks/123456789012345678/file-secret"
+		envWebhook  = "https://discord.com/api/webhooks/223456789012345678/env-secret"
 	)
 	dir := t.TempDir()
 	tests := []struct {

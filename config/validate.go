@@ -76,12 +76,12 @@ func (d Discord) problems() []*Problem {
 	if d.GuildID != "" && !discordapi.IsSnowflake(d.GuildID) {
 		ps = append(ps, problem("discord.guild_id", "must be a Discord id of 17 to 20 digits, got %q", d.GuildID))
 	}
-	if d.WebhookURL != "" && !isWebhookURL(d.WebhookURL.Reveal()) {
+	if d.WebhookURL != "" && !IsWebhookURL(d.WebhookURL.Reveal()) {
 		// The URL carries the webhook token: never echo it.
 		ps = append(ps, problem("discord.webhook_url",
-			"must be an https URL whose path starts with /api/webhooks/ (http only for loopback hosts)"))
+			"must be an https URL whose path is /api/webhooks/{id}/{token} (http only for loopback hosts)"))
 	}
-	if !isBaseURL(d.APIURL) {
+	if !IsBaseURL(d.APIURL) {
 		ps = append(ps, problem("discord.api_url", "must be an absolute http(s) URL without query or fragment"))
 	}
 	return ps
@@ -96,12 +96,18 @@ func httpURL(s string) (*url.URL, bool) {
 	return u, true
 }
 
-func isBaseURL(s string) bool {
+// IsBaseURL reports whether s is an absolute http(s) URL without query or
+// fragment, as discord.api_url must be.
+func IsBaseURL(s string) bool {
 	u, ok := httpURL(s)
 	return ok && u.RawQuery == "" && !u.ForceQuery && u.Fragment == "" && !strings.Contains(s, "#")
 }
 
-func isWebhookURL(s string) bool {
+// IsWebhookURL reports whether s is a Discord webhook URL as the webhook
+// sender takes it: https (http only for a loopback host), path
+// /api/webhooks/{id}/{token} or /api/v<N>/webhooks/{id}/{token}, the id a
+// snowflake. The Collector exporter checks its webhook_url with it too.
+func IsWebhookURL(s string) bool {
 	u, ok := httpURL(s)
 	if !ok {
 		return false
@@ -118,7 +124,12 @@ func isWebhookURL(s string) bool {
 		rest = after
 	}
 	rest, found = strings.CutPrefix(rest, "webhooks/")
-	return found && strings.Trim(rest, "/") != ""
+	if !found {
+		return false
+	}
+	// As the webhook sender reads it: /webhooks/{id}/{token}, id a snowflake.
+	id, token, ok := strings.Cut(strings.Trim(rest, "/"), "/")
+	return ok && discordapi.IsSnowflake(id) && token != "" && !strings.Contains(token, "/")
 }
 
 // isLoopback reports whether host is localhost, 127.0.0.0/8 or ::1.

@@ -25,24 +25,27 @@ func TestIsListenAddr(t *testing.T) {
 func TestIsWebhookURL(t *testing.T) {
 	t.Parallel()
 	tests := map[string]bool{
-		"https://discord.com/api/webhooks/1/t":           true,
-		"https://proxy.example/api/webhooks/1/t?wait=1":  true,
-		"http://localhost:8080/api/webhooks/1/t":         true,
-		"http://LOCALHOST/api/webhooks/1/t":              true,
-		"http://127.1.2.3/api/webhooks/1/t":              true,
-		"http://[::1]/api/webhooks/1/t":                  true,
-		"http://discord.com/api/webhooks/1/t":            false,
-		"http://localhost.evil.example/api/webhooks/1/t": false,
-		"https://discord.com/api/webhooks/":              false,
-		"https://discord.com/api/v10/webhooks/1/t":       true, // Discord accepts versioned webhook URLs
-		"https://discord.com/api/vx/webhooks/1/t":        false,
-		"https:///api/webhooks/1/t":                      false,
-		"discord.com/api/webhooks/1/t":                   false,
-		"https://disc ord.com/api/webhooks/1/t":          false,
+		"https://discord.com/api/webhooks/123456789012345678/t":           true,
+		"https://proxy.example/api/webhooks/123456789012345678/t?wait=1":  true,
+		"http://localhost:8080/api/webhooks/123456789012345678/t":         true,
+		"http://LOCALHOST/api/webhooks/123456789012345678/t":              true,
+		"http://127.1.2.3/api/webhooks/123456789012345678/t":              true,
+		"http://[::1]/api/webhooks/123456789012345678/t":                  true,
+		"http://discord.com/api/webhooks/123456789012345678/t":            false,
+		"http://localhost.evil.example/api/webhooks/123456789012345678/t": false,
+		"https://discord.com/api/webhooks/":                               false,
+		"https://discord.com/api/webhooks/1/t":                            false, // the sender needs a snowflake id
+		"https://discord.com/api/webhooks/123456789012345678":             false,
+		"https://discord.com/api/webhooks/123456789012345678/t/github":    false,
+		"https://discord.com/api/v10/webhooks/123456789012345678/t":       true, // Discord accepts versioned webhook URLs
+		"https://discord.com/api/vx/webhooks/123456789012345678/t":        false,
+		"https:///api/webhooks/123456789012345678/t":                      false,
+		"discord.com/api/webhooks/123456789012345678/t":                   false,
+		"https://disc ord.com/api/webhooks/123456789012345678/t":          false,
 	}
 	for in, want := range tests {
-		if got := isWebhookURL(in); got != want {
-			t.Errorf("isWebhookURL(%q) = %v, want %v", in, got, want)
+		if got := IsWebhookURL(in); got != want {
+			t.Errorf("IsWebhookURL(%q) = %v, want %v", in, got, want)
 		}
 	}
 }

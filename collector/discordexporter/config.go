@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
-	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -154,11 +152,11 @@ func (c *Config) Validate() error {
 		} else if !discordapi.IsSnowflake(d.ChannelID) {
 			bad("discord.channel_id", "must be a Discord id of 17 to 20 digits, got %q", d.ChannelID)
 		}
-	case !isWebhookURL(string(d.WebhookURL)):
+	case !config.IsWebhookURL(string(d.WebhookURL)):
 		// The URL carries the webhook token: never echo it.
-		bad("discord.webhook_url", "must be an https URL whose path starts with /api/webhooks/ (http only for loopback hosts)")
+		bad("discord.webhook_url", "must be an https URL whose path is /api/webhooks/{id}/{token} (http only for loopback hosts)")
 	}
-	if !isBaseURL(d.APIURL) {
+	if !config.IsBaseURL(d.APIURL) {
 		bad("discord.api_url", "must be an absolute http(s) URL without query or fragment")
 	}
 	for _, r := range []struct {
@@ -236,47 +234,4 @@ func (c *Config) thresholds() report.Thresholds {
 // alertOptions returns the alert timing as the report engine takes it.
 func (c *Config) alertOptions() report.AlertOptions {
 	return report.AlertOptions{For: c.Alerts.For, RepeatInterval: c.Alerts.RepeatInterval, Hysteresis: c.Alerts.Hysteresis}
-}
-
-// httpURL parses s as an absolute http or https URL with a host.
-func httpURL(s string) (*url.URL, bool) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Opaque != "" || u.Hostname() == "" {
-		return nil, false
-	}
-	return u, true
-}
-
-func isBaseURL(s string) bool {
-	u, ok := httpURL(s)
-	return ok && u.RawQuery == "" && !u.ForceQuery && u.Fragment == "" && !strings.Contains(s, "#")
-}
-
-// isWebhookURL is the agent's rule (config.Discord's): https, or http on a
-// loopback host; path /api/webhooks/… or /api/v<N>/webhooks/….
-func isWebhookURL(s string) bool {
-	u, ok := httpURL(s)
-	if !ok {
-		return false
-	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return false
-	}
-	rest, found := strings.CutPrefix(u.Path, "/api/")
-	if !found {
-		return false
-	}
-	if v, after, ok := strings.Cut(rest, "/"); ok && len(v) > 1 && v[0] == 'v' && strings.Trim(v[1:], "0123456789") == "" {
-		rest = after
-	}
-	rest, found = strings.CutPrefix(rest, "webhooks/")
-	return found && strings.Trim(rest, "/") != ""
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -90,7 +90,7 @@ func TestConfig_Validate(t *testing.T) {
 			c.Discord = DiscordConfig{WebhookURL: testHook, APIURL: config.Default().Discord.APIURL}
 		}, nil},
 		{"webhook on loopback http", func(c *Config) {
-			c.Discord = DiscordConfig{WebhookURL: "http://127.0.0.1:8080/api/v10/webhooks/1/tok", APIURL: config.Default().Discord.APIURL}
+			c.Discord = DiscordConfig{WebhookURL: "http://127.0.0.1:8080/api/v10/webhooks/123456789012345678/tok", APIURL: config.Default().Discord.APIURL}
 		}, nil},
 		{"both destinations", func(c *Config) { c.Discord.WebhookURL = testHook }, []string{"discord: set either"}},
 		{"no destination", func(c *Config) { c.Discord.Token, c.Discord.ChannelID = "", "" }, []string{"discord: set discord.token"}},
@@ -99,7 +99,7 @@ func TestConfig_Validate(t *testing.T) {
 		{"token with a space", func(c *Config) { c.Discord.Token = "abc def" }, []string{"discord.token: must be a single token"}},
 		{"channel not a snowflake", func(c *Config) { c.Discord.ChannelID = "general" }, []string{`discord.channel_id: must be a Discord id of 17 to 20 digits, got "general"`}},
 		{"webhook not https", func(c *Config) {
-			c.Discord = DiscordConfig{WebhookURL: "http://discord.com/api/webhooks/1/hook-secret-token", APIURL: config.Default().Discord.APIURL}
+			c.Discord = DiscordConfig{WebhookURL: "http://discord.com/api/webhooks/123456789012345678/hook-secret-token", APIURL: config.Default().Discord.APIURL}
 		}, []string{"discord.webhook_url: must be an https URL"}},
 		{"webhook wrong path", func(c *Config) {
 			c.Discord = DiscordConfig{WebhookURL: "https://discord.com/hook-secret-token", APIURL: config.Default().Discord.APIURL}
