@@ -65,9 +65,9 @@ func TestNew_fleetResource(t *testing.T) {
 				v, ok := a.res.Set().Value(attribute.Key(c.key))
 				switch {
 				case c.want == "" && ok:
-					t.Errorf("resource has %s=%q, want none", c.key, v.Emit())
-				case c.want != "" && v.Emit() != c.want:
-					t.Errorf("resource %s = %q (set %v), want %q", c.key, v.Emit(), ok, c.want)
+					t.Errorf("resource has %s=%q, want none", c.key, v.String())
+				case c.want != "" && v.String() != c.want:
+					t.Errorf("resource %s = %q (set %v), want %q", c.key, v.String(), ok, c.want)
 				}
 				if c.want != "" && !strings.Contains(page, c.label+`="`+c.want+`"`) {
 					t.Errorf("/metrics target_info lacks %s=%q", c.label, c.want)

@@ -153,8 +153,8 @@ func (a *Agent) logFleetMode(res *resource.Resource) {
 	}
 	sh := "(from the discord.shard.id gauge)"
 	if hasShard {
-		sh = shard.Emit()
+		sh = shard.String()
 	}
 	a.log.Info("fleet mode: no Discord destination, the fleet gateway posts for this instance",
-		"service.instance.id", id.Emit(), "discord.shard.id", sh)
+		"service.instance.id", id.String(), "discord.shard.id", sh)
 }
