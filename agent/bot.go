@@ -245,7 +245,7 @@ func (a *Agent) connect(ctx context.Context) {
 			if !a.sessionState.CompareAndSwap(sessionConnecting, sessionOpen) {
 				// Stop began during Open and did not see the session open:
 				// close it here, or it stays connected (and reconnecting).
-				a.session.ShouldReconnectOnError = false
+				a.noReconnect()
 				if err := a.session.Close(); err != nil {
 					a.log.Warn("close discord session", "err", err)
 				}
@@ -356,7 +356,7 @@ func (a *Agent) stopBot(ctx context.Context) []error {
 		rm()
 	}
 	if a.ownSession && a.session != nil && a.sessionState.Swap(sessionStopped) == sessionOpen {
-		a.session.ShouldReconnectOnError = false
+		a.noReconnect()
 		if err := a.session.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close discord session: %w", err))
 		}
@@ -423,4 +423,15 @@ type botState struct {
 	sessionState  atomic.Int32                    // sessionConnecting, sessionOpen, sessionStopped
 	conns         *connTracker                    // the own session's connections (nil for a bot's session)
 	gatewayFatal  atomic.Bool
+}
+
+// noReconnect turns discordgo's reconnect-on-error off before the agent
+// closes its own session. discordgo reads the field without a lock; its
+// heartbeat and listen goroutines call Close (which takes the session's
+// lock) right before they read it, so writing it under that lock orders
+// this write before a read that follows a failure they meet from now on.
+func (a *Agent) noReconnect() {
+	a.session.Lock()
+	a.session.ShouldReconnectOnError = false
+	a.session.Unlock()
 }

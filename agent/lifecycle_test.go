@@ -138,10 +138,19 @@ func TestAgent_noWorkStartedAfterStop(t *testing.T) {
 				return
 			default:
 				a.onResumed(nil, nil)
+				// Each call starts a publish; paced so that the backlog
+				// Stop waits for stays small on a loaded machine.
+				time.Sleep(time.Millisecond)
 			}
 		}
 	}()
-	stopAgent(t, a)
+	// Stop waits for the publishes started before it; the deadline is for
+	// a slow -race run, not a bound this test checks.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := a.Stop(ctx); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
 	close(stopDone)
 	wg.Wait()
 	// After Stop: nothing starts, nothing is logged about a closed store.

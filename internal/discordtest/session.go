@@ -56,8 +56,13 @@ func (s *Server) NewSession(t testing.TB) *discordgo.Session {
 	t.Cleanup(func() {
 		st.settle()
 		// discordgo reads this field without a lock when it reconnects;
-		// settle made sure no reconnect is pending.
+		// settle made sure no reconnect is pending. The write is under the
+		// session's lock, which the heartbeat and listen goroutines take
+		// (Close) just before they read it, so a failure they meet after
+		// this point reads it in order.
+		dg.Lock()
 		dg.ShouldReconnectOnError = false
+		dg.Unlock()
 		if err := dg.Close(); err != nil {
 			t.Errorf("close discordgo session: %v", err)
 		}
