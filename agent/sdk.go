@@ -81,7 +81,7 @@ func (a *Agent) newMeterProvider(res *resource.Resource) (*sdkmetric.MeterProvid
 		a.botMP = true
 		return mp, nil
 	}
-	opts := []sdkmetric.Option{sdkmetric.WithResource(res)}
+	opts := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithView(slowestExemplar)}
 	for _, r := range a.readers {
 		opts = append(opts, sdkmetric.WithReader(r))
 	}
