@@ -11,7 +11,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/report"
-	"github.com/nexusmon/nexusmon/report/build"
+	"github.com/nexusmon/nexusmon/report/build/commands"
 	"github.com/nexusmon/nexusmon/report/format"
 )
 
@@ -43,7 +43,7 @@ type CommandsData struct {
 	Reporting int `json:"reporting"`
 	// Totals: counts summed over the reporting instances; p50/p95/p99/max
 	// from their duration histograms merged bucket by bucket.
-	Totals build.CommandTotals `json:"totals"`
+	Totals commands.CommandTotals `json:"totals"`
 	// LatencyInstances is how many instances' histograms are in the
 	// percentiles; LatencyExcluded names those left out because their
 	// bucket bounds differ from the fleet's (the bounds of the most
@@ -62,7 +62,7 @@ type CommandsData struct {
 
 // FleetCommand is one command's figures summed over the fleet.
 type FleetCommand struct {
-	build.CommandStats
+	commands.CommandStats
 	Instances int `json:"instances"` // how many instances ran it in the interval
 }
 
@@ -84,15 +84,15 @@ type InstanceCommands struct {
 // instanceCommands is what one instance contributes to a command analysis.
 type instanceCommands struct {
 	row   InstanceCommands
-	data  build.CommandData
-	all   build.DurationAgg
-	byCmd map[string]*build.DurationAgg
+	data  commands.CommandData
+	all   commands.DurationAgg
+	byCmd map[string]*commands.DurationAgg
 }
 
 // commandsTick queues each group's fleet command analysis: every
 // instance's commands between its snapshot at the previous analysis (or
 // the first the gateway got from it) and its newest, through the agent's
-// build.BuildCommandData and build.CommandDurations.
+// commands.BuildCommandData and commands.CommandDurations.
 func (f *fleet) commandsTick(ctx context.Context) error {
 	f.mu.Lock()
 	now := f.now()
@@ -110,12 +110,12 @@ func (f *fleet) commandsTick(ctx context.Context) error {
 			continue
 		}
 		in.cmdBase = in.prev
-		d := build.BuildCommandData(in.prev, base)
+		d := commands.BuildCommandData(in.prev, base)
 		if !d.BotAttached {
 			continue
 		}
 		ic := instanceCommands{data: d}
-		ic.all, ic.byCmd = build.CommandDurations(in.prev, base)
+		ic.all, ic.byCmd = commands.CommandDurations(in.prev, base)
 		t := d.Totals
 		ic.row = InstanceCommands{Instance: in.id.Label(), ID: in.id, IntervalSeconds: d.IntervalSeconds,
 			Executions: t.Executions, Failures: t.Failures}
@@ -168,8 +168,8 @@ func fleetCommands(group string, instances int, secs float64, ics []instanceComm
 			ref, refCount = ic.all.Bounds(), c
 		}
 	}
-	var all build.DurationAgg
-	byCmd := map[string]*build.DurationAgg{}
+	var all commands.DurationAgg
+	byCmd := map[string]*commands.DurationAgg{}
 	cmds := map[string]*FleetCommand{}
 	for _, ic := range ics {
 		t := ic.data.Totals
@@ -180,7 +180,7 @@ func fleetCommands(group string, instances int, secs float64, ics []instanceComm
 		for _, c := range ic.data.Commands {
 			fc := cmds[c.Name]
 			if fc == nil {
-				fc = &FleetCommand{CommandStats: build.CommandStats{Name: c.Name, Module: c.Module}}
+				fc = &FleetCommand{CommandStats: commands.CommandStats{Name: c.Name, Module: c.Module}}
 				cmds[c.Name] = fc
 			}
 			fc.Executions += c.Executions
@@ -200,7 +200,7 @@ func fleetCommands(group string, instances int, secs float64, ics []instanceComm
 		all.Merge(ic.all)
 		for name, a := range ic.byCmd {
 			if byCmd[name] == nil {
-				byCmd[name] = &build.DurationAgg{}
+				byCmd[name] = &commands.DurationAgg{}
 			}
 			byCmd[name].Merge(*a)
 		}

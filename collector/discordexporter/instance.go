@@ -9,6 +9,7 @@ import (
 	"github.com/nexusmon/nexusmon/internal/storeapi"
 	"github.com/nexusmon/nexusmon/report"
 	"github.com/nexusmon/nexusmon/report/build"
+	"github.com/nexusmon/nexusmon/report/build/commands"
 )
 
 // instance is one sender of a fleet: its own report.Reporter (so its
@@ -185,7 +186,7 @@ func figures(row *Row, rep *report.Reporter, th report.Thresholds) {
 	}
 	row.CommandsPerMin, row.ErrorRatePercent = nil, nil
 	if r := rep.Latest(report.EventCommands); r != nil {
-		if d, ok := r.Data.(build.CommandData); ok && d.IntervalSeconds > 0 {
+		if d, ok := r.Data.(commands.CommandData); ok && d.IntervalSeconds > 0 {
 			perMin := roundTo(float64(d.Totals.Executions)/d.IntervalSeconds*60, 2)
 			row.CommandsPerMin = &perMin
 			if d.Totals.Executions > 0 {
