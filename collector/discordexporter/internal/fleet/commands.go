@@ -1,4 +1,4 @@
-package discordexporter
+package fleet
 
 import (
 	"context"
@@ -89,11 +89,11 @@ type instanceCommands struct {
 	byCmd map[string]*commands.DurationAgg
 }
 
-// commandsTick queues each group's fleet command analysis: every
+// CommandsTick queues each group's fleet command analysis: every
 // instance's commands between its snapshot at the previous analysis (or
 // the first the gateway got from it) and its newest, through the agent's
 // commands.BuildCommandData and commands.CommandDurations.
-func (f *fleet) commandsTick(ctx context.Context) error {
+func (f *Fleet) CommandsTick(ctx context.Context) error {
 	f.mu.Lock()
 	now := f.now()
 	secs := format.Round(now.Sub(f.lastCommands).Seconds(), 3)
@@ -130,12 +130,12 @@ func (f *fleet) commandsTick(ctx context.Context) error {
 		groups[in.id.Group] = append(groups[in.id.Group], ic)
 	}
 	f.mu.Unlock()
-	mode := f.cfg.Reports.Commands.Mode
+	mode := f.cfg.CommandsMode
 	var msgs []report.Message
 	for _, g := range sortedKeys(groups) {
 		d := fleetCommands(g, known[g], secs, groups[g])
-		rep := commandsReport(d, now.UTC(), f.cfg.thresholds())
-		rep.Silent = f.cfg.Discord.SilentReports
+		rep := commandsReport(d, now.UTC(), f.cfg.Thresholds)
+		rep.Silent = f.cfg.SilentReports
 		m := report.Message{Kind: EventCommands, Priority: report.PriorityReport, Report: rep}
 		if mode == report.ModeEdit {
 			m.EditKey = string(EventCommands) + "/" + url.PathEscape(g)
@@ -304,7 +304,7 @@ func commandsReport(d CommandsData, at time.Time, th report.Thresholds) *report.
 	if n := len(d.LatencyExcluded); n > 0 {
 		names := make([]string, 0, min(n, worstShown))
 		for _, s := range d.LatencyExcluded[:min(n, worstShown)] {
-			names = append(names, cutRunes(s, maxLabelRunes))
+			names = append(names, CutRunes(s, MaxLabelRunes))
 		}
 		more := ""
 		if n > worstShown {
@@ -316,7 +316,7 @@ func commandsReport(d CommandsData, at time.Time, th report.Thresholds) *report.
 	var lines []string
 	for i, c := range d.Commands[:min(len(d.Commands), topFleetCommands)] {
 		lines = append(lines, fmt.Sprintf("%d. /%s (%s) — %d runs · %d failed · p95 %s · on %s",
-			i+1, cutRunes(c.Name, maxNameRunes), cutRunes(c.Module, maxNameRunes), c.Executions, c.Failures, optMS(c.P95MS, c.MaxMS > 0), plural(c.Instances, "instance")))
+			i+1, CutRunes(c.Name, maxNameRunes), CutRunes(c.Module, maxNameRunes), c.Executions, c.Failures, optMS(c.P95MS, c.MaxMS > 0), plural(c.Instances, "instance")))
 	}
 	if len(lines) == 0 {
 		lines = []string{"no commands run in this interval"}
@@ -338,7 +338,7 @@ func commandsReport(d CommandsData, at time.Time, th report.Thresholds) *report.
 		}
 		ls := make([]string, len(rows))
 		for i, r := range rows {
-			ls[i] = cutRunes(r.Instance, maxLabelRunes) + " — " + line(r)
+			ls[i] = CutRunes(r.Instance, MaxLabelRunes) + " — " + line(r)
 		}
 		return strings.Join(ls, "\n")
 	}
@@ -369,10 +369,14 @@ func optMS(v float64, known bool) string {
 	return format.MS(v)
 }
 
+// defaultGroupBy is the exporter's default group_by, which names the
+// group of instances without it (discordexporter.DefaultGroupBy).
+const defaultGroupBy = "service.name"
+
 // groupName is a group as reports name it.
 func groupName(g string) string {
 	if g == "" {
-		return "(no " + DefaultGroupBy + ")"
+		return "(no " + defaultGroupBy + ")"
 	}
 	return g
 }
