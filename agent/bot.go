@@ -18,7 +18,7 @@ import (
 	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
 	"github.com/nexusmon/nexusmon/internal/store"
-	"github.com/nexusmon/nexusmon/report/build"
+	"github.com/nexusmon/nexusmon/report/build/commands"
 )
 
 // WithSession makes the agent instrument a Go bot's own discordgo session
@@ -327,7 +327,7 @@ func (a *Agent) offerError(ev bot.ErrorEvent) {
 }
 
 func (a *Agent) publishCommandError(ev bot.ErrorEvent) {
-	rep := build.ErrorReport(build.CommandError{
+	rep := commands.ErrorReport(commands.CommandError{
 		Command: ev.Command, Module: ev.Module, ErrorType: ev.ErrorType, Message: ev.Message,
 		GuildID: ev.GuildID, ChannelID: ev.ChannelID, InteractionID: ev.InteractionID,
 		Duration: ev.Duration, Goroutines: ev.Goroutines, HeapAlloc: ev.HeapAlloc, At: ev.At, Panic: ev.Panic,
@@ -339,11 +339,11 @@ func (a *Agent) publishCommandError(ev bot.ErrorEvent) {
 }
 
 func (a *Agent) publishDigest(d *bot.ErrorDigest) {
-	dg := build.ErrorDigest{Start: d.Start, End: d.End, Suppressed: d.Suppressed}
+	dg := commands.ErrorDigest{Start: d.Start, End: d.End, Suppressed: d.Suppressed}
 	for _, c := range d.Counts {
-		dg.Counts = append(dg.Counts, build.ErrorCount{Command: c.Command, Module: c.Module, ErrorType: c.ErrorType, Count: c.Count})
+		dg.Counts = append(dg.Counts, commands.ErrorCount{Command: c.Command, Module: c.Module, ErrorType: c.ErrorType, Count: c.Count})
 	}
-	if err := a.reporter.PublishError(context.Background(), build.DigestReport(dg, hostName(a.res))); err != nil {
+	if err := a.reporter.PublishError(context.Background(), commands.DigestReport(dg, hostName(a.res))); err != nil {
 		a.log.Warn("publish error digest", "err", err)
 	}
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
-	"github.com/nexusmon/nexusmon/report/build"
+	"github.com/nexusmon/nexusmon/report/build/commands"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 	"github.com/nexusmon/nexusmon/sdkadapter"
 )
@@ -137,7 +137,7 @@ func (a *Agent) checkFormatting(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("build %s: %w", reportdata.EventAlert, err)
 	}
-	reps = append(reps, alert, build.ErrorReport(build.CommandError{
+	reps = append(reps, alert, commands.ErrorReport(commands.CommandError{
 		Command: "nexus", Module: "nexus", ErrorType: "test", Message: "synthetic error with @everyone and <@123> that must not ping", At: snap.Time,
 	}, hostName(a.res)))
 	var largest int

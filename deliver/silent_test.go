@@ -10,7 +10,7 @@ import (
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
-	"github.com/nexusmon/nexusmon/report/build"
+	"github.com/nexusmon/nexusmon/report/build/commands"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
@@ -33,7 +33,7 @@ func TestReport_Routine(t *testing.T) {
 		"alert resolved": {report.AlertReport(resolved, nil, "host-1"), false},
 		"test alert":     {func() *reportdata.Report { r := report.AlertReport(firing, nil, "host-1"); r.Test = true; return r }(), false},
 		"command error":  {reporttest.ErrorFixture(), false},
-		"error digest":   {build.DigestReport(build.ErrorDigest{Start: reporttest.FixtureTime, End: reporttest.FixtureTime}, "host-1"), false},
+		"error digest":   {commands.DigestReport(commands.ErrorDigest{Start: reporttest.FixtureTime, End: reporttest.FixtureTime}, "host-1"), false},
 	}
 	for name, tc := range tests {
 		if got := tc.r.Routine(); got != tc.want {

@@ -15,6 +15,7 @@ import (
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/storeapi"
 	"github.com/nexusmon/nexusmon/report/build"
+	"github.com/nexusmon/nexusmon/report/build/commands"
 	"github.com/nexusmon/nexusmon/report/format"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
@@ -335,7 +336,7 @@ func (r *Reporter) handle(ctx context.Context, event reportdata.Kind, cur, prev 
 		alert(&v)
 		rep = build.MemoryReport(d, at, r.opts.Host, th)
 	case reportdata.EventCommands:
-		rep = build.CommandsReport(build.BuildCommandData(cur, prev), at, r.opts.Host, th)
+		rep = commands.CommandsReport(commands.BuildCommandData(cur, prev), at, r.opts.Host, th)
 	case reportdata.EventHealth:
 		var err error
 		if rep, err = r.healthNow(ctx, cur, prev); err != nil {
@@ -411,7 +412,7 @@ func (r *Reporter) BuildNow(ctx context.Context, event reportdata.Kind, snap *re
 	case reportdata.EventMemory:
 		return build.MemoryReport(build.BuildMemoryData(snap, nil, r.history(ctx, at, build.SeriesMemory, build.SeriesHeap, build.SeriesProcessRSS)), at, host, th), nil
 	case reportdata.EventCommands:
-		return build.CommandsReport(build.BuildCommandData(snap, nil), at, host, th), nil
+		return commands.CommandsReport(commands.BuildCommandData(snap, nil), at, host, th), nil
 	case reportdata.EventHealth:
 		return r.healthNow(ctx, snap, prev)
 	default:

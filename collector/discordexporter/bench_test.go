@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/collector/discordexporter/internal/fleet"
 	"github.com/nexusmon/nexusmon/render"
 )
 
@@ -20,7 +21,7 @@ func BenchmarkExport100(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f, err := newFleet(context.Background(), cfg, &recQueue{o: o}, o, clock.Now, slogOf(nil))
+	f, err := fleet.New(context.Background(), cfg.fleetConfig(), &recQueue{o: o}, o, clock.Now, slogOf(nil))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func BenchmarkExport100(b *testing.B) {
 		}
 		md := metrics(es...)
 		b.StartTimer()
-		if err := f.observe(context.Background(), fromPdata(md, cfg.GroupBy)); err != nil {
+		if err := f.Observe(context.Background(), fromPdata(md, cfg.GroupBy)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -47,14 +48,14 @@ func BenchmarkExport100(b *testing.B) {
 
 // BenchmarkOverview1000 builds and renders the overview of 1,000 instances.
 func BenchmarkOverview1000(b *testing.B) {
-	rows := make([]Row, 1000)
+	rows := make([]fleet.Row, 1000)
 	for i := range rows {
 		cpu := float64(i % 100)
-		rows[i] = Row{Group: "bot", Instance: fmt.Sprintf("shard %d · host-%d", i, i%10), Status: StatusOK, CPUPercent: &cpu, Level: "Good"}
+		rows[i] = fleet.Row{Group: "bot", Instance: fmt.Sprintf("shard %d · host-%d", i, i%10), Status: fleet.StatusOK, CPUPercent: &cpu, Level: "Good"}
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := render.Render(overviewReport("bot", rows, t0)); err != nil {
+		if _, err := render.Render(fleet.OverviewReport("bot", rows, t0)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configopaque"
 
+	"github.com/nexusmon/nexusmon/collector/discordexporter/internal/fleet"
 	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/discordapi"
@@ -234,4 +235,13 @@ func (c *Config) thresholds() report.Thresholds {
 // alertOptions returns the alert timing as the report engine takes it.
 func (c *Config) alertOptions() report.AlertOptions {
 	return report.AlertOptions{For: c.Alerts.For, RepeatInterval: c.Alerts.RepeatInterval, Hysteresis: c.Alerts.Hysteresis}
+}
+
+// fleetConfig is what the fleet takes of c.
+func (c *Config) fleetConfig() *fleet.Config {
+	return &fleet.Config{
+		SilentAfter: c.SilentAfter, OverviewInterval: c.Reports.Overview.Interval,
+		OverviewMode: c.Reports.Overview.Mode, CommandsMode: c.Reports.Commands.Mode, HealthMode: c.Reports.Health.Mode,
+		SilentReports: c.Discord.SilentReports, Thresholds: c.thresholds(), AlertOptions: c.alertOptions(),
+	}
 }

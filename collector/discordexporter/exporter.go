@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/nexusmon/nexusmon/collector/discordexporter/internal/fleet"
 	"github.com/nexusmon/nexusmon/deliver"
 	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/report"
@@ -42,7 +43,7 @@ type discordExporter struct {
 	mu       sync.Mutex
 	client   storage.Client
 	delivery *deliver.Delivery
-	fleet    *fleet
+	fleet    *fleet.Fleet
 	cancel   context.CancelFunc
 	done     chan struct{}
 }
@@ -113,7 +114,7 @@ func (e *discordExporter) start(ctx context.Context, host component.Host) (err e
 	if err != nil {
 		return fmt.Errorf("start discord exporter: %w", err)
 	}
-	f, err := newFleet(ctx, e.cfg, deliver.ReportQueue(d), ob, e.now, e.log)
+	f, err := fleet.New(ctx, e.cfg.fleetConfig(), deliver.ReportQueue(d), ob, e.now, e.log)
 	if err != nil {
 		return fmt.Errorf("start discord exporter: %w", err)
 	}
@@ -125,7 +126,7 @@ func (e *discordExporter) start(ctx context.Context, host component.Host) (err e
 	return nil
 }
 
-// loop runs the fleet's tick every overview interval, and the fleet
+// loop runs the fleet's Tick every overview interval, and the fleet
 // command analysis and the fleet health report each on its own interval
 // (not at all when its mode is off).
 func (e *discordExporter) loop(ctx context.Context, done chan struct{}) {
@@ -147,15 +148,15 @@ func (e *discordExporter) loop(ctx context.Context, done chan struct{}) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := e.fleet.tick(ctx); err != nil {
+			if err := e.fleet.Tick(ctx); err != nil {
 				e.log.Warn("fleet reports", "err", err)
 			}
 		case <-cmds:
-			if err := e.fleet.commandsTick(ctx); err != nil {
+			if err := e.fleet.CommandsTick(ctx); err != nil {
 				e.log.Warn("fleet command analysis", "err", err)
 			}
 		case <-hlth:
-			if err := e.fleet.healthTick(ctx); err != nil {
+			if err := e.fleet.HealthTick(ctx); err != nil {
 				e.log.Warn("fleet health", "err", err)
 			}
 		}
@@ -173,7 +174,7 @@ func (e *discordExporter) consume(ctx context.Context, md pmetric.Metrics) error
 	if f == nil {
 		return errors.New("discord exporter: not started")
 	}
-	if err := f.observe(ctx, fromPdata(md, e.cfg.GroupBy)); err != nil {
+	if err := f.Observe(ctx, fromPdata(md, e.cfg.GroupBy)); err != nil {
 		e.log.Warn("fleet export", "err", err)
 	}
 	return nil

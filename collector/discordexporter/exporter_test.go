@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/nexusmon/nexusmon/collector/discordexporter/internal/fleet"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 )
 
@@ -210,7 +211,7 @@ func TestExporter_Lifecycle(t *testing.T) {
 		t.Errorf("the overview was posted again, not edited")
 	}
 	var env struct {
-		Data OverviewData `json:"data"`
+		Data fleet.OverviewData `json:"data"`
 	}
 	if len(ms[0].Files) != 1 || json.Unmarshal(ms[0].Files[0].Data, &env) != nil || env.Data.Instances != 3 {
 		t.Fatalf("attachment: %d files, data %+v", len(ms[0].Files), env.Data)
@@ -311,7 +312,7 @@ func TestExporter_RestartWithFileStorageLosesNothingRefiresNothing(t *testing.T)
 			restart, got, strings.Join(detail, "\n"))
 	}
 	var env struct {
-		Data InstanceAlertData `json:"data"`
+		Data fleet.InstanceAlertData `json:"data"`
 	}
 	if err := json.Unmarshal(ms[0].Files[0].Data, &env); err != nil {
 		t.Fatal(err)

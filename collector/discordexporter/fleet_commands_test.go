@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/collector/discordexporter/internal/fleet"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
 )
@@ -37,7 +38,7 @@ func golden(t *testing.T, name, got string) {
 func commandsOf(ms []report.Message) []report.Message {
 	var out []report.Message
 	for _, m := range ms {
-		if m.Kind == EventCommands {
+		if m.Kind == fleet.EventCommands {
 			out = append(out, m)
 		}
 	}
@@ -90,7 +91,7 @@ func TestFleetCommands_ExactValues(t *testing.T) {
 		clock.Set(t0.Add(time.Duration(i) * time.Minute))
 		r.export(s0.step(), s1.step(), s2.step())
 	}
-	if err := r.f.commandsTick(t.Context()); err != nil {
+	if err := r.f.CommandsTick(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	ms := commandsOf(r.q.take())
@@ -101,7 +102,7 @@ func TestFleetCommands_ExactValues(t *testing.T) {
 	if m.EditKey != "" || m.Priority != report.PriorityReport || !m.Report.Silent {
 		t.Errorf("message = %+v (default mode post, a silent report)", m)
 	}
-	d := m.Report.Data.(CommandsData)
+	d := m.Report.Data.(fleet.CommandsData)
 	tot := d.Totals
 	// Runs in the three minutes since the first export: ping 30/min on
 	// each shard (3 failing on shard 1), /play 100, 100 (10 failing), 50.
@@ -136,18 +137,18 @@ func TestFleetCommands_ExactValues(t *testing.T) {
 	// The next analysis counts from this one: one more minute.
 	clock.Set(t0.Add(4 * time.Minute))
 	r.export(s0.step(), s1.step())
-	if err := r.f.commandsTick(t.Context()); err != nil {
+	if err := r.f.CommandsTick(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	d = commandsOf(r.q.take())[0].Report.Data.(CommandsData)
+	d = commandsOf(r.q.take())[0].Report.Data.(fleet.CommandsData)
 	if d.IntervalSeconds != 60 || d.Reporting != 2 || d.Totals.Executions != 260 || len(d.LatencyExcluded) != 0 {
 		t.Errorf("second analysis: %+v", d)
 	}
 	// Nothing sent since: no instance reports, nothing counted.
-	if err := r.f.commandsTick(t.Context()); err != nil {
+	if err := r.f.CommandsTick(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	d = commandsOf(r.q.take())[0].Report.Data.(CommandsData)
+	d = commandsOf(r.q.take())[0].Report.Data.(fleet.CommandsData)
 	if d.Reporting != 0 || d.Totals.Executions != 0 || d.Instances != 3 {
 		t.Errorf("idle analysis: %+v", d)
 	}
@@ -163,14 +164,14 @@ func TestFleetCommands_EditModeAndGroups(t *testing.T) {
 	r.export(a.step(), b.step())
 	clock.Set(t0.Add(time.Minute))
 	r.export(a.step(), b.step())
-	if err := r.f.commandsTick(t.Context()); err != nil {
+	if err := r.f.CommandsTick(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	ms := commandsOf(r.q.take())
 	if len(ms) != 2 || ms[0].EditKey != "fleet_command_analysis/bot%20b" || ms[1].EditKey != "fleet_command_analysis/bot-a" {
 		t.Fatalf("messages = %+v", ms)
 	}
-	d := ms[0].Report.Data.(CommandsData)
+	d := ms[0].Report.Data.(fleet.CommandsData)
 	if d.Group != "bot b" || d.Totals.Executions != 30 || d.Totals.P95MS != 0 || d.LatencyInstances != 0 ||
 		len(d.PerInstance) != 1 || d.PerInstance[0].P95MS != nil || len(d.WorstByP95) != 0 {
 		t.Errorf("bot b = %+v", d)
@@ -214,7 +215,7 @@ func TestFleetCommands_WithinDiscordLimits(t *testing.T) {
 				r.export(es...)
 				clock.Set(clock.Now().Add(time.Minute))
 			}
-			if err := r.f.commandsTick(t.Context()); err != nil {
+			if err := r.f.CommandsTick(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			ms := commandsOf(r.q.take())
@@ -239,7 +240,7 @@ func TestFleetCommands_WithinDiscordLimits(t *testing.T) {
 				t.Fatalf("files = %+v", p.Files)
 			}
 			var env struct {
-				Data CommandsData `json:"data"`
+				Data fleet.CommandsData `json:"data"`
 			}
 			if err := json.Unmarshal(p.Files[0].Data, &env); err != nil {
 				t.Fatal(err)

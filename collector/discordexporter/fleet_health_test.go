@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/collector/discordexporter/internal/fleet"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/report"
@@ -16,26 +17,26 @@ import (
 func healthsOf(ms []report.Message) []report.Message {
 	var out []report.Message
 	for _, m := range ms {
-		if m.Kind == EventHealth {
+		if m.Kind == fleet.EventHealth {
 			out = append(out, m)
 		}
 	}
 	return out
 }
 
-func (r *fleetRig) health() HealthData {
+func (r *fleetRig) health() fleet.HealthData {
 	r.t.Helper()
-	if err := r.f.healthTick(r.t.Context()); err != nil {
+	if err := r.f.HealthTick(r.t.Context()); err != nil {
 		r.t.Fatalf("health tick: %v", err)
 	}
 	ms := healthsOf(r.q.take())
 	if len(ms) != 1 {
 		r.t.Fatalf("%d fleet health reports, want 1", len(ms))
 	}
-	return ms[0].Report.Data.(HealthData)
+	return ms[0].Report.Data.(fleet.HealthData)
 }
 
-func meanOf(rows []InstanceHealth) float64 {
+func meanOf(rows []fleet.InstanceHealth) float64 {
 	sum, n := 0.0, 0
 	for _, r := range rows {
 		if r.Score != nil {
@@ -46,7 +47,7 @@ func meanOf(rows []InstanceHealth) float64 {
 	return math.Floor(sum/float64(n)*10) / 10
 }
 
-func order(rows []InstanceHealth) string {
+func order(rows []fleet.InstanceHealth) string {
 	var out []string
 	for _, r := range rows {
 		out = append(out, r.Instance+" "+r.Status)
@@ -70,15 +71,15 @@ func TestFleetHealth_ScoresWorstAndTrends(t *testing.T) {
 		r.tick()
 	}
 	r.q.take()
-	if err := r.f.healthTick(t.Context()); err != nil {
+	if err := r.f.HealthTick(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	ms := healthsOf(r.q.take())
 	if len(ms) != 1 || ms[0].EditKey != "" || !ms[0].Report.Silent || ms[0].Priority != report.PriorityReport {
 		t.Fatalf("messages = %+v", ms)
 	}
-	d := ms[0].Report.Data.(HealthData)
-	if d.Instances != 4 || d.Scored != 3 || d.ByLevel[StatusSilent] != 1 || d.Previous != nil || d.Change != nil {
+	d := ms[0].Report.Data.(fleet.HealthData)
+	if d.Instances != 4 || d.Scored != 3 || d.ByLevel[fleet.StatusSilent] != 1 || d.Previous != nil || d.Change != nil {
 		t.Errorf("data = %+v", d)
 	}
 	if got := order(d.Rows); got != "shard 3 · h3 silent, shard 1 · h1 ok, shard 2 · h2 ok, shard 0 · h1 ok" {
@@ -108,7 +109,7 @@ func TestFleetHealth_ScoresWorstAndTrends(t *testing.T) {
 	if got := order(d.Rows); got != "shard 3 · h3 silent, shard 1 · h1 ok, shard 0 · h1 ok, shard 2 · h2 waiting" {
 		t.Errorf("order = %s", got)
 	}
-	if d.Scored != 2 || d.ByLevel[StatusWaiting] != 1 || d.Previous == nil || d.Previous.Score != first || !d.Previous.At.Equal(t0.Add(3*time.Minute)) ||
+	if d.Scored != 2 || d.ByLevel[fleet.StatusWaiting] != 1 || d.Previous == nil || d.Previous.Score != first || !d.Previous.At.Equal(t0.Add(3*time.Minute)) ||
 		d.Change == nil || *d.Change != math.Round((*d.Score-first)*10)/10 {
 		t.Errorf("trend: previous %+v, change %v, score %v", d.Previous, d.Change, d.Score)
 	}
@@ -135,21 +136,21 @@ func TestFleetHealth_EditModeAndEmpty(t *testing.T) {
 	cfg := botConfig()
 	cfg.Reports.Health.Mode = report.ModeEdit
 	r := newFleetRig(t, cfg, clock, nil)
-	if err := r.f.healthTick(t.Context()); err != nil {
+	if err := r.f.HealthTick(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if ms := r.q.take(); len(ms) != 0 {
 		t.Fatalf("no instances: %d messages", len(ms))
 	}
 	r.export(newShard("0", "h1", 10).step()) // one export: no interval yet
-	if err := r.f.healthTick(t.Context()); err != nil {
+	if err := r.f.HealthTick(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	ms := healthsOf(r.q.take())
 	if len(ms) != 1 || ms[0].EditKey != "fleet_health/bot-a" {
 		t.Fatalf("messages = %+v", ms)
 	}
-	d := ms[0].Report.Data.(HealthData)
+	d := ms[0].Report.Data.(fleet.HealthData)
 	if d.Score != nil || d.Scored != 0 || ms[0].Report.Level != health.Good ||
 		ms[0].Report.Summary != "No instance sent data in this interval (1 known)" {
 		t.Errorf("empty: %+v, summary %q", d, ms[0].Report.Summary)
@@ -186,7 +187,7 @@ func TestFleetHealth_WithinDiscordLimits(t *testing.T) {
 					r.health()
 				}
 			}
-			if err := r.f.healthTick(t.Context()); err != nil {
+			if err := r.f.HealthTick(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			ms := healthsOf(r.q.take())
@@ -208,7 +209,7 @@ func TestFleetHealth_WithinDiscordLimits(t *testing.T) {
 				t.Fatalf("files = %+v", p.Files)
 			}
 			var env struct {
-				Data HealthData `json:"data"`
+				Data fleet.HealthData `json:"data"`
 			}
 			if err := json.Unmarshal(p.Files[0].Data, &env); err != nil {
 				t.Fatal(err)

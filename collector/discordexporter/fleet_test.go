@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/collector/discordexporter/internal/fleet"
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/report"
 )
@@ -74,7 +75,7 @@ func alertsOf(ms []report.Message) []report.Message {
 func overviewsOf(ms []report.Message) []report.Message {
 	var out []report.Message
 	for _, m := range ms {
-		if m.Kind == EventOverview {
+		if m.Kind == fleet.EventOverview {
 			out = append(out, m)
 		}
 	}
@@ -84,10 +85,11 @@ func overviewsOf(ms []report.Message) []report.Message {
 type fleetRig struct {
 	t     *testing.T
 	cfg   *Config
+	fc    *fleet.Config // the fleet's view of cfg, taken at the start
 	clock *fakeClock
 	store *memClient
 	q     *recQueue
-	f     *fleet
+	f     *fleet.Fleet
 }
 
 // newFleetRig starts a fleet on store (a fresh one when nil): a restart
@@ -103,11 +105,12 @@ func newFleetRig(t *testing.T, cfg *Config, clock *fakeClock, store *memClient) 
 		t.Fatal(err)
 	}
 	q := &recQueue{o: o}
-	f, err := newFleet(ctx, cfg, q, o, clock.Now, slogOf(nil))
+	fc := cfg.fleetConfig()
+	f, err := fleet.New(ctx, fc, q, o, clock.Now, slogOf(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fleetRig{t: t, cfg: cfg, clock: clock, store: store, q: q, f: f}
+	return &fleetRig{t: t, cfg: cfg, fc: fc, clock: clock, store: store, q: q, f: f}
 }
 
 // export hands the fleet one export at the clock's time.
@@ -116,14 +119,14 @@ func (r *fleetRig) export(es ...agentExport) {
 	for i := range es {
 		es[i].At = r.clock.Now()
 	}
-	if err := r.f.observe(context.Background(), fromPdata(metrics(es...), r.cfg.GroupBy)); err != nil {
+	if err := r.f.Observe(context.Background(), fromPdata(metrics(es...), r.cfg.GroupBy)); err != nil {
 		r.t.Fatalf("observe: %v", err)
 	}
 }
 
 func (r *fleetRig) tick() {
 	r.t.Helper()
-	if err := r.f.tick(context.Background()); err != nil {
+	if err := r.f.Tick(context.Background()); err != nil {
 		r.t.Fatalf("tick: %v", err)
 	}
 }
@@ -166,10 +169,10 @@ func TestFleet_OverviewRowsWorstFirst(t *testing.T) {
 	if m.EditKey != "fleet_overview/bot-a" || m.Priority != report.PriorityReport || !m.Report.Silent {
 		t.Errorf("overview message = %+v", m)
 	}
-	d := m.Report.Data.(OverviewData)
+	d := m.Report.Data.(fleet.OverviewData)
 	// shard 2's gateway latency alert (network_ms) fired at its second
 	// export, after alerts.for.
-	if d.Instances != 3 || len(d.Rows) != 3 || d.ByStatus[StatusOK] != 2 || d.ByStatus[StatusAlerting] != 1 || d.Guilds != 300 {
+	if d.Instances != 3 || len(d.Rows) != 3 || d.ByStatus[fleet.StatusOK] != 2 || d.ByStatus[fleet.StatusAlerting] != 1 || d.Guilds != 300 {
 		t.Fatalf("overview data = %+v", d)
 	}
 	// Worst first: shard 1 (CPU 80 %, between the 70 % warning and the 85 %
@@ -206,13 +209,13 @@ func TestFleet_OverviewPerGroupAndModes(t *testing.T) {
 	r.export(a.step(), b.step())
 	r.tick()
 	ovs := overviewsOf(r.q.take())
-	if len(ovs) != 2 || ovs[0].Report.Data.(OverviewData).Group != "bot-a" || ovs[1].Report.Data.(OverviewData).Group != "bot-b" {
+	if len(ovs) != 2 || ovs[0].Report.Data.(fleet.OverviewData).Group != "bot-a" || ovs[1].Report.Data.(fleet.OverviewData).Group != "bot-b" {
 		t.Fatalf("overviews = %+v", ovs)
 	}
 	if ovs[0].EditKey != "" {
 		t.Errorf("post mode: edit key %q", ovs[0].EditKey)
 	}
-	cfg.Reports.Overview.Mode = report.ModeOff
+	r.fc.OverviewMode = report.ModeOff
 	r.tick()
 	if ovs := overviewsOf(r.q.take()); len(ovs) != 0 {
 		t.Errorf("off mode: %d overviews", len(ovs))
@@ -239,7 +242,7 @@ func TestFleet_AlertsPerInstance(t *testing.T) {
 	if !strings.HasPrefix(rep.Title, "shard 3 · h1 · CRITICAL · CPU usage 95 %") || fired[0].Priority != report.PriorityAlert {
 		t.Errorf("alert title = %q", rep.Title)
 	}
-	d := rep.Data.(InstanceAlertData)
+	d := rep.Data.(fleet.InstanceAlertData)
 	if d.Instance.ShardID != "3" || d.Rule != "cpu_percent" || d.State != health.EventFiring {
 		t.Errorf("alert data = %+v", d)
 	}
@@ -247,8 +250,8 @@ func TestFleet_AlertsPerInstance(t *testing.T) {
 		t.Errorf("alert footer host = %q", rep.Host)
 	}
 	r.tick()
-	ov := overviewsOf(r.q.take())[0].Report.Data.(OverviewData)
-	if ov.Rows[0].Instance != "shard 3 · h1" || ov.Rows[0].Status != StatusAlerting || ov.Rows[0].ActiveAlerts != 1 {
+	ov := overviewsOf(r.q.take())[0].Report.Data.(fleet.OverviewData)
+	if ov.Rows[0].Instance != "shard 3 · h1" || ov.Rows[0].Status != fleet.StatusAlerting || ov.Rows[0].ActiveAlerts != 1 {
 		t.Errorf("first row = %+v", ov.Rows[0])
 	}
 	hot.cpuPct = 5
@@ -257,7 +260,7 @@ func TestFleet_AlertsPerInstance(t *testing.T) {
 		clock.Set(clock.Now().Add(time.Minute))
 	}
 	res := alertsOf(r.q.take())
-	if len(res) != 1 || res[0].Report.Data.(InstanceAlertData).State != health.EventResolved ||
+	if len(res) != 1 || res[0].Report.Data.(fleet.InstanceAlertData).State != health.EventResolved ||
 		!strings.HasPrefix(res[0].Report.Title, "shard 3 · h1 · RESOLVED") {
 		t.Fatalf("resolved = %+v", res)
 	}
@@ -289,12 +292,12 @@ func TestFleet_SilentOnceThenResolved(t *testing.T) {
 	if rep.Title != "WARNING · shard 1 · h2 silent" || !strings.Contains(rep.Summary, "has sent nothing for 3 overview intervals") {
 		t.Errorf("silent alert = %q / %q", rep.Title, rep.Summary)
 	}
-	if d := rep.Data.(InstanceAlertData); d.Rule != RuleSilent || d.Instance.InstanceID != "inst-1" {
+	if d := rep.Data.(fleet.InstanceAlertData); d.Rule != fleet.RuleSilent || d.Instance.InstanceID != "inst-1" {
 		t.Errorf("silent alert data = %+v", d)
 	}
 	r.tick()
-	ov := overviewsOf(r.q.take())[0].Report.Data.(OverviewData)
-	if ov.Rows[0].Status != StatusSilent || ov.Rows[0].Instance != "shard 1 · h2" || ov.ByStatus[StatusSilent] != 1 {
+	ov := overviewsOf(r.q.take())[0].Report.Data.(fleet.OverviewData)
+	if ov.Rows[0].Status != fleet.StatusSilent || ov.Rows[0].Instance != "shard 1 · h2" || ov.ByStatus[fleet.StatusSilent] != 1 {
 		t.Errorf("overview rows = %+v", ov.Rows)
 	}
 	clock.Set(clock.Now().Add(time.Minute))
@@ -337,8 +340,8 @@ func TestFleet_RestartKeepsAlertState(t *testing.T) {
 		t.Fatalf("alerts re-fired after the restart: %q", ms[0].Report.Title)
 	}
 	r2.tick()
-	rows := overviewsOf(r2.q.take())[0].Report.Data.(OverviewData).Rows
-	if rows[0].Instance != "shard 1 · h2" || rows[0].Status != StatusSilent {
+	rows := overviewsOf(r2.q.take())[0].Report.Data.(fleet.OverviewData).Rows
+	if rows[0].Instance != "shard 1 · h2" || rows[0].Status != fleet.StatusSilent {
 		t.Errorf("after the restart the silent instance is %+v", rows[0])
 	}
 	hot.cpuPct = 5

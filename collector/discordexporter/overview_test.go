@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/collector/discordexporter/internal/fleet"
 	"github.com/nexusmon/nexusmon/render"
 )
 
@@ -63,23 +64,23 @@ func TestOverview_WithinDiscordLimits(t *testing.T) {
 				t.Fatalf("payload: %d embeds, files %+v", len(p.Embeds), p.Files)
 			}
 			var env struct {
-				Event string       `json:"event"`
-				Data  OverviewData `json:"data"`
+				Event string             `json:"event"`
+				Data  fleet.OverviewData `json:"data"`
 			}
 			if err := json.Unmarshal(p.Files[0].Data, &env); err != nil {
 				t.Fatal(err)
 			}
-			if env.Event != string(EventOverview) || len(env.Data.Rows) != size || env.Data.Instances != size {
+			if env.Event != string(fleet.EventOverview) || len(env.Data.Rows) != size || env.Data.Instances != size {
 				t.Fatalf("attachment: event %q, %d rows, want %d", env.Event, len(env.Data.Rows), size)
 			}
-			shown := min(size, maxShownRows)
+			shown := min(size, fleet.MaxShownRows)
 			var text strings.Builder
 			for _, f := range p.Embeds[0].Fields {
 				text.WriteString(f.Name + "\n" + f.Value + "\n")
 			}
 			lines := 0
 			for _, row := range env.Data.Rows[:shown] {
-				if strings.Contains(text.String(), render.EscapeMarkdown(cutRunes(row.Instance, maxLabelRunes))+" — ") {
+				if strings.Contains(text.String(), render.EscapeMarkdown(fleet.CutRunes(row.Instance, fleet.MaxLabelRunes))+" — ") {
 					lines++
 				}
 			}
@@ -89,12 +90,12 @@ func TestOverview_WithinDiscordLimits(t *testing.T) {
 			if strings.Contains(text.String(), "Truncated") || strings.Contains(text.String(), "more lines") {
 				t.Errorf("the renderer had to cut the overview:\n%s", text.String())
 			}
-			if size > maxShownRows {
-				want := fmt.Sprintf("%d more instances", size-maxShownRows)
+			if size > fleet.MaxShownRows {
+				want := fmt.Sprintf("%d more instances", size-fleet.MaxShownRows)
 				if !strings.Contains(text.String(), want) || !strings.Contains(text.String(), `full table in fleet\_overview.json`) {
 					t.Errorf("no summary of the rest (%q) in %s", want, text.String())
 				}
-				if env.Data.Rows[0].Status != StatusSilent || env.Data.ByStatus[StatusSilent] != size/10 {
+				if env.Data.Rows[0].Status != fleet.StatusSilent || env.Data.ByStatus[fleet.StatusSilent] != size/10 {
 					t.Errorf("silent first: first row %+v, by status %v", env.Data.Rows[0], env.Data.ByStatus)
 				}
 			}
@@ -103,8 +104,8 @@ func TestOverview_WithinDiscordLimits(t *testing.T) {
 }
 
 func TestOverview_EmptyGroupName(t *testing.T) {
-	rep := overviewReport("", nil, t0)
-	if rep.Title != "Fleet overview · (no service.name)" || rep.Event != EventOverview {
+	rep := fleet.OverviewReport("", nil, t0)
+	if rep.Title != "Fleet overview · (no service.name)" || rep.Event != fleet.EventOverview {
 		t.Errorf("title = %q", rep.Title)
 	}
 	p, err := render.Render(rep)

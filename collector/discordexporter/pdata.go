@@ -2,7 +2,6 @@ package discordexporter
 
 import (
 	"math"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/nexusmon/nexusmon/collector/discordexporter/internal/fleet"
 	"github.com/nexusmon/nexusmon/internal/names"
 	"github.com/nexusmon/nexusmon/report"
 )
@@ -22,56 +22,6 @@ const (
 	attrHost       = "host.name"
 )
 
-// Identity is who sent a snapshot: the group (the value of group_by,
-// e.g. the bot's service.name) and the attributes that tell its instances
-// apart. Empty fields were not sent.
-type Identity struct {
-	Group      string `json:"group"`
-	InstanceID string `json:"service_instance_id,omitempty"`
-	ShardID    string `json:"shard_id,omitempty"`
-	Host       string `json:"host,omitempty"`
-}
-
-// Key is the identity as one string, stable across restarts: the state key
-// of the instance.
-func (id Identity) Key() string {
-	esc := url.PathEscape
-	return esc(id.Group) + "/" + esc(id.InstanceID) + "/" + esc(id.ShardID) + "/" + esc(id.Host)
-}
-
-// Label is how the instance is named in messages: "shard 3 · host-a",
-// the instance id when there is neither, the group when nothing else.
-func (id Identity) Label() string {
-	var parts []string
-	if id.ShardID != "" {
-		parts = append(parts, "shard "+id.ShardID)
-	}
-	if id.Host != "" {
-		parts = append(parts, id.Host)
-	}
-	if id.InstanceID != "" && (len(parts) == 0 || id.ShardID == "") {
-		parts = append(parts, shortID(id.InstanceID))
-	}
-	if len(parts) == 0 {
-		return id.Group
-	}
-	return strings.Join(parts, " · ")
-}
-
-// shortID keeps a long instance id (a UUID) readable.
-func shortID(s string) string {
-	if len(s) > 12 {
-		return s[:8] + "…"
-	}
-	return s
-}
-
-// InstanceSnapshot is one instance's data from one export.
-type InstanceSnapshot struct {
-	ID   Identity
-	Snap *report.Snapshot
-}
-
 // fromPdata turns one export into a Snapshot per instance, in the order
 // instances first appear. Resources with the same identity are merged;
 // where a batch holds the same series (metric, scope, attributes) more than
@@ -80,13 +30,13 @@ type InstanceSnapshot struct {
 // explicit-bucket histograms are kept; exponential histograms and summaries
 // are not read by any report and are skipped. Sums are taken as
 // cumulative, as the agent and the OTel SDKs export them by default.
-func fromPdata(md pmetric.Metrics, groupBy string) []InstanceSnapshot {
+func fromPdata(md pmetric.Metrics, groupBy string) []fleet.InstanceSnapshot {
 	type series struct {
 		name, unit string
 		pt         report.Point
 	}
 	type acc struct {
-		id     Identity
+		id     fleet.Identity
 		res    map[string]string
 		series map[string]*series
 		order  []string
@@ -98,7 +48,7 @@ func fromPdata(md pmetric.Metrics, groupBy string) []InstanceSnapshot {
 	for i := 0; i < rms.Len(); i++ {
 		rm := rms.At(i)
 		res := attrMap(rm.Resource().Attributes(), "")
-		id := Identity{Group: res[groupBy], InstanceID: res[attrInstanceID], ShardID: res[attrShardID], Host: res[attrHost]}
+		id := fleet.Identity{Group: res[groupBy], InstanceID: res[attrInstanceID], ShardID: res[attrShardID], Host: res[attrHost]}
 		if id.ShardID == "" {
 			id.ShardID = shardGauge(rm)
 		}
@@ -145,7 +95,7 @@ func fromPdata(md pmetric.Metrics, groupBy string) []InstanceSnapshot {
 			}
 		}
 	}
-	out := make([]InstanceSnapshot, 0, len(order))
+	out := make([]fleet.InstanceSnapshot, 0, len(order))
 	for _, k := range order {
 		a := byKey[k]
 		s := report.NewSnapshot(a.latest, a.res)
@@ -153,7 +103,7 @@ func fromPdata(md pmetric.Metrics, groupBy string) []InstanceSnapshot {
 			ser := a.series[sk]
 			s.Add(ser.name, ser.unit, ser.pt)
 		}
-		out = append(out, InstanceSnapshot{ID: a.id, Snap: s})
+		out = append(out, fleet.InstanceSnapshot{ID: a.id, Snap: s})
 	}
 	return out
 }

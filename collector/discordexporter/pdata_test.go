@@ -8,6 +8,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/nexusmon/nexusmon/collector/discordexporter/internal/fleet"
 	n "github.com/nexusmon/nexusmon/internal/names"
 )
 
@@ -21,7 +22,7 @@ func TestFromPdata_InstancesAndPoints(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("%d snapshots, want 3", len(got))
 	}
-	want := []Identity{
+	want := []fleet.Identity{
 		{Group: "bot-a", InstanceID: "i-1", ShardID: "0", Host: "h1"},
 		{Group: "bot-a", InstanceID: "i-2", ShardID: "1", Host: "h1"},
 		{Group: "bot-b", InstanceID: "i-3", Host: "h2"},

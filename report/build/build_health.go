@@ -9,6 +9,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	n "github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/report/build/commands"
 	"github.com/nexusmon/nexusmon/report/format"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
@@ -93,7 +94,7 @@ func BuildHealthData(cur, prev *reportdata.Snapshot, hist SeriesHistory, th repo
 	at := cur.Time.UTC()
 	sd := BuildSystemData(cur, prev)
 	nd := BuildNetworkData(cur, prev)
-	cd := BuildCommandData(cur, prev)
+	cd := commands.BuildCommandData(cur, prev)
 	sm := sd.SystemMetrics
 
 	type comp struct {

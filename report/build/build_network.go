@@ -219,6 +219,17 @@ func medianOf(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// nanMin is the smaller of a and b, ignoring a NaN.
+func nanMin(a, b float64) float64 {
+	switch {
+	case math.IsNaN(a):
+		return b
+	case math.IsNaN(b):
+		return a
+	}
+	return math.Min(a, b)
+}
+
 // NetworkSamples are the series the network report keeps for trends and
 // the health chart.
 func NetworkSamples(d NetworkData) map[string]float64 {

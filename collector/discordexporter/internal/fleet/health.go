@@ -1,4 +1,4 @@
-package discordexporter
+package fleet
 
 import (
 	"context"
@@ -89,12 +89,12 @@ type savedHealth struct {
 	Instances map[string]float64 `json:"instances"` // instance key → score
 }
 
-// healthTick queues each group's fleet health report, with every group's
+// HealthTick queues each group's fleet health report, with every group's
 // scores (the next report's trends) in the same commit.
-func (f *fleet) healthTick(ctx context.Context) error {
+func (f *Fleet) HealthTick(ctx context.Context) error {
 	f.mu.Lock()
 	now := f.now()
-	th := f.cfg.thresholds()
+	th := f.cfg.Thresholds
 	groups := map[string][]InstanceHealth{}
 	keys := map[string][]string{}
 	for _, in := range f.inst {
@@ -129,9 +129,9 @@ func (f *fleet) healthTick(ctx context.Context) error {
 		}
 		next[g] = saved
 		rep := healthReport(d, now.UTC())
-		rep.Silent = f.cfg.Discord.SilentReports
+		rep.Silent = f.cfg.SilentReports
 		m := report.Message{Kind: EventHealth, Priority: report.PriorityReport, Report: rep}
-		if f.cfg.Reports.Health.Mode == report.ModeEdit {
+		if f.cfg.HealthMode == report.ModeEdit {
 			m.EditKey = string(EventHealth) + "/" + url.PathEscape(g)
 		}
 		msgs = append(msgs, m)
@@ -152,7 +152,7 @@ func (f *fleet) healthTick(ctx context.Context) error {
 }
 
 // readHealth reads the groups' previous fleet health back from st.
-func readHealth(ctx context.Context, st stateStore) (map[string]savedHealth, error) {
+func readHealth(ctx context.Context, st StateStore) (map[string]savedHealth, error) {
 	out := map[string]savedHealth{}
 	b, ok, err := st.Get(ctx, nsFleet, keyHealth)
 	if err != nil || !ok {
@@ -276,7 +276,7 @@ func healthReport(d HealthData, at time.Time) *report.Report {
 	}
 	if len(d.Rows) > 0 && d.Rows[0].Status != StatusWaiting {
 		w := d.Rows[0]
-		rep.Summary += "\nWorst: " + cutRunes(w.Instance, maxLabelRunes) + " " + healthText(w)
+		rep.Summary += "\nWorst: " + CutRunes(w.Instance, MaxLabelRunes) + " " + healthText(w)
 	}
 	var counts []string
 	for _, l := range []health.Level{health.Excellent, health.Good, health.Fair, health.Poor, health.Critical} {
@@ -304,7 +304,7 @@ func healthReport(d HealthData, at time.Time) *report.Report {
 		sec := report.Section{Name: fmt.Sprintf("🔻 Worst instances %d–%d", i+1, end)}
 		lines := make([]string, 0, end-i)
 		for _, r := range shown[i:end] {
-			lines = append(lines, healthEmoji(r)+" "+cutRunes(r.Instance, maxLabelRunes)+" — "+healthText(r))
+			lines = append(lines, healthEmoji(r)+" "+CutRunes(r.Instance, MaxLabelRunes)+" — "+healthText(r))
 		}
 		sec.Fields = []report.Field{{Value: strings.Join(lines, "\n")}}
 		rep.Sections = append(rep.Sections, sec)
@@ -316,7 +316,7 @@ func healthReport(d HealthData, at time.Time) *report.Report {
 	if len(d.Drops) > 0 {
 		lines := make([]string, len(d.Drops))
 		for i, r := range d.Drops {
-			lines[i] = fmt.Sprintf("%s — %d → %d (%s)", cutRunes(r.Instance, maxLabelRunes), int(math.Floor(*r.Previous)), int(math.Floor(*r.Score)), signed(*r.Change))
+			lines[i] = fmt.Sprintf("%s — %d → %d (%s)", CutRunes(r.Instance, MaxLabelRunes), int(math.Floor(*r.Previous)), int(math.Floor(*r.Score)), signed(*r.Change))
 		}
 		drops = strings.Join(lines, "\n")
 	}
@@ -338,7 +338,7 @@ func healthText(r InstanceHealth) string {
 		s += " (" + signed(*r.Change) + ")"
 	}
 	if r.Problem != "" {
-		s += " · " + cutRunes(r.Problem, maxProblemRunes)
+		s += " · " + CutRunes(r.Problem, maxProblemRunes)
 	}
 	if r.ActiveAlerts > 0 {
 		s += " · " + plural(r.ActiveAlerts, "alert")

@@ -1,4 +1,4 @@
-package discordexporter
+package fleet
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/report"
-	"github.com/nexusmon/nexusmon/report/build"
+	"github.com/nexusmon/nexusmon/report/build/commands"
 	"github.com/nexusmon/nexusmon/report/format"
 )
 
@@ -43,7 +43,7 @@ type CommandsData struct {
 	Reporting int `json:"reporting"`
 	// Totals: counts summed over the reporting instances; p50/p95/p99/max
 	// from their duration histograms merged bucket by bucket.
-	Totals build.CommandTotals `json:"totals"`
+	Totals commands.CommandTotals `json:"totals"`
 	// LatencyInstances is how many instances' histograms are in the
 	// percentiles; LatencyExcluded names those left out because their
 	// bucket bounds differ from the fleet's (the bounds of the most
@@ -62,7 +62,7 @@ type CommandsData struct {
 
 // FleetCommand is one command's figures summed over the fleet.
 type FleetCommand struct {
-	build.CommandStats
+	commands.CommandStats
 	Instances int `json:"instances"` // how many instances ran it in the interval
 }
 
@@ -84,16 +84,16 @@ type InstanceCommands struct {
 // instanceCommands is what one instance contributes to a command analysis.
 type instanceCommands struct {
 	row   InstanceCommands
-	data  build.CommandData
-	all   build.DurationAgg
-	byCmd map[string]*build.DurationAgg
+	data  commands.CommandData
+	all   commands.DurationAgg
+	byCmd map[string]*commands.DurationAgg
 }
 
-// commandsTick queues each group's fleet command analysis: every
+// CommandsTick queues each group's fleet command analysis: every
 // instance's commands between its snapshot at the previous analysis (or
 // the first the gateway got from it) and its newest, through the agent's
-// build.BuildCommandData and build.CommandDurations.
-func (f *fleet) commandsTick(ctx context.Context) error {
+// commands.BuildCommandData and commands.CommandDurations.
+func (f *Fleet) CommandsTick(ctx context.Context) error {
 	f.mu.Lock()
 	now := f.now()
 	secs := format.Round(now.Sub(f.lastCommands).Seconds(), 3)
@@ -110,12 +110,12 @@ func (f *fleet) commandsTick(ctx context.Context) error {
 			continue
 		}
 		in.cmdBase = in.prev
-		d := build.BuildCommandData(in.prev, base)
+		d := commands.BuildCommandData(in.prev, base)
 		if !d.BotAttached {
 			continue
 		}
 		ic := instanceCommands{data: d}
-		ic.all, ic.byCmd = build.CommandDurations(in.prev, base)
+		ic.all, ic.byCmd = commands.CommandDurations(in.prev, base)
 		t := d.Totals
 		ic.row = InstanceCommands{Instance: in.id.Label(), ID: in.id, IntervalSeconds: d.IntervalSeconds,
 			Executions: t.Executions, Failures: t.Failures}
@@ -130,12 +130,12 @@ func (f *fleet) commandsTick(ctx context.Context) error {
 		groups[in.id.Group] = append(groups[in.id.Group], ic)
 	}
 	f.mu.Unlock()
-	mode := f.cfg.Reports.Commands.Mode
+	mode := f.cfg.CommandsMode
 	var msgs []report.Message
 	for _, g := range sortedKeys(groups) {
 		d := fleetCommands(g, known[g], secs, groups[g])
-		rep := commandsReport(d, now.UTC(), f.cfg.thresholds())
-		rep.Silent = f.cfg.Discord.SilentReports
+		rep := commandsReport(d, now.UTC(), f.cfg.Thresholds)
+		rep.Silent = f.cfg.SilentReports
 		m := report.Message{Kind: EventCommands, Priority: report.PriorityReport, Report: rep}
 		if mode == report.ModeEdit {
 			m.EditKey = string(EventCommands) + "/" + url.PathEscape(g)
@@ -168,8 +168,8 @@ func fleetCommands(group string, instances int, secs float64, ics []instanceComm
 			ref, refCount = ic.all.Bounds(), c
 		}
 	}
-	var all build.DurationAgg
-	byCmd := map[string]*build.DurationAgg{}
+	var all commands.DurationAgg
+	byCmd := map[string]*commands.DurationAgg{}
 	cmds := map[string]*FleetCommand{}
 	for _, ic := range ics {
 		t := ic.data.Totals
@@ -180,7 +180,7 @@ func fleetCommands(group string, instances int, secs float64, ics []instanceComm
 		for _, c := range ic.data.Commands {
 			fc := cmds[c.Name]
 			if fc == nil {
-				fc = &FleetCommand{CommandStats: build.CommandStats{Name: c.Name, Module: c.Module}}
+				fc = &FleetCommand{CommandStats: commands.CommandStats{Name: c.Name, Module: c.Module}}
 				cmds[c.Name] = fc
 			}
 			fc.Executions += c.Executions
@@ -200,7 +200,7 @@ func fleetCommands(group string, instances int, secs float64, ics []instanceComm
 		all.Merge(ic.all)
 		for name, a := range ic.byCmd {
 			if byCmd[name] == nil {
-				byCmd[name] = &build.DurationAgg{}
+				byCmd[name] = &commands.DurationAgg{}
 			}
 			byCmd[name].Merge(*a)
 		}
@@ -304,7 +304,7 @@ func commandsReport(d CommandsData, at time.Time, th report.Thresholds) *report.
 	if n := len(d.LatencyExcluded); n > 0 {
 		names := make([]string, 0, min(n, worstShown))
 		for _, s := range d.LatencyExcluded[:min(n, worstShown)] {
-			names = append(names, cutRunes(s, maxLabelRunes))
+			names = append(names, CutRunes(s, MaxLabelRunes))
 		}
 		more := ""
 		if n > worstShown {
@@ -316,7 +316,7 @@ func commandsReport(d CommandsData, at time.Time, th report.Thresholds) *report.
 	var lines []string
 	for i, c := range d.Commands[:min(len(d.Commands), topFleetCommands)] {
 		lines = append(lines, fmt.Sprintf("%d. /%s (%s) — %d runs · %d failed · p95 %s · on %s",
-			i+1, cutRunes(c.Name, maxNameRunes), cutRunes(c.Module, maxNameRunes), c.Executions, c.Failures, optMS(c.P95MS, c.MaxMS > 0), plural(c.Instances, "instance")))
+			i+1, CutRunes(c.Name, maxNameRunes), CutRunes(c.Module, maxNameRunes), c.Executions, c.Failures, optMS(c.P95MS, c.MaxMS > 0), plural(c.Instances, "instance")))
 	}
 	if len(lines) == 0 {
 		lines = []string{"no commands run in this interval"}
@@ -338,7 +338,7 @@ func commandsReport(d CommandsData, at time.Time, th report.Thresholds) *report.
 		}
 		ls := make([]string, len(rows))
 		for i, r := range rows {
-			ls[i] = cutRunes(r.Instance, maxLabelRunes) + " — " + line(r)
+			ls[i] = CutRunes(r.Instance, MaxLabelRunes) + " — " + line(r)
 		}
 		return strings.Join(ls, "\n")
 	}
@@ -369,10 +369,14 @@ func optMS(v float64, known bool) string {
 	return format.MS(v)
 }
 
+// defaultGroupBy is the exporter's default group_by, which names the
+// group of instances without it (discordexporter.DefaultGroupBy).
+const defaultGroupBy = "service.name"
+
 // groupName is a group as reports name it.
 func groupName(g string) string {
 	if g == "" {
-		return "(no " + DefaultGroupBy + ")"
+		return "(no " + defaultGroupBy + ")"
 	}
 	return g
 }

@@ -1,4 +1,7 @@
-package build
+// Package commands builds the reports about a bot's commands: the command
+// performance analysis (with the duration histograms the fleet merges) and
+// command errors and their digests.
+package commands
 
 import (
 	"fmt"

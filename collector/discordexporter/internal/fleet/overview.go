@@ -1,4 +1,4 @@
-package discordexporter
+package fleet
 
 import (
 	"fmt"
@@ -12,15 +12,17 @@ import (
 	"github.com/nexusmon/nexusmon/report"
 )
 
-// How the overview fits Discord: the worst maxShownRows instances are
+// How the overview fits Discord: the worst MaxShownRows instances are
 // listed, rowsPerSection to an embed field (a row is at most ~190 code
 // points after escaping, so a section stays under the 1,024 of a field
-// value and the message under the 6,000 of an embed); the rest are summarised by status
-// and level in one more field, and every row is in the JSON attachment.
+// value and the message under the 6,000 of an embed); the rest are
+// summarised by status and level in one more field, and every row is in
+// the JSON attachment. MaxShownRows, MaxLabelRunes and CutRunes are
+// exported for the component's tests.
 const (
-	maxShownRows   = 24
+	MaxShownRows   = 24
 	rowsPerSection = 5
-	maxLabelRunes  = 64 // an instance's name in a row; the JSON has it whole
+	MaxLabelRunes  = 64 // an instance's name in a row; the JSON has it whole
 )
 
 // OverviewData is the data of a fleet_overview report: the group, counts,
@@ -35,8 +37,8 @@ type OverviewData struct {
 	Rows           []Row          `json:"rows"`
 }
 
-// overviewReport builds the fleet overview of one group from its rows.
-func overviewReport(group string, rows []Row, at time.Time) *report.Report {
+// OverviewReport builds the fleet overview of one group from its rows.
+func OverviewReport(group string, rows []Row, at time.Time) *report.Report {
 	rows = append([]Row(nil), rows...)
 	sortWorstFirst(rows)
 	d := OverviewData{Group: group, Instances: len(rows), ByStatus: map[string]int{}, ByLevel: map[string]int{}, Rows: rows}
@@ -81,12 +83,12 @@ func overviewReport(group string, rows []Row, at time.Time) *report.Report {
 	}
 	rep.Summary = fmt.Sprintf("%d instances: %s\nGuilds %s · %s commands/min · CPU %s",
 		len(rows), strings.Join(counts, " · "), strconv.FormatInt(d.Guilds, 10), health.FormatValue(d.CommandsPerMin, ""), cpu)
-	shown := rows[:min(len(rows), maxShownRows)]
+	shown := rows[:min(len(rows), MaxShownRows)]
 	for i := 0; i < len(shown); i += rowsPerSection {
 		end := min(i+rowsPerSection, len(shown))
 		sec := report.Section{Name: fmt.Sprintf("Instances %d–%d (worst first)", i+1, end)}
 		for _, r := range shown[i:end] {
-			sec.Fields = append(sec.Fields, report.Field{Value: rowEmoji(r) + " " + cutRunes(r.Instance, maxLabelRunes) + " — " + rowText(r)})
+			sec.Fields = append(sec.Fields, report.Field{Value: rowEmoji(r) + " " + CutRunes(r.Instance, MaxLabelRunes) + " — " + rowText(r)})
 		}
 		rep.Sections = append(rep.Sections, sec)
 	}
@@ -240,8 +242,8 @@ func plural(n int, noun string) string {
 	return strconv.Itoa(n) + " " + noun + "s"
 }
 
-// cutRunes keeps s to at most n code points, the last being "…" when cut.
-func cutRunes(s string, n int) string {
+// CutRunes keeps s to at most n code points, the last being "…" when cut.
+func CutRunes(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s

@@ -1,4 +1,4 @@
-package discordexporter
+package fleet
 
 import (
 	"context"
@@ -28,15 +28,15 @@ const (
 	EventOverview report.Kind = "fleet_overview"
 )
 
-// fleet is every instance the exporter has heard of, with the reports
-// built over them. observe takes each export; tick runs every overview
+// Fleet is every instance the exporter has heard of, with the reports
+// built over them. Observe takes each export; Tick runs every overview
 // interval: silent detection, then the overview of each group.
-type fleet struct {
+type Fleet struct {
 	cfg     *Config
 	log     *slog.Logger
 	now     func() time.Time
 	queue   report.StateQueue
-	state   stateStore
+	state   StateStore
 	started time.Time
 	silent  health.Rule
 
@@ -57,13 +57,13 @@ type savedInstance struct {
 	Silent   health.State `json:"silent"`
 }
 
-// newFleet returns the fleet, with the instances (and their silent alert
+// New returns the fleet, with the instances (and their silent alert
 // state) read back from st. An instance known before a restart counts as
 // seen at the restart, so a gateway that was down is not mistaken for
 // silent instances: they have silent_after intervals to send again.
-func newFleet(ctx context.Context, cfg *Config, q report.StateQueue, st stateStore, now func() time.Time, log *slog.Logger) (*fleet, error) {
+func New(ctx context.Context, cfg *Config, q report.StateQueue, st StateStore, now func() time.Time, log *slog.Logger) (*Fleet, error) {
 	t := now()
-	f := &fleet{cfg: cfg, log: log, now: now, queue: q, state: st, started: t, lastCommands: t, inst: map[string]*instance{},
+	f := &Fleet{cfg: cfg, log: log, now: now, queue: q, state: st, started: t, lastCommands: t, inst: map[string]*instance{},
 		silent: health.Rule{Name: RuleSilent, Metric: "silent", Warning: 1, Critical: math.NaN()}}
 	var err error
 	if f.health, err = readHealth(ctx, st); err != nil {
@@ -87,11 +87,11 @@ func newFleet(ctx context.Context, cfg *Config, q report.StateQueue, st stateSto
 	return f, nil
 }
 
-// observe handles one export: each instance's snapshot goes through its
+// Observe handles one export: each instance's snapshot goes through its
 // own Reporter (figures and alerts), and an instance that was silent is
 // resolved. A snapshot not newer than the instance's last one (a retry,
 // or data reordered by the pipeline) is ignored.
-func (f *fleet) observe(ctx context.Context, snaps []InstanceSnapshot) error {
+func (f *Fleet) Observe(ctx context.Context, snaps []InstanceSnapshot) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var errs []error
@@ -123,7 +123,7 @@ func (f *fleet) observe(ctx context.Context, snaps []InstanceSnapshot) error {
 			in.healthBase = s.Snap
 		}
 		in.row = Row{Group: s.ID.Group, Instance: s.ID.Label(), ID: s.ID, LastSeen: now}
-		figures(&in.row, in.rep, f.cfg.thresholds())
+		figures(&in.row, in.rep, f.cfg.Thresholds)
 		if m, ok := f.evalSilent(in, 0, now); ok {
 			msgs = append(msgs, m)
 		}
@@ -140,12 +140,12 @@ func (f *fleet) observe(ctx context.Context, snaps []InstanceSnapshot) error {
 	return errors.Join(errs...)
 }
 
-// tick runs silent detection and queues each group's overview, with the
+// Tick runs silent detection and queues each group's overview, with the
 // instances' state, in one commit.
-func (f *fleet) tick(ctx context.Context) error {
+func (f *Fleet) Tick(ctx context.Context) error {
 	f.mu.Lock()
 	now := f.now()
-	limit := time.Duration(f.cfg.SilentAfter) * f.cfg.Reports.Overview.Interval
+	limit := time.Duration(f.cfg.SilentAfter) * f.cfg.OverviewInterval
 	var msgs []report.Message
 	groups := map[string][]Row{}
 	for _, in := range f.inst {
@@ -179,15 +179,15 @@ func (f *fleet) tick(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	sort.Slice(msgs, func(i, j int) bool { return msgs[i].Report.Title < msgs[j].Report.Title })
-	if mode := f.cfg.Reports.Overview.Mode; mode != report.ModeOff {
+	if mode := f.cfg.OverviewMode; mode != report.ModeOff {
 		names := make([]string, 0, len(groups))
 		for g := range groups {
 			names = append(names, g)
 		}
 		sort.Strings(names)
 		for _, g := range names {
-			rep := overviewReport(g, groups[g], now.UTC())
-			rep.Silent = f.cfg.Discord.SilentReports
+			rep := OverviewReport(g, groups[g], now.UTC())
+			rep.Silent = f.cfg.SilentReports
 			m := report.Message{Kind: EventOverview, Priority: report.PriorityReport, Report: rep}
 			if mode == report.ModeEdit {
 				m.EditKey = string(EventOverview) + "/" + url.PathEscape(g)
@@ -203,7 +203,7 @@ func (f *fleet) tick(ctx context.Context) error {
 
 // evalSilent evaluates the silent rule of in with v (1 silent, 0 not) and
 // returns the alert to send, if any. f.mu is held.
-func (f *fleet) evalSilent(in *instance, v float64, at time.Time) (report.Message, bool) {
+func (f *Fleet) evalSilent(in *instance, v float64, at time.Time) (report.Message, bool) {
 	next, ev, fire := f.silent.Evaluate(in.silent, v, at)
 	in.silent = next
 	if !fire {
@@ -223,7 +223,7 @@ func silentReport(ev health.Event, in *instance, cfg *Config) *report.Report {
 		r.Title = "RESOLVED · " + label + " is back"
 	} else {
 		d.Message = fmt.Sprintf("%s (%s) has sent nothing for %d overview intervals (%s)", label, in.id.Group,
-			cfg.SilentAfter, health.HumanDuration(time.Duration(cfg.SilentAfter)*cfg.Reports.Overview.Interval))
+			cfg.SilentAfter, health.HumanDuration(time.Duration(cfg.SilentAfter)*cfg.OverviewInterval))
 		r.Title = "WARNING · " + label + " silent"
 	}
 	r.Summary = d.Message
@@ -245,7 +245,7 @@ func lastSeen(t time.Time) string {
 }
 
 // registry returns the state write of every known instance. f.mu is held.
-func (f *fleet) registry() ([]report.KV, error) {
+func (f *Fleet) registry() ([]report.KV, error) {
 	saved := make([]savedInstance, 0, len(f.inst))
 	for _, in := range f.inst {
 		saved = append(saved, savedInstance{ID: in.id, LastSeen: in.lastSeen, Silent: in.silent})

@@ -1,4 +1,4 @@
-package discordexporter
+package fleet
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/nexusmon/nexusmon/internal/storeapi"
 	"github.com/nexusmon/nexusmon/report"
 	"github.com/nexusmon/nexusmon/report/build"
+	"github.com/nexusmon/nexusmon/report/build/commands"
 )
 
 // instance is one sender of a fleet: its own report.Reporter (so its
@@ -36,7 +37,7 @@ func stateNS(instKey, ns string) string { return "i/" + instKey + "/" + ns }
 // newReporter returns the instance's Reporter: every report kind off (the
 // fleet posts its own reports), alerts on, published through q with the
 // instance named, state in st under the instance's key.
-func (f *fleet) newReporter(id Identity) *report.Reporter {
+func (f *Fleet) newReporter(id Identity) *report.Reporter {
 	off := map[report.Kind]report.Mode{}
 	for k := range report.DefaultModes() {
 		off[k] = report.ModeOff
@@ -44,8 +45,8 @@ func (f *fleet) newReporter(id Identity) *report.Reporter {
 	key := id.Key()
 	return report.NewReporter(report.Options{
 		Host:       id.Group + " · " + id.Label(),
-		Thresholds: f.cfg.thresholds(),
-		Alerts:     f.cfg.alertOptions(),
+		Thresholds: f.cfg.Thresholds,
+		Alerts:     f.cfg.AlertOptions,
 		Modes:      off,
 		Store:      instanceStore{o: f.state, key: key},
 		Queue:      instanceQueue{q: f.queue, key: key, id: id},
@@ -63,12 +64,12 @@ func (f *fleet) newReporter(id Identity) *report.Reporter {
 // store_write rule is the
 // exporter's, not each instance's, so Status reports a writable store.
 type instanceStore struct {
-	o   stateStore
+	o   StateStore
 	key string
 }
 
-// stateStore is the state half of the outbox.
-type stateStore interface {
+// StateStore is the state half of the outbox.
+type StateStore interface {
 	Get(ctx context.Context, ns, key string) ([]byte, bool, error)
 	EnqueueWith(ctx context.Context, kv []storeapi.KV, msgs ...storeapi.Message) ([]int64, int, error)
 }
@@ -185,7 +186,7 @@ func figures(row *Row, rep *report.Reporter, th report.Thresholds) {
 	}
 	row.CommandsPerMin, row.ErrorRatePercent = nil, nil
 	if r := rep.Latest(report.EventCommands); r != nil {
-		if d, ok := r.Data.(build.CommandData); ok && d.IntervalSeconds > 0 {
+		if d, ok := r.Data.(commands.CommandData); ok && d.IntervalSeconds > 0 {
 			perMin := roundTo(float64(d.Totals.Executions)/d.IntervalSeconds*60, 2)
 			row.CommandsPerMin = &perMin
 			if d.Totals.Executions > 0 {
