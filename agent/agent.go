@@ -1,7 +1,7 @@
 // Package agent wires nexusmon together from a Config: the OTel providers and
 // readers, the instrumentation, the embedded store, the report engine
-// (report, render, deliver), and the HTTP endpoints. It is also the library entry point
-// for Go bots (New, Start, Stop). OTLP export and the forwarding of what the
+// (report, render, deliver), and the HTTP endpoints (internal/httpapi). It
+// is also the library entry point for Go bots (New, Start, Stop). OTLP export and the forwarding of what the
 // receiver gets are internal/otlpexport's. Nothing imports agent but
 // cmd/nexusmon and users' bots.
 package agent

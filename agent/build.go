@@ -15,6 +15,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/nexusmon/nexusmon/agent/internal/httpapi"
 	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/internal/otlpexport"
 	"github.com/nexusmon/nexusmon/internal/store"
@@ -178,7 +179,7 @@ func (a *Agent) build(ctx context.Context) error {
 	}
 	a.readers = append(a.readers, pe)
 	if cfg.HTTP.Listen != "" && !a.opts.checksOnly {
-		a.httpSrv = a.newHTTPServer(a.promReg)
+		a.httpSrv = httpapi.NewServer(a.httpDeps())
 	}
 	ms, err := otlpexport.For("metrics", cfg.OTLP, a.opts.env)
 	if err != nil {

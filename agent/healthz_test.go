@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/nexusmon/nexusmon/agent/internal/httpapi"
 	"github.com/nexusmon/nexusmon/deliver"
 	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/internal/store"
@@ -56,11 +57,11 @@ func TestAgent_healthzDegradedStore(t *testing.T) {
 	}
 	a := &Agent{st: st, reporter: report.NewReporter(report.Options{Store: st})}
 	a.delivery = d
-	get := func() (int, healthzBody) {
+	get := func() (int, httpapi.Health) {
 		t.Helper()
 		rec := httptest.NewRecorder()
-		a.healthz(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
-		var body healthzBody
+		httpapi.Handler(a.httpDeps()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		var body httpapi.Health
 		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/agent/internal/httpapi"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
@@ -229,7 +230,7 @@ func TestAgent_healthzStopping(t *testing.T) {
 	f.a.stopping = true
 	f.a.bgMu.Unlock()
 	rec := httptest.NewRecorder()
-	f.a.healthz(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	httpapi.Handler(f.a.httpDeps()).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	f.a.bgMu.Lock()
 	f.a.stopping = false // let Stop run
 	f.a.bgMu.Unlock()
@@ -247,7 +248,7 @@ func TestAgent_reloadRemoteClient(t *testing.T) {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, "/-/reload", nil)
 		req.RemoteAddr = "192.0.2.7:40000" // TEST-NET-1: never dialled, only named
-		f.a.reloadHandler(rec, req)
+		httpapi.Handler(f.a.httpDeps()).ServeHTTP(rec, req)
 		return rec.Code
 	}
 	if code := post(); code != http.StatusForbidden {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/agent/internal/httpapi"
 	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
@@ -671,7 +672,7 @@ func TestAgent_eventsFileDiskFull(t *testing.T) {
 	}
 	// healthzErrors reads report_errors from /healthz.
 	healthzErrors := func(t *testing.T, a *Agent) int64 {
-		var hz healthzBody
+		var hz httpapi.Health
 		if err := json.Unmarshal([]byte(httpGet(t, "http://"+a.HTTPAddr()+"/healthz")), &hz); err != nil {
 			t.Fatal(err)
 		}

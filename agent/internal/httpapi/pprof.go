@@ -1,4 +1,4 @@
-package agent
+package httpapi
 
 import (
 	"fmt"
@@ -24,8 +24,8 @@ const maxProfileSeconds = 300
 // pprofHandler serves /debug/pprof/. It answers 404 while http.pprof is
 // off (the key is reloaded: it is read per request) and 403 to a client
 // that is not on loopback.
-func (a *Agent) pprofHandler(w http.ResponseWriter, r *http.Request) {
-	if !a.Config().HTTP.PProf {
+func (d Deps) pprofHandler(w http.ResponseWriter, r *http.Request) {
+	if !d.PProf() {
 		http.NotFound(w, r)
 		return
 	}
@@ -43,7 +43,7 @@ func (a *Agent) pprofHandler(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, pprofIndex, b.String())
 	case "profile":
-		a.cpuProfile(w, r)
+		cpuProfile(w, r)
 	default:
 		p := pprof.Lookup(name)
 		if p == nil {
@@ -58,13 +58,13 @@ func (a *Agent) pprofHandler(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
 		}
 		if err := p.WriteTo(w, debug); err != nil {
-			a.log.Debug("write profile", "profile", name, "err", err)
+			d.Log.Debug("write profile", "profile", name, "err", err)
 		}
 	}
 }
 
 // cpuProfile writes a CPU profile over ?seconds= (default 30).
-func (a *Agent) cpuProfile(w http.ResponseWriter, r *http.Request) {
+func cpuProfile(w http.ResponseWriter, r *http.Request) {
 	secs := 30
 	if s := r.FormValue("seconds"); s != "" {
 		n, err := strconv.Atoi(s)

@@ -1,25 +1,36 @@
-package agent
+package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/nexusmon/nexusmon/config"
-	"github.com/nexusmon/nexusmon/internal/store"
+	"github.com/nexusmon/nexusmon/internal/storeapi"
 )
 
-// The HTTP listener (http.listen): / names the endpoints, /metrics is the
-// Prometheus exposition, /healthz the agent's state, POST /-/reload
-// reloads the configuration as SIGHUP does, and /debug/pprof/ serves the
-// runtime's profiles when http.pprof is on (pprof.go).
+// Deps is what the endpoints take from the agent. The func values are
+// called per request, so reloaded keys apply at once.
+type Deps struct {
+	Version string
+	Metrics http.Handler // /metrics
+	// Health is the agent's state for /healthz; Degraded is derived here.
+	Health func() Health
+	// Reload reloads the configuration file and names the keys that need a
+	// restart. When it returns an error that is NoConfigFile, /-/reload
+	// answers 501.
+	Reload       func(context.Context) (restart []string, err error)
+	NoConfigFile error
+	RemoteReload func() bool // http.remote_reload
+	PProf        func() bool // http.pprof
+	Log          *slog.Logger
+}
 
 const httpIndex = `nexusmon %s
 /metrics    Prometheus metrics (OpenMetrics)
@@ -27,41 +38,47 @@ const httpIndex = `nexusmon %s
 /-/reload   POST: reload the configuration file (as SIGHUP does)
 %s`
 
-func (a *Agent) newHTTPServer(reg *prometheus.Registry) *http.Server {
+// NewServer returns the listener's server; the caller serves and shuts it down.
+func NewServer(d Deps) *http.Server {
+	return &http.Server{Handler: Handler(d), ReadHeaderTimeout: 5 * time.Second}
+}
+
+// Handler routes the endpoints.
+func Handler(d Deps) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
-	mux.HandleFunc("/healthz", a.healthz)
-	mux.HandleFunc("/-/reload", a.reloadHandler)
-	mux.HandleFunc("/debug/pprof/", a.pprofHandler)
+	mux.Handle("/metrics", d.Metrics)
+	mux.HandleFunc("/healthz", d.healthz)
+	mux.HandleFunc("/-/reload", d.reloadHandler)
+	mux.HandleFunc("/debug/pprof/", d.pprofHandler)
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		pp := ""
-		if a.Config().HTTP.PProf {
+		if d.PProf() {
 			pp = "/debug/pprof/  Go runtime profiles (http.pprof, loopback clients only)\n"
 		}
-		fmt.Fprintf(w, httpIndex, Version, pp)
+		fmt.Fprintf(w, httpIndex, d.Version, pp)
 	})
-	return &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	return mux
 }
 
 // reloadHandler is POST /-/reload: 200 when the configuration was reloaded
 // (naming the keys that need a restart), 400 with every problem when the
 // file is invalid (problems never hold secrets), 403 for a client that is
 // not on loopback unless http.remote_reload is on, 405 for another method.
-func (a *Agent) reloadHandler(w http.ResponseWriter, r *http.Request) {
+func (d Deps) reloadHandler(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "use POST to reload the configuration", http.StatusMethodNotAllowed)
 		return
 	}
-	if !a.Config().HTTP.RemoteReload && !loopbackClient(r.RemoteAddr) {
+	if !d.RemoteReload() && !loopbackClient(r.RemoteAddr) {
 		http.Error(w, "reload is accepted from loopback only (http.remote_reload: false)", http.StatusForbidden)
 		return
 	}
-	restart, err := a.ReloadConfigFile(r.Context())
+	restart, err := d.Reload(r.Context())
 	switch {
-	case errors.Is(err, errNoConfigFile):
+	case d.NoConfigFile != nil && errors.Is(err, d.NoConfigFile):
 		http.Error(w, err.Error(), http.StatusNotImplemented)
 		return
 	case err != nil:
@@ -92,19 +109,20 @@ func loopbackClient(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-type healthzBody struct {
+// Health is the /healthz body.
+type Health struct {
 	Up             bool            `json:"up"`
 	Degraded       bool            `json:"degraded"`
 	Version        string          `json:"version"`
 	StartedAt      time.Time       `json:"started_at"`
 	LastCollection *time.Time      `json:"last_collection"`
-	Store          store.Status    `json:"store"`
-	Delivery       *deliveryHealth `json:"delivery,omitempty"`
+	Store          storeapi.Status `json:"store"`
+	Delivery       *DeliveryHealth `json:"delivery,omitempty"`
 	ReportErrors   int64           `json:"report_errors"`
 }
 
-// deliveryHealth is /healthz's view of the Discord delivery.
-type deliveryHealth struct {
+// DeliveryHealth is /healthz's view of the Discord delivery.
+type DeliveryHealth struct {
 	Durable     bool `json:"durable"`      // false while messages or state wait in memory for the store
 	MemoryQueue int  `json:"memory_queue"` // messages waiting in memory
 }
@@ -115,24 +133,14 @@ type deliveryHealth struct {
 // It sets "degraded" instead, with the store's and the delivery's state.
 // Once Stop has begun it answers 503 with "up": false. The status is
 // derived from the body, so the two always agree.
-func (a *Agent) healthz(w http.ResponseWriter, _ *http.Request) {
-	a.bgMu.Lock()
-	up := !a.stopping
-	a.bgMu.Unlock()
-	body := healthzBody{Up: up, Version: Version, StartedAt: a.started.UTC(), Store: a.st.Status(), ReportErrors: a.reporter.Errors()}
-	if t := a.reporter.LastExport(); !t.IsZero() {
-		t = t.UTC()
-		body.LastCollection = &t
-	}
-	if a.delivery != nil {
-		body.Delivery = &deliveryHealth{Durable: a.delivery.Durable(), MemoryQueue: a.delivery.MemoryDepth()}
-	}
+func (d Deps) healthz(w http.ResponseWriter, _ *http.Request) {
+	body := d.Health()
 	body.Degraded = !body.Store.OK || !body.Store.Writable || (body.Delivery != nil && !body.Delivery.Durable)
 	w.Header().Set("Content-Type", "application/json")
 	if !body.Up {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	if err := json.NewEncoder(w).Encode(body); err != nil {
-		a.log.Debug("write healthz", "err", err)
+		d.Log.Debug("write healthz", "err", err)
 	}
 }
