@@ -89,8 +89,9 @@ type Agent struct {
 	readers []sdkmetric.Reader // shut down by New's cleanup when mp was never built
 	mp      *sdkmetric.MeterProvider
 	manual  *sdkmetric.ManualReader
-	// reports are the five report readers, by event: Start runs them (the
-	// system report's first at once), Reload changes their intervals.
+	// reports are the five report schedules over manual, by event: Start
+	// runs them (the system report's first at once), Reload changes their
+	// intervals.
 	reports   map[reportdata.Kind]*reportReader
 	tp        trace.TracerProvider     // ownTP, or the bot's (WithTracerProvider)
 	ownTP     *sdktrace.TracerProvider // nil when the bot's is used

@@ -160,12 +160,14 @@ func (a *Agent) build(ctx context.Context) error {
 	}
 	a.reporter = report.NewReporter(ropts)
 
+	// One ManualReader for the five reports and the on-demand collections
+	// (/nexus status and health, test_reporting); see reportReader.
+	a.manual = sdkmetric.NewManualReader()
+	a.readers = append(a.readers, a.manual)
 	a.reports = make(map[reportdata.Kind]*reportReader, 5)
 	for _, rc := range reportIntervals(cfg) {
 		// Collections start with Start (runReports), not here.
-		r := newReportReader(sdkadapter.NewExporter(a.reporter, rc.event), rc.interval)
-		a.reports[rc.event] = r
-		a.readers = append(a.readers, r)
+		a.reports[rc.event] = newReportReader(a.manual, sdkadapter.NewExporter(a.reporter, rc.event), rc.interval)
 	}
 	if err := a.step("readers"); err != nil {
 		return err
@@ -210,8 +212,6 @@ func (a *Agent) build(ctx context.Context) error {
 		a.readers = append(a.readers, r)
 		a.log.Info("console metric export on (stderr)")
 	}
-	a.manual = sdkmetric.NewManualReader() // on-demand collections: /nexus status and health, test_reporting
-	a.readers = append(a.readers, a.manual)
 	if a.mp, err = a.newMeterProvider(res); err != nil {
 		return err
 	}

@@ -10,27 +10,24 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
 
-// reportReader is the reader of one Discord report: a ManualReader that the
-// agent collects on its own schedule and hands to the report's exporter.
-// The SDK's PeriodicReader fixes its interval when it is created; this one
-// takes a new interval from a config reload at once. Being a ManualReader,
-// it goes into a bot's own MeterProvider like any reader (WithMeterProvider).
+// reportReader is the schedule of one Discord report: it collects the
+// agent's on-demand ManualReader (shared by the five reports, /nexus and the
+// self-test) on its own interval and hands each collection to the report's
+// exporter. One reader serves every report because the reports read
+// cumulative data and differ only in when they collect and in the snapshot
+// before (which each report's exporter keeps): every reader holds its own
+// aggregation state for every instrument, so five readers held it five
+// times. The SDK's PeriodicReader fixes its interval when it is created;
+// this schedule takes a new interval from a config reload at once.
 type reportReader struct {
-	*sdkmetric.ManualReader
+	src      *sdkmetric.ManualReader
 	exp      sdkmetric.Exporter
 	interval atomic.Int64 // nanoseconds
 	reset    chan struct{}
 }
 
-func newReportReader(exp sdkmetric.Exporter, interval time.Duration) *reportReader {
-	r := &reportReader{
-		ManualReader: sdkmetric.NewManualReader(
-			sdkmetric.WithTemporalitySelector(exp.Temporality),
-			sdkmetric.WithAggregationSelector(exp.Aggregation),
-		),
-		exp:   exp,
-		reset: make(chan struct{}, 1),
-	}
+func newReportReader(src *sdkmetric.ManualReader, exp sdkmetric.Exporter, interval time.Duration) *reportReader {
+	r := &reportReader{src: src, exp: exp, reset: make(chan struct{}, 1)}
 	r.interval.Store(int64(interval))
 	return r
 }
@@ -81,7 +78,7 @@ func (r *reportReader) collect(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, max(time.Duration(r.interval.Load()), 10*time.Second))
 	defer cancel()
 	var rm metricdata.ResourceMetrics
-	if err := r.Collect(ctx, &rm); err != nil {
+	if err := r.src.Collect(ctx, &rm); err != nil {
 		return err
 	}
 	return r.exp.Export(ctx, &rm)

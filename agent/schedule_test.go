@@ -44,8 +44,9 @@ func TestAgent_reloadChangesReportIntervals(t *testing.T) {
 func TestReportReader_setIntervalWakesTheLoop(t *testing.T) {
 	t.Parallel()
 	exp := &countingExporter{}
-	r := newReportReader(exp, time.Hour)
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
+	src := sdkmetric.NewManualReader()
+	r := newReportReader(src, exp, time.Hour)
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(src))
 	t.Cleanup(func() {
 		if err := mp.Shutdown(context.Background()); err != nil {
 			t.Error(err)

@@ -32,9 +32,9 @@ import (
 
 // WithMeterProvider makes the agent record into the bot's MeterProvider
 // instead of building its own. New calls build once, with nexusmon's metric
-// readers: one reader per Discord report (collected on its interval by the agent), the Prometheus reader
-// behind MetricsHandler and /metrics, and a ManualReader for on-demand
-// reports. build must return a provider that has every one of them
+// readers: a ManualReader that the agent collects on each Discord report's
+// interval and on demand (/nexus, the self-test), and the Prometheus reader
+// behind MetricsHandler and /metrics. build must return a provider that has every one of them
 // (sdkmetric.WithReader). nexusmon adds no OTLP reader to it: the bot's own
 // exporters send its provider's metrics, nexusmon's included. The provider's
 // resource is the bot's.

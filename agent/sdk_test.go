@@ -98,8 +98,8 @@ func TestAgent_goBotOwnSDK(t *testing.T) {
 		_ = b.mp.Shutdown(context.Background())
 		_ = b.tp.Shutdown(context.Background())
 	})
-	if b.builds != 1 || b.readers != 7 { // five reports, Prometheus, on-demand
-		t.Fatalf("build called %d times with %d readers, want once with 7 (no OTLP reader)", b.builds, b.readers)
+	if b.builds != 1 || b.readers != 2 { // one for the reports and on demand, Prometheus
+		t.Fatalf("build called %d times with %d readers, want once with 2 (no OTLP reader)", b.builds, b.readers)
 	}
 	if a.MeterProvider() != metric.MeterProvider(b.mp) {
 		t.Error("MeterProvider() is not the bot's provider")
