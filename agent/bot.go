@@ -17,6 +17,7 @@ import (
 	"github.com/nexusmon/nexusmon/deliver"
 	"github.com/nexusmon/nexusmon/deliver/discord"
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
+	"github.com/nexusmon/nexusmon/internal/conntrack"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/report/build/commands"
 )
@@ -139,7 +140,7 @@ func (a *Agent) buildBot() error {
 		// Every connection of the agent's own session is dialed through
 		// conns, so Stop can end an Open that Discord holds (Open takes no
 		// context).
-		a.conns = newConnTracker()
+		a.conns = conntrack.New()
 		base := http.DefaultTransport.(*http.Transport).Clone()
 		base.DialContext = a.conns.DialContext
 		rt, err := discord.NewRewriteTransport(cfg.Discord.APIURL, base)
@@ -238,7 +239,7 @@ func (a *Agent) connect(ctx context.Context) {
 	backoff := time.Second
 	for {
 		// Stop cancels ctx: close the connections Open may be blocked on.
-		abort := context.AfterFunc(ctx, a.conns.closeAll)
+		abort := context.AfterFunc(ctx, a.conns.CloseAll)
 		err := a.session.Open()
 		abort()
 		if err == nil {
@@ -421,7 +422,7 @@ type botState struct {
 	registerOnce  sync.Once
 	runCtx        atomic.Pointer[context.Context] // the running agent's context, set by startBot
 	sessionState  atomic.Int32                    // sessionConnecting, sessionOpen, sessionStopped
-	conns         *connTracker                    // the own session's connections (nil for a bot's session)
+	conns         *conntrack.Tracker              // the own session's connections (nil for a bot's session)
 	gatewayFatal  atomic.Bool
 }
 

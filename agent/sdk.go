@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/nexusmon/nexusmon/internal/slowexemplar"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
@@ -81,7 +82,7 @@ func (a *Agent) newMeterProvider(res *resource.Resource) (*sdkmetric.MeterProvid
 		a.botMP = true
 		return mp, nil
 	}
-	opts := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithView(slowestExemplar)}
+	opts := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithView(slowexemplar.View)}
 	for _, r := range a.readers {
 		opts = append(opts, sdkmetric.WithReader(r))
 	}

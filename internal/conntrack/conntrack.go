@@ -1,4 +1,8 @@
-package agent
+// Package conntrack dials connections that can all be closed at once: the
+// agent's own Discord session (gateway and REST) dials through a Tracker, so
+// that Stop can end a handshake discordgo would otherwise wait on forever.
+// It imports the standard library only.
+package conntrack
 
 import (
 	"context"
@@ -8,27 +12,28 @@ import (
 	"time"
 )
 
-// connTracker dials the agent's own gateway and REST connections and can
+// Tracker dials the agent's own gateway and REST connections and can
 // close them all at once. discordgo's Session.Open takes no context and
 // reads the gateway's Hello without a deadline; closing its connections is
 // the one way to make it return when Stop comes during a stalled handshake.
-type connTracker struct {
+type Tracker struct {
 	d      net.Dialer
 	mu     sync.Mutex
 	conns  map[*trackedConn]struct{}
-	closed bool // closeAll ran: no new connections
+	closed bool // CloseAll ran: no new connections
 }
 
-// errStopping refuses a connection asked for after closeAll.
+// errStopping refuses a connection asked for after CloseAll.
 var errStopping = errors.New("nexusmon is stopping")
 
-func newConnTracker() *connTracker {
-	return &connTracker{d: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}, conns: make(map[*trackedConn]struct{})}
+// New returns a Tracker that dials like net.Dialer with 30 s timeouts.
+func New() *Tracker {
+	return &Tracker{d: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}, conns: make(map[*trackedConn]struct{})}
 }
 
 // DialContext dials like net.Dialer and remembers the connection until it
 // is closed.
-func (t *connTracker) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+func (t *Tracker) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	c, err := t.d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
@@ -45,8 +50,8 @@ func (t *connTracker) DialContext(ctx context.Context, network, addr string) (ne
 	return tc, nil
 }
 
-// closeAll closes every open connection dialed by t, and refuses new ones.
-func (t *connTracker) closeAll() {
+// CloseAll closes every open connection dialed by t, and refuses new ones.
+func (t *Tracker) CloseAll() {
 	t.mu.Lock()
 	t.closed = true
 	cs := make([]*trackedConn, 0, len(t.conns))
@@ -61,7 +66,7 @@ func (t *connTracker) closeAll() {
 
 type trackedConn struct {
 	net.Conn
-	t    *connTracker
+	t    *Tracker
 	once sync.Once
 }
 

@@ -1,4 +1,8 @@
-package agent
+// Package slowexemplar is the exemplar reservoir of the agent's histograms:
+// one exemplar per series and reader, the slowest measurement since that
+// reader's last collection (View). It imports the OTel SDK and nothing of
+// nexusmon.
+package slowexemplar
 
 import (
 	"context"
@@ -11,7 +15,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// slowestExemplar gives every histogram of the agent's MeterProvider one
+// View gives every histogram of the agent's MeterProvider one
 // exemplar per series and reader: the slowest measurement made in a sampled
 // span since that reader's last collection (kept until a newer one comes).
 // The SDK's default keeps one per bucket (16 for the command histograms) and
@@ -19,7 +23,7 @@ import (
 // (the five reports', Prometheus's, OTLP's) holds a reservoir per series, so
 // either was most of the memory a busy bot's commands added. The slowest
 // command of the interval is also the one whose trace explains the most.
-func slowestExemplar(inst sdkmetric.Instrument) (sdkmetric.Stream, bool) {
+func View(inst sdkmetric.Instrument) (sdkmetric.Stream, bool) {
 	if inst.Kind != sdkmetric.InstrumentKindHistogram {
 		return sdkmetric.Stream{}, false
 	}
