@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sort"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
+	"github.com/nexusmon/nexusmon/instrumentation/bot/throttle"
 	"github.com/nexusmon/nexusmon/internal/errtext"
 )
 
@@ -128,131 +127,25 @@ func wrapErr(op string, err error) error {
 	return &sanitizedError{op: op, err: err}
 }
 
-// DigestCount is one line of an ErrorDigest.
-type DigestCount struct {
-	Command   string
-	Module    string
-	ErrorType string
-	Count     int
-}
+// DigestCount is one line of an ErrorDigest: suppressed errors by
+// command, module and error type.
+type DigestCount = throttle.DigestCount
 
 // ErrorDigest summarises the errors a Throttle suppressed in one window.
-type ErrorDigest struct {
-	Start, End time.Time     // the window
-	Suppressed int           // errors not emitted individually
-	Counts     []DigestCount // by command, module and error type; largest first
-}
-
-// maxDigestKeys bounds the distinct lines of a digest; the rest are
-// counted under an empty command and the error type "other".
-const maxDigestKeys = 50
-
-type digestKey struct{ command, module, errorType string }
+type ErrorDigest = throttle.Digest
 
 // Throttle turns an error storm into a bounded number of reports: within
 // each window the first burst errors are emitted one by one, and the rest
-// are counted into one ErrorDigest per window. It is pure logic: time comes
-// from the callers' arguments. Safe for concurrent use; emit is called
-// without the lock held, in the caller's goroutine.
-type Throttle struct {
-	window time.Duration
-	burst  int
-	emit   func(ErrorEvent, int)
-
-	mu         sync.Mutex
-	start      time.Time // of the current window; zero before the first event
-	emitted    int       // in the current window
-	suppressed int       // in the current window
-	total      int       // suppressed since the Throttle was created
-	counts     map[digestKey]int
-}
+// are counted into one ErrorDigest per window (see package throttle). Safe
+// for concurrent use.
+type Throttle = throttle.Throttle[ErrorEvent]
 
 // NewThrottle returns a Throttle that emits at most burst events per
 // window. emit receives each event let through and the number of events
 // suppressed since the Throttle was created. A window of zero or less means
 // one minute; a burst below 1 means 1.
 func NewThrottle(window time.Duration, burst int, emit func(ErrorEvent, int)) *Throttle {
-	if window <= 0 {
-		window = time.Minute
-	}
-	if burst < 1 {
-		burst = 1
-	}
-	return &Throttle{window: window, burst: burst, emit: emit, counts: make(map[digestKey]int)}
-}
-
-// Offer handles ev, which happened at now. It either emits ev at once or
-// counts it for the window's digest. When ev opens a new window and the
-// previous one suppressed anything, Offer returns that window's digest,
-// else nil.
-func (t *Throttle) Offer(ev ErrorEvent, now time.Time) *ErrorDigest {
-	t.mu.Lock()
-	var closed *ErrorDigest
-	if t.start.IsZero() || !now.Before(t.start.Add(t.window)) {
-		closed = t.closeLocked()
-		t.start = now
-	}
-	pass := t.emitted < t.burst
-	if pass {
-		t.emitted++
-	} else {
-		t.suppressed++
-		t.total++
-		k := digestKey{ev.Command, ev.Module, ev.ErrorType}
-		if _, ok := t.counts[k]; !ok && len(t.counts) >= maxDigestKeys {
-			k = digestKey{errorType: "other"}
-		}
-		t.counts[k]++
-	}
-	total := t.total
-	t.mu.Unlock()
-	if pass && t.emit != nil {
-		t.emit(ev, total)
-	}
-	return closed
-}
-
-// Flush returns the digest of the current window once it has ended (now is
-// at or past its end) and suppressed anything; otherwise nil. Call it on a
-// timer so the digest of the last window of a storm is not held back until
-// the next error.
-func (t *Throttle) Flush(now time.Time) *ErrorDigest {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.start.IsZero() || now.Before(t.start.Add(t.window)) {
-		return nil
-	}
-	d := t.closeLocked()
-	t.start = time.Time{}
-	return d
-}
-
-// closeLocked ends the current window and returns its digest, or nil when
-// nothing was suppressed in it.
-func (t *Throttle) closeLocked() *ErrorDigest {
-	defer func() {
-		t.emitted, t.suppressed = 0, 0
-		clear(t.counts)
-	}()
-	if t.suppressed == 0 {
-		return nil
-	}
-	d := &ErrorDigest{Start: t.start, End: t.start.Add(t.window), Suppressed: t.suppressed}
-	for k, n := range t.counts {
-		d.Counts = append(d.Counts, DigestCount{Command: k.command, Module: k.module, ErrorType: k.errorType, Count: n})
-	}
-	sort.Slice(d.Counts, func(i, j int) bool {
-		a, b := d.Counts[i], d.Counts[j]
-		if a.Count != b.Count {
-			return a.Count > b.Count
-		}
-		if a.Command != b.Command {
-			return a.Command < b.Command
-		}
-		if a.Module != b.Module {
-			return a.Module < b.Module
-		}
-		return a.ErrorType < b.ErrorType
+	return throttle.New(window, burst, emit, func(ev ErrorEvent) throttle.Key {
+		return throttle.Key{Command: ev.Command, Module: ev.Module, ErrorType: ev.ErrorType}
 	})
-	return d
 }
