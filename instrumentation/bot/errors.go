@@ -5,21 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"regexp"
-	"sort"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+
+	"github.com/nexusmon/nexusmon/instrumentation/bot/throttle"
+	"github.com/nexusmon/nexusmon/internal/errtext"
 )
 
 // MaxMessageRunes bounds ErrorEvent.Message and span status messages.
-const MaxMessageRunes = 500
+const MaxMessageRunes = errtext.MaxRunes
 
 // Error types of nexusmon's own classification; everything else is the Go
 // type name of the error (semconv error.type convention).
@@ -103,88 +100,14 @@ func ErrorType(err error) string {
 	return semconv.ErrorType(err).Value.AsString()
 }
 
-// redaction is one rule of Sanitize.
-type redaction struct {
-	re   *regexp.Regexp
-	repl string
-}
-
-// redactions remove what looks like a secret. Order matters: the specific
-// rules run before the catch-all for long opaque strings.
-var redactions = []redaction{
-	// Discord bot tokens: base64 user id, timestamp, HMAC.
-	{regexp.MustCompile(`[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}`), "[token]"},
-	// Authorization header values, with or without a scheme.
-	{regexp.MustCompile(`(?i)(authorization["']?\s*[:=]\s*["']?)(?:(?:Bot|Bearer|Basic)\s+)?[^\s"',]+`), "${1}[redacted]"},
-	// Credentials after an auth scheme elsewhere. Case-sensitive and at
-	// least 20 characters, so "the bot responded" stays readable.
-	{regexp.MustCompile(`\b(Bot|Bearer|Basic) +[A-Za-z0-9_\-.=+/]{20,}`), "$1 [redacted]"},
-	// Webhook and interaction tokens in URLs and paths.
-	{regexp.MustCompile(`(/webhooks/[0-9]+/)[^/\s?#"'<>]+`), "${1}[token]"},
-	{regexp.MustCompile(`(/interactions/[0-9]+/)[^/\s?#"'<>]+`), "${1}[token]"},
-	// User information in URLs.
-	{regexp.MustCompile(`(://)[^/\s@]+@`), "${1}[redacted]@"},
-	// Secret-looking key=value pairs, in queries or free text.
-	{regexp.MustCompile(`(?i)\b(token|secret|password|passwd|pwd|api[_-]?key|key|auth|signature|sig)=[^&\s"']+`), "$1=[redacted]"},
-}
-
-// opaque matches long runs of token characters; Sanitize redacts those that
-// mix letters and digits (a token, not a word).
-var opaque = regexp.MustCompile(`[A-Za-z0-9_-]{40,}`)
-
-// maxSanitizeInput bounds the work Sanitize does on a huge message.
-const maxSanitizeInput = 16 << 10
-
 // Sanitize makes an error text safe to put in a span, a log line or a
 // Discord message: secrets-looking tokens (bot tokens, Authorization
 // values, webhook and interaction tokens, URL user information,
 // key=value secrets, long opaque strings) are replaced, control characters
 // become spaces, and the result is at most MaxMessageRunes runes, ending
 // with "…" when cut. Mentions such as "@everyone" are left for the renderer
-// to escape.
-func Sanitize(s string) string {
-	if len(s) > maxSanitizeInput {
-		s = s[:maxSanitizeInput]
-		// Drop the last, possibly cut, word: a token cut short could slip
-		// under the length the rules look for.
-		if i := strings.LastIndexAny(s, " \t\n"); i > 0 {
-			s = s[:i]
-		}
-		s = strings.ToValidUTF8(s, "")
-	}
-	for _, r := range redactions {
-		s = r.re.ReplaceAllString(s, r.repl)
-	}
-	s = opaque.ReplaceAllStringFunc(s, func(m string) string {
-		if strings.ContainsAny(m, "0123456789") && strings.IndexFunc(m, unicode.IsLetter) >= 0 {
-			return "[redacted]"
-		}
-		return m
-	})
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == utf8.RuneError:
-			return -1
-		case unicode.IsControl(r):
-			return ' '
-		case unicode.Is(unicode.Cf, r) && r != '\u200d': // bidi overrides and the like; keep ZWJ for emoji
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) > MaxMessageRunes {
-		n := 0
-		for i := range s {
-			if n == MaxMessageRunes-1 {
-				s = s[:i] + "…"
-				break
-			}
-			n++
-		}
-	}
-	return s
-}
+// to escape. See internal/errtext.
+func Sanitize(s string) string { return errtext.Sanitize(s) }
 
 // sanitizedError keeps an error's chain for errors.Is/As but sanitises its
 // text, so wrapping a discordgo error (whose text may quote an interaction
@@ -204,131 +127,25 @@ func wrapErr(op string, err error) error {
 	return &sanitizedError{op: op, err: err}
 }
 
-// DigestCount is one line of an ErrorDigest.
-type DigestCount struct {
-	Command   string
-	Module    string
-	ErrorType string
-	Count     int
-}
+// DigestCount is one line of an ErrorDigest: suppressed errors by
+// command, module and error type.
+type DigestCount = throttle.DigestCount
 
 // ErrorDigest summarises the errors a Throttle suppressed in one window.
-type ErrorDigest struct {
-	Start, End time.Time     // the window
-	Suppressed int           // errors not emitted individually
-	Counts     []DigestCount // by command, module and error type; largest first
-}
-
-// maxDigestKeys bounds the distinct lines of a digest; the rest are
-// counted under an empty command and the error type "other".
-const maxDigestKeys = 50
-
-type digestKey struct{ command, module, errorType string }
+type ErrorDigest = throttle.Digest
 
 // Throttle turns an error storm into a bounded number of reports: within
 // each window the first burst errors are emitted one by one, and the rest
-// are counted into one ErrorDigest per window. It is pure logic: time comes
-// from the callers' arguments. Safe for concurrent use; emit is called
-// without the lock held, in the caller's goroutine.
-type Throttle struct {
-	window time.Duration
-	burst  int
-	emit   func(ErrorEvent, int)
-
-	mu         sync.Mutex
-	start      time.Time // of the current window; zero before the first event
-	emitted    int       // in the current window
-	suppressed int       // in the current window
-	total      int       // suppressed since the Throttle was created
-	counts     map[digestKey]int
-}
+// are counted into one ErrorDigest per window (see package throttle). Safe
+// for concurrent use.
+type Throttle = throttle.Throttle[ErrorEvent]
 
 // NewThrottle returns a Throttle that emits at most burst events per
 // window. emit receives each event let through and the number of events
 // suppressed since the Throttle was created. A window of zero or less means
 // one minute; a burst below 1 means 1.
 func NewThrottle(window time.Duration, burst int, emit func(ErrorEvent, int)) *Throttle {
-	if window <= 0 {
-		window = time.Minute
-	}
-	if burst < 1 {
-		burst = 1
-	}
-	return &Throttle{window: window, burst: burst, emit: emit, counts: make(map[digestKey]int)}
-}
-
-// Offer handles ev, which happened at now. It either emits ev at once or
-// counts it for the window's digest. When ev opens a new window and the
-// previous one suppressed anything, Offer returns that window's digest,
-// else nil.
-func (t *Throttle) Offer(ev ErrorEvent, now time.Time) *ErrorDigest {
-	t.mu.Lock()
-	var closed *ErrorDigest
-	if t.start.IsZero() || !now.Before(t.start.Add(t.window)) {
-		closed = t.closeLocked()
-		t.start = now
-	}
-	pass := t.emitted < t.burst
-	if pass {
-		t.emitted++
-	} else {
-		t.suppressed++
-		t.total++
-		k := digestKey{ev.Command, ev.Module, ev.ErrorType}
-		if _, ok := t.counts[k]; !ok && len(t.counts) >= maxDigestKeys {
-			k = digestKey{errorType: "other"}
-		}
-		t.counts[k]++
-	}
-	total := t.total
-	t.mu.Unlock()
-	if pass && t.emit != nil {
-		t.emit(ev, total)
-	}
-	return closed
-}
-
-// Flush returns the digest of the current window once it has ended (now is
-// at or past its end) and suppressed anything; otherwise nil. Call it on a
-// timer so the digest of the last window of a storm is not held back until
-// the next error.
-func (t *Throttle) Flush(now time.Time) *ErrorDigest {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.start.IsZero() || now.Before(t.start.Add(t.window)) {
-		return nil
-	}
-	d := t.closeLocked()
-	t.start = time.Time{}
-	return d
-}
-
-// closeLocked ends the current window and returns its digest, or nil when
-// nothing was suppressed in it.
-func (t *Throttle) closeLocked() *ErrorDigest {
-	defer func() {
-		t.emitted, t.suppressed = 0, 0
-		clear(t.counts)
-	}()
-	if t.suppressed == 0 {
-		return nil
-	}
-	d := &ErrorDigest{Start: t.start, End: t.start.Add(t.window), Suppressed: t.suppressed}
-	for k, n := range t.counts {
-		d.Counts = append(d.Counts, DigestCount{Command: k.command, Module: k.module, ErrorType: k.errorType, Count: n})
-	}
-	sort.Slice(d.Counts, func(i, j int) bool {
-		a, b := d.Counts[i], d.Counts[j]
-		if a.Count != b.Count {
-			return a.Count > b.Count
-		}
-		if a.Command != b.Command {
-			return a.Command < b.Command
-		}
-		if a.Module != b.Module {
-			return a.Module < b.Module
-		}
-		return a.ErrorType < b.ErrorType
+	return throttle.New(window, burst, emit, func(ev ErrorEvent) throttle.Key {
+		return throttle.Key{Command: ev.Command, Module: ev.Module, ErrorType: ev.ErrorType}
 	})
-	return d
 }

@@ -21,6 +21,7 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/internal/topk"
 )
 
 // Outcomes of the discord.command.outcome attribute.
@@ -177,8 +178,8 @@ type Instruments struct {
 	tracker       tracker
 	invalid       window
 	guilds, chans idCache
-	topGuilds     *topIDs // the command report's top guilds and channels
-	topChans      *topIDs
+	topGuilds     *topk.Counter // the command report's top guilds and channels
+	topChans      *topk.Counter
 	remote        remoteState // RecordInvocation's commands and error types
 
 	errMu      sync.Mutex // guards errStarted and closed
@@ -236,7 +237,7 @@ func NewInstruments(mp metric.MeterProvider, tp trace.TracerProvider, opts Instr
 	in.late = counter(names.CommandLateResponses, "{response}", "First responses later than Discord's 3 s deadline.")
 	in.guildInv = counter(names.CommandGuildInvocations, "{invocation}", "Command invocations per guild.")
 	in.chanInv = counter(names.CommandChanInvocations, "{invocation}", "Command invocations per channel.")
-	in.topGuilds, in.topChans = newTopIDs(MaxTopIDs), newTopIDs(MaxTopIDs)
+	in.topGuilds, in.topChans = topk.New(MaxTopIDs), topk.New(MaxTopIDs)
 	in.rateLimits = counter(names.DiscordRateLimits, "{response}", "HTTP 429 responses from Discord, by route and scope.")
 	invalid, err := m.Int64ObservableGauge(names.DiscordInvalidRequests, metric.WithUnit("{response}"),
 		metric.WithDescription("401, 403 and non-shared 429 responses in the last 10 minutes (Cloudflare ban limit: 10000)."))
