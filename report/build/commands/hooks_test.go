@@ -23,13 +23,6 @@ var (
 	ChartHook goldentest.ChartFunc
 )
 
-// compareReportGolden compares got with testdata/<dir>/<name>, rewriting the
-// file first under -update.
-func compareReportGolden(t *testing.T, dir, name string, got []byte) {
-	t.Helper()
-	goldentest.Compare(t, "./report/build/commands", dir, name, got)
-}
-
 // checkReportGolden renders r for Discord and the console, checks the
 // payload against Discord's limits and compares both with
 // testdata/reports/<name>.golden.{json,txt} (-update rewrites them).
