@@ -5,11 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,12 +15,11 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/discordapi"
+	"github.com/nexusmon/nexusmon/internal/goldentest"
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/report"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/render/*.golden.{json,txt}")
 
 // goldenFile shows a file by size and hash, so goldens stay readable.
 type goldenFile struct {
@@ -59,22 +55,7 @@ func goldenJSON(t *testing.T, p Payload) []byte {
 // first under -update.
 func compareGolden(t *testing.T, dir, name string, got []byte) {
 	t.Helper()
-	golden := filepath.Join("testdata", dir, name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test ./render -run %s -update to accept):\n%s", golden, t.Name(), got)
-	}
+	goldentest.Compare(t, "./render", dir, name, got)
 }
 
 // channelRender renders r as the Reporter posts it with the default

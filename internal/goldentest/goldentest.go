@@ -17,7 +17,7 @@ import (
 )
 
 // Update is the -update flag of the test binaries that import this package.
-var Update = flag.Bool("update", false, "rewrite testdata/reports/*.golden.{json,txt}")
+var Update = flag.Bool("update", false, "rewrite the golden files under testdata")
 
 // Rendered is what the report tests look at in a rendered payload.
 type Rendered struct {
