@@ -2,7 +2,6 @@ package report
 
 import (
 	"io"
-	"testing"
 	"time"
 
 	"github.com/nexusmon/nexusmon/internal/goldentest"
@@ -23,13 +22,6 @@ var (
 	// ChartHook is render/chart.Render, for Options.Chart.
 	ChartHook goldentest.ChartFunc
 )
-
-// compareReportGolden compares got with testdata/<dir>/<name>, rewriting the
-// file first under -update.
-func compareReportGolden(t *testing.T, dir, name string, got []byte) {
-	t.Helper()
-	goldentest.Compare(t, "./report", dir, name, got)
-}
 
 // hookConsole is a Console that writes ConsoleHook's text.
 type hookConsole struct{ w io.Writer }
