@@ -2,8 +2,6 @@ package render
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -21,25 +19,16 @@ import (
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
-// goldenFile shows a file by size and hash, so goldens stay readable.
-type goldenFile struct {
-	Name        string `json:"name"`
-	ContentType string `json:"content_type"`
-	Size        int    `json:"size"`
-	SHA256      string `json:"sha256"`
-}
-
 type goldenPayload struct {
 	Payload
-	Files []goldenFile `json:"files,omitempty"`
+	Files []goldentest.File `json:"files,omitempty"`
 }
 
 func goldenJSON(t *testing.T, p Payload) []byte {
 	t.Helper()
 	g := goldenPayload{Payload: p}
 	for _, f := range p.Files {
-		sum := sha256.Sum256(f.Data)
-		g.Files = append(g.Files, goldenFile{Name: f.Name, ContentType: f.ContentType, Size: len(f.Data), SHA256: hex.EncodeToString(sum[:])})
+		g.Files = append(g.Files, goldentest.HashFile(f.Name, f.ContentType, f.Data))
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

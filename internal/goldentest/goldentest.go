@@ -7,6 +7,8 @@ package goldentest
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"os"
 	"path/filepath"
@@ -79,3 +81,18 @@ func CheckReport(t testing.TB, pkg, name string, r *reportdata.Report, render Re
 }
 
 var pngSize = regexp.MustCompile(`\(image/png, [0-9]+ bytes\)`)
+
+// File shows a payload's file by size and hash in a golden payload, so
+// goldens stay readable.
+type File struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int    `json:"size"`
+	SHA256      string `json:"sha256"`
+}
+
+// HashFile is the File of data: its size and SHA-256.
+func HashFile(name, contentType string, data []byte) File {
+	sum := sha256.Sum256(data)
+	return File{Name: name, ContentType: contentType, Size: len(data), SHA256: hex.EncodeToString(sum[:])}
+}

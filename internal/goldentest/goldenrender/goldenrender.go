@@ -5,8 +5,6 @@ package goldenrender
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -42,17 +40,9 @@ func Render(r *reportdata.Report, channel bool) (goldentest.Rendered, error) {
 	return out, nil
 }
 
-// goldenFile shows a file by size and hash, so goldens stay readable.
-type goldenFile struct {
-	Name        string `json:"name"`
-	ContentType string `json:"content_type"`
-	Size        int    `json:"size"`
-	SHA256      string `json:"sha256"`
-}
-
 type goldenPayload struct {
 	render.Payload
-	Files []goldenFile `json:"files,omitempty"`
+	Files []goldentest.File `json:"files,omitempty"`
 }
 
 // reportGolden is the golden form of a payload: files by size and hash,
@@ -61,16 +51,13 @@ type goldenPayload struct {
 func reportGolden(p render.Payload) ([]byte, error) {
 	g := goldenPayload{Payload: p}
 	for _, f := range p.Files {
-		gf := goldenFile{Name: f.Name, ContentType: f.ContentType, Size: len(f.Data)}
+		gf := goldentest.HashFile(f.Name, f.ContentType, f.Data)
 		if f.ContentType == "image/png" {
 			cfg, format, err := image.DecodeConfig(bytes.NewReader(f.Data))
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", f.Name, err)
 			}
 			gf.Size, gf.SHA256 = 0, fmt.Sprintf("%s %dx%d", format, cfg.Width, cfg.Height)
-		} else {
-			sum := sha256.Sum256(f.Data)
-			gf.SHA256 = hex.EncodeToString(sum[:])
 		}
 		g.Files = append(g.Files, gf)
 	}
