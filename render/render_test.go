@@ -2,14 +2,9 @@ package render
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,32 +13,22 @@ import (
 
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/discordapi"
+	"github.com/nexusmon/nexusmon/internal/goldentest"
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/report"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/render/*.golden.{json,txt}")
-
-// goldenFile shows a file by size and hash, so goldens stay readable.
-type goldenFile struct {
-	Name        string `json:"name"`
-	ContentType string `json:"content_type"`
-	Size        int    `json:"size"`
-	SHA256      string `json:"sha256"`
-}
-
 type goldenPayload struct {
 	Payload
-	Files []goldenFile `json:"files,omitempty"`
+	Files []goldentest.File `json:"files,omitempty"`
 }
 
 func goldenJSON(t *testing.T, p Payload) []byte {
 	t.Helper()
 	g := goldenPayload{Payload: p}
 	for _, f := range p.Files {
-		sum := sha256.Sum256(f.Data)
-		g.Files = append(g.Files, goldenFile{Name: f.Name, ContentType: f.ContentType, Size: len(f.Data), SHA256: hex.EncodeToString(sum[:])})
+		g.Files = append(g.Files, goldentest.HashFile(f.Name, f.ContentType, f.Data))
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -59,22 +44,7 @@ func goldenJSON(t *testing.T, p Payload) []byte {
 // first under -update.
 func compareGolden(t *testing.T, dir, name string, got []byte) {
 	t.Helper()
-	golden := filepath.Join("testdata", dir, name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test ./render -run %s -update to accept):\n%s", golden, t.Name(), got)
-	}
+	goldentest.Compare(t, "./render", dir, name, got)
 }
 
 // channelRender renders r as the Reporter posts it with the default

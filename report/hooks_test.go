@@ -1,41 +1,27 @@
 package report
 
 import (
-	"bytes"
-	"flag"
 	"io"
-	"os"
-	"path/filepath"
-	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/internal/goldentest"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
-
-var updateReports = flag.Bool("update", false, "rewrite testdata/reports/*.golden.{json,txt}")
 
 // testTime is the collection time of every fixture.
 var testTime = time.Date(2026, 11, 27, 10, 30, 0, 0, time.UTC)
 
-// Package render imports report, so report's own tests render through
-// these hooks, which render_hooks_test.go (package report_test) sets.
+// Package render imports report, so its own tests render through these
+// hooks, which render_hooks_test.go (package report_test) sets.
 var (
 	// RenderHook renders r for Discord (channel: as the Reporter posts it
 	// with discord.silent_reports on).
-	RenderHook func(r *reportdata.Report, channel bool) (Rendered, error)
+	RenderHook goldentest.RenderFunc
 	// ConsoleHook is render.RenderConsole.
-	ConsoleHook func(r *reportdata.Report) string
+	ConsoleHook goldentest.ConsoleFunc
 	// ChartHook is render/chart.Render, for Options.Chart.
-	ChartHook func(reportdata.HealthChart) ([]byte, error)
+	ChartHook goldentest.ChartFunc
 )
-
-// Rendered is what report's tests look at in a rendered payload.
-type Rendered struct {
-	Titles   []string // embed titles
-	ImageURL string   // the first embed's image URL, "" for none
-	Golden   []byte   // the golden form of the payload (testdata/reports)
-	LimitErr error    // render.CheckLimits' verdict
-}
 
 // hookConsole is a Console that writes ConsoleHook's text.
 type hookConsole struct{ w io.Writer }
@@ -43,26 +29,4 @@ type hookConsole struct{ w io.Writer }
 func (c hookConsole) WriteReport(r *reportdata.Report) error {
 	_, err := io.WriteString(c.w, ConsoleHook(r)+"\n")
 	return err
-}
-
-// compareReportGolden compares got with testdata/<dir>/<name>, rewriting the file
-// first under -update.
-func compareReportGolden(t *testing.T, dir, name string, got []byte) {
-	t.Helper()
-	golden := filepath.Join("testdata", dir, name)
-	if *updateReports {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test ./report -run %s -update to accept):\n%s", golden, t.Name(), got)
-	}
 }

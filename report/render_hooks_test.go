@@ -1,90 +1,16 @@
 package report_test
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"fmt"
-	"image"
-	_ "image/png" // image.DecodeConfig of the health chart
-
-	"github.com/nexusmon/nexusmon/report/reportdata"
-
+	"github.com/nexusmon/nexusmon/internal/goldentest/goldenrender"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/render/chart"
 	"github.com/nexusmon/nexusmon/report"
 )
 
-// Package render imports report, so report's internal tests cannot; they
-// render through report.RenderHook, ConsoleHook and ChartHook, set here.
+// Package render imports report, so its internal tests cannot; they render
+// through report.RenderHook, ConsoleHook and ChartHook, set here.
 func init() {
-	report.RenderHook = renderHook
+	report.RenderHook = goldenrender.Render
 	report.ConsoleHook = render.RenderConsole
 	report.ChartHook = chart.Render
-}
-
-func renderHook(r *reportdata.Report, channel bool) (report.Rendered, error) {
-	if channel {
-		// As the Reporter posts it with the default configuration
-		// (discord.silent_reports on), so goldens show the flags.
-		r = report.NewReporter(report.Options{SilentReports: true}).ForChannel(r)
-	}
-	p, err := render.Render(r)
-	if err != nil {
-		return report.Rendered{}, err
-	}
-	out := report.Rendered{LimitErr: render.CheckLimits(&p)}
-	for _, e := range p.Embeds {
-		out.Titles = append(out.Titles, e.Title)
-	}
-	if len(p.Embeds) > 0 && p.Embeds[0].Image != nil {
-		out.ImageURL = p.Embeds[0].Image.URL
-	}
-	if out.Golden, err = reportGolden(p); err != nil {
-		return report.Rendered{}, err
-	}
-	return out, nil
-}
-
-// goldenFile shows a file by size and hash, so goldens stay readable.
-type goldenFile struct {
-	Name        string `json:"name"`
-	ContentType string `json:"content_type"`
-	Size        int    `json:"size"`
-	SHA256      string `json:"sha256"`
-}
-
-type goldenPayload struct {
-	render.Payload
-	Files []goldenFile `json:"files,omitempty"`
-}
-
-// reportGolden is the golden form of a payload: files by size and hash,
-// except PNG charts, shown by their decoded dimensions (their bytes depend
-// on the platform's floating point and font rasteriser).
-func reportGolden(p render.Payload) ([]byte, error) {
-	g := goldenPayload{Payload: p}
-	for _, f := range p.Files {
-		gf := goldenFile{Name: f.Name, ContentType: f.ContentType, Size: len(f.Data)}
-		if f.ContentType == "image/png" {
-			cfg, format, err := image.DecodeConfig(bytes.NewReader(f.Data))
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", f.Name, err)
-			}
-			gf.Size, gf.SHA256 = 0, fmt.Sprintf("%s %dx%d", format, cfg.Width, cfg.Height)
-		} else {
-			sum := sha256.Sum256(f.Data)
-			gf.SHA256 = hex.EncodeToString(sum[:])
-		}
-		g.Files = append(g.Files, gf)
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(g); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
 }

@@ -6,11 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/nexusmon/nexusmon/internal/goldentest"
 	"github.com/nexusmon/nexusmon/internal/reporttest"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 
@@ -31,20 +31,8 @@ import (
 // testdata/reports/<name>.golden.{json,txt} (-update rewrites them).
 func checkReportGolden(t *testing.T, name string, r *reportdata.Report) {
 	t.Helper()
-	p, err := RenderHook(r, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.LimitErr != nil {
-		t.Errorf("payload breaks Discord's limits: %v", p.LimitErr)
-	}
-	compareReportGolden(t, "reports", name+".golden.json", p.Golden)
-	// PNG sizes vary by platform (see RenderHook).
-	console := pngSize.ReplaceAllString(ConsoleHook(r), "(image/png, N bytes)")
-	compareReportGolden(t, "reports", name+".golden.txt", []byte(console+"\n"))
+	goldentest.CheckReport(t, "./report", name, r, RenderHook, ConsoleHook)
 }
-
-var pngSize = regexp.MustCompile(`\(image/png, [0-9]+ bytes\)`)
 
 // openStore opens a store in a temporary directory, closed at cleanup.
 func openStore(t testing.TB, dir string) *store.Store {

@@ -225,7 +225,7 @@ func BuildHealthData(cur, prev *reportdata.Snapshot, hist SeriesHistory, th repo
 		rin.CommandFailureRate = float64(cd.Totals.Failures) / float64(cd.Totals.Executions)
 	}
 	if nd.BotConnection.Reconnects != nil {
-		rc, _ := counterDelta(cur, prev, n.DiscordReconnects, n.AttrScope, n.ScopeBot)
+		rc, _, _ := cur.CounterDelta(prev, n.DiscordReconnects, n.AttrScope, n.ScopeBot)
 		rin.Reconnects = int(rc)
 	}
 	// Growth rates only from a window long enough to tell a leak from noise.

@@ -156,32 +156,6 @@ func withCurrent(samples []health.Sample, at time.Time, v float64) []health.Samp
 // no samples.
 type SeriesHistory map[string][]health.Sample
 
-// counterDelta returns the increase of a cumulative counter (summed over
-// the points matching kv) between prev and cur, and the seconds it covers.
-// Without prev, or after a reset, it returns the cumulative value and the
-// time since the points' start.
-func counterDelta(cur, prev *reportdata.Snapshot, name string, kv ...string) (delta, secs float64) {
-	delta, secs, _ = counterDeltaOK(cur, prev, name, kv...)
-	return delta, secs
-}
-
-// counterDeltaOK is counterDelta; ok is false when cur has no such points.
-func counterDeltaOK(cur, prev *reportdata.Snapshot, name string, kv ...string) (delta, secs float64, ok bool) {
-	c, ok := cur.Sum(name, kv...)
-	if !ok {
-		return 0, 0, false
-	}
-	if prev != nil {
-		if p, ok := prev.Sum(name, kv...); ok && c >= p {
-			return c - p, cur.Time.Sub(prev.Time).Seconds(), true
-		}
-	}
-	if pts := cur.Points(name, kv...); len(pts) > 0 && !pts[0].Start.IsZero() {
-		secs = cur.Time.Sub(pts[0].Start).Seconds()
-	}
-	return c, math.Max(secs, 0), true
-}
-
 // BuildMemoryData extracts the memory figures from cur (prev for the GC
 // interval) and fits the trends on hist.
 func BuildMemoryData(cur, prev *reportdata.Snapshot, hist SeriesHistory) MemoryData {
@@ -199,10 +173,10 @@ func BuildMemoryData(cur, prev *reportdata.Snapshot, hist SeriesHistory) MemoryD
 	gc.ofBot = runtimeOfBot(cur, p)
 	gc.CyclesTotal, gc.PauseTotalMS, gc.LastPauseMS = rtm.GC.Cycles, rtm.GC.PauseTotalMS, rtm.GC.LastPauseMS
 	gc.HeapObjects, gc.HeapAlloc = rtm.Heap.Objects, rtm.Heap.Alloc
-	cycles, secs, okC := counterDeltaOK(cur, prev, n.GoGCCycles, rt()...)
-	pause, _, okP := counterDeltaOK(cur, prev, n.GoGCPauseTotal, rt()...)
-	alloc, _, okA := counterDeltaOK(cur, prev, n.GoMemoryAllocated)
-	freed, _, okF := counterDeltaOK(cur, prev, n.GoMemoryFreed, rt()...)
+	cycles, secs, okC := cur.CounterDelta(prev, n.GoGCCycles, rt()...)
+	pause, _, okP := cur.CounterDelta(prev, n.GoGCPauseTotal, rt()...)
+	alloc, _, okA := cur.CounterDelta(prev, n.GoMemoryAllocated)
+	freed, _, okF := cur.CounterDelta(prev, n.GoMemoryFreed, rt()...)
 	gc.IntervalSeconds = format.RoundOpt(format.Opt(secs, okC), 3)
 	gc.Cycles, gc.PauseMS = format.U64Opt(cycles, okC), format.RoundOpt(format.Opt(pause*1000, okP), 3)
 	gc.AllocatedBytes, gc.FreedBytes = format.U64Opt(alloc, okA), format.U64Opt(freed, okF)

@@ -1,6 +1,7 @@
 package reportdata
 
 import (
+	"math"
 	"sort"
 	"time"
 )
@@ -149,6 +150,26 @@ func (s *Snapshot) Sum(name string, kv ...string) (sum float64, ok bool) {
 		}
 	}
 	return sum, ok
+}
+
+// CounterDelta returns the increase of cumulative counter name (summed over
+// the points matching kv) between prev and s, and the seconds it covers.
+// Without prev, or after a reset, it returns the cumulative value and the
+// time since the points' start. ok is false when s has no such points.
+func (s *Snapshot) CounterDelta(prev *Snapshot, name string, kv ...string) (delta, secs float64, ok bool) {
+	c, ok := s.Sum(name, kv...)
+	if !ok {
+		return 0, 0, false
+	}
+	if prev != nil {
+		if p, ok := prev.Sum(name, kv...); ok && c >= p {
+			return c - p, s.Time.Sub(prev.Time).Seconds(), true
+		}
+	}
+	if pts := s.Points(name, kv...); len(pts) > 0 && !pts[0].Start.IsZero() {
+		secs = s.Time.Sub(pts[0].Start).Seconds()
+	}
+	return c, math.Max(secs, 0), true
 }
 
 func (p Point) match(kv []string) bool {

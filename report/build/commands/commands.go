@@ -390,7 +390,7 @@ func BuildCommandData(cur, prev *reportdata.Snapshot) CommandData {
 	}
 	d.Totals.Successes = d.Totals.Executions - min(d.Totals.Failures, d.Totals.Executions)
 	d.Totals.SuccessRate = successRate(d.Totals.Executions, d.Totals.Failures)
-	late, _ := counterDelta(cur, prev, n.CommandLateResponses, bot...)
+	late, _, _ := cur.CounterDelta(prev, n.CommandLateResponses, bot...)
 	d.Totals.LateAnswers = format.U64(late)
 	d.Totals.P50MS, d.Totals.P95MS, d.Totals.P99MS, d.Totals.MaxMS = all.percentiles()
 
