@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # dependencies stay out of the agent's go.mod); vet, lint and test cover it too.
 EXPORTER := collector/discordexporter
 
-.PHONY: build run test vet fmt-check lint bench bench-all bench-peers cover collector fleet python-deps node-deps clean
+.PHONY: build run test vet fmt-check lint bench bench-all bench-peers bench-rss cover collector fleet python-deps node-deps clean
 
 # CGO_ENABLED=0: a static binary (pure-Go DNS resolver, no libc mapped into the agent).
 # -buildvcs=auto: `nexusmon version` shows the commit even where GOFLAGS turns stamping off.
@@ -110,6 +110,11 @@ bench-all:
 bench-peers: build
 	bench/install-peers.sh
 	@out=$$(mktemp); NEXUSMON_BIN=$(BIN) bench/peers.sh >$$out && awk -f bench/ratios.awk $$out; rc=$$?; rm -f $$out; exit $$rc
+
+# Peak resident memory (VmHWM) of the agent over DUR seconds (default 600: two
+# health reports with their chart) at the default intervals, probes on.
+bench-rss: build
+	NEXUSMON_BIN=$(BIN) bench/rss.sh
 
 cover:
 	$(GO) test -count=1 -coverprofile=cover.out ./...
