@@ -544,3 +544,26 @@ func TestCollector_Instruments(t *testing.T) {
 		})
 	}
 }
+
+// TestStart_Health: the collector's own gauges go to Options.Health (the
+// agent's provider), the process instruments to the provider given.
+func TestStart_Health(t *testing.T) {
+	t.Parallel()
+	mp, r := metrictest.NewProvider(t)
+	health, hr := metrictest.NewProvider(t)
+	c, err := Start(mp, Options{Health: health})
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrictest.StopOnCleanup(t, c)
+	rm := metrictest.Collect(t, r)
+	if !metrictest.Has(rm, names.ScopeProcess, names.ProcessMemoryUsage) {
+		t.Error("no process instrument in the process's provider")
+	}
+	if metrictest.Has(rm, names.ScopeCollect, names.CollectorSuccess) {
+		t.Error("the collector's success gauge is in the process's provider")
+	}
+	if successOf(t, metrictest.Collect(t, hr)) != 1 {
+		t.Error("the collector's success gauge is not in the Health provider")
+	}
+}

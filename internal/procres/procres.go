@@ -204,7 +204,7 @@ func (w *Watcher) Refresh(ctx context.Context) {
 	w.retire()
 	w.cur = p
 	w.prom.set(p.prom)
-	w.log.Debug("watching process", "pid", id.PID, "executable", id.ExecutableName)
+	w.log.Info("watching process", "pid", id.PID, "executable", id.ExecutableName)
 }
 
 func (w *Watcher) resolvePID() (int, error) {

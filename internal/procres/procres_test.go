@@ -263,3 +263,63 @@ func TestNew_options(t *testing.T) {
 		}
 	}
 }
+
+// TestWatcher_pidReused: the same pid with another start time is another
+// process: it gets a new provider (and resource). A pid without a process
+// has a provider without an executable name until the process appears.
+func TestWatcher_pidReused(t *testing.T) {
+	proc := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(proc, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("stat", "cpu  1 1 1 1\nbtime 1700000000\n")
+	write("meminfo", "MemTotal:       4000 kB\n")
+	health, agentReader := metrictest.NewProvider(t)
+	w, err := New(Options{PID: 42, Health: health, ProcRoot: proc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Shutdown(context.Background()) //nolint:errcheck // test cleanup
+	execName := func() string {
+		v, _ := w.Resource().Set().Value(keyExec)
+		return v.AsString()
+	}
+
+	rm := collectOnce(t, w, agentReader) // no /proc/42 yet
+	absent := w.Resource()
+	if resourcePID(t, absent) != 42 || execName() != "" {
+		t.Errorf("resource without a process = %v", absent.Attributes())
+	}
+	if _, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessStatus),
+		attribute.Int(names.AttrProcessPID, 42), attribute.String(names.AttrProcessState, "not_found")); !ok {
+		t.Error("no not_found status for pid 42")
+	}
+
+	write("42/stat", "42 (bot one) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 12345 1000 100 0 0 0\n")
+	write("42/statm", "1000 200 50 10 0 300 0\n")
+	collectOnce(t, w, agentReader)
+	first := w.Resource()
+	if first == absent || execName() != "bot one" {
+		t.Errorf("the process that appeared kept the resource of its absence: %v", first.Attributes())
+	}
+	collectOnce(t, w, agentReader)
+	if w.Resource() != first {
+		t.Error("the same process got a new resource")
+	}
+
+	write("42/stat", "42 (bot two) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 99999 1000 100 0 0 0\n")
+	rm = collectOnce(t, w, agentReader)
+	if w.Resource() == first || execName() != "bot two" || resourcePID(t, w.Resource()) != 42 {
+		t.Errorf("a process reusing pid 42 kept the old resource: %v", w.Resource().Attributes())
+	}
+	if v, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessCreationTime)); !ok || v != 1_700_000_999.99 {
+		t.Errorf("creation time = %v (%v), want the second process's", v, ok)
+	}
+}
