@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,6 +190,14 @@ func TestWatcher_restarts(t *testing.T) {
 			t.Errorf("after exit: process.status = %+v, want {pid %d, not_found}", status.Data, pid)
 		}
 	}
+	// While running, only the current provider's reader is left: the
+	// replaced ones were shut down (in the background: poll by attempts).
+	for i := 0; periodicReaders() != 1; i++ {
+		if i == 200 {
+			t.Fatalf("%d PeriodicReaders running after %d restarts, want 1 (the current provider's)", periodicReaders(), len(seen))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := w.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -209,6 +218,12 @@ func TestWatcher_restarts(t *testing.T) {
 		t.Errorf("/metrics serves the process after Shutdown:\n%s", page)
 	}
 	goleak.VerifyNone(t, before)
+}
+
+// periodicReaders counts the running PeriodicReader goroutines.
+func periodicReaders() int {
+	buf := make([]byte, 1<<20)
+	return strings.Count(string(buf[:runtime.Stack(buf, true)]), "sdk/metric.(*PeriodicReader).run(")
 }
 
 // TestWatcher_noPID: a pid file that is missing or holds no pid gives no
