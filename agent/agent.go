@@ -29,9 +29,9 @@ import (
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/instrumentation/host"
 	"github.com/nexusmon/nexusmon/instrumentation/probe"
-	"github.com/nexusmon/nexusmon/instrumentation/process"
 	"github.com/nexusmon/nexusmon/instrumentation/runtime"
 	"github.com/nexusmon/nexusmon/internal/otlpexport"
+	"github.com/nexusmon/nexusmon/internal/procres"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/report"
 	"github.com/nexusmon/nexusmon/report/reportdata"
@@ -103,7 +103,8 @@ type Agent struct {
 	events    *eventsFile
 
 	hostC    *host.Collector
-	procC    *process.Collector
+	procW    *procres.Watcher   // the watched process, its own resource and provider
+	procExp  sdkmetric.Exporter // procW's OTLP exporter; nil when off
 	rtC      *runtime.Collector
 	prober   *probe.Prober
 	httpSrv  *http.Server
@@ -153,9 +154,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	if a.hostC, err = host.Start(a.mp, host.Options{Logger: a.log}); err != nil {
 		return fmt.Errorf("start host instrumentation: %w", err)
 	}
-	if a.procC, err = process.Start(a.mp, process.Options{PID: a.cfg.Process.PID, PIDFile: a.cfg.Process.PIDFile, Logger: a.log}); err != nil {
-		return fmt.Errorf("start process instrumentation: %w", err)
-	}
+	a.procW.Refresh(ctx) // its provider exports from now on
 	if a.rtC, err = runtime.Start(a.mp, runtime.Options{Logger: a.log}); err != nil {
 		return fmt.Errorf("start runtime instrumentation: %w", err)
 	}
@@ -257,7 +256,10 @@ func (a *Agent) Stop(ctx context.Context) error {
 		if err := a.stopProbes(); err != nil {
 			errs = append(errs, err)
 		}
-		for _, c := range []stopper{a.hostC, a.procC, a.rtC} {
+		if err := a.procW.Shutdown(ctx); err != nil {
+			a.log.Warn("stop the watched process's metrics", "err", err)
+		}
+		for _, c := range []stopper{a.hostC, a.rtC} {
 			if isNil(c) {
 				continue
 			}
@@ -302,8 +304,6 @@ type stopper interface{ Stop() error }
 func isNil(s stopper) bool {
 	switch c := s.(type) {
 	case *host.Collector:
-		return c == nil
-	case *process.Collector:
 		return c == nil
 	case *runtime.Collector:
 		return c == nil

@@ -18,6 +18,7 @@ import (
 	"github.com/nexusmon/nexusmon/agent/internal/httpapi"
 	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/internal/otlpexport"
+	"github.com/nexusmon/nexusmon/internal/procres"
 	"github.com/nexusmon/nexusmon/internal/store"
 	"github.com/nexusmon/nexusmon/render"
 	"github.com/nexusmon/nexusmon/render/chart"
@@ -93,6 +94,11 @@ func (a *Agent) release(ctx context.Context) error {
 	if a.ownTP != nil {
 		errs = append(errs, a.ownTP.Shutdown(ctx))
 	}
+	if a.procW != nil {
+		errs = append(errs, a.procW.Shutdown(ctx)) // and procExp
+	} else if a.procExp != nil {
+		errs = append(errs, a.procExp.Shutdown(ctx))
+	}
 	if a.mp != nil && !a.botMP {
 		errs = append(errs, a.mp.Shutdown(ctx))
 	} else { // the bot's provider (or none yet): nexusmon's readers are ours to stop
@@ -167,7 +173,7 @@ func (a *Agent) build(ctx context.Context) error {
 	a.reports = make(map[reportdata.Kind]*reportReader, 5)
 	for _, rc := range reportIntervals(cfg) {
 		// Collections start with Start (runReports), not here.
-		a.reports[rc.event] = newReportReader(a.manual, sdkadapter.NewExporter(a.reporter, rc.event), rc.interval)
+		a.reports[rc.event] = newReportReader(a.collect, sdkadapter.NewExporter(a.reporter, rc.event), rc.interval)
 	}
 	if err := a.step("readers"); err != nil {
 		return err
@@ -191,15 +197,24 @@ func (a *Agent) build(ctx context.Context) error {
 	// OTEL_* variables): nexusmon adds none, or everything would go twice.
 	ownMP := a.opts.meterProvider == nil
 	ro := otlpexport.ReaderOptions(cfg.OTLP, a.opts.env)
-	if ms.Enabled && ownMP {
+	if ms.Enabled {
 		if err := a.step("otlp_metrics"); err != nil {
 			return err
 		}
+		// The watched process's providers (procres) export with an exporter
+		// of their own, beside the bot's provider too: nothing else sends them.
 		exp, err := otlpexport.NewMetricExporter(ctx, ms)
 		if err != nil {
 			return fmt.Errorf("otlp metrics: %w", err)
 		}
 		a.otlpM = otlpexport.NewCounter("otlp_metrics", a.log)
+		a.procExp = a.otlpM.MetricExporter(exp)
+	}
+	if ms.Enabled && ownMP {
+		exp, err := otlpexport.NewMetricExporter(ctx, ms)
+		if err != nil {
+			return fmt.Errorf("otlp metrics: %w", err)
+		}
 		a.readers = append(a.readers, sdkmetric.NewPeriodicReader(a.otlpM.MetricExporter(exp), ro...))
 		a.log.Info("otlp metric export on", "protocol", ms.Protocol)
 		a.logFleetMode(res)
@@ -216,6 +231,14 @@ func (a *Agent) build(ctx context.Context) error {
 		return err
 	}
 	if err := a.step("meter_provider"); err != nil {
+		return err
+	}
+	po := procres.Options{PID: cfg.Process.PID, PIDFile: cfg.Process.PIDFile, Base: res, Health: a.mp,
+		Registerer: a.promReg, Exporter: a.procExp, ReaderOptions: ro, Logger: a.log}
+	if ms.Console {
+		po.Console = a.opts.stderr
+	}
+	if a.procW, err = procres.New(po); err != nil {
 		return err
 	}
 

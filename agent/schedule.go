@@ -20,13 +20,13 @@ import (
 // times. The SDK's PeriodicReader fixes its interval when it is created;
 // this schedule takes a new interval from a config reload at once.
 type reportReader struct {
-	src      *sdkmetric.ManualReader
+	src      func(context.Context, *metricdata.ResourceMetrics) error // collects the ManualReader (Agent.collect)
 	exp      sdkmetric.Exporter
 	interval atomic.Int64 // nanoseconds
 	reset    chan struct{}
 }
 
-func newReportReader(src *sdkmetric.ManualReader, exp sdkmetric.Exporter, interval time.Duration) *reportReader {
+func newReportReader(src func(context.Context, *metricdata.ResourceMetrics) error, exp sdkmetric.Exporter, interval time.Duration) *reportReader {
 	r := &reportReader{src: src, exp: exp, reset: make(chan struct{}, 1)}
 	r.interval.Store(int64(interval))
 	return r
@@ -78,7 +78,7 @@ func (r *reportReader) collect(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, max(time.Duration(r.interval.Load()), 10*time.Second))
 	defer cancel()
 	var rm metricdata.ResourceMetrics
-	if err := r.src.Collect(ctx, &rm); err != nil {
+	if err := r.src(ctx, &rm); err != nil {
 		return err
 	}
 	return r.exp.Export(ctx, &rm)

@@ -45,7 +45,7 @@ func TestReportReader_setIntervalWakesTheLoop(t *testing.T) {
 	t.Parallel()
 	exp := &countingExporter{}
 	src := sdkmetric.NewManualReader()
-	r := newReportReader(src, exp, time.Hour)
+	r := newReportReader(src.Collect, exp, time.Hour)
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(src))
 	t.Cleanup(func() {
 		if err := mp.Shutdown(context.Background()); err != nil {

@@ -38,7 +38,9 @@ import (
 // behind MetricsHandler and /metrics. build must return a provider that has every one of them
 // (sdkmetric.WithReader). nexusmon adds no OTLP reader to it: the bot's own
 // exporters send its provider's metrics, nexusmon's included. The provider's
-// resource is the bot's.
+// resource is the bot's. The watched process's metrics are not in it: the
+// process is their resource, in a provider of its own (internal/procres),
+// exported with nexusmon's OTLP settings and served by MetricsHandler.
 func WithMeterProvider(build func(readers []sdkmetric.Reader) *sdkmetric.MeterProvider) Option {
 	return func(o *options) { o.meterProvider = build }
 }
@@ -103,7 +105,8 @@ func (a *Agent) newPrometheusReader() (sdkmetric.Reader, error) {
 
 // MetricsHandler returns the Prometheus exposition of everything the
 // agent's MeterProvider records (the bot's own instruments too, when it is
-// the bot's provider), in the text or OpenMetrics format. It works whether
+// the bot's provider) and of the watched process's provider, in the text
+// or OpenMetrics format. It works whether
 // or not http.listen is set, so a bot with its own HTTP server can mount it
 // at /metrics and set http.listen to "".
 func (a *Agent) MetricsHandler() http.Handler {

@@ -56,9 +56,15 @@ func (a *Agent) selftestDeps() selftest.Deps {
 	}
 }
 
+// collect collects the agent's ManualReader and the watched process's
+// provider into rm (procres.Watcher.Collect).
+func (a *Agent) collect(ctx context.Context, rm *metricdata.ResourceMetrics) error {
+	return a.procW.Collect(ctx, a.manual, rm)
+}
+
 func (a *Agent) collectNow(ctx context.Context) (*reportdata.Snapshot, error) {
 	var rm metricdata.ResourceMetrics
-	if err := a.manual.Collect(ctx, &rm); err != nil {
+	if err := a.collect(ctx, &rm); err != nil {
 		return nil, fmt.Errorf("collect: %w", err)
 	}
 	s := sdkadapter.FromMetricData(&rm)

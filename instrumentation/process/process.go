@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -30,16 +29,26 @@ const StateNotFound = "not_found"
 // is re-read; it changes only with memory hotplug or ballooning.
 const memTotalTTL = 60 * time.Second
 
-// Options configures Start. PID 0 and PIDFile "" follow the calling
-// process; setting both is an error.
+// Options configures Start. PID 0 follows the calling process.
 type Options struct {
-	// PID is the process to follow.
+	// PID is the process to observe. Its points carry no pid: the process
+	// is the resource of the MeterProvider they are recorded in (one
+	// provider per process; internal/procres builds them).
 	PID int
-	// PIDFile names a file holding the pid to follow. It is re-read on
-	// every collection, so a bot that restarts under a new pid is followed.
-	PIDFile string
+	// StartTicks is the process's start time (field 22 of /proc/PID/stat,
+	// Identity.StartTicks): a process under PID with another start time is
+	// another process that reuses the pid, and is not observed (the status
+	// reads not_found). 0 observes whichever process has PID.
+	StartTicks uint64
+	// Health is where the collector's own nexusmon.collector.* gauges are
+	// recorded: the agent's provider, so that they stay when the process
+	// provider is replaced. Nil records them in the MeterProvider given to
+	// Start.
+	Health metric.MeterProvider
+	// ProcRoot is the proc file system ("" : $HOST_PROC, else /proc).
+	ProcRoot string
 	// Logger receives one record per change of the collector's state
-	// (process found, gone, pid file missing). Nil discards.
+	// (process found, gone). Nil discards.
 	Logger *slog.Logger
 }
 
@@ -47,41 +56,44 @@ type Options struct {
 // Its methods are safe for concurrent use.
 type Collector struct {
 	reg *collect.Registration
-	pid atomic.Int64 // the pid followed; 0 when unknown
+	pid int // the pid observed
 
-	mu       sync.Mutex // serialises collections
-	fixedPID int
-	pidFile  string
-	procRoot string
-	now      func() time.Time
-	log      *slog.Logger
-	state    string // last logged state, see record
+	mu         sync.Mutex // serialises collections
+	startTicks uint64     // the process's identity; 0: any process with pid
+	procRoot   string
+	now        func() time.Time
+	log        *slog.Logger
+	state      string // last logged state, see record
 
 	target     *target // the followed process; nil when none
 	memTotal   uint64
 	memTotalAt time.Time
 	bootTime   int64 // btime of /proc/stat, read once
 	buf        []byte
-	socks      sockets              // the connection count's state
-	exitedAs   string               // process.state of the exited process, for stateExited
-	goneOpt    metric.ObserveOption // process.status of a missing process, for goneKey
-	goneKey    string
+	socks      sockets                         // the connection count's state
+	exitedAs   string                          // process.state of the exited process, for stateExited
+	states     map[string]metric.ObserveOption // process.status attribute sets, by state
 
 	inst      instruments
 	collector metric.MeasurementOption // nexusmon.collector="process"
 }
 
-// target is what is cached per followed pid: its start time, which tells
-// this process from a later one that reuses the pid, and the attribute
-// sets carrying process.pid.
+// target is what is cached per observed process: its start time, which
+// tells this process from a later one that reuses the pid.
 type target struct {
-	pid        int
 	startTicks uint64
 	created    float64 // seconds since the Unix epoch
-	base       metric.ObserveOption
-	cpu        [2]metric.ObserveOption // user, system
-	states     map[byte]metric.ObserveOption
 }
+
+// The attribute sets of the points: the pid is not among them (it is the
+// resource's).
+var (
+	noAttrs = metric.WithAttributeSet(attribute.NewSet())
+	cpuOpts = [2]metric.ObserveOption{ // user, system
+		metric.WithAttributeSet(attribute.NewSet(attribute.String(names.AttrCPUMode, "user"))),
+		metric.WithAttributeSet(attribute.NewSet(attribute.String(names.AttrCPUMode, "system"))),
+	}
+)
 
 type instruments struct {
 	collect.Gauges
@@ -107,10 +119,8 @@ type config struct {
 	sockProto func(path string, dest []byte) (int, error)
 }
 
-// Start registers the process instruments (scope names.ScopeProcess) on mp
-// and resolves the pid once, so PID is meaningful before the first
-// collection. A pid file that is missing or a process that is not running
-// is not an error.
+// Start registers the process instruments (scope names.ScopeProcess) on mp.
+// A process that is not running is not an error.
 func Start(mp metric.MeterProvider, opts Options) (*Collector, error) {
 	return start(mp, opts, config{})
 }
@@ -119,15 +129,16 @@ func start(mp metric.MeterProvider, opts Options, cfg config) (*Collector, error
 	if mp == nil {
 		return nil, errors.New("process: nil MeterProvider")
 	}
-	if opts.PID != 0 && opts.PIDFile != "" {
-		return nil, errors.New("process: set PID or PIDFile, not both")
-	}
 	if opts.PID < 0 {
 		return nil, fmt.Errorf("process: invalid pid %d", opts.PID)
 	}
-	c := &Collector{fixedPID: opts.PID, pidFile: opts.PIDFile, now: cfg.now, log: opts.Logger, procRoot: cfg.procRoot}
-	if c.fixedPID == 0 && c.pidFile == "" {
-		c.fixedPID = os.Getpid()
+	c := &Collector{pid: opts.PID, startTicks: opts.StartTicks, now: cfg.now, log: opts.Logger,
+		procRoot: opts.ProcRoot, states: map[string]metric.ObserveOption{}}
+	if cfg.procRoot != "" {
+		c.procRoot = cfg.procRoot
+	}
+	if c.pid == 0 {
+		c.pid = os.Getpid()
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -135,33 +146,30 @@ func start(mp metric.MeterProvider, opts Options, cfg config) (*Collector, error
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	if c.procRoot == "" {
-		c.procRoot = os.Getenv("HOST_PROC")
-	}
-	if c.procRoot == "" {
-		c.procRoot = "/proc"
-	}
+	c.procRoot = procRootOr(c.procRoot)
 	c.socks = newSockets(cfg.sockProto)
 	c.collector = metric.WithAttributeSet(attribute.NewSet(attribute.String(names.AttrCollector, "process")))
 
+	health := opts.Health
+	if health == nil {
+		health = mp
+	}
 	m := mp.Meter(names.ScopeProcess)
-	insts, err := c.inst.create(mp, m)
+	insts, err := c.inst.create(health, m)
 	if err != nil {
 		return nil, err
 	}
-	pid, _ := c.resolvePID() // an unreadable pid file is reported by the first collection
-	c.pid.Store(int64(pid))
 	if c.reg, err = collect.Register(m, "process", c.observe, insts...); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-func (in *instruments) create(mp metric.MeterProvider, m metric.Meter) ([]metric.Observable, error) {
+func (in *instruments) create(health metric.MeterProvider, m metric.Meter) ([]metric.Observable, error) {
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	var err error
-	in.Gauges, err = collect.NewGauges(mp)
+	in.Gauges, err = collect.NewGauges(health)
 	add(err)
 	in.rss, err = m.Int64ObservableUpDownCounter(names.ProcessMemoryUsage, metric.WithUnit("By"),
 		metric.WithDescription("Resident set size of the process."))
@@ -210,21 +218,8 @@ func (in *instruments) create(mp metric.MeterProvider, m metric.Meter) ([]metric
 // instruments. Stop is idempotent.
 func (c *Collector) Stop() error { return c.reg.Stop() }
 
-// PID returns the pid currently followed: the configured pid, or the one
-// the pid file named at the last collection (0 when the file is missing or
-// holds no pid). The process itself may have exited.
-func (c *Collector) PID() int { return int(c.pid.Load()) }
-
-func (c *Collector) resolvePID() (int, error) {
-	if c.pidFile == "" {
-		return c.fixedPID, nil
-	}
-	b, err := os.ReadFile(c.pidFile)
-	if err != nil {
-		return 0, fmt.Errorf("read pid file: %w", err)
-	}
-	return parsePIDFile(b)
-}
+// PID returns the pid observed. The process itself may have exited.
+func (c *Collector) PID() int { return c.pid }
 
 func (c *Collector) observe(ctx context.Context, o metric.Observer) error {
 	c.mu.Lock()
@@ -241,7 +236,6 @@ func (c *Collector) observe(ctx context.Context, o metric.Observer) error {
 const (
 	stateOK         = "ok"
 	statePartial    = "ok, fds or connections unreadable"
-	stateNoPID      = "no pid (pid file missing or invalid)"
 	stateNotRunning = "process not running"
 	stateExited     = "process exited, not reaped"
 	stateReadFailed = "process unreadable"
@@ -279,12 +273,7 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 			c.target = nil
 		}
 	}()
-	pid, err := c.resolvePID()
-	c.pid.Store(int64(pid))
-	if err != nil {
-		c.target = nil
-		return stateNoPID, err
-	}
+	pid := c.pid
 	dir := c.procRoot + "/" + strconv.Itoa(pid)
 	b, err := procfs.ReadFileInto(dir+"/stat", &c.buf)
 	if err != nil {
@@ -302,8 +291,13 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 		c.exitedAs = stateName(ps.state)
 		return stateExited, fmt.Errorf("pid %d has exited (state %c)", pid, ps.state)
 	}
-	if c.target == nil || c.target.pid != pid || c.target.startTicks != ps.startTicks {
-		if c.target, err = c.newTarget(pid, ps.startTicks); err != nil {
+	if c.startTicks != 0 && ps.startTicks != c.startTicks {
+		// Another process reuses the pid: not the one this provider is about.
+		c.target = nil
+		return stateNotRunning, fmt.Errorf("pid %d is another process now", pid)
+	}
+	if c.target == nil || c.target.startTicks != ps.startTicks {
+		if c.target, err = c.newTarget(ps.startTicks); err != nil {
 			return stateReadFailed, err
 		}
 	}
@@ -326,34 +320,32 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 		state = statePartial
 	}
 
-	o.ObserveInt64(c.inst.rss, clamp(sm.rss), t.base)
-	o.ObserveInt64(c.inst.vms, clamp(sm.vms), t.base)
-	o.ObserveInt64(c.inst.shared, clamp(sm.shared), t.base)
-	o.ObserveInt64(c.inst.data, clamp(sm.data), t.base)
+	o.ObserveInt64(c.inst.rss, clamp(sm.rss), noAttrs)
+	o.ObserveInt64(c.inst.vms, clamp(sm.vms), noAttrs)
+	o.ObserveInt64(c.inst.shared, clamp(sm.shared), noAttrs)
+	o.ObserveInt64(c.inst.data, clamp(sm.data), noAttrs)
 	if total := c.totalMemory(now); total > 0 {
-		o.ObserveFloat64(c.inst.utilization, float64(sm.rss)/float64(total), t.base)
+		o.ObserveFloat64(c.inst.utilization, float64(sm.rss)/float64(total), noAttrs)
 	}
-	o.ObserveFloat64(c.inst.cpuTime, ps.user, t.cpu[0])
-	o.ObserveFloat64(c.inst.cpuTime, ps.system, t.cpu[1])
-	o.ObserveInt64(c.inst.threads, ps.threads, t.base)
+	o.ObserveFloat64(c.inst.cpuTime, ps.user, cpuOpts[0])
+	o.ObserveFloat64(c.inst.cpuTime, ps.system, cpuOpts[1])
+	o.ObserveInt64(c.inst.threads, ps.threads, noAttrs)
 	if optErr == nil {
-		o.ObserveInt64(c.inst.fds, int64(fds), t.base)
-		o.ObserveInt64(c.inst.conns, int64(conns), t.base)
+		o.ObserveInt64(c.inst.fds, int64(fds), noAttrs)
+		o.ObserveInt64(c.inst.conns, int64(conns), noAttrs)
 	}
-	o.ObserveFloat64(c.inst.created, t.created, t.base)
-	o.ObserveFloat64(c.inst.uptime, max(0, float64(now.UnixMilli())/1e3-t.created), t.base)
-	o.ObserveInt64(c.inst.status, 1, t.stateOpt(ps.state))
+	o.ObserveFloat64(c.inst.created, t.created, noAttrs)
+	o.ObserveFloat64(c.inst.uptime, max(0, float64(now.UnixMilli())/1e3-t.created), noAttrs)
+	o.ObserveInt64(c.inst.status, 1, c.stateOpt(stateName(ps.state)))
 	return state, optErr
 }
 
 // observeGone observes process.status for a watched pid that collect
 // could not measure (state is neither stateOK nor statePartial), so that
-// the pid stays in the data: process.state is StateNotFound when there is
-// no such process, the kernel's state for one that exited but is not
-// reaped, and "unknown" when it could not be read. Without a pid nothing
-// is observed.
+// the pid (the resource's) stays in the data: process.state is
+// StateNotFound when there is no such process, the kernel's state for one
+// that exited but is not reaped, and "unknown" when it could not be read.
 func (c *Collector) observeGone(o metric.Observer, state string) {
-	pid := c.PID()
 	var ps string
 	switch state {
 	case stateNotRunning:
@@ -363,18 +355,13 @@ func (c *Collector) observeGone(o metric.Observer, state string) {
 	case stateReadFailed:
 		ps = "unknown"
 	}
-	if ps == "" || pid <= 0 {
+	if ps == "" {
 		return
 	}
-	if key := strconv.Itoa(pid) + "/" + ps; key != c.goneKey {
-		c.goneKey = key
-		c.goneOpt = metric.WithAttributeSet(attribute.NewSet(
-			attribute.Int(names.AttrProcessPID, pid), attribute.String(names.AttrProcessState, ps)))
-	}
-	o.ObserveInt64(c.inst.status, 1, c.goneOpt)
+	o.ObserveInt64(c.inst.status, 1, c.stateOpt(ps))
 }
 
-func (c *Collector) newTarget(pid int, startTicks uint64) (*target, error) {
+func (c *Collector) newTarget(startTicks uint64) (*target, error) {
 	if c.bootTime == 0 {
 		b, err := procfs.ReadFileInto(c.procRoot+"/stat", &c.buf)
 		if err != nil {
@@ -384,23 +371,16 @@ func (c *Collector) newTarget(pid int, startTicks uint64) (*target, error) {
 			return nil, err
 		}
 	}
-	pidAttr := attribute.Int(names.AttrProcessPID, pid)
-	t := &target{pid: pid, startTicks: startTicks, states: map[byte]metric.ObserveOption{},
-		created: float64(c.bootTime) + float64(startTicks)/procfs.UserHZ,
-		base:    metric.WithAttributeSet(attribute.NewSet(pidAttr))}
-	for i, mode := range []string{"user", "system"} {
-		t.cpu[i] = metric.WithAttributeSet(attribute.NewSet(pidAttr, attribute.String(names.AttrCPUMode, mode)))
-	}
-	return t, nil
+	return &target{startTicks: startTicks, created: float64(c.bootTime) + float64(startTicks)/procfs.UserHZ}, nil
 }
 
-func (t *target) stateOpt(state byte) metric.ObserveOption {
-	if o, ok := t.states[state]; ok {
+// stateOpt returns the attribute set of process.status for state.
+func (c *Collector) stateOpt(state string) metric.ObserveOption {
+	if o, ok := c.states[state]; ok {
 		return o
 	}
-	o := metric.WithAttributeSet(attribute.NewSet(
-		attribute.Int(names.AttrProcessPID, t.pid), attribute.String(names.AttrProcessState, stateName(state))))
-	t.states[state] = o
+	o := metric.WithAttributeSet(attribute.NewSet(attribute.String(names.AttrProcessState, state)))
+	c.states[state] = o
 	return o
 }
 

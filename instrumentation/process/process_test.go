@@ -67,28 +67,27 @@ func TestStart_Self(t *testing.T) {
 	if successOf(t, rm) != 1 {
 		t.Fatal("collection of this process failed")
 	}
-	pidAttr := attribute.Int(names.AttrProcessPID, pid)
 
 	// RSS moves with the test's own allocations: ±10 %.
-	rss, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessMemoryUsage), pidAttr)
+	rss, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessMemoryUsage))
 	if want := statusField(t, pid, "VmRSS") * 1024; math.Abs(rss-want) > 0.1*want {
 		t.Errorf("RSS %v, VmRSS %v (tolerance 10 %%)", rss, want)
 	}
-	vms, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessMemoryVirtual), pidAttr)
+	vms, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessMemoryVirtual))
 	if want := statusField(t, pid, "VmSize") * 1024; math.Abs(vms-want) > 0.1*want {
 		t.Errorf("VMS %v, VmSize %v (tolerance 10 %%)", vms, want)
 	}
 	// The runtime may start or park a thread between the reads: ±2.
-	threads, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessThreadCount), pidAttr)
+	threads, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessThreadCount))
 	if want := statusField(t, pid, "Threads"); math.Abs(threads-want) > 2 {
 		t.Errorf("threads %v, status Threads %v (tolerance 2)", threads, want)
 	}
-	util, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessMemoryUtilization), pidAttr)
+	util, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessMemoryUtilization))
 	if util <= 0 || util >= 1 {
 		t.Errorf("memory utilization %v, want in (0, 1)", util)
 	}
-	created, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessCreationTime), pidAttr)
-	uptime, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessUptime), pidAttr)
+	created, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessCreationTime))
+	uptime, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessUptime))
 	// Start time has USER_HZ (10 ms) resolution; allow for that and for
 	// the time since the collection.
 	if now := float64(time.Now().UnixMilli()) / 1e3; created > now || math.Abs(now-created-uptime) > 1 {
@@ -105,7 +104,7 @@ func TestStart_Self(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessCPUTime), pidAttr, attribute.String(names.AttrCPUMode, mode))
+		got, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessCPUTime), attribute.String(names.AttrCPUMode, mode))
 		if !ok || math.Abs(got-ticks/100) > 0.2 {
 			t.Errorf("%s CPU time %v (present %v), /proc/self/stat %v s", mode, got, ok, ticks/100)
 		}
@@ -116,20 +115,46 @@ func TestStart_Self(t *testing.T) {
 	status := metrictest.Find(t, rm, names.ScopeProcess, names.ProcessStatus)
 	live := 0.0
 	for _, st := range []string{"running", "sleeping", "disk-sleep"} {
-		if v, ok := metrictest.Value(status, pidAttr, attribute.String(names.AttrProcessState, st)); ok {
+		if v, ok := metrictest.Value(status, attribute.String(names.AttrProcessState, st)); ok {
 			live += v
 		}
 	}
 	if metrictest.Points(status) != 1 || live != 1 {
 		t.Errorf("status %+v, want one point running, sleeping or disk-sleep with value 1", status.Data)
 	}
-	// Every point carries process.pid.
+	assertNoPIDAttr(t, rm)
+}
+
+// assertNoPIDAttr checks that no point carries process.pid: the process
+// is the resource of its provider, not a point attribute.
+func assertNoPIDAttr(t *testing.T, rm metricdata.ResourceMetrics) {
+	t.Helper()
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
-			if m.Name == names.CollectorSuccess || m.Name == names.CollectorDurationSeconds {
-				continue
+			var sets []attribute.Set
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, p := range d.DataPoints {
+					sets = append(sets, p.Attributes)
+				}
+			case metricdata.Sum[float64]:
+				for _, p := range d.DataPoints {
+					sets = append(sets, p.Attributes)
+				}
+			case metricdata.Gauge[int64]:
+				for _, p := range d.DataPoints {
+					sets = append(sets, p.Attributes)
+				}
+			case metricdata.Gauge[float64]:
+				for _, p := range d.DataPoints {
+					sets = append(sets, p.Attributes)
+				}
 			}
-			metricdatatest.AssertHasAttributes(t, m, pidAttr)
+			for _, set := range sets {
+				if set.HasValue(attribute.Key(names.AttrProcessPID)) {
+					t.Errorf("%s: point carries process.pid (%v)", m.Name, set.ToSlice())
+				}
+			}
 		}
 	}
 }
@@ -139,11 +164,10 @@ func TestStart_Self(t *testing.T) {
 func TestCollector_FDsAndConnections(t *testing.T) {
 	// Not parallel: other tests' sockets and files would move the counts.
 	_, collectNow := startCollector(t, Options{})
-	pidAttr := attribute.Int(names.AttrProcessPID, os.Getpid())
 	counts := func() (fds, conns float64) {
 		rm := collectNow()
-		fds, _ = metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessOpenFDs), pidAttr)
-		conns, _ = metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessConnections), pidAttr)
+		fds, _ = metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessOpenFDs))
+		conns, _ = metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessConnections))
 		return fds, conns
 	}
 	fds0, conns0 := counts()
@@ -199,10 +223,9 @@ func TestCollector_SocketConnectsLater(t *testing.T) {
 	}
 	defer ln.Close()
 	_, collectNow := startCollector(t, Options{})
-	pidAttr := attribute.Int(names.AttrProcessPID, os.Getpid())
 	conns := func() float64 {
 		t.Helper()
-		v, ok := metrictest.Value(metrictest.Find(t, collectNow(), names.ScopeProcess, names.ProcessConnections), pidAttr)
+		v, ok := metrictest.Value(metrictest.Find(t, collectNow(), names.ScopeProcess, names.ProcessConnections))
 		if !ok {
 			t.Fatal("no connection count")
 		}
@@ -256,7 +279,7 @@ func waitState(t *testing.T, collectNow func() metricdata.ResourceMetrics, pid i
 		rm := collectNow()
 		if metrictest.Has(rm, names.ScopeProcess, names.ProcessStatus) {
 			if _, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessStatus),
-				attribute.Int(names.AttrProcessPID, pid), attribute.String(names.AttrProcessState, state)); ok {
+				attribute.String(names.AttrProcessState, state)); ok {
 				return rm
 			}
 		}
@@ -286,7 +309,7 @@ func assertGone(t *testing.T, rm metricdata.ResourceMetrics, pid int, state stri
 		return
 	}
 	status := metrictest.Find(t, rm, names.ScopeProcess, names.ProcessStatus)
-	v, ok := metrictest.Value(status, attribute.Int(names.AttrProcessPID, pid), attribute.String(names.AttrProcessState, state))
+	v, ok := metrictest.Value(status, attribute.String(names.AttrProcessState, state))
 	if !ok || v != 1 || metrictest.Points(status) != 1 {
 		t.Errorf("process.status = %+v, want one point {pid %d, %s} = 1", status.Data, pid, state)
 	}
@@ -302,7 +325,7 @@ func TestCollector_FollowsPID(t *testing.T) {
 	if v := successOf(t, rm); v != 1 {
 		t.Fatalf("success = %v", v)
 	}
-	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessThreadCount), attribute.Int(names.AttrProcessPID, pid)); v != 1 {
+	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessThreadCount)); v != 1 {
 		t.Errorf("sleep has %v threads, want 1", v)
 	}
 
@@ -318,52 +341,71 @@ func TestCollector_FollowsPID(t *testing.T) {
 	}
 }
 
-func TestCollector_FollowsPIDFile(t *testing.T) {
+// TestIdentify reads a child's identity, and a pid without a process.
+func TestIdentify(t *testing.T) {
 	t.Parallel()
-	pidFile := filepath.Join(t.TempDir(), "bot.pid")
-	c, collectNow := startCollector(t, Options{PIDFile: pidFile})
-	if c.PID() != 0 {
-		t.Errorf("PID() = %d with no pid file, want 0", c.PID())
-	}
-	assertGone(t, collectNow(), 0, "") // missing pid file: not fatal
-
-	first := startChild(t)
-	write := func(content string) {
-		t.Helper()
-		if err := os.WriteFile(pidFile, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(strconv.Itoa(first.Process.Pid) + "\n")
-	waitState(t, collectNow, first.Process.Pid, "sleeping")
-	if c.PID() != first.Process.Pid {
-		t.Errorf("PID() = %d, want %d", c.PID(), first.Process.Pid)
-	}
-
-	kill(t, first)
-	assertGone(t, collectNow(), first.Process.Pid, StateNotFound)
-
-	second := startChild(t)
-	write(strconv.Itoa(second.Process.Pid)) // no newline: still accepted
-	rm := waitState(t, collectNow, second.Process.Pid, "sleeping")
-	if c.PID() != second.Process.Pid {
-		t.Errorf("PID() = %d, want %d", c.PID(), second.Process.Pid)
-	}
-	if metrictest.Has(rm, names.ScopeProcess, names.ProcessMemoryUsage) {
-		if _, ok := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessMemoryUsage), attribute.Int(names.AttrProcessPID, first.Process.Pid)); ok {
-			t.Error("points of the first child still observed")
-		}
-	}
-
-	write("not a pid\n")
-	assertGone(t, collectNow(), 0, "")
-	if c.PID() != 0 {
-		t.Errorf("PID() = %d with a garbage pid file, want 0", c.PID())
-	}
-	if err := os.Remove(pidFile); err != nil {
+	child := startChild(t)
+	pid := child.Process.Pid
+	id, err := Identify("", pid)
+	if err != nil {
 		t.Fatal(err)
 	}
-	assertGone(t, collectNow(), 0, "")
+	if id.PID != pid || id.StartTicks == 0 || id.ExecutableName != "sleep" {
+		t.Errorf("Identify(%d) = %+v, want its start time and executable name sleep", pid, id)
+	}
+	again, err := Identify("", pid)
+	if err != nil || again != id {
+		t.Errorf("second Identify = %+v, %v; want %+v", again, err, id)
+	}
+	kill(t, child)
+	if id, err := Identify("", pid); err != nil || id.StartTicks != 0 || id.ExecutableName != "" {
+		t.Errorf("Identify of an exited pid = %+v, %v; want no process", id, err)
+	}
+	if _, err := Identify("", 0); err == nil {
+		t.Error("Identify(0) succeeded")
+	}
+}
+
+// TestIdentify_commWithoutExe: /proc/PID/exe unreadable (another user's
+// process): the executable name is the command name of /proc/PID/stat.
+func TestIdentify_commWithoutExe(t *testing.T) {
+	t.Parallel()
+	proc := fixtureProc(t)
+	id, err := Identify(proc, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != (Identity{PID: 42, StartTicks: 12345, ExecutableName: "bot"}) {
+		t.Errorf("Identify = %+v", id)
+	}
+}
+
+func TestReadPIDFile(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "bot.pid")
+	if _, err := ReadPIDFile(p); err == nil {
+		t.Error("missing pid file read")
+	}
+	if err := os.WriteFile(p, []byte(" 4242\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if pid, err := ReadPIDFile(p); err != nil || pid != 4242 {
+		t.Errorf("ReadPIDFile = %d, %v", pid, err)
+	}
+}
+
+// TestCollector_OtherProcessUnderPID: with StartTicks set, a process that
+// reuses the pid is not the one observed: the status reads not_found.
+func TestCollector_OtherProcessUnderPID(t *testing.T) {
+	t.Parallel()
+	proc := fixtureProc(t)
+	mp, r := metrictest.NewProvider(t)
+	c, err := start(mp, Options{PID: 42, StartTicks: 999}, config{procRoot: proc, sockProto: (&fakeProtos{}).lookup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrictest.StopOnCleanup(t, c)
+	assertGone(t, metrictest.Collect(t, r), 42, StateNotFound)
 }
 
 func TestCollector_Zombie(t *testing.T) {
@@ -393,7 +435,7 @@ func TestCollector_Zombie(t *testing.T) {
 func TestStart_Options(t *testing.T) {
 	t.Parallel()
 	mp, _ := metrictest.NewProvider(t)
-	for _, o := range []Options{{PID: 1, PIDFile: "/run/x.pid"}, {PID: -1}} {
+	for _, o := range []Options{{PID: -1}} {
 		if _, err := Start(mp, o); err == nil {
 			t.Errorf("Start(%+v) succeeded", o)
 		}
@@ -455,13 +497,12 @@ func TestCollector_Instruments(t *testing.T) {
 	metrictest.StopOnCleanup(t, c)
 	rm := metrictest.Collect(t, r)
 	page := int64(os.Getpagesize())
-	pid := attribute.Int(names.AttrProcessPID, 42)
 	set := func(kv ...attribute.KeyValue) attribute.Set { return attribute.NewSet(kv...) }
 	upDown := func(v int64) metricdata.Sum[int64] {
-		return metricdata.Sum[int64]{Temporality: metricdata.CumulativeTemporality, DataPoints: []metricdata.DataPoint[int64]{{Attributes: set(pid), Value: v}}}
+		return metricdata.Sum[int64]{Temporality: metricdata.CumulativeTemporality, DataPoints: []metricdata.DataPoint[int64]{{Attributes: set(), Value: v}}}
 	}
 	gauge := func(v float64) metricdata.Gauge[float64] {
-		return metricdata.Gauge[float64]{DataPoints: []metricdata.DataPoint[float64]{{Attributes: set(pid), Value: v}}}
+		return metricdata.Gauge[float64]{DataPoints: []metricdata.DataPoint[float64]{{Attributes: set(), Value: v}}}
 	}
 	want := []metricdata.Metrics{
 		{Name: names.ProcessMemoryUsage, Unit: "By", Description: "Resident set size of the process.", Data: upDown(200 * page)},
@@ -471,8 +512,8 @@ func TestCollector_Instruments(t *testing.T) {
 		{Name: names.ProcessMemoryUtilization, Unit: "1", Description: "Resident set size as a fraction of MemTotal.", Data: gauge(float64(200*page) / (4000 * 1024))},
 		{Name: names.ProcessCPUTime, Unit: "s", Description: "CPU seconds used by the process, by mode.", Data: metricdata.Sum[float64]{
 			Temporality: metricdata.CumulativeTemporality, IsMonotonic: true, DataPoints: []metricdata.DataPoint[float64]{
-				{Attributes: set(pid, attribute.String(names.AttrCPUMode, "user")), Value: 2.5},
-				{Attributes: set(pid, attribute.String(names.AttrCPUMode, "system")), Value: 0.5},
+				{Attributes: set(attribute.String(names.AttrCPUMode, "user")), Value: 2.5},
+				{Attributes: set(attribute.String(names.AttrCPUMode, "system")), Value: 0.5},
 			}}},
 		{Name: names.ProcessThreadCount, Unit: "{thread}", Description: "Threads of the process.", Data: upDown(7)},
 		{Name: names.ProcessOpenFDs, Unit: "{file_descriptor}", Description: "Open file descriptors of the process.", Data: upDown(4)},
@@ -480,7 +521,7 @@ func TestCollector_Instruments(t *testing.T) {
 		{Name: names.ProcessCreationTime, Unit: "s", Description: "When the process started, in seconds since the Unix epoch.", Data: gauge(1_700_000_123.45)},
 		{Name: names.ProcessUptime, Unit: "s", Description: "Seconds since the process started.", Data: gauge(1_700_000_500.001 - 1_700_000_123.45)},
 		{Name: names.ProcessStatus, Unit: "1", Description: "1 for the current state of the process (process.state).", Data: metricdata.Gauge[int64]{
-			DataPoints: []metricdata.DataPoint[int64]{{Attributes: set(pid, attribute.String(names.AttrProcessState, "sleeping")), Value: 1}}}},
+			DataPoints: []metricdata.DataPoint[int64]{{Attributes: set(attribute.String(names.AttrProcessState, "sleeping")), Value: 1}}}},
 		{Name: names.CollectorSuccess, Unit: "1", Description: "Whether the last collection of the source succeeded (1) or failed (0).", Data: metricdata.Gauge[int64]{
 			DataPoints: []metricdata.DataPoint[int64]{{Attributes: set(attribute.String(names.AttrCollector, "process")), Value: 1}}}},
 	}
@@ -501,5 +542,28 @@ func TestCollector_Instruments(t *testing.T) {
 			}
 			metricdatatest.AssertEqual(t, w, got, metricdatatest.IgnoreTimestamp())
 		})
+	}
+}
+
+// TestStart_Health: the collector's own gauges go to Options.Health (the
+// agent's provider), the process instruments to the provider given.
+func TestStart_Health(t *testing.T) {
+	t.Parallel()
+	mp, r := metrictest.NewProvider(t)
+	health, hr := metrictest.NewProvider(t)
+	c, err := Start(mp, Options{Health: health})
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrictest.StopOnCleanup(t, c)
+	rm := metrictest.Collect(t, r)
+	if !metrictest.Has(rm, names.ScopeProcess, names.ProcessMemoryUsage) {
+		t.Error("no process instrument in the process's provider")
+	}
+	if metrictest.Has(rm, names.ScopeCollect, names.CollectorSuccess) {
+		t.Error("the collector's success gauge is in the process's provider")
+	}
+	if successOf(t, metrictest.Collect(t, hr)) != 1 {
+		t.Error("the collector's success gauge is not in the Health provider")
 	}
 }

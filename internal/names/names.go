@@ -109,7 +109,7 @@ const (
 	CollectorDurationSeconds = "nexusmon.collector.duration" // s, gauge, last duration of each source
 )
 
-// Bot process metrics (scope ScopeProcess); every point carries process.pid.
+// Bot process metrics (scope ScopeProcess); the process (process.pid) is their resource, not a point attribute.
 var (
 	ProcessCPUTime       = processconv.CPUTime{}.Name()                 // s, counter, cpu.mode user|system
 	ProcessMemoryUsage   = processconv.MemoryUsage{}.Name()             // By, RSS
