@@ -43,7 +43,7 @@ func (e *recordingExporter) Aggregation(k sdkmetric.InstrumentKind) sdkmetric.Ag
 func (e *recordingExporter) Export(_ context.Context, rm *metricdata.ResourceMetrics) error {
 	v, _ := rm.Resource.Set().Value(keyPID)
 	e.mu.Lock()
-	e.pids = append(e.pids, v.Emit())
+	e.pids = append(e.pids, v.String())
 	e.mu.Unlock()
 	return nil
 }
