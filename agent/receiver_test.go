@@ -211,6 +211,7 @@ func TestAgent_receiverOwnSessionWins(t *testing.T) {
 		if snap, err = a.collectNow(t.Context()); err != nil {
 			t.Fatal(err)
 		}
+		a.augment(report.EventSystem, snap)
 		return snap.Has(names.DiscordGuilds) && len(snap.Points(names.DiscordGuilds, names.AttrScope, names.ScopeBot, names.AttrServiceName, "")) > 0
 	})
 	if got, _ := snap.Sum(names.DiscordGuilds, names.AttrScope, names.ScopeBot); got != 1 {
@@ -224,5 +225,34 @@ func TestReceiverDefaults(t *testing.T) {
 	if d.HTTP != "" || d.MaxRequestBytes != otlp.DefaultMaxRequestBytes || d.MaxSpansPerMinute != otlp.DefaultMaxSpansPerMinute ||
 		d.MaxPointsPerMinute != otlp.DefaultMaxPointsPerMinute || d.MaxSeries != otlp.DefaultMaxSeries {
 		t.Errorf("config defaults %+v differ from the receiver's", d)
+	}
+}
+
+// An on-demand report (/nexus status and health, the self-test's formatting
+// check) collects now and then builds through the Reporter, whose Augment
+// adds the received points: they are added once, not also by the
+// collection, so a received runtime figure is not doubled.
+func TestAgent_receivedPointsOnceOnDemand(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Receiver.OTLP.HTTP = "127.0.0.1:0"
+	a, _ := startAgent(t, cfg)
+	now := time.Now()
+	req := &colmetricpb.ExportMetricsServiceRequest{ResourceMetrics: []*metricspb.ResourceMetrics{{
+		Resource: jsBotResource(),
+		ScopeMetrics: []*metricspb.ScopeMetrics{{Metrics: []*metricspb.Metric{
+			{Name: names.NodeHeapLimit, Unit: "By", Data: &metricspb.Metric_Gauge{Gauge: &metricspb.Gauge{DataPoints: []*metricspb.NumberDataPoint{
+				{TimeUnixNano: uint64(now.UnixNano()), Value: &metricspb.NumberDataPoint_AsInt{AsInt: 1 << 30}}}}}},
+		}}},
+	}}}
+	postOTLP(t, a.ReceiverAddr(), "/v1/metrics", req)
+	snap, err := a.collectNow(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.reporter.BuildNow(t.Context(), report.EventSystem, snap); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(snap.Points(names.NodeHeapLimit)); n != 1 {
+		t.Errorf("%s: %d points in the on-demand snapshot, want 1", names.NodeHeapLimit, n)
 	}
 }

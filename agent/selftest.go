@@ -62,6 +62,9 @@ func (a *Agent) collect(ctx context.Context, rm *metricdata.ResourceMetrics) err
 	return a.procW.Collect(ctx, a.manual, rm)
 }
 
+// collectNow collects for an on-demand report. The received points are not
+// added here: every caller builds through Reporter.BuildNow, whose Augment
+// adds them (twice would double a received sum).
 func (a *Agent) collectNow(ctx context.Context) (*reportdata.Snapshot, error) {
 	var rm metricdata.ResourceMetrics
 	if err := a.collect(ctx, &rm); err != nil {
@@ -71,7 +74,6 @@ func (a *Agent) collectNow(ctx context.Context) (*reportdata.Snapshot, error) {
 	if s.Time.IsZero() {
 		s.Time = a.opts.now().UTC()
 	}
-	a.addReceived(s)
 	return s, nil
 }
 

@@ -25,7 +25,7 @@ type Deps struct {
 	Delivery *deliver.Delivery // the agent's outbox; nil without a destination
 	Store    deliver.Outbox    // the store, for the recovery check's own delivery
 	Reporter Reporter
-	// Collect collects the agent's instruments now, with what the receiver got.
+	// Collect collects the agent's instruments now; BuildNow adds what the receiver got.
 	Collect func(context.Context) (*reportdata.Snapshot, error)
 	Now     func() time.Time
 	Host    string
