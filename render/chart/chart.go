@@ -78,13 +78,9 @@ func Render(in reportdata.HealthChart) ([]byte, error) {
 	if !in.End.After(in.Start) {
 		in.Start = in.End.Add(-time.Hour)
 	}
-	fnt, err := sansFont()
-	if err != nil {
-		return nil, err
-	}
 	r := renderers.Get().(*renderer)
 	defer renderers.Put(r)
-	if err := r.init(fnt); err != nil {
+	if err := r.init(); err != nil {
 		return nil, err
 	}
 	r.start, r.end = in.Start, in.End
@@ -120,7 +116,7 @@ func Render(in reportdata.HealthChart) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(16 << 10)
 	enc := png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &chartPNGBuffers}
-	if err := enc.Encode(&buf, r.paletted()); err != nil {
+	if err := enc.Encode(&buf, r.img); err != nil {
 		return nil, fmt.Errorf("encode %s: %w", reportdata.ChartFile, err)
 	}
 	return buf.Bytes(), nil
@@ -329,8 +325,7 @@ func formatTick(v, step float64) string {
 }
 
 // Charts are drawn every health report (every second in a 1 s test run):
-// the canvas, its paletted copy, the rasterizer and the PNG encoder's
-// compressor are reused rather than left to the garbage collector each
+// the canvas and the PNG encoder's compressor are reused rather than left to the garbage collector each
 // time. A sync.Pool lets the collector have them back between reports.
 var (
 	renderers       = sync.Pool{New: func() any { return new(renderer) }}
