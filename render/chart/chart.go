@@ -54,6 +54,13 @@ const (
 	legendRow   = 15 // one legend entry
 )
 
+// maxAxis is the highest top of a y axis; maxTicks bounds the ticks of
+// one (niceTicks makes about 3 major and 15 minor).
+const (
+	maxAxis  = 1e12
+	maxTicks = 100
+)
+
 // series is one line of a panel.
 type series struct {
 	name    string
@@ -75,7 +82,7 @@ type panel struct {
 // thresholds (see reportdata.HealthChart) draw no lines. The font, Liberation
 // Sans, is parsed on the first call.
 func Render(in reportdata.HealthChart) ([]byte, error) {
-	if !in.End.After(in.Start) {
+	if in.End.Sub(in.Start) < time.Second { // no window, or too short to draw
 		in.Start = in.End.Add(-time.Hour)
 	}
 	r := renderers.Get().(*renderer)
@@ -94,13 +101,14 @@ func Render(in reportdata.HealthChart) ([]byte, error) {
 
 	// Fixed axes: 0–100 % (wider only if a line is beyond), and latency
 	// from 0 to above the data and the critical line, so both threshold
-	// lines are always in view.
-	usage.ymax = math.Max(100, r.dataMax(&usage))
-	top := r.dataMax(&latency)
-	if !(top > 0) {
-		top = 1
+	// lines are always in view. Absurd values are cut at maxAxis.
+	usage.ymax = math.Min(math.Max(100, r.dataMax(&usage)), maxAxis)
+	switch top := r.dataMax(&latency); {
+	case top <= 0:
+		latency.ymax = 1.15
+	default:
+		latency.ymax = math.Min(math.Max(top, 0.01), maxAxis) * 1.15
 	}
-	latency.ymax = top * 1.15
 
 	r.clear()
 	thresholds := false
@@ -160,7 +168,7 @@ func (p *panel) y(v float64) float64 {
 func (r *renderer) drawPanel(p *panel) bool {
 	a := p.area
 	major, minor := niceTicks(p.ymax)
-	for i := 0; ; i++ { // horizontal grid at the major ticks
+	for i := 0; i <= maxTicks; i++ { // horizontal grid at the major ticks
 		v := float64(i) * major
 		if v > p.ymax*(1+1e-9) {
 			break
@@ -197,7 +205,7 @@ func (r *renderer) drawPanel(p *panel) bool {
 	// bottom of the panel.
 	r.fill(image.Rect(a.Min.X-1, a.Min.Y, a.Min.X, a.Max.Y+1), colorText)
 	r.fill(image.Rect(a.Min.X-1, a.Max.Y, a.Max.X+1, a.Max.Y+1), colorText)
-	for i := 0; ; i++ {
+	for i := 0; i <= maxTicks; i++ {
 		v := float64(i) * minor
 		if v > p.ymax*(1+1e-9) {
 			break

@@ -163,7 +163,11 @@ func TestRenderChart_Edges(t *testing.T) {
 		"no window": {End: end, CPU: chartSeries(end, 30, func(int) float64 { return 40 })},
 		"one sample": {Start: end.Add(-time.Hour), End: end,
 			Gateway: []health.Sample{{At: end.Add(-time.Minute), Value: 80}}},
-		"six hours": {Start: end.Add(-6 * time.Hour), End: end, API: chartSeries(end, 300, func(i int) float64 { return float64(i) })},
+		"six hours":           {Start: end.Add(-6 * time.Hour), End: end, API: chartSeries(end, 300, func(i int) float64 { return float64(i) })},
+		"a nanosecond window": {Start: end.Add(-time.Nanosecond), End: end, CPU: []health.Sample{{At: end, Value: 30}}},
+		"huge latency":        {Start: end.Add(-time.Hour), End: end, Gateway: chartSeries(end, 10, func(int) float64 { return math.MaxFloat64 })},
+		"tiny latency":        {Start: end.Add(-time.Hour), End: end, API: chartSeries(end, 10, func(int) float64 { return 5e-324 })},
+		"huge usage":          {Start: end.Add(-time.Hour), End: end, Memory: chartSeries(end, 10, func(int) float64 { return math.MaxFloat64 })},
 		"outside and odd": {Start: end.Add(-time.Hour), End: end, Memory: []health.Sample{
 			{At: end.Add(-2 * time.Hour), Value: 50}, {At: end.Add(-time.Minute), Value: math.Inf(1)}, {At: end.Add(time.Minute), Value: 60},
 			{At: end.Add(-30 * time.Minute), Value: 150}, {At: end.Add(-20 * time.Minute), Value: -5}}},
