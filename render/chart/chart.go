@@ -79,8 +79,9 @@ type panel struct {
 
 // Render draws in as an 800×400 PNG. Samples outside [Start, End] and
 // non-finite values are left out, empty series draw nothing, and unusable
-// thresholds (see reportdata.HealthChart) draw no lines. The font, Liberation
-// Sans, is parsed on the first call.
+// thresholds (see reportdata.HealthChart) draw no lines; a window shorter
+// than a second is the hour up to End. The font, Liberation Sans, is
+// parsed on the first call.
 func Render(in reportdata.HealthChart) ([]byte, error) {
 	if in.End.Sub(in.Start) < time.Second { // no window, or too short to draw
 		in.Start = in.End.Add(-time.Hour)
