@@ -6,6 +6,6 @@
 // deliver/discord. ReportQueue adapts a Delivery to the Reporter's queue.
 // Enqueue never waits on the network.
 //
-// It must not import SQLite (modernc.org, internal/store) or gonum:
+// It must not import SQLite (modernc.org, internal/store) or the chart's drawing (golang.org/x/image):
 // TestPurity fails if one appears in `go list -deps`.
 package deliver

@@ -5,7 +5,7 @@
 // Markdown escaping.
 //
 // It is pure: no network, no store, no clock. It must not import net/http,
-// discordgo, gonum (the health chart is package render/chart), SQLite, the
+// discordgo, golang.org/x/image (the health chart is package render/chart), SQLite, the
 // OTel SDK, deliver or agent: TestPurity fails if one appears in
 // `go list -deps`.
 package render

@@ -12,7 +12,7 @@
 // delivery, which takes unrendered reports and commits alert state with
 // them), Console, and Options.Chart (the health chart's PNG).
 //
-// It must not import discordgo, gonum, SQLite (modernc.org, internal/store),
+// It must not import discordgo, the chart's drawing (golang.org/x/image, fonts), SQLite (modernc.org, internal/store),
 // net/http or the OTel SDK, nor render, deliver, sdkadapter or agent, which
 // import report: TestPurity fails if one appears in `go list -deps`. It
 // reads metrics by the names in internal/names and never imports nexusmon's

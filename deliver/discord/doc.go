@@ -7,6 +7,6 @@
 // base rewrite for proxies and the tests' fake Discord. Retrying, waiting
 // and ordering belong to package deliver.
 //
-// It must not import SQLite (modernc.org, internal/store), gonum or the
+// It must not import SQLite (modernc.org, internal/store), golang.org/x/image or the
 // report engine: TestPurity fails if one appears in `go list -deps`.
 package discord

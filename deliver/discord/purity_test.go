@@ -12,7 +12,7 @@ import (
 func TestPurity(t *testing.T) {
 	t.Parallel()
 	importcheck.Forbid(t,
-		"modernc.org", "gonum.org", "github.com/nexusmon/nexusmon/internal/store",
+		"modernc.org", "golang.org/x/image", "codeberg.org/go-fonts", "github.com/nexusmon/nexusmon/internal/store",
 		"github.com/nexusmon/nexusmon/report/build", // the engine imports it too
 		"github.com/nexusmon/nexusmon/render/chart", "github.com/nexusmon/nexusmon/agent")
 }
