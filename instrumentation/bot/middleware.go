@@ -162,6 +162,7 @@ type InstrumentOptions struct {
 type Instruments struct {
 	tracer      trace.Tracer
 	now         func() time.Time
+	sdkClock    bool // now is time.Now: spans take their own times
 	log         *slog.Logger
 	recordUsers bool
 	onError     func(ErrorEvent)
@@ -212,7 +213,7 @@ func NewInstruments(mp metric.MeterProvider, tp trace.TracerProvider, opts Instr
 		quit:        make(chan struct{}),
 	}
 	if in.now == nil {
-		in.now = time.Now
+		in.now, in.sdkClock = time.Now, true
 	}
 	if in.log == nil {
 		in.log = slog.New(slog.DiscardHandler)
@@ -260,6 +261,7 @@ func noopInstruments() *Instruments {
 	return &Instruments{
 		tracer:       tracenoop.NewTracerProvider().Tracer(names.ScopeBot),
 		now:          time.Now,
+		sdkClock:     true,
 		log:          slog.New(slog.DiscardHandler),
 		duration:     metricnoop.Float64Histogram{},
 		invocations:  metricnoop.Int64Counter{},
@@ -374,20 +376,74 @@ func (in *Instruments) Wrap(module, name string, h Handler) func(*discordgo.Sess
 	}
 }
 
+// invocation is what one invocation allocates of its own: the handler's
+// Context and the span's attributes, in one object.
+type invocation struct {
+	Context
+	attrs [6]attribute.KeyValue
+}
+
+// spanTimes is what a span of the OTel SDK (sdktrace.ReadOnlySpan) tells
+// of its times.
+type spanTimes interface {
+	StartTime() time.Time
+	EndTime() time.Time
+}
+
+// startOpts are the options of a command span started on the SDK's clock.
+var startOpts = []trace.SpanStartOption{serverKind}
+
+// startSpan starts the span of an invocation of cmd and returns the
+// invocation's start. On the default clock the span takes its own start
+// time, which is then the invocation's (one clock read, no timestamp
+// option to allocate); a span that does not tell it (another SDK's, or not
+// recording) is timed from when it was started. On the Instruments' own
+// clock the span's times come from that clock, as the durations and its
+// first-response event do.
+func (in *Instruments) startSpan(cmd *command) (context.Context, trace.Span, time.Time) {
+	if !in.sdkClock {
+		start := in.now()
+		ctx, span := in.tracer.Start(bg, cmd.spanName, serverKind, trace.WithTimestamp(start))
+		return ctx, span, start
+	}
+	ctx, span := in.tracer.Start(bg, cmd.spanName, startOpts...)
+	if st, ok := span.(spanTimes); ok {
+		return ctx, span, st.StartTime()
+	}
+	return ctx, span, time.Now()
+}
+
+// endSpan ends the span of a successful invocation and returns the
+// invocation's end: the span's end time on the default clock (when the
+// span tells it), so the duration recorded is the span's.
+func (in *Instruments) endSpan(span trace.Span) time.Time {
+	if !in.sdkClock {
+		end := in.now()
+		span.End(trace.WithTimestamp(end))
+		return end
+	}
+	span.End()
+	if st, ok := span.(spanTimes); ok {
+		if end := st.EndTime(); !end.IsZero() {
+			return end
+		}
+	}
+	return time.Now()
+}
+
 // invoke runs h as one invocation of cmd.
 func (in *Instruments) invoke(cmd *command, h Handler, s *discordgo.Session, i *discordgo.InteractionCreate) {
-	start := in.now()
-	// The span's times come from the Instruments' clock, as the durations
-	// and its first-response event do.
-	ctx, span := in.tracer.Start(context.Background(), cmd.spanName, serverKind, trace.WithTimestamp(start))
+	ctx, span, start := in.startSpan(cmd)
 
 	var guildID, channelID, interactionID string
 	if i != nil && i.Interaction != nil {
 		guildID, channelID, interactionID = i.GuildID, i.ChannelID, i.ID
 	}
+	inv := &invocation{Context: Context{Context: ctx, Session: s, Interaction: i, Module: cmd.module, Command: cmd.name, in: in}}
 	if span.IsRecording() {
-		kv := make([]attribute.KeyValue, 0, 6)
-		kv = append(kv, cmd.kv[0], cmd.kv[1])
+		// The attributes are built in the invocation's own array: the SDK
+		// copies them.
+		kv := append(inv.attrs[:0], cmd.kv[0], cmd.kv[1])
 		if guildID != "" {
 			kv = append(kv, attribute.String(names.AttrGuildID, guildID))
 		}
@@ -401,19 +457,18 @@ func (in *Instruments) invoke(cmd *command, h Handler, s *discordgo.Session, i *
 		span.SetAttributes(kv...)
 	}
 	if interactionID != "" {
-		in.tracker.begin(interactionID, pending{start: start, cmd: cmd, span: span})
+		in.tracker.begin(interactionID, pending{start: start, cmd: cmd, span: span, sc: span.SpanContext()})
 	}
 
-	c := &Context{Context: ctx, Session: s, Interaction: i, Module: cmd.module, Command: cmd.name, in: in}
+	c := &inv.Context
 	err := in.call(h, c)
-	end := in.now()
-	elapsed := end.Sub(start)
 
 	if err == nil {
-		span.End(trace.WithTimestamp(end))
-		in.succeeded(ctx, cmd, elapsed)
+		end := in.endSpan(span)
+		in.succeeded(ctx, cmd, end.Sub(start))
 	} else {
-		in.fail(ctx, span, cmd, err, elapsed, end, guildID, channelID, interactionID)
+		end := in.now()
+		in.fail(ctx, span, cmd, err, end.Sub(start), end, guildID, channelID, interactionID)
 	}
 	if interactionID != "" {
 		in.tracker.ended(interactionID)
@@ -550,11 +605,14 @@ func (in *Instruments) firstResponse(ctx context.Context, id string, at time.Tim
 		return
 	}
 	if !trace.SpanContextFromContext(ctx).IsValid() {
-		ctx = trace.ContextWithSpanContext(context.Background(), p.span.SpanContext())
+		ctx = trace.ContextWithSpanContext(context.Background(), p.sc)
 	}
-	// A no-op when the span has ended (a response sent after the handler
-	// returned): the metric still counts it.
-	p.span.AddEvent(names.EventFirstResponse, trace.WithTimestamp(at))
+	if p.span != nil {
+		// A no-op when the span has ended but the invocation has not yet
+		// (a response sent from another goroutine): the metric still
+		// counts it.
+		p.span.AddEvent(names.EventFirstResponse, trace.WithTimestamp(at))
+	}
 	in.respondedAfter(ctx, p.cmd, at.Sub(p.start))
 }
 
