@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	rtmetrics "runtime/metrics"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -329,37 +330,60 @@ func newCommand(module, name, spanName string) *command {
 
 // idCache keeps the attribute option of one ID-keyed counter per ID, so
 // repeated guilds and channels cost no allocation, for the first
-// MaxIDSeries IDs; later IDs get the OtherID option.
+// MaxIDSeries IDs; later IDs get the OtherID option. An invocation reads it
+// without a lock: the IDs seen are a map that is replaced, never changed,
+// and at most MaxIDSeries+1 maps are ever made.
 type idCache struct {
-	key   string
-	mu    sync.RWMutex
+	key  string
+	seen atomic.Pointer[idSeries]
+	mu   sync.Mutex // serialises the replacements of seen
+}
+
+// idSeries is the options of the IDs seen; other is set once the map is
+// full.
+type idSeries struct {
 	m     map[string][]metric.AddOption
 	other []metric.AddOption
 }
 
 func (c *idCache) opts(id string) []metric.AddOption {
-	c.mu.RLock()
-	o, ok := c.m[id]
-	c.mu.RUnlock()
-	if ok {
-		return o
+	if s := c.seen.Load(); s != nil {
+		if o, ok := s.m[id]; ok {
+			return o
+		}
+		if s.other != nil {
+			return s.other
+		}
 	}
+	return c.add(id)
+}
+
+// add makes the option of an ID not seen yet.
+func (c *idCache) add(id string) []metric.AddOption {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if o, ok := c.m[id]; ok {
-		return o
-	}
-	if len(c.m) >= MaxIDSeries {
-		if c.other == nil {
-			c.other = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(c.key, OtherID)))}
+	var old idSeries
+	if s := c.seen.Load(); s != nil {
+		if o, ok := s.m[id]; ok {
+			return o
 		}
-		return c.other
+		if s.other != nil {
+			return s.other
+		}
+		old = *s
 	}
-	if c.m == nil {
-		c.m = make(map[string][]metric.AddOption)
+	if len(old.m) >= MaxIDSeries {
+		other := []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(c.key, OtherID)))}
+		c.seen.Store(&idSeries{m: old.m, other: other})
+		return other
 	}
-	o = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(c.key, id)))}
-	c.m[id] = o
+	m := make(map[string][]metric.AddOption, len(old.m)+1)
+	for k, v := range old.m {
+		m[k] = v
+	}
+	o := []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(c.key, id)))}
+	m[id] = o
+	c.seen.Store(&idSeries{m: m})
 	return o
 }
 
@@ -439,10 +463,12 @@ func (in *Instruments) invoke(cmd *command, h Handler, s *discordgo.Session, i *
 	if i != nil && i.Interaction != nil {
 		guildID, channelID, interactionID = i.GuildID, i.ChannelID, i.ID
 	}
-	inv := &invocation{Context: Context{Context: ctx, Session: s, Interaction: i, Module: cmd.module, Command: cmd.name, in: in}}
+	var c *Context
 	if span.IsRecording() {
-		// The attributes are built in the invocation's own array: the SDK
-		// copies them.
+		// The span's attributes are built in the invocation's own array
+		// (the SDK copies them): one allocation for both.
+		inv := &invocation{Context: Context{Context: ctx, Session: s, Interaction: i, Module: cmd.module, Command: cmd.name, in: in}}
+		c = &inv.Context
 		kv := append(inv.attrs[:0], cmd.kv[0], cmd.kv[1])
 		if guildID != "" {
 			kv = append(kv, attribute.String(names.AttrGuildID, guildID))
@@ -455,12 +481,13 @@ func (in *Instruments) invoke(cmd *command, h Handler, s *discordgo.Session, i *
 			}
 		}
 		span.SetAttributes(kv...)
+	} else {
+		c = &Context{Context: ctx, Session: s, Interaction: i, Module: cmd.module, Command: cmd.name, in: in}
 	}
 	if interactionID != "" {
 		in.tracker.begin(interactionID, pending{start: start, cmd: cmd, span: span, sc: span.SpanContext()})
 	}
 
-	c := &inv.Context
 	err := in.call(h, c)
 
 	if err == nil {
