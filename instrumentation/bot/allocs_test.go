@@ -12,10 +12,10 @@ import (
 // trace SDK, the default clock, distinct interactions of one guild and
 // channel, every series and tracker entry already made). Issue 14 set the
 // budget of a sampled invocation at 8; it allocates 4: the SDK's span, its
-// attribute slice and the context holding the span, and the invocation
-// (the handler's Context with the span's attributes). An unsampled one
-// allocates 3: the SDK's non-recording span and its context, the Context.
-// The race detector adds one to a sampled invocation.
+// attribute slice and the context holding the span, and the handler's
+// Context (the span's attributes are passed in a reused array). An
+// unsampled one allocates 3: the SDK's non-recording span and its context,
+// the Context. The race detector adds one to a sampled invocation.
 const (
 	sampledInvocationAllocs       = 8
 	sampledInvocationAllocsRace   = 8

@@ -400,13 +400,6 @@ func (in *Instruments) Wrap(module, name string, h Handler) func(*discordgo.Sess
 	}
 }
 
-// invocation is what one invocation allocates of its own: the handler's
-// Context and the span's attributes, in one object.
-type invocation struct {
-	Context
-	attrs [6]attribute.KeyValue
-}
-
 // spanTimes is what a span of the OTel SDK (sdktrace.ReadOnlySpan) tells
 // of its times.
 type spanTimes interface {
@@ -418,36 +411,38 @@ type spanTimes interface {
 var startOpts = []trace.SpanStartOption{serverKind}
 
 // startSpan starts the span of an invocation of cmd and returns the
-// invocation's start. On the default clock the span takes its own start
-// time, which is then the invocation's (one clock read, no timestamp
-// option to allocate); a span that does not tell it (another SDK's, or not
-// recording) is timed from when it was started. On the Instruments' own
-// clock the span's times come from that clock, as the durations and its
+// invocation's start and the span's times when it tells them (st nil
+// otherwise). On the default clock the span takes its own start time,
+// which is then the invocation's (one clock read, no timestamp option to
+// allocate); a span that does not tell it (not recording, or another
+// SDK's) is timed from when it was started. On the Instruments' own clock
+// the span's times come from that clock, as the durations and its
 // first-response event do.
-func (in *Instruments) startSpan(cmd *command) (context.Context, trace.Span, time.Time) {
+func (in *Instruments) startSpan(cmd *command) (ctx context.Context, span trace.Span, start time.Time, st spanTimes) {
 	if !in.sdkClock {
-		start := in.now()
-		ctx, span := in.tracer.Start(bg, cmd.spanName, serverKind, trace.WithTimestamp(start))
-		return ctx, span, start
+		start = in.now()
+		ctx, span = in.tracer.Start(bg, cmd.spanName, serverKind, trace.WithTimestamp(start))
+		st, _ = span.(spanTimes)
+		return ctx, span, start, st
 	}
-	ctx, span := in.tracer.Start(bg, cmd.spanName, startOpts...)
+	ctx, span = in.tracer.Start(bg, cmd.spanName, startOpts...)
 	if st, ok := span.(spanTimes); ok {
-		return ctx, span, st.StartTime()
+		return ctx, span, st.StartTime(), st
 	}
-	return ctx, span, time.Now()
+	return ctx, span, time.Now(), nil
 }
 
 // endSpan ends the span of a successful invocation and returns the
-// invocation's end: the span's end time on the default clock (when the
-// span tells it), so the duration recorded is the span's.
-func (in *Instruments) endSpan(span trace.Span) time.Time {
+// invocation's end: the span's end time on the default clock when the span
+// tells it (st), so the duration recorded is the span's.
+func (in *Instruments) endSpan(span trace.Span, st spanTimes) time.Time {
 	if !in.sdkClock {
 		end := in.now()
 		span.End(trace.WithTimestamp(end))
 		return end
 	}
 	span.End()
-	if st, ok := span.(spanTimes); ok {
+	if st != nil {
 		if end := st.EndTime(); !end.IsZero() {
 			return end
 		}
@@ -455,43 +450,58 @@ func (in *Instruments) endSpan(span trace.Span) time.Time {
 	return time.Now()
 }
 
+// spanAttrs are arrays for the attributes of a command span while they are
+// set: an OTel SDK span (one that tells its times) copies them, so they are
+// reused; any other span gets an array of its own.
+var spanAttrs = sync.Pool{New: func() any { return new([6]attribute.KeyValue) }}
+
+// setSpanAttributes sets the attributes of a recording command span.
+func (in *Instruments) setSpanAttributes(span trace.Span, sdkSpan bool, cmd *command, i *discordgo.InteractionCreate,
+	guildID, channelID, interactionID string) {
+	var buf *[6]attribute.KeyValue
+	if sdkSpan {
+		buf = spanAttrs.Get().(*[6]attribute.KeyValue)
+	} else {
+		buf = new([6]attribute.KeyValue)
+	}
+	kv := append(buf[:0], cmd.kv[0], cmd.kv[1])
+	if guildID != "" {
+		kv = append(kv, attribute.String(names.AttrGuildID, guildID))
+	}
+	kv = append(kv, attribute.String(names.AttrChannelID, channelID),
+		attribute.String(names.AttrInteractionID, interactionID))
+	if in.recordUsers {
+		if uid := userID(i); uid != "" {
+			kv = append(kv, attribute.String(names.AttrUserID, uid))
+		}
+	}
+	span.SetAttributes(kv...)
+	if sdkSpan {
+		*buf = [6]attribute.KeyValue{} // keeps no id alive
+		spanAttrs.Put(buf)
+	}
+}
+
 // invoke runs h as one invocation of cmd.
 func (in *Instruments) invoke(cmd *command, h Handler, s *discordgo.Session, i *discordgo.InteractionCreate) {
-	ctx, span, start := in.startSpan(cmd)
+	ctx, span, start, st := in.startSpan(cmd)
 
 	var guildID, channelID, interactionID string
 	if i != nil && i.Interaction != nil {
 		guildID, channelID, interactionID = i.GuildID, i.ChannelID, i.ID
 	}
-	var c *Context
 	if span.IsRecording() {
-		// The span's attributes are built in the invocation's own array
-		// (the SDK copies them): one allocation for both.
-		inv := &invocation{Context: Context{Context: ctx, Session: s, Interaction: i, Module: cmd.module, Command: cmd.name, in: in}}
-		c = &inv.Context
-		kv := append(inv.attrs[:0], cmd.kv[0], cmd.kv[1])
-		if guildID != "" {
-			kv = append(kv, attribute.String(names.AttrGuildID, guildID))
-		}
-		kv = append(kv, attribute.String(names.AttrChannelID, channelID),
-			attribute.String(names.AttrInteractionID, interactionID))
-		if in.recordUsers {
-			if uid := userID(i); uid != "" {
-				kv = append(kv, attribute.String(names.AttrUserID, uid))
-			}
-		}
-		span.SetAttributes(kv...)
-	} else {
-		c = &Context{Context: ctx, Session: s, Interaction: i, Module: cmd.module, Command: cmd.name, in: in}
+		in.setSpanAttributes(span, st != nil, cmd, i, guildID, channelID, interactionID)
 	}
 	if interactionID != "" {
 		in.tracker.begin(interactionID, pending{start: start, cmd: cmd, span: span, sc: span.SpanContext()})
 	}
 
+	c := &Context{Context: ctx, Session: s, Interaction: i, Module: cmd.module, Command: cmd.name, in: in}
 	err := in.call(h, c)
 
 	if err == nil {
-		end := in.endSpan(span)
+		end := in.endSpan(span, st)
 		in.succeeded(ctx, cmd, end.Sub(start))
 	} else {
 		end := in.now()
