@@ -151,7 +151,9 @@ type InstrumentOptions struct {
 	// Logger receives panics (with their stacks), failures at debug level
 	// and dropped error events. Nil discards them.
 	Logger *slog.Logger
-	// Now is the clock for durations and timestamps. Nil means time.Now.
+	// Now is the clock for durations and timestamps. Nil means time.Now;
+	// then a command span of the OTel SDK takes its own start and end times
+	// and the command's duration is read from them (the same instants).
 	Now func() time.Time
 }
 
