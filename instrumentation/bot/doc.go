@@ -1,7 +1,8 @@
 // Package bot instruments a discordgo bot with OpenTelemetry.
 //
 // The command side (this file's siblings router.go, middleware.go,
-// transport.go, errors.go and tracker.go) covers what the bot does:
+// command.go, transport.go, errors.go and tracker.go) covers what the bot
+// does:
 //
 //   - Router dispatches slash commands of modules ("cogs") to handlers and
 //     registers their definitions beside the bot's own commands (creating

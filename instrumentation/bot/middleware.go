@@ -151,7 +151,9 @@ type InstrumentOptions struct {
 	// Logger receives panics (with their stacks), failures at debug level
 	// and dropped error events. Nil discards them.
 	Logger *slog.Logger
-	// Now is the clock for durations and timestamps. Nil means time.Now.
+	// Now is the clock for durations and timestamps. Nil means time.Now;
+	// then a command span of the OTel SDK takes its own start and end times
+	// and the command's duration is read from them (the same instants).
 	Now func() time.Time
 }
 
@@ -162,6 +164,7 @@ type InstrumentOptions struct {
 type Instruments struct {
 	tracer      trace.Tracer
 	now         func() time.Time
+	sdkClock    bool // now is time.Now: spans take their own times
 	log         *slog.Logger
 	recordUsers bool
 	onError     func(ErrorEvent)
@@ -212,7 +215,7 @@ func NewInstruments(mp metric.MeterProvider, tp trace.TracerProvider, opts Instr
 		quit:        make(chan struct{}),
 	}
 	if in.now == nil {
-		in.now = time.Now
+		in.now, in.sdkClock = time.Now, true
 	}
 	if in.log == nil {
 		in.log = slog.New(slog.DiscardHandler)
@@ -260,6 +263,7 @@ func noopInstruments() *Instruments {
 	return &Instruments{
 		tracer:       tracenoop.NewTracerProvider().Tracer(names.ScopeBot),
 		now:          time.Now,
+		sdkClock:     true,
 		log:          slog.New(slog.DiscardHandler),
 		duration:     metricnoop.Float64Histogram{},
 		invocations:  metricnoop.Int64Counter{},
@@ -296,71 +300,6 @@ func (in *Instruments) Close() error {
 	return nil
 }
 
-// command is a registered command with everything the hot path needs
-// built in advance, so an invocation allocates as little as possible.
-type command struct {
-	name     string
-	module   string
-	spanName string
-	kv       [2]attribute.KeyValue // name, module, for spans and failures
-	rec      []metric.RecordOption // name, module
-	add      []metric.AddOption    // name, module
-	success  []metric.AddOption    // name, module, outcome=success
-	failure  []metric.AddOption    // name, module, outcome=failure
-}
-
-func newCommand(module, name, spanName string) *command {
-	c := &command{name: name, module: module, spanName: spanName}
-	c.kv = [2]attribute.KeyValue{
-		attribute.String(names.AttrCommandName, name),
-		attribute.String(names.AttrCommandModule, module),
-	}
-	set := attribute.NewSet(c.kv[:]...)
-	c.rec = []metric.RecordOption{metric.WithAttributeSet(set)}
-	c.add = []metric.AddOption{metric.WithAttributeSet(set)}
-	c.success = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(c.kv[0], c.kv[1],
-		attribute.String(names.AttrOutcome, OutcomeSuccess)))}
-	c.failure = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(c.kv[0], c.kv[1],
-		attribute.String(names.AttrOutcome, OutcomeFailure)))}
-	return c
-}
-
-// idCache keeps the attribute option of one ID-keyed counter per ID, so
-// repeated guilds and channels cost no allocation, for the first
-// MaxIDSeries IDs; later IDs get the OtherID option.
-type idCache struct {
-	key   string
-	mu    sync.RWMutex
-	m     map[string][]metric.AddOption
-	other []metric.AddOption
-}
-
-func (c *idCache) opts(id string) []metric.AddOption {
-	c.mu.RLock()
-	o, ok := c.m[id]
-	c.mu.RUnlock()
-	if ok {
-		return o
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if o, ok := c.m[id]; ok {
-		return o
-	}
-	if len(c.m) >= MaxIDSeries {
-		if c.other == nil {
-			c.other = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(c.key, OtherID)))}
-		}
-		return c.other
-	}
-	if c.m == nil {
-		c.m = make(map[string][]metric.AddOption)
-	}
-	o = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(attribute.String(c.key, id)))}
-	c.m[id] = o
-	return o
-}
-
 // Wrap instruments a bot's own handler, for bots that route interactions
 // themselves: every call of the returned function is one invocation of
 // command name in module, traced and measured like a Router command. name
@@ -374,46 +313,112 @@ func (in *Instruments) Wrap(module, name string, h Handler) func(*discordgo.Sess
 	}
 }
 
+// spanTimes is what a span of the OTel SDK (sdktrace.ReadOnlySpan) tells
+// of its times.
+type spanTimes interface {
+	StartTime() time.Time
+	EndTime() time.Time
+}
+
+// startOpts are the options of a command span started on the SDK's clock.
+var startOpts = []trace.SpanStartOption{serverKind}
+
+// startSpan starts the span of an invocation of cmd and returns the
+// invocation's start and the span's times when it tells them (st nil
+// otherwise). On the default clock the span takes its own start time,
+// which is then the invocation's (one clock read, no timestamp option to
+// allocate); a span that does not tell it (not recording, or another
+// SDK's) is timed from when it was started. On the Instruments' own clock
+// the span's times come from that clock, as the durations and its
+// first-response event do.
+func (in *Instruments) startSpan(cmd *command) (ctx context.Context, span trace.Span, start time.Time, st spanTimes) {
+	if !in.sdkClock {
+		start = in.now()
+		ctx, span = in.tracer.Start(bg, cmd.spanName, serverKind, trace.WithTimestamp(start))
+		st, _ = span.(spanTimes)
+		return ctx, span, start, st
+	}
+	ctx, span = in.tracer.Start(bg, cmd.spanName, startOpts...)
+	if st, ok := span.(spanTimes); ok {
+		return ctx, span, st.StartTime(), st
+	}
+	return ctx, span, time.Now(), nil
+}
+
+// endSpan ends the span of a successful invocation and returns the
+// invocation's end: the span's end time on the default clock when the span
+// tells it (st), so the duration recorded is the span's.
+func (in *Instruments) endSpan(span trace.Span, st spanTimes) time.Time {
+	if !in.sdkClock {
+		end := in.now()
+		span.End(trace.WithTimestamp(end))
+		return end
+	}
+	span.End()
+	if st != nil {
+		if end := st.EndTime(); !end.IsZero() {
+			return end
+		}
+	}
+	return time.Now()
+}
+
+// spanAttrs are arrays for the attributes of a command span while they are
+// set: an OTel SDK span (one that tells its times) copies them, so they are
+// reused; any other span gets an array of its own.
+var spanAttrs = sync.Pool{New: func() any { return new([6]attribute.KeyValue) }}
+
+// setSpanAttributes sets the attributes of a recording command span.
+func (in *Instruments) setSpanAttributes(span trace.Span, sdkSpan bool, cmd *command, i *discordgo.InteractionCreate,
+	guildID, channelID, interactionID string) {
+	var buf *[6]attribute.KeyValue
+	if sdkSpan {
+		buf = spanAttrs.Get().(*[6]attribute.KeyValue)
+	} else {
+		buf = new([6]attribute.KeyValue)
+	}
+	kv := append(buf[:0], cmd.kv[0], cmd.kv[1])
+	if guildID != "" {
+		kv = append(kv, attribute.String(names.AttrGuildID, guildID))
+	}
+	kv = append(kv, attribute.String(names.AttrChannelID, channelID),
+		attribute.String(names.AttrInteractionID, interactionID))
+	if in.recordUsers {
+		if uid := userID(i); uid != "" {
+			kv = append(kv, attribute.String(names.AttrUserID, uid))
+		}
+	}
+	span.SetAttributes(kv...)
+	if sdkSpan {
+		*buf = [6]attribute.KeyValue{} // keeps no id alive
+		spanAttrs.Put(buf)
+	}
+}
+
 // invoke runs h as one invocation of cmd.
 func (in *Instruments) invoke(cmd *command, h Handler, s *discordgo.Session, i *discordgo.InteractionCreate) {
-	start := in.now()
-	// The span's times come from the Instruments' clock, as the durations
-	// and its first-response event do.
-	ctx, span := in.tracer.Start(context.Background(), cmd.spanName, serverKind, trace.WithTimestamp(start))
+	ctx, span, start, st := in.startSpan(cmd)
 
 	var guildID, channelID, interactionID string
 	if i != nil && i.Interaction != nil {
 		guildID, channelID, interactionID = i.GuildID, i.ChannelID, i.ID
 	}
 	if span.IsRecording() {
-		kv := make([]attribute.KeyValue, 0, 6)
-		kv = append(kv, cmd.kv[0], cmd.kv[1])
-		if guildID != "" {
-			kv = append(kv, attribute.String(names.AttrGuildID, guildID))
-		}
-		kv = append(kv, attribute.String(names.AttrChannelID, channelID),
-			attribute.String(names.AttrInteractionID, interactionID))
-		if in.recordUsers {
-			if uid := userID(i); uid != "" {
-				kv = append(kv, attribute.String(names.AttrUserID, uid))
-			}
-		}
-		span.SetAttributes(kv...)
+		in.setSpanAttributes(span, st != nil, cmd, i, guildID, channelID, interactionID)
 	}
 	if interactionID != "" {
-		in.tracker.begin(interactionID, pending{start: start, cmd: cmd, span: span})
+		in.tracker.begin(interactionID, pending{start: start, cmd: cmd, span: span, sc: span.SpanContext()})
 	}
 
 	c := &Context{Context: ctx, Session: s, Interaction: i, Module: cmd.module, Command: cmd.name, in: in}
 	err := in.call(h, c)
-	end := in.now()
-	elapsed := end.Sub(start)
 
 	if err == nil {
-		span.End(trace.WithTimestamp(end))
-		in.succeeded(ctx, cmd, elapsed)
+		end := in.endSpan(span, st)
+		in.succeeded(ctx, cmd, end.Sub(start))
 	} else {
-		in.fail(ctx, span, cmd, err, elapsed, end, guildID, channelID, interactionID)
+		end := in.now()
+		in.fail(ctx, span, cmd, err, end.Sub(start), end, guildID, channelID, interactionID)
 	}
 	if interactionID != "" {
 		in.tracker.ended(interactionID)
@@ -478,8 +483,7 @@ func (in *Instruments) fail(ctx context.Context, span trace.Span, cmd *command, 
 // failed records the metrics of a failed invocation of cmd and queues ev
 // (its command and module filled in here) for OnError.
 func (in *Instruments) failed(ctx context.Context, cmd *command, ev ErrorEvent) {
-	in.duration.Record(ctx, ev.Duration.Seconds(), metric.WithAttributes(cmd.kv[0], cmd.kv[1],
-		attribute.String(names.AttrErrorType, ev.ErrorType)))
+	in.duration.Record(ctx, ev.Duration.Seconds(), cmd.failed.opts(cmd, ev.ErrorType)...)
 	in.invocations.Add(bg, 1, cmd.failure...)
 	ev.Command, ev.Module = cmd.name, cmd.module
 	if !ev.Panic {
@@ -550,11 +554,14 @@ func (in *Instruments) firstResponse(ctx context.Context, id string, at time.Tim
 		return
 	}
 	if !trace.SpanContextFromContext(ctx).IsValid() {
-		ctx = trace.ContextWithSpanContext(context.Background(), p.span.SpanContext())
+		ctx = trace.ContextWithSpanContext(context.Background(), p.sc)
 	}
-	// A no-op when the span has ended (a response sent after the handler
-	// returned): the metric still counts it.
-	p.span.AddEvent(names.EventFirstResponse, trace.WithTimestamp(at))
+	if p.span != nil {
+		// A no-op when the span has ended but the invocation has not yet
+		// (a response sent from another goroutine): the metric still
+		// counts it.
+		p.span.AddEvent(names.EventFirstResponse, trace.WithTimestamp(at))
+	}
 	in.respondedAfter(ctx, p.cmd, at.Sub(p.start))
 }
 

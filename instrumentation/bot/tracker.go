@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -37,7 +36,8 @@ const (
 type pending struct {
 	start time.Time
 	cmd   *command
-	span  trace.Span // for the first-response event and the histogram's exemplar
+	span  trace.Span        // for the first-response event; nil once the invocation has ended
+	sc    trace.SpanContext // the span's, for the histogram's exemplar
 }
 
 // tracker matches first responses (seen by Context.Respond or by the REST
@@ -81,14 +81,14 @@ func (t *tracker) take(id string) (pending, bool) {
 	return p, ok
 }
 
-// ended replaces the span of id, still waiting for its first response, by
-// its span context alone: the span has ended (so takes no event), and an
+// ended drops the span of id, still waiting for its first response, and
+// keeps its span context: the span has ended (so takes no event), and an
 // interaction never answered must not keep it in memory until trackTTL.
 func (t *tracker) ended(id string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if p, ok := t.m[id]; ok {
-		p.span = trace.SpanFromContext(trace.ContextWithSpanContext(context.Background(), p.span.SpanContext()))
+		p.span = nil
 		t.m[id] = p
 	}
 }

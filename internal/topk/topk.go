@@ -1,7 +1,6 @@
 package topk
 
 import (
-	"container/heap"
 	"sort"
 	"sync"
 )
@@ -43,16 +42,18 @@ func New(limit int) *Counter {
 // Add counts one occurrence of id.
 func (t *Counter) Add(id string) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if e, ok := t.byID[id]; ok {
 		e.count++
-		heap.Fix(&t.h, e.index)
+		t.h.down(e.index) // a count only grows: it can only move down
+		t.mu.Unlock()
 		return
 	}
 	if len(t.h) < t.limit {
-		e := &entry{id: id, count: 1}
+		e := &entry{id: id, count: 1, index: len(t.h)}
 		t.byID[id] = e
-		heap.Push(&t.h, e)
+		t.h = append(t.h, e)
+		t.h.up(e.index)
+		t.mu.Unlock()
 		return
 	}
 	e := t.h[0] // the least counted id gives way
@@ -60,7 +61,8 @@ func (t *Counter) Add(id string) {
 	e.id, e.err = id, e.count
 	e.count++
 	t.byID[id] = e
-	heap.Fix(&t.h, 0)
+	t.h.down(0)
+	t.mu.Unlock()
 }
 
 // Top returns every counted id with its guaranteed count (count − err),
@@ -81,22 +83,42 @@ func (t *Counter) Top() []Count {
 	return out
 }
 
+// entryHeap is a binary min-heap of entries by count, each entry knowing
+// its index. up and down are container/heap's, without its interface calls
+// (the same moves, so the same id gives way on a tie).
 type entryHeap []*entry
 
-func (h entryHeap) Len() int           { return len(h) }
-func (h entryHeap) Less(i, j int) bool { return h[i].count < h[j].count }
-func (h entryHeap) Swap(i, j int) {
+func (h entryHeap) swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].index, h[j].index = i, j
 }
-func (h *entryHeap) Push(x any) {
-	e := x.(*entry)
-	e.index = len(*h)
-	*h = append(*h, e)
+
+func (h entryHeap) up(j int) {
+	for {
+		i := (j - 1) / 2 // parent
+		if i == j || h[j].count >= h[i].count {
+			break
+		}
+		h.swap(i, j)
+		j = i
+	}
 }
-func (h *entryHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+
+func (h entryHeap) down(i int) {
+	n := len(h)
+	for {
+		j1 := 2*i + 1
+		if j1 >= n || j1 < 0 { // j1 < 0 after int overflow
+			break
+		}
+		j := j1 // left child
+		if j2 := j1 + 1; j2 < n && h[j2].count < h[j1].count {
+			j = j2 // right child
+		}
+		if h[j].count >= h[i].count {
+			break
+		}
+		h.swap(i, j)
+		i = j
+	}
 }

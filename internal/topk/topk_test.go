@@ -1,6 +1,8 @@
 package topk
 
 import (
+	"container/heap"
+	"math/rand/v2"
 	"strconv"
 	"testing"
 )
@@ -57,5 +59,83 @@ func TestCounter_heavyHittersBeyondLimit(t *testing.T) {
 		if c.Count > truth[c.ID] {
 			t.Errorf("%s counted %d, more than its %d invocations", c.ID, c.Count, truth[c.ID])
 		}
+	}
+}
+
+// refCounter is Counter as it was on container/heap, to check that the
+// heap moves written out in topk.go are the same: the same id must give way
+// on a tie, so that a count never depends on the version.
+type refCounter struct {
+	limit int
+	byID  map[string]*entry
+	h     refHeap
+}
+
+func (t *refCounter) add(id string) {
+	if e, ok := t.byID[id]; ok {
+		e.count++
+		heap.Fix(&t.h, e.index)
+		return
+	}
+	if len(t.h) < t.limit {
+		e := &entry{id: id, count: 1}
+		t.byID[id] = e
+		heap.Push(&t.h, e)
+		return
+	}
+	e := t.h[0]
+	delete(t.byID, e.id)
+	e.id, e.err = id, e.count
+	e.count++
+	t.byID[id] = e
+	heap.Fix(&t.h, 0)
+}
+
+type refHeap []*entry
+
+func (h refHeap) Len() int           { return len(h) }
+func (h refHeap) Less(i, j int) bool { return h[i].count < h[j].count }
+func (h refHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *refHeap) Push(x any) {
+	e := x.(*entry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
+func (h *refHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
+}
+
+func TestCounter_sameMovesAsContainerHeap(t *testing.T) {
+	t.Parallel()
+	const limit = 50
+	tk := New(limit)
+	ref := &refCounter{limit: limit, byID: map[string]*entry{}}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 20000 {
+		// Skewed: a few busy ids, many that come once, ties all the time.
+		id := strconv.Itoa(int(rng.ExpFloat64() * 40))
+		if n%3 == 0 {
+			id = "once-" + strconv.Itoa(n)
+		}
+		tk.Add(id)
+		ref.add(id)
+		if n%97 != 0 {
+			continue
+		}
+		for i := range ref.h {
+			got, want := tk.h[i], ref.h[i]
+			if got.id != want.id || got.count != want.count || got.err != want.err || got.index != i {
+				t.Fatalf("after %d adds, heap[%d] = %+v, container/heap has %+v", n+1, i, *got, *want)
+			}
+		}
+	}
+	if len(tk.h) != limit || len(tk.byID) != limit {
+		t.Errorf("%d entries, %d ids, want %d", len(tk.h), len(tk.byID), limit)
 	}
 }
