@@ -175,7 +175,7 @@ func TestCheckConfig_otelEnvironment(t *testing.T) {
 	cfg := writeFile(t, "c.yaml", "http:\n  listen: \"\"\nstorage:\n  path: "+filepath.Join(dir, "n.db")+
 		"\noutput:\n  jsonl: "+filepath.Join(dir, "e.jsonl")+"\n")
 	tests := []struct{ name, value, want string }{
-		{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", cfg + `: OTEL_EXPORTER_OTLP_PROTOCOL: must be grpc or http/protobuf, got "http/json" (the Go OTLP exporters cannot send JSON)` + "\n"},
+		{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/xml", cfg + `: OTEL_EXPORTER_OTLP_PROTOCOL: must be http/protobuf, http/json or grpc, got "http/xml"` + "\n"},
 		{"OTEL_METRICS_EXPORTER", "zipkin", cfg + `: OTEL_METRICS_EXPORTER: unknown exporter "zipkin": want otlp, console, prometheus or none` + "\n"},
 		{"OTEL_TRACES_EXPORTER", "prometheus", cfg + `: OTEL_TRACES_EXPORTER: unknown exporter "prometheus": want otlp, console or none` + "\n"},
 		{"OTEL_METRICS_EXPORTER", "prometheus", cfg + ": OTEL_METRICS_EXPORTER: prometheus is the /metrics endpoint, which http.listen turns on; http.listen is empty\n"},
