@@ -38,7 +38,9 @@ type httpClient struct {
 	cfg     httpConfig
 	what    string // "metrics", "traces": for errors
 	client  *http.Client
-	initial time.Duration // first backoff; tests shorten it
+	initial time.Duration // first backoff
+	// sleep waits d or until ctx ends; tests replace it to see the waits.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 func newHTTPClient(what string, cfg httpConfig) *httpClient {
@@ -46,10 +48,21 @@ func newHTTPClient(what string, cfg httpConfig) *httpClient {
 	if cfg.tls != nil {
 		tr.TLSClientConfig = cfg.tls
 	}
-	return &httpClient{cfg: cfg, what: what, client: &http.Client{Transport: tr}, initial: retryInitial}
+	return &httpClient{cfg: cfg, what: what, client: &http.Client{Transport: tr}, initial: retryInitial, sleep: sleep}
 }
 
-// errRetryable marks a failed attempt that may be tried again.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// retryable marks a failed attempt that may be tried again.
 type retryable struct {
 	err   error
 	after time.Duration // the server's Retry-After; 0: backoff
@@ -85,12 +98,8 @@ func (c *httpClient) send(ctx context.Context, body []byte, asJSON bool) error {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return fmt.Errorf("%w (no time left to retry)", r.err)
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%w (retry: %w)", r.err, ctx.Err())
-		case <-t.C:
+		if err := c.sleep(ctx, wait); err != nil {
+			return fmt.Errorf("%w (retry: %w)", r.err, err)
 		}
 	}
 }
