@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 )
 
@@ -179,6 +180,10 @@ func TestCheckConfig_otelEnvironment(t *testing.T) {
 		{"OTEL_METRICS_EXPORTER", "zipkin", cfg + `: OTEL_METRICS_EXPORTER: unknown exporter "zipkin": want otlp, console, prometheus or none` + "\n"},
 		{"OTEL_TRACES_EXPORTER", "prometheus", cfg + `: OTEL_TRACES_EXPORTER: unknown exporter "prometheus": want otlp, console or none` + "\n"},
 		{"OTEL_METRICS_EXPORTER", "prometheus", cfg + ": OTEL_METRICS_EXPORTER: prometheus is the /metrics endpoint, which http.listen turns on; http.listen is empty\n"},
+	}
+	if !config.GRPCBuilt {
+		tests = append(tests, struct{ name, value, want string }{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc",
+			cfg + ": OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: grpc needs a binary built with -tags nexusmon_grpc (make build-grpc); use http/protobuf\n"})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

@@ -34,6 +34,7 @@ type httpConfig struct {
 //   - _HEADERS: comma-separated key=value, values percent-decoded;
 //   - _TIMEOUT: milliseconds, default 10 s;
 //   - _COMPRESSION: gzip or none;
+//   - _INSECURE=true: plain text, an https:// endpoint is used as http://;
 //   - _CERTIFICATE (PEM roots), _CLIENT_CERTIFICATE and _CLIENT_KEY (PEM).
 //
 // Each _<SIGNAL>_ variable wins over the general one.
@@ -63,6 +64,15 @@ func resolveHTTP(signal string, s Settings, env func(string) (string, bool)) (ht
 			c.url = strings.TrimSuffix(strings.TrimSpace(gv), "/") + path
 		} else {
 			c.url = "https://localhost:4318" + path
+		}
+	}
+	if v, k := get("INSECURE"); v != "" {
+		switch strings.ToLower(v) {
+		case "true":
+			c.url = strings.Replace(c.url, "https://", "http://", 1)
+		case "false":
+		default:
+			return c, fmt.Errorf("%s: want true or false, got %q", k, v)
 		}
 	}
 	if p, err := url.Parse(c.url); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {

@@ -51,6 +51,13 @@ func TestResolveHTTP(t *testing.T) {
 			wantURL: "http://c:4318/v1/traces", wantTimeout: 10 * time.Second},
 		{name: "variable wins over config endpoint", signal: "metrics", cfgEndpoint: "http://cfg:4318",
 			env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://env:4318"}, wantURL: "http://env:4318/v1/metrics", wantTimeout: 10 * time.Second},
+		{name: "insecure variable", signal: "traces", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://c:4318", "OTEL_EXPORTER_OTLP_INSECURE": "TRUE"},
+			wantURL: "http://c:4318/v1/traces", wantTimeout: 10 * time.Second},
+		{name: "signal insecure false wins", signal: "traces", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://c:4318",
+			"OTEL_EXPORTER_OTLP_INSECURE": "true", "OTEL_EXPORTER_OTLP_TRACES_INSECURE": "false"},
+			wantURL: "https://c:4318/v1/traces", wantTimeout: 10 * time.Second},
+		{name: "bad insecure", signal: "metrics", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://c:4318", "OTEL_EXPORTER_OTLP_INSECURE": "yes"},
+			wantErr: `OTEL_EXPORTER_OTLP_INSECURE: want true or false, got "yes"`},
 		{name: "not http", signal: "metrics", env: map[string]string{"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": "ftp://c/x"},
 			wantErr: "metrics endpoint ftp://c/x is not an http(s) URL"},
 
