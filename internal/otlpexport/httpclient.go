@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -124,7 +125,10 @@ func (c *httpClient) attempt(ctx context.Context, body []byte, asJSON bool) erro
 	resp, err := c.client.Do(req)
 	if err != nil {
 		// url.Error names the URL: drop it, it may carry a user or query.
-		err = fmt.Errorf("export %s to %s: %w", c.what, redactURL(c.cfg.url), errors.Unwrap(err))
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
+		err = fmt.Errorf("export %s to %s: %w", c.what, redactURL(c.cfg.url), err)
 		if ctx.Err() != nil {
 			return err
 		}

@@ -187,15 +187,20 @@ func TestHTTPExport_retryAfterPastTimeout(t *testing.T) {
 	}
 }
 
-// Connection errors are retried until the timeout.
+// Connection errors are retried until the timeout; the error does not show
+// the URL's user information or query.
 func TestHTTPExport_connectionRefusedRetried(t *testing.T) {
 	t.Parallel()
 	f := newFakeCollector(t, reply{code: http.StatusOK})
-	exp, waits := spanExporter(t, f, map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "3000"})
+	secretURL := strings.Replace(f.URL, "http://", "http://user:URL-SECRET@", 1) + "/v1/traces?token=URL-SECRET"
+	exp, waits := spanExporter(t, f, map[string]string{"OTEL_EXPORTER_OTLP_TIMEOUT": "3000", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": secretURL})
 	f.Close() // nothing listens any more
 	err := exp.ExportSpans(t.Context(), testSpans())
 	if err == nil {
 		t.Fatal("export to a closed port succeeded")
+	}
+	if strings.Contains(err.Error(), "URL-SECRET") || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("error %q, want the refusal without the URL's secrets", err)
 	}
 	if len(*waits) < 2 {
 		t.Errorf("waits %v, want retries", *waits)

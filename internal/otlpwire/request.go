@@ -31,7 +31,7 @@ const (
 )
 
 // DecodeTraces decodes the body of an ExportTraceServiceRequest (already
-// decompressed); json is OTLP/JSON, else binary protobuf. Unknown fields are
+// decompressed); asJSON means OTLP/JSON, else binary protobuf. Unknown fields are
 // ignored. In JSON, trace and span ids are hex strings and are converted.
 func DecodeTraces(body []byte, asJSON bool) ([]*tracepb.ResourceSpans, error) {
 	if !asJSON {
@@ -140,7 +140,7 @@ func decodeJSON[M proto.Message](b []byte, name, protoName string, newM func() M
 }
 
 // EncodeTraces encodes an ExportTraceServiceRequest of rs: binary protobuf,
-// or OTLP/JSON (enums as numbers, ids in hex) when json.
+// or OTLP/JSON (enums as numbers, ids in hex) when asJSON.
 func EncodeTraces(rs []*tracepb.ResourceSpans, asJSON bool) ([]byte, error) {
 	if !asJSON {
 		return encodeProto(rs)
