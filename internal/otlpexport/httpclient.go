@@ -80,7 +80,8 @@ func (c *httpClient) send(ctx context.Context, body []byte, asJSON bool) error {
 	if c.cfg.gzip {
 		var buf bytes.Buffer
 		zw := gzip.NewWriter(&buf)
-		_, _ = zw.Write(body) // a bytes.Buffer does not fail
+		// Writing to a bytes.Buffer does not fail, so neither do Write and Close.
+		_, _ = zw.Write(body)
 		_ = zw.Close()
 		body = buf.Bytes()
 	}
