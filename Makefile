@@ -12,12 +12,17 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # dependencies stay out of the agent's go.mod); vet, lint and test cover it too.
 EXPORTER := collector/discordexporter
 
-.PHONY: build run test vet fmt-check lint bench bench-all bench-peers bench-rss cover collector fleet python-deps node-deps clean
+.PHONY: build build-grpc run test vet fmt-check lint bench bench-all bench-peers bench-rss cover collector fleet python-deps node-deps clean
 
 # CGO_ENABLED=0: a static binary (pure-Go DNS resolver, no libc mapped into the agent).
 # -buildvcs=auto: `nexusmon version` shows the commit even where GOFLAGS turns stamping off.
 build:
 	CGO_ENABLED=0 $(GO) build -buildvcs=auto -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/nexusmon
+
+# The same binary with OTLP/gRPC export and forwarding (otlp.protocol: grpc): -tags nexusmon_grpc links
+# google.golang.org/grpc, which the default build leaves out (docs/decisions.md, issue 14).
+build-grpc:
+	CGO_ENABLED=0 $(GO) build -tags nexusmon_grpc -buildvcs=auto -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/nexusmon
 
 # CONFIG=path/to/nexusmon.yaml make run  uses a config file; without it, the embedded defaults.
 run: build
@@ -81,10 +86,15 @@ node-deps:
 $(NODE_MODULES): examples/discordjs/package.json examples/discordjs/package-lock.json
 	cd examples/discordjs && npm ci --no-audit --no-fund --prefer-offline
 
+# What -tags nexusmon_grpc changes: gRPC export and forwarding, and grpc accepted as a protocol.
+GRPC_TESTS := ^(TestAgent_otlpGRPCFromConfig|TestAgent_receiverForwards|TestParse_otelEnvironment|TestFor_environment)$$
+
 # The fleet test runs the gateway and real agents as child processes; its own
 # binary is built without -race, which would rebuild the whole Collector graph.
 test: collector fleet build python-deps node-deps vet fmt-check lint
 	NEXUSMON_OTELCOL=$(CURDIR)/$(OTELCOL) $(GO) test -race -count=1 -timeout 20m ./...
+	NEXUSMON_OTELCOL=$(CURDIR)/$(OTELCOL) $(GO) test -race -count=1 -timeout 10m -tags nexusmon_grpc \
+		-run '$(GRPC_TESTS)' ./agent ./config ./internal/otlpexport
 	cd $(EXPORTER) && $(GO) test -race -count=1 -timeout 10m ./...
 	cd otel-config/fleet && NEXUSMON_FLEET=$(CURDIR)/$(FLEET) NEXUSMON_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 10m ./...
 

@@ -86,9 +86,8 @@ func TestNew_fleetResource(t *testing.T) {
 func TestAgent_fleetResourceOverOTLP(t *testing.T) {
 	c := otelcoltest.Start(t)
 	cfg := testConfig(t)
-	cfg.OTLP.Endpoint = "http://" + c.GRPCEndpoint
-	cfg.OTLP.Protocol = "grpc"
-	cfg.OTLP.Insecure = true
+	cfg.OTLP.Endpoint = "http://" + c.HTTPEndpoint
+	cfg.OTLP.Protocol = "http/protobuf"
 	cfg.OTLP.Interval = time.Second
 	cfg.OTLP.ServiceName = "fleetbot"
 	cfg.Fleet.Instance = "fleetbot-4"

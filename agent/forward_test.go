@@ -11,14 +11,20 @@ import (
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
+	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/internal/otelcoltest"
 )
 
 // What a bot sends to the receiver reaches the Collector nexusmon exports
 // to, unchanged: its command span (ids and resource included), a span
-// nexusmon does not use itself, and its metrics, over either protocol.
+// nexusmon does not use itself, and its metrics, over every protocol the
+// binary has (grpc with -tags nexusmon_grpc).
 func TestAgent_receiverForwards(t *testing.T) {
-	for _, protocol := range []string{"http/protobuf", "grpc"} {
+	protocols := []string{"http/protobuf", "http/json"}
+	if config.GRPCBuilt {
+		protocols = append(protocols, "grpc")
+	}
+	for _, protocol := range protocols {
 		t.Run(protocol, func(t *testing.T) {
 			c := otelcoltest.Start(t)
 			cfg := testConfig(t)

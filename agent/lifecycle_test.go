@@ -68,11 +68,11 @@ func TestNew_naturalFailuresRelease(t *testing.T) {
 	}{
 		"bogus OTLP metrics protocol from the environment": {
 			env:  map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "OTEL_EXPORTER_OTLP_PROTOCOL": "bogus"},
-			want: `OTEL_EXPORTER_OTLP_PROTOCOL: must be grpc or http/protobuf, got "bogus"`,
+			want: `OTEL_EXPORTER_OTLP_PROTOCOL: must be http/protobuf, http/json or grpc, got "bogus"`,
 		},
 		"bogus OTLP traces protocol from the environment": {
 			env:  map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "bogus"},
-			want: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: must be grpc or http/protobuf, got "bogus"`,
+			want: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: must be http/protobuf, http/json or grpc, got "bogus"`,
 		},
 		"bogus otlp.protocol in an unvalidated Config": {
 			edit: func(c *config.Config) { c.OTLP.Endpoint = "http://127.0.0.1:9"; c.OTLP.Protocol = "bogus" },

@@ -11,7 +11,7 @@ import (
 func TestNew_refusesBadOTelEnvironment(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.OTLP.Endpoint = "http://127.0.0.1:4318"
-	_, err := New(t.Context(), cfg, WithEnv(envMap(map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"})), WithStdout(&syncBuffer{}))
+	_, err := New(t.Context(), cfg, WithEnv(envMap(map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/xml"})), WithStdout(&syncBuffer{}))
 	if err == nil || !strings.Contains(err.Error(), "OTEL_EXPORTER_OTLP_PROTOCOL") {
 		t.Fatalf("New: %v, want an error naming OTEL_EXPORTER_OTLP_PROTOCOL", err)
 	}

@@ -29,21 +29,6 @@ func requireMetrics(t *testing.T, c *otelcoltest.Collector, names ...string) {
 	}
 }
 
-func TestAgent_otlpGRPCFromConfig(t *testing.T) {
-	c := otelcoltest.Start(t)
-	cfg := testConfig(t)
-	cfg.OTLP.Endpoint = "http://" + c.GRPCEndpoint
-	cfg.OTLP.Protocol = "grpc"
-	cfg.OTLP.Insecure = true
-	cfg.OTLP.Interval = time.Second
-	cfg.OTLP.ServiceName = "nexusmon-grpc-test"
-	startAgent(t, cfg)
-	requireMetrics(t, c, "system.cpu.time", "system.memory.usage", "process.memory.usage", "process.cpu.time", "go.goroutine.count", "nexusmon.collector.success")
-	if m := c.WaitForMetric(t, "process.memory.usage", 30*time.Second); m.Resource["service.name"] != "nexusmon-grpc-test" {
-		t.Errorf("service.name = %q, want the configured one", m.Resource["service.name"])
-	}
-}
-
 func TestAgent_otlpHTTPFromEnvironment(t *testing.T) {
 	c := otelcoltest.Start(t)
 	cfg := testConfig(t)
@@ -73,9 +58,8 @@ func TestAgent_otlpCollectorDownThenBack(t *testing.T) {
 	c := otelcoltest.Start(t)
 	c.Stop(t) // down at start: same ports, nothing listening
 	cfg := testConfig(t)
-	cfg.OTLP.Endpoint = "http://" + c.GRPCEndpoint
-	cfg.OTLP.Protocol = "grpc"
-	cfg.OTLP.Insecure = true
+	cfg.OTLP.Endpoint = "http://" + c.HTTPEndpoint
+	cfg.OTLP.Protocol = "http/protobuf"
 	cfg.OTLP.Interval = time.Second
 	cfg.OTLP.Timeout = time.Second
 	a, _ := startAgent(t, cfg)
@@ -117,9 +101,9 @@ func TestAgent_otlpCommandSpansExemplarsAndDiscordMetrics(t *testing.T) {
 	c := otelcoltest.Start(t)
 	srv := fakeDiscord(t)
 	cfg := botConfig(t, srv)
-	cfg.OTLP.Endpoint = "http://" + c.GRPCEndpoint
-	cfg.OTLP.Protocol = "grpc"
-	cfg.OTLP.Insecure = true
+	// OTLP/JSON: trace and span ids (of spans and exemplars) go as hex.
+	cfg.OTLP.Endpoint = "http://" + c.HTTPEndpoint
+	cfg.OTLP.Protocol = "http/json"
 	cfg.OTLP.Interval = time.Second
 	a, err := New(t.Context(), cfg, WithEnv(noEnv), WithStdout(&syncBuffer{}))
 	if err != nil {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -22,11 +23,35 @@ const (
 )
 
 // OTLP protocols (otlp.protocol). The empty string leaves the choice to the
-// OTEL_EXPORTER_OTLP_PROTOCOL variable or the exporter's default.
+// OTEL_EXPORTER_OTLP_PROTOCOL variable or the default, http/protobuf.
+// ProtocolGRPC needs a binary built with -tags nexusmon_grpc (GRPCBuilt).
 const (
 	ProtocolGRPC         = "grpc"
 	ProtocolHTTPProtobuf = "http/protobuf"
+	ProtocolHTTPJSON     = "http/json"
 )
+
+// protocolProblem is what is wrong with protocol v ("" when nothing is);
+// empty is whether "" is allowed.
+func protocolProblem(v string, empty bool) string {
+	switch v {
+	case ProtocolHTTPProtobuf, ProtocolHTTPJSON:
+		return ""
+	case ProtocolGRPC:
+		if GRPCBuilt {
+			return ""
+		}
+		return "grpc needs a binary built with -tags nexusmon_grpc (make build-grpc); use http/protobuf"
+	case "":
+		if empty {
+			return ""
+		}
+	}
+	if empty {
+		return fmt.Sprintf("must be http/protobuf, http/json or grpc (or empty), got %q", v)
+	}
+	return fmt.Sprintf("must be http/protobuf, http/json or grpc, got %q", v)
+}
 
 // Delivery modes returned by Discord.Mode.
 const (
@@ -275,7 +300,8 @@ type OTLP struct {
 	// Endpoint is the collector URL; "" disables OTLP export unless
 	// OTEL_EXPORTER_OTLP_ENDPOINT is set.
 	Endpoint string `yaml:"endpoint"`
-	// Protocol is "", ProtocolGRPC or ProtocolHTTPProtobuf.
+	// Protocol is "", ProtocolHTTPProtobuf, ProtocolHTTPJSON or
+	// ProtocolGRPC.
 	Protocol string `yaml:"protocol"`
 	// Headers are sent with every export. Their values are secrets.
 	Headers Headers `yaml:"headers"`

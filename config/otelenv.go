@@ -4,8 +4,8 @@ import (
 	"strings"
 )
 
-// The OpenTelemetry SDK variables nexusmon reads itself (the OTLP exporters
-// and the SDK read the others, such as OTEL_EXPORTER_OTLP_ENDPOINT).
+// The OpenTelemetry SDK variables config checks (internal/otlpexport reads
+// the OTLP exporter's others, such as OTEL_EXPORTER_OTLP_ENDPOINT).
 const (
 	EnvSDKDisabled         = "OTEL_SDK_DISABLED"
 	EnvMetricsExporter     = "OTEL_METRICS_EXPORTER"
@@ -25,7 +25,8 @@ type OTelEnv struct {
 	Traces   Exporters // OTEL_TRACES_EXPORTER
 	// MetricsProtocol and TracesProtocol are the signal's
 	// OTEL_EXPORTER_OTLP_{METRICS,TRACES}_PROTOCOL, else
-	// OTEL_EXPORTER_OTLP_PROTOCOL: ProtocolGRPC, ProtocolHTTPProtobuf or "".
+	// OTEL_EXPORTER_OTLP_PROTOCOL: ProtocolHTTPProtobuf, ProtocolHTTPJSON,
+	// ProtocolGRPC (only when GRPCBuilt) or "".
 	MetricsProtocol string
 	TracesProtocol  string
 }
@@ -65,15 +66,15 @@ func ReadOTelEnv(env func(string) (string, bool)) (OTelEnv, []*Problem) {
 		ps = append(ps, p)
 	}
 	protocol := func(k string) string {
-		switch v := get(k); v {
-		case "", ProtocolGRPC, ProtocolHTTPProtobuf:
-			return v
-		case "http/json":
-			ps = append(ps, problem(k, "must be grpc or http/protobuf, got %q (the Go OTLP exporters cannot send JSON)", v))
-		default:
-			ps = append(ps, problem(k, "must be grpc or http/protobuf, got %q", v))
+		v := get(k)
+		if v == "" {
+			return ""
 		}
-		return ""
+		if msg := protocolProblem(v, false); msg != "" {
+			ps = append(ps, problem(k, "%s", msg))
+			return ""
+		}
+		return v
 	}
 	general := protocol(EnvOTLPProtocol)
 	e.MetricsProtocol = firstSet(protocol(EnvOTLPMetricsProtocol), general)

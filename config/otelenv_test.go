@@ -51,17 +51,21 @@ func TestParse_otelEnvironment(t *testing.T) {
 		{name: "traces jaeger", env: map[string]string{"OTEL_TRACES_EXPORTER": "jaeger"},
 			wantKey: "OTEL_TRACES_EXPORTER", wantMsg: `unknown exporter "jaeger": want otlp, console or none`},
 
-		{name: "protocol grpc", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}},
 		{name: "protocol http/protobuf", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}},
-		{name: "protocol http/json", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"},
-			wantKey: "OTEL_EXPORTER_OTLP_PROTOCOL", wantMsg: `must be grpc or http/protobuf, got "http/json" (the Go OTLP exporters cannot send JSON)`},
+		{name: "protocol http/json", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}},
+		{name: "protocol HTTP/JSON", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "HTTP/JSON"}},
 		{name: "protocol unknown", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "udp"},
-			wantKey: "OTEL_EXPORTER_OTLP_PROTOCOL", wantMsg: `must be grpc or http/protobuf, got "udp"`},
-		{name: "metrics protocol http/json", env: map[string]string{"OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "http/json"},
-			wantKey: "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", wantMsg: `got "http/json"`},
-		{name: "traces protocol http/json", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"},
-			wantKey: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", wantMsg: `got "http/json"`},
-		{name: "traces protocol grpc", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}},
+			wantKey: "OTEL_EXPORTER_OTLP_PROTOCOL", wantMsg: `must be http/protobuf, http/json or grpc, got "udp"`},
+		{name: "metrics protocol http/json", env: map[string]string{"OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "http/json"}},
+		{name: "traces protocol http/json", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"}},
+		{name: "protocol grpc", env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+			wantKey: grpcKey("OTEL_EXPORTER_OTLP_PROTOCOL"), wantMsg: grpcMsg},
+		{name: "traces protocol grpc", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"},
+			wantKey: grpcKey("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"), wantMsg: grpcMsg},
+		{name: "otlp.protocol grpc", file: "otlp:\n  protocol: grpc\n", wantKey: grpcKey("otlp.protocol"), wantMsg: grpcMsg},
+		{name: "otlp.protocol http/json", file: "otlp:\n  protocol: http/json\n"},
+		{name: "otlp.protocol unknown", file: "otlp:\n  protocol: udp\n",
+			wantKey: "otlp.protocol", wantMsg: `must be http/protobuf, http/json or grpc (or empty), got "udp"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,12 +78,30 @@ func TestParse_otelEnvironment(t *testing.T) {
 				return
 			}
 			ps := Problems(err)
-			if len(ps) != 1 || ps[0].Key != tt.wantKey || ps[0].Line != 0 || !strings.Contains(ps[0].Msg, tt.wantMsg) {
+			if len(ps) != 1 || ps[0].Key != tt.wantKey || !strings.Contains(ps[0].Msg, tt.wantMsg) {
 				t.Fatalf("got %v, want one problem for %s containing %q", err, tt.wantKey, tt.wantMsg)
+			}
+			if !strings.HasPrefix(tt.wantKey, "OTEL_") {
+				return // a config key: it has a line
+			}
+			if ps[0].Line != 0 {
+				t.Errorf("problem %v has a line; a variable's has none", ps[0])
 			}
 			if want := "otel.yaml: " + tt.wantKey + ": "; !strings.HasPrefix(ps[0].Error(), want) {
 				t.Errorf("problem %q does not start with %q", ps[0].Error(), want)
 			}
 		})
 	}
+}
+
+// grpcMsg is the problem of grpc in a binary built without it.
+const grpcMsg = "grpc needs a binary built with -tags nexusmon_grpc (make build-grpc); use http/protobuf"
+
+// grpcKey is key where grpc is a problem (the default build), "" where it
+// is not (-tags nexusmon_grpc).
+func grpcKey(key string) string {
+	if GRPCBuilt {
+		return ""
+	}
+	return key
 }

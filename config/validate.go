@@ -321,10 +321,8 @@ func (o OTLP) problems() []*Problem {
 			ps = append(ps, problem("otlp.endpoint", "must be an absolute http(s) URL such as http://localhost:4317"))
 		}
 	}
-	switch o.Protocol {
-	case "", ProtocolGRPC, ProtocolHTTPProtobuf:
-	default:
-		ps = append(ps, problem("otlp.protocol", "must be grpc or http/protobuf (or empty), got %q", o.Protocol))
+	if msg := protocolProblem(o.Protocol, true); msg != "" {
+		ps = append(ps, problem("otlp.protocol", "%s", msg))
 	}
 	for _, name := range sortedKeys(o.Headers) {
 		key := "otlp.headers." + name

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nexusmon/nexusmon/config"
 	"github.com/nexusmon/nexusmon/internal/discordtest"
 )
 
@@ -175,10 +176,14 @@ func TestCheckConfig_otelEnvironment(t *testing.T) {
 	cfg := writeFile(t, "c.yaml", "http:\n  listen: \"\"\nstorage:\n  path: "+filepath.Join(dir, "n.db")+
 		"\noutput:\n  jsonl: "+filepath.Join(dir, "e.jsonl")+"\n")
 	tests := []struct{ name, value, want string }{
-		{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", cfg + `: OTEL_EXPORTER_OTLP_PROTOCOL: must be grpc or http/protobuf, got "http/json" (the Go OTLP exporters cannot send JSON)` + "\n"},
+		{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/xml", cfg + `: OTEL_EXPORTER_OTLP_PROTOCOL: must be http/protobuf, http/json or grpc, got "http/xml"` + "\n"},
 		{"OTEL_METRICS_EXPORTER", "zipkin", cfg + `: OTEL_METRICS_EXPORTER: unknown exporter "zipkin": want otlp, console, prometheus or none` + "\n"},
 		{"OTEL_TRACES_EXPORTER", "prometheus", cfg + `: OTEL_TRACES_EXPORTER: unknown exporter "prometheus": want otlp, console or none` + "\n"},
 		{"OTEL_METRICS_EXPORTER", "prometheus", cfg + ": OTEL_METRICS_EXPORTER: prometheus is the /metrics endpoint, which http.listen turns on; http.listen is empty\n"},
+	}
+	if !config.GRPCBuilt {
+		tests = append(tests, struct{ name, value, want string }{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc",
+			cfg + ": OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: grpc needs a binary built with -tags nexusmon_grpc (make build-grpc); use http/protobuf\n"})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {

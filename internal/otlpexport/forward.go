@@ -1,29 +1,17 @@
 package otlpexport
 
 // Forwarding what the OTLP receiver gets to the agent's own OTLP exporter
-// endpoint, so nexusmon can sit between a bot and a Collector: traces
-// through the otlptrace clients the SDK exporters use, metrics as the
-// protobuf request they came in (POSTed for http/protobuf, through the
-// MetricsService client for grpc).
+// endpoint, so nexusmon can sit between a bot and a Collector. Over
+// OTLP/HTTP (http/protobuf, http/json) the request is POSTed as it was
+// received, in its own encoding (an OTLP/HTTP receiver takes both), through
+// the exporters' client and its retries; over grpc (a -tags nexusmon_grpc
+// binary) it is decoded and sent through the OTLP gRPC clients.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/url"
-	"strings"
 	"sync"
-	"time"
-
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/nexusmon/nexusmon/config"
 )
@@ -32,21 +20,26 @@ import (
 // past it requests are dropped (and counted by the receiver).
 const forwardQueue = 64
 
-// metricUploader sends one metric export request.
-type metricUploader interface {
-	upload(ctx context.Context, req *colmetricpb.ExportMetricsServiceRequest) error
+// uploader sends one received request body, OTLP/JSON when asJSON.
+type uploader interface {
+	upload(ctx context.Context, body []byte, asJSON bool) error
 	stop(ctx context.Context) error
+}
+
+// request is one received body waiting to be forwarded.
+type request struct {
+	body   []byte
+	asJSON bool
 }
 
 // Forwarder is the OTLP receiver's Forwarder (receiver/otlp.Forwarder): one
 // bounded queue and one goroutine per signal, from Start to Stop.
 type Forwarder struct {
-	traces    otlptrace.Client // nil: traces are not forwarded
-	metrics   metricUploader   // nil: metrics are not forwarded
-	timeout   time.Duration
+	traces    uploader // nil: traces are not forwarded
+	metrics   uploader // nil: metrics are not forwarded
 	tc, mc    *Counter
-	traceQ    chan *coltracepb.ExportTraceServiceRequest
-	metricQ   chan *colmetricpb.ExportMetricsServiceRequest
+	traceQ    chan request
+	metricQ   chan request
 	wg        sync.WaitGroup
 	stopOnce  sync.Once
 	cancelRun context.CancelFunc
@@ -54,109 +47,102 @@ type Forwarder struct {
 
 // NewForwarder returns the forwarder for the OTLP export settings of traces
 // (ts) and metrics (ms), nil when neither signal is exported. env is the
-// environment (os.LookupEnv) the endpoint and header variables come from;
-// log gets the export failures and recoveries.
+// environment (os.LookupEnv) the endpoint, header, timeout, compression and
+// certificate variables come from; log gets the export failures and
+// recoveries.
 func NewForwarder(ctx context.Context, ts, ms Settings, env func(string) (string, bool), log *slog.Logger) (*Forwarder, error) {
 	if !ts.Enabled && !ms.Enabled {
 		return nil, nil
 	}
-	f := &Forwarder{
-		timeout: 10 * time.Second,
-		traceQ:  make(chan *coltracepb.ExportTraceServiceRequest, forwardQueue),
-		metricQ: make(chan *colmetricpb.ExportMetricsServiceRequest, forwardQueue),
-	}
+	f := &Forwarder{traceQ: make(chan request, forwardQueue), metricQ: make(chan request, forwardQueue)}
+	var err error
 	if ts.Enabled {
-		switch ts.Protocol {
-		case config.ProtocolGRPC:
-			f.traces = otlptracegrpc.NewClient(exporterOptions[otlptracegrpc.Option]{
-				otlptracegrpc.WithEndpointURL, otlptracegrpc.WithInsecure, otlptracegrpc.WithHeaders, otlptracegrpc.WithTimeout,
-			}.build(ts, "")...)
-		default:
-			f.traces = otlptracehttp.NewClient(exporterOptions[otlptracehttp.Option]{
-				otlptracehttp.WithEndpointURL, otlptracehttp.WithInsecure, otlptracehttp.WithHeaders, otlptracehttp.WithTimeout,
-			}.build(ts, "/v1/traces")...)
-		}
-		if err := f.traces.Start(ctx); err != nil {
+		if f.traces, err = newUploader(ctx, "traces", ts, env); err != nil {
 			return nil, fmt.Errorf("trace forwarding: %w", err)
 		}
 		f.tc = NewCounter("otlp_forward_traces", log)
 	}
 	if ms.Enabled {
-		var err error
-		switch ms.Protocol {
-		case config.ProtocolGRPC:
-			f.metrics, err = newGRPCMetricUploader(ms, env)
-		default:
-			f.metrics, err = newHTTPMetricUploader(ms, env)
-		}
-		if err != nil {
+		if f.metrics, err = newUploader(ctx, "metrics", ms, env); err != nil {
 			if f.traces != nil {
-				_ = f.traces.Stop(ctx)
+				_ = f.traces.stop(ctx)
 			}
 			return nil, fmt.Errorf("metric forwarding: %w", err)
 		}
 		f.mc = NewCounter("otlp_forward_metrics", log)
 	}
-	if ms.opts.timeout > 0 {
-		f.timeout = ms.opts.timeout
-	}
 	return f, nil
+}
+
+func newUploader(ctx context.Context, signal string, s Settings, env func(string) (string, bool)) (uploader, error) {
+	if s.Protocol == config.ProtocolGRPC {
+		if signal == "traces" {
+			return newGRPCTraceUploader(ctx, s, env)
+		}
+		return newGRPCMetricUploader(ctx, s, env)
+	}
+	cfg, err := resolveHTTP(signal, s, env)
+	if err != nil {
+		return nil, err
+	}
+	return httpUploader{newHTTPClient(signal, cfg)}, nil
+}
+
+// httpUploader POSTs a body as it came.
+type httpUploader struct{ c *httpClient }
+
+func (h httpUploader) upload(ctx context.Context, body []byte, asJSON bool) error {
+	return h.c.send(ctx, body, asJSON)
+}
+
+func (h httpUploader) stop(context.Context) error {
+	h.c.close()
+	return nil
 }
 
 // Start runs the queues until Stop.
 func (f *Forwarder) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cancelRun = cancel
-	f.wg.Add(2)
-	go func() {
+	run := func(up uploader, q <-chan request, c *Counter) {
 		defer f.wg.Done()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case req := <-f.traceQ:
-				uctx, cancel := context.WithTimeout(ctx, f.timeout)
-				_ = f.tc.result(f.traces.UploadTraces(uctx, req.ResourceSpans))
-				cancel()
+			case req := <-q:
+				_ = c.result(up.upload(ctx, req.body, req.asJSON))
 			}
 		}
-	}()
-	go func() {
-		defer f.wg.Done()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case req := <-f.metricQ:
-				uctx, cancel := context.WithTimeout(ctx, f.timeout)
-				_ = f.mc.result(f.metrics.upload(uctx, req))
-				cancel()
-			}
-		}
-	}()
+	}
+	if f.traces != nil {
+		f.wg.Add(1)
+		go run(f.traces, f.traceQ, f.tc)
+	}
+	if f.metrics != nil {
+		f.wg.Add(1)
+		go run(f.metrics, f.metricQ, f.mc)
+	}
 }
 
-// ForwardTraces queues req; false when traces are not forwarded or the
-// queue is full.
-func (f *Forwarder) ForwardTraces(req *coltracepb.ExportTraceServiceRequest) bool {
-	if f.traces == nil {
+// ForwardTraces queues body (a received request, OTLP/JSON when asJSON,
+// else binary protobuf; the Forwarder keeps it); false when the queue is
+// full.
+func (f *Forwarder) ForwardTraces(body []byte, asJSON bool) bool {
+	return forward(f.traces, f.traceQ, body, asJSON)
+}
+
+// ForwardMetrics queues body as ForwardTraces does.
+func (f *Forwarder) ForwardMetrics(body []byte, asJSON bool) bool {
+	return forward(f.metrics, f.metricQ, body, asJSON)
+}
+
+func forward(up uploader, q chan<- request, body []byte, asJSON bool) bool {
+	if up == nil {
 		return true // nothing to forward to: not a drop
 	}
 	select {
-	case f.traceQ <- req:
-		return true
-	default:
-		return false
-	}
-}
-
-// ForwardMetrics queues req; false when the queue is full.
-func (f *Forwarder) ForwardMetrics(req *colmetricpb.ExportMetricsServiceRequest) bool {
-	if f.metrics == nil {
-		return true
-	}
-	select {
-	case f.metricQ <- req:
+	case q <- request{body, asJSON}:
 		return true
 	default:
 		return false
@@ -174,7 +160,7 @@ func (f *Forwarder) Stop(ctx context.Context) error {
 		}
 		f.wg.Wait()
 		if f.traces != nil {
-			err = f.traces.Stop(ctx)
+			err = f.traces.stop(ctx)
 		}
 		if f.metrics != nil {
 			if merr := f.metrics.stop(ctx); err == nil {
@@ -192,110 +178,4 @@ func (f *Forwarder) Counters() []*Counter {
 		return nil
 	}
 	return []*Counter{f.tc, f.mc}
-}
-
-// httpMetricUploader POSTs metric requests as http/protobuf.
-type httpMetricUploader struct {
-	url     string
-	headers map[string]string
-	client  *http.Client
-}
-
-// newHTTPMetricUploader resolves the metrics endpoint as the SDK exporter
-// does: otlp.endpoint + /v1/metrics, else OTEL_EXPORTER_OTLP_METRICS_ENDPOINT
-// as is, else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/metrics, else
-// https://localhost:4318/v1/metrics; headers from otlp.headers, else the
-// OTEL_EXPORTER_OTLP_(METRICS_)HEADERS variables.
-func newHTTPMetricUploader(s Settings, env func(string) (string, bool)) (*httpMetricUploader, error) {
-	get := func(k string) string {
-		v, _ := env(k)
-		return strings.TrimSpace(v)
-	}
-	var u string
-	switch {
-	case s.opts.endpoint != "":
-		u = strings.TrimSuffix(s.opts.endpoint, "/") + "/v1/metrics"
-		if s.opts.insecure {
-			u = strings.Replace(u, "https://", "http://", 1)
-		}
-	case get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") != "":
-		u = get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")
-	case get("OTEL_EXPORTER_OTLP_ENDPOINT") != "":
-		u = strings.TrimSuffix(get("OTEL_EXPORTER_OTLP_ENDPOINT"), "/") + "/v1/metrics"
-	default:
-		u = "https://localhost:4318/v1/metrics"
-	}
-	if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-		return nil, fmt.Errorf("metrics endpoint %q is not an http(s) URL", redactURL(u))
-	}
-	headers := s.opts.headers
-	if headers == nil {
-		headers = parseHeaders(firstNonEmpty(get("OTEL_EXPORTER_OTLP_METRICS_HEADERS"), get("OTEL_EXPORTER_OTLP_HEADERS")))
-	}
-	timeout := s.opts.timeout
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	return &httpMetricUploader{url: u, headers: headers, client: &http.Client{Timeout: timeout}}, nil
-}
-
-func (h *httpMetricUploader) upload(ctx context.Context, req *colmetricpb.ExportMetricsServiceRequest) error {
-	body, err := proto.Marshal(req)
-	if err != nil {
-		return fmt.Errorf("encode metrics: %w", err)
-	}
-	r, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("forward metrics: %w", err)
-	}
-	r.Header.Set("Content-Type", "application/x-protobuf")
-	for k, v := range h.headers {
-		r.Header.Set(k, v)
-	}
-	resp, err := h.client.Do(r)
-	if err != nil {
-		return fmt.Errorf("forward metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("forward metrics: collector answered %s", resp.Status)
-	}
-	return nil
-}
-
-func (h *httpMetricUploader) stop(context.Context) error {
-	h.client.CloseIdleConnections()
-	return nil
-}
-
-// parseHeaders reads the OTEL_EXPORTER_OTLP_HEADERS format: k=v pairs,
-// comma-separated, URL-encoded values. Malformed pairs are skipped
-// (config.ReadOTelEnv has reported them).
-func parseHeaders(s string) map[string]string {
-	if s == "" {
-		return nil
-	}
-	out := map[string]string{}
-	for _, pair := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(pair, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			continue
-		}
-		if dv, err := url.QueryUnescape(strings.TrimSpace(v)); err == nil {
-			v = dv
-		}
-		out[strings.TrimSpace(k)] = v
-	}
-	return out
-}
-
-// redactURL drops the user information and query of u for messages.
-func redactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "(unparsable)"
-	}
-	p.User, p.RawQuery = nil, ""
-	return p.String()
 }

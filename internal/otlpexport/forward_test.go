@@ -2,28 +2,24 @@ package otlpexport
 
 import (
 	"testing"
-
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
-	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 )
 
 // A forwarder whose backend does not keep up drops instead of blocking the
 // receiver's handler.
 func TestForwarder_fullQueueDrops(t *testing.T) {
 	t.Parallel()
-	f := &Forwarder{
-		traces:  otlptracehttp.NewClient(), // never started: nothing drains the queue
-		metrics: &httpMetricUploader{},
-		traceQ:  make(chan *coltracepb.ExportTraceServiceRequest, forwardQueue),
-		metricQ: make(chan *colmetricpb.ExportMetricsServiceRequest, forwardQueue),
+	f := &Forwarder{ // never started: nothing drains the queues
+		traces:  httpUploader{},
+		metrics: httpUploader{},
+		traceQ:  make(chan request, forwardQueue),
+		metricQ: make(chan request, forwardQueue),
 	}
 	for i := range forwardQueue {
-		if !f.ForwardTraces(&coltracepb.ExportTraceServiceRequest{}) || !f.ForwardMetrics(&colmetricpb.ExportMetricsServiceRequest{}) {
+		if !f.ForwardTraces([]byte{}, false) || !f.ForwardMetrics([]byte{}, true) {
 			t.Fatalf("request %d refused below the queue bound", i)
 		}
 	}
-	if f.ForwardTraces(&coltracepb.ExportTraceServiceRequest{}) || f.ForwardMetrics(&colmetricpb.ExportMetricsServiceRequest{}) {
+	if f.ForwardTraces([]byte{}, false) || f.ForwardMetrics([]byte{}, false) {
 		t.Error("a full queue accepted a request")
 	}
 }

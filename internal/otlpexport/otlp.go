@@ -7,15 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/stdout/stdoutmetric"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/metric"
@@ -29,19 +26,28 @@ import (
 
 // Settings is what decides OTLP and console export for one signal. The
 // standard OTEL_* variables win over the config's otlp keys; the exporters
-// read the endpoint, header and timeout variables themselves, so config
-// values are passed as options only when the matching variable is unset (an
-// option would override the variable).
+// read the endpoint, header, timeout, compression and certificate variables
+// themselves (through the environment For was given), so config values are
+// kept only when the matching variable is unset.
 type Settings struct {
 	Enabled  bool   // OTLP export
 	Console  bool   // the SDK's stdout exporter, writing to the agent's stderr
-	Protocol string // grpc or http/protobuf, when Enabled
+	Protocol string // http/protobuf, http/json or grpc, when Enabled
 	opts     struct {
 		endpoint string // from config, when no variable sets one
 		headers  map[string]string
 		timeout  time.Duration
 		insecure bool
 	}
+	env func(string) (string, bool) // nil: os.LookupEnv
+}
+
+// environ is the environment the exporters read their variables from.
+func (s Settings) environ() func(string) (string, bool) {
+	if s.env != nil {
+		return s.env
+	}
+	return os.LookupEnv
 }
 
 // For decides export for signal ("metrics" or "traces"):
@@ -52,10 +58,11 @@ type Settings struct {
 //     http.listen governs, and changes nothing here;
 //   - unset: OTLP when an endpoint is set by a variable or otlp.endpoint.
 //
-// A value the agent cannot honour (http/json among them) is an error naming
-// the variable; config.Parse reports the same problems.
+// A value the agent cannot honour (grpc in a binary built without it among
+// them) is an error naming the variable; config.Parse reports the same
+// problems.
 func For(signal string, cfg config.OTLP, env func(string) (string, bool)) (Settings, error) {
-	var s Settings
+	s := Settings{env: env}
 	oe, ps := config.ReadOTelEnv(env)
 	if len(ps) > 0 {
 		errs := make([]error, len(ps))
@@ -160,64 +167,29 @@ func firstNonEmpty(v ...string) string {
 	return ""
 }
 
-// exporterOptions turns the config-derived settings into one exporter's
-// options; the four OTLP exporters take the same four, each its own type.
-type exporterOptions[O any] struct {
-	endpointURL func(string) O
-	insecure    func() O
-	headers     func(map[string]string) O
-	timeout     func(time.Duration) O
-}
-
-// build returns the options for s. path is appended to a config endpoint for
-// HTTP ("/v1/metrics", "/v1/traces"), as the exporters do for the variable.
-func (e exporterOptions[O]) build(s Settings, path string) []O {
-	var o []O
-	if s.opts.endpoint != "" {
-		o = append(o, e.endpointURL(strings.TrimSuffix(s.opts.endpoint, "/")+path))
-	}
-	if s.opts.insecure {
-		o = append(o, e.insecure())
-	}
-	if s.opts.headers != nil {
-		o = append(o, e.headers(s.opts.headers))
-	}
-	if s.opts.timeout > 0 {
-		o = append(o, e.timeout(s.opts.timeout))
-	}
-	return o
-}
-
-// NewMetricExporter returns the OTLP metric exporter for s (s.Enabled).
+// NewMetricExporter returns the OTLP metric exporter for s (s.Enabled):
+// nexusmon's own over OTLP/HTTP (http/protobuf, http/json), the SDK's
+// otlpmetricgrpc for grpc in a binary built with -tags nexusmon_grpc.
 func NewMetricExporter(ctx context.Context, s Settings) (sdkmetric.Exporter, error) {
 	switch s.Protocol {
+	case config.ProtocolHTTPProtobuf, config.ProtocolHTTPJSON:
+		return newHTTPMetricExporter(s, s.environ())
 	case config.ProtocolGRPC:
-		return otlpmetricgrpc.New(ctx, exporterOptions[otlpmetricgrpc.Option]{
-			otlpmetricgrpc.WithEndpointURL, otlpmetricgrpc.WithInsecure, otlpmetricgrpc.WithHeaders, otlpmetricgrpc.WithTimeout,
-		}.build(s, "")...)
-	case config.ProtocolHTTPProtobuf:
-		return otlpmetrichttp.New(ctx, exporterOptions[otlpmetrichttp.Option]{
-			otlpmetrichttp.WithEndpointURL, otlpmetrichttp.WithInsecure, otlpmetrichttp.WithHeaders, otlpmetrichttp.WithTimeout,
-		}.build(s, "/v1/metrics")...)
-	default:
-		return nil, fmt.Errorf("otlp protocol %q: want grpc or http/protobuf", s.Protocol)
+		return newGRPCMetricExporter(ctx, s)
 	}
+	return nil, fmt.Errorf("otlp protocol %q: want http/protobuf, http/json or grpc", s.Protocol)
 }
 
-// NewSpanExporter returns the OTLP span exporter for s (s.Enabled).
+// NewSpanExporter returns the OTLP span exporter for s (s.Enabled), as
+// NewMetricExporter does.
 func NewSpanExporter(ctx context.Context, s Settings) (sdktrace.SpanExporter, error) {
 	switch s.Protocol {
+	case config.ProtocolHTTPProtobuf, config.ProtocolHTTPJSON:
+		return newHTTPSpanExporter(s, s.environ())
 	case config.ProtocolGRPC:
-		return otlptracegrpc.New(ctx, exporterOptions[otlptracegrpc.Option]{
-			otlptracegrpc.WithEndpointURL, otlptracegrpc.WithInsecure, otlptracegrpc.WithHeaders, otlptracegrpc.WithTimeout,
-		}.build(s, "")...)
-	case config.ProtocolHTTPProtobuf:
-		return otlptracehttp.New(ctx, exporterOptions[otlptracehttp.Option]{
-			otlptracehttp.WithEndpointURL, otlptracehttp.WithInsecure, otlptracehttp.WithHeaders, otlptracehttp.WithTimeout,
-		}.build(s, "/v1/traces")...)
-	default:
-		return nil, fmt.Errorf("otlp protocol %q: want grpc or http/protobuf", s.Protocol)
+		return newGRPCSpanExporter(ctx, s)
 	}
+	return nil, fmt.Errorf("otlp protocol %q: want http/protobuf, http/json or grpc", s.Protocol)
 }
 
 // Counter counts one backend's OTLP export failures (nexusmon.export.errors,

@@ -7,32 +7,35 @@ import (
 	"github.com/nexusmon/nexusmon/config"
 )
 
+// forCase is one case of TestFor_environment.
+type forCase struct {
+	name        string
+	signal      string
+	cfgEndpoint string
+	cfgProtocol string
+	env         map[string]string
+	wantOTLP    bool
+	wantConsole bool
+	wantProto   string // when wantOTLP
+	wantErr     string // substring; the variable's name
+}
+
 // TestFor_environment: the standard variables decide, per signal,
 // whether OTLP and console export are on and with which protocol.
 func TestFor_environment(t *testing.T) {
 	t.Parallel()
 	const endpoint = "http://127.0.0.1:4318"
-	tests := []struct {
-		name        string
-		signal      string
-		cfgEndpoint string
-		cfgProtocol string
-		env         map[string]string
-		wantOTLP    bool
-		wantConsole bool
-		wantProto   string // when wantOTLP
-		wantErr     string // substring; the variable's name
-	}{
+	tests := []forCase{
 		{name: "nothing set: off", signal: "metrics"},
 		{name: "config endpoint", signal: "metrics", cfgEndpoint: endpoint, wantOTLP: true, wantProto: "http/protobuf"},
 		{name: "env endpoint", signal: "traces", env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}, wantOTLP: true, wantProto: "http/protobuf"},
-		{name: "config protocol", signal: "metrics", cfgEndpoint: endpoint, cfgProtocol: "grpc", wantOTLP: true, wantProto: "grpc"},
+		{name: "config protocol", signal: "metrics", cfgEndpoint: endpoint, cfgProtocol: "http/json", wantOTLP: true, wantProto: "http/json"},
 		{name: "env protocol wins", signal: "metrics", cfgEndpoint: endpoint, cfgProtocol: "http/protobuf",
-			env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, wantOTLP: true, wantProto: "grpc"},
+			env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}, wantOTLP: true, wantProto: "http/json"},
 		{name: "signal protocol wins", signal: "traces", cfgEndpoint: endpoint,
-			env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}, wantOTLP: true, wantProto: "grpc"},
+			env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"}, wantOTLP: true, wantProto: "http/json"},
 		{name: "other signal's protocol ignored", signal: "metrics", cfgEndpoint: endpoint,
-			env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "grpc"}, wantOTLP: true, wantProto: "http/protobuf"},
+			env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"}, wantOTLP: true, wantProto: "http/protobuf"},
 
 		{name: "metrics none", signal: "metrics", cfgEndpoint: endpoint, env: map[string]string{"OTEL_METRICS_EXPORTER": "none"}},
 		{name: "traces none", signal: "traces", cfgEndpoint: endpoint, env: map[string]string{"OTEL_TRACES_EXPORTER": "none"}},
@@ -56,15 +59,22 @@ func TestFor_environment(t *testing.T) {
 			wantOTLP: true, wantProto: "http/protobuf"},
 
 		{name: "http/json", signal: "metrics", cfgEndpoint: endpoint, env: map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"},
-			wantErr: `OTEL_EXPORTER_OTLP_PROTOCOL: must be grpc or http/protobuf, got "http/json"`},
-		{name: "signal http/json", signal: "traces", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"},
-			wantErr: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"},
+			wantOTLP: true, wantProto: "http/json"},
+		{name: "unknown protocol", signal: "traces", env: map[string]string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/xml"},
+			wantErr: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: must be http/protobuf, http/json or grpc, got "http/xml"`},
 		{name: "unknown metrics exporter", signal: "metrics", env: map[string]string{"OTEL_METRICS_EXPORTER": "zipkin"},
 			wantErr: `OTEL_METRICS_EXPORTER: unknown exporter "zipkin"`},
 		{name: "prometheus traces exporter", signal: "traces", env: map[string]string{"OTEL_TRACES_EXPORTER": "prometheus"},
 			wantErr: `OTEL_TRACES_EXPORTER: unknown exporter "prometheus"`},
 		{name: "bad sdk disabled", signal: "traces", env: map[string]string{"OTEL_SDK_DISABLED": "1"},
 			wantErr: `OTEL_SDK_DISABLED: must be true or false, got "1"`},
+	}
+	grpc := map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}
+	if config.GRPCBuilt {
+		tests = append(tests, forCase{name: "grpc", signal: "metrics", cfgEndpoint: endpoint, env: grpc, wantOTLP: true, wantProto: "grpc"})
+	} else {
+		tests = append(tests, forCase{name: "grpc", signal: "metrics", cfgEndpoint: endpoint, env: grpc,
+			wantErr: "OTEL_EXPORTER_OTLP_PROTOCOL: grpc needs a binary built with -tags nexusmon_grpc (make build-grpc); use http/protobuf"})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

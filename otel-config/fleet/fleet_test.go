@@ -32,7 +32,7 @@ func TestFleet_ThreeAgentsOneOverviewSilentShard(t *testing.T) {
 	srv := discordtest.New(t)
 	dir := t.TempDir()
 
-	grpc := freeAddr(t)
+	grpc, httpAddr := freeAddr(t), freeAddr(t)
 	gwConfig := filepath.Join(dir, "gateway.yaml")
 	writeFile(t, gwConfig, fmt.Sprintf(`extensions:
   file_storage/discord:
@@ -42,6 +42,7 @@ receivers:
   otlp:
     protocols:
       grpc: { endpoint: "%s" }
+      http: { endpoint: "%s" }
 processors:
   batch: { timeout: 200ms }
 exporters:
@@ -61,10 +62,10 @@ service:
   extensions: [file_storage/discord]
   pipelines:
     metrics: { receivers: [otlp], processors: [batch], exporters: [discord] }
-`, filepath.Join(dir, "state"), grpc, discordtest.DefaultChannel2ID, srv.URL))
+`, filepath.Join(dir, "state"), grpc, httpAddr, discordtest.DefaultChannel2ID, srv.URL))
 	gw := start(t, dir, "gateway", gatewayBin, []string{"--config=" + gwConfig}, []string{"DISCORD_TOKEN=" + srv.Token()})
 	waitFor(t, 60*time.Second, "the gateway to be ready", func() bool {
-		return bytes.Contains(gw.log(), []byte("Everything is ready")) && dialable(grpc)
+		return bytes.Contains(gw.log(), []byte("Everything is ready")) && dialable(grpc) && dialable(httpAddr)
 	})
 
 	agents := make([]*proc, 3)
@@ -78,14 +79,15 @@ service:
 		// agents post nothing, the gateway does.
 		yaml := fmt.Sprintf("storage:\n  path: %s\noutput:\n  console: \"off\"\n  jsonl: \"\"\nhttp:\n  listen: \"\"\n"+
 			"probes:\n  discord_api: \"\"\n  internet: []\n", filepath.Join(adir, "nexusmon.db"))
-		env := []string{"OTEL_EXPORTER_OTLP_PROTOCOL=grpc", "OTEL_METRIC_EXPORT_INTERVAL=1000"}
+		// OTLP/HTTP: the default build of the agent has no gRPC.
+		env := []string{"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", "OTEL_METRIC_EXPORT_INTERVAL=1000"}
 		if shard < 2 {
 			// Shards 0 and 1 set everything in the file (fleet mode's keys).
 			yaml += fmt.Sprintf("otlp:\n  endpoint: http://%s\n  insecure: true\n  service_name: fleetbot\n"+
-				"fleet:\n  instance: fleetbot-%d\n  shard: %d\n", grpc, shard, shard)
+				"fleet:\n  instance: fleetbot-%d\n  shard: %d\n", httpAddr, shard, shard)
 		} else {
 			// Shard 2 through the standard variables: both ways work.
-			env = append(env, "OTEL_EXPORTER_OTLP_ENDPOINT=http://"+grpc, "OTEL_SERVICE_NAME=fleetbot",
+			env = append(env, "OTEL_EXPORTER_OTLP_ENDPOINT=http://"+httpAddr, "OTEL_SERVICE_NAME=fleetbot",
 				fmt.Sprintf("OTEL_RESOURCE_ATTRIBUTES=service.instance.id=fleetbot-%d,discord.shard.id=%d", shard, shard))
 		}
 		writeFile(t, cfg, yaml)

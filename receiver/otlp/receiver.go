@@ -29,14 +29,13 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
-	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
 	"github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/internal/otlpwire"
 )
 
 // Defaults of Options.
@@ -58,11 +57,13 @@ type Recorder interface {
 	RecordInvocation(bot.Invocation) error
 }
 
-// Forwarder sends received data on (to the agent's OTLP exporter). Both
-// methods must return at once: queue, or drop and return false.
+// Forwarder sends received data on (to the agent's OTLP exporter): body is
+// the request as received, decompressed, in OTLP/JSON when json, else
+// binary protobuf; it is the Forwarder's to keep. Both methods must return
+// at once: queue, or drop and return false.
 type Forwarder interface {
-	ForwardTraces(*coltracepb.ExportTraceServiceRequest) bool
-	ForwardMetrics(*colmetricpb.ExportMetricsServiceRequest) bool
+	ForwardTraces(body []byte, json bool) bool
+	ForwardMetrics(body []byte, json bool) bool
 }
 
 // Options configures a Receiver. Zero values mean the defaults.
@@ -215,7 +216,7 @@ func (r *Receiver) Points(dst []Point) []Point { return r.state.points(dst, r.no
 
 // export handles one decoded body: it returns the number of items
 // rejected and why, for partial_success, and the response to send.
-type export func(body []byte, enc encoding) (resp proto.Message, err error)
+type export func(body []byte, enc encoding) (resp []byte, err error)
 
 // errTooLarge is a body past MaxRequestBytes, before or after gunzip.
 var errTooLarge = errors.New("request body too large")
@@ -265,7 +266,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request, ex export) {
 		r.status(w, enc, http.StatusBadRequest, err.Error())
 		return
 	}
-	r.write(w, enc, http.StatusOK, resp)
+	r.respond(w, enc, http.StatusOK, resp)
 }
 
 // buffers are request body buffers, reused: the decoders copy what they
@@ -358,15 +359,23 @@ func (r *Receiver) write(w http.ResponseWriter, enc encoding, code int, m proto.
 	var b []byte
 	var err error
 	if enc == encJSON {
-		w.Header().Set("Content-Type", "application/json")
 		b, err = protojson.Marshal(m)
 	} else {
-		w.Header().Set("Content-Type", "application/x-protobuf")
 		b, err = proto.Marshal(m)
 	}
 	if err != nil { // unreachable: the messages are ours
 		r.plain(w, http.StatusInternalServerError, "encode response")
 		return
+	}
+	r.respond(w, enc, code, b)
+}
+
+// respond sends b, encoded as enc.
+func (r *Receiver) respond(w http.ResponseWriter, enc encoding, code int, b []byte) {
+	if enc == encJSON {
+		w.Header().Set("Content-Type", "application/json")
+	} else {
+		w.Header().Set("Content-Type", "application/x-protobuf")
 	}
 	r.count(code)
 	w.WriteHeader(code)
@@ -418,6 +427,14 @@ func (r *Receiver) record(signal string, t *tally) {
 	for reason, n := range t.dropped {
 		r.dropped.Add(ctx, n, metric.WithAttributes(sig, attribute.String(names.AttrReceiverReason, reason)))
 	}
+}
+
+// partial is the partial_success of t; what names the items.
+func (t *tally) partial(what string) otlpwire.PartialSuccess {
+	if t.rejected == 0 {
+		return otlpwire.PartialSuccess{}
+	}
+	return otlpwire.PartialSuccess{Rejected: t.rejected, Message: t.message(what)}
 }
 
 // message is the partial_success error message of t.

@@ -25,6 +25,7 @@ import (
 
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
 	"github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/internal/otlpwire"
 )
 
 const (
@@ -333,24 +334,32 @@ func TestReceiver_latestPoint(t *testing.T) {
 	}
 }
 
-// forwarder keeps what it is given.
+// forwarder keeps what it is given, decoded.
 type forwarder struct {
 	mu      sync.Mutex
 	traces  []*coltracepb.ExportTraceServiceRequest
 	metrics []*colmetricpb.ExportMetricsServiceRequest
 }
 
-func (f *forwarder) ForwardTraces(r *coltracepb.ExportTraceServiceRequest) bool {
+func (f *forwarder) ForwardTraces(body []byte, json bool) bool {
+	rs, err := otlpwire.DecodeTraces(body, json)
+	if err != nil {
+		panic(fmt.Sprintf("forwarded traces do not decode: %v", err))
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.traces = append(f.traces, r)
+	f.traces = append(f.traces, &coltracepb.ExportTraceServiceRequest{ResourceSpans: rs})
 	return true
 }
 
-func (f *forwarder) ForwardMetrics(r *colmetricpb.ExportMetricsServiceRequest) bool {
+func (f *forwarder) ForwardMetrics(body []byte, json bool) bool {
+	rm, err := otlpwire.DecodeMetrics(body, json)
+	if err != nil {
+		panic(fmt.Sprintf("forwarded metrics do not decode: %v", err))
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.metrics = append(f.metrics, r)
+	f.metrics = append(f.metrics, &colmetricpb.ExportMetricsServiceRequest{ResourceMetrics: rm})
 	return true
 }
 

@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math"
@@ -9,26 +10,24 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/nexusmon/nexusmon/instrumentation/bot"
 	"github.com/nexusmon/nexusmon/internal/names"
+	"github.com/nexusmon/nexusmon/internal/otlpwire"
 )
 
 // traces handles one trace export: command spans go to the Recorder, the
 // rest is counted as not_command; the request is forwarded whole.
-func (r *Receiver) traces(body []byte, enc encoding) (proto.Message, error) {
-	req, err := decodeTraces(body, enc)
+func (r *Receiver) traces(body []byte, enc encoding) ([]byte, error) {
+	rss, err := decodeTraces(body, enc)
 	if err != nil {
 		return nil, err
 	}
 	var t tally
-	for _, rs := range req.GetResourceSpans() {
+	for _, rs := range rss {
 		for _, ss := range rs.GetScopeSpans() {
 			for _, sp := range ss.GetSpans() {
 				r.span(sp, &t)
@@ -36,14 +35,11 @@ func (r *Receiver) traces(body []byte, enc encoding) (proto.Message, error) {
 		}
 	}
 	r.record("spans", &t)
-	if r.opts.Forwarder != nil && len(req.GetResourceSpans()) > 0 && !r.opts.Forwarder.ForwardTraces(req) {
+	// body is a pooled buffer: the forwarder gets a copy.
+	if r.opts.Forwarder != nil && len(rss) > 0 && !r.opts.Forwarder.ForwardTraces(bytes.Clone(body), enc == encJSON) {
 		r.fwdDropped.Add(bg, 1, fwdSpans...)
 	}
-	resp := &coltracepb.ExportTraceServiceResponse{}
-	if t.rejected > 0 {
-		resp.PartialSuccess = &coltracepb.ExportTracePartialSuccess{RejectedSpans: t.rejected, ErrorMessage: t.message("spans")}
-	}
-	return resp, nil
+	return otlpwire.EncodeResponse(t.partial("spans"), enc == encJSON, otlpwire.RejectedSpans), nil
 }
 
 // span records sp when it is a command span.
@@ -194,14 +190,14 @@ func metricScope(name string) string {
 
 // metrics handles one metric export: the latest point of each recognised
 // series is kept; the request is forwarded whole.
-func (r *Receiver) metrics(body []byte, enc encoding) (proto.Message, error) {
-	req, err := decodeMetrics(body, enc)
+func (r *Receiver) metrics(body []byte, enc encoding) ([]byte, error) {
+	rms, err := decodeMetrics(body, enc)
 	if err != nil {
 		return nil, err
 	}
 	var t tally
 	now := r.now()
-	for _, rm := range req.GetResourceMetrics() {
+	for _, rm := range rms {
 		res := resourceAttrs(rm.GetResource())
 		for _, sm := range rm.GetScopeMetrics() {
 			for _, m := range sm.GetMetrics() {
@@ -210,14 +206,10 @@ func (r *Receiver) metrics(body []byte, enc encoding) (proto.Message, error) {
 		}
 	}
 	r.record("points", &t)
-	if r.opts.Forwarder != nil && len(req.GetResourceMetrics()) > 0 && !r.opts.Forwarder.ForwardMetrics(req) {
+	if r.opts.Forwarder != nil && len(rms) > 0 && !r.opts.Forwarder.ForwardMetrics(bytes.Clone(body), enc == encJSON) {
 		r.fwdDropped.Add(bg, 1, fwdPoints...)
 	}
-	resp := &colmetricpb.ExportMetricsServiceResponse{}
-	if t.rejected > 0 {
-		resp.PartialSuccess = &colmetricpb.ExportMetricsPartialSuccess{RejectedDataPoints: t.rejected, ErrorMessage: t.message("data points")}
-	}
-	return resp, nil
+	return otlpwire.EncodeResponse(t.partial("data points"), enc == encJSON, otlpwire.RejectedDataPoints), nil
 }
 
 // metric keeps the points of m.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
-	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 
 	"github.com/nexusmon/nexusmon/internal/names"
@@ -227,28 +226,4 @@ func attrString(v *commonpb.AnyValue) (string, bool) {
 		return strconv.FormatBool(x.BoolValue), true
 	}
 	return "", false
-}
-
-// exemplarsOf returns the exemplars of every point of m.
-func exemplarsOf(m *metricspb.Metric) []*metricspb.Exemplar {
-	var out []*metricspb.Exemplar
-	switch d := m.GetData().(type) {
-	case *metricspb.Metric_Gauge:
-		for _, p := range d.Gauge.GetDataPoints() {
-			out = append(out, p.GetExemplars()...)
-		}
-	case *metricspb.Metric_Sum:
-		for _, p := range d.Sum.GetDataPoints() {
-			out = append(out, p.GetExemplars()...)
-		}
-	case *metricspb.Metric_Histogram:
-		for _, p := range d.Histogram.GetDataPoints() {
-			out = append(out, p.GetExemplars()...)
-		}
-	case *metricspb.Metric_ExponentialHistogram:
-		for _, p := range d.ExponentialHistogram.GetDataPoints() {
-			out = append(out, p.GetExemplars()...)
-		}
-	}
-	return out
 }
