@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # dependencies stay out of the agent's go.mod); vet, lint and test cover it too.
 EXPORTER := collector/discordexporter
 
-.PHONY: build build-grpc run test vet fmt-check lint bench bench-all bench-peers bench-rss cover collector fleet python-deps node-deps clean
+.PHONY: build build-grpc size-check run test vet fmt-check lint bench bench-all bench-peers bench-rss cover collector fleet python-deps node-deps clean
 
 # CGO_ENABLED=0: a static binary (pure-Go DNS resolver, no libc mapped into the agent).
 # -buildvcs=auto: `nexusmon version` shows the commit even where GOFLAGS turns stamping off.
@@ -91,7 +91,7 @@ GRPC_TESTS := ^(TestAgent_otlpGRPCFromConfig|TestAgent_receiverForwards|TestPars
 
 # The fleet test runs the gateway and real agents as child processes; its own
 # binary is built without -race, which would rebuild the whole Collector graph.
-test: collector fleet build python-deps node-deps vet fmt-check lint
+test: collector fleet build size-check python-deps node-deps vet fmt-check lint
 	NEXUSMON_OTELCOL=$(CURDIR)/$(OTELCOL) $(GO) test -race -count=1 -timeout 20m ./...
 	NEXUSMON_OTELCOL=$(CURDIR)/$(OTELCOL) $(GO) test -race -count=1 -timeout 10m -tags nexusmon_grpc \
 		-run '$(GRPC_TESTS)' ./agent ./config ./internal/otlpexport
@@ -120,6 +120,12 @@ bench-all:
 bench-peers: build
 	bench/install-peers.sh
 	@out=$$(mktemp); NEXUSMON_BIN=$(BIN) bench/peers.sh >$$out && awk -f bench/ratios.awk $$out; rc=$$?; rm -f $$out; exit $$rc
+
+# The default binary's size budget (issue 14): 20 MiB.
+MAX_BINARY_BYTES := 20971520
+size-check: build
+	@size=$$(stat -c %s $(BIN)); echo "$(BIN): $$size bytes (budget $(MAX_BINARY_BYTES))"; \
+	test $$size -le $(MAX_BINARY_BYTES) || { echo "$(BIN) is over its size budget: what did the last change link in? (go list -deps ./cmd/nexusmon)" >&2; exit 1; }
 
 # Peak resident memory (VmHWM) of the agent over DUR seconds (default 600: two
 # health reports with their chart) at the default intervals, probes on.
