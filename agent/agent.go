@@ -256,9 +256,6 @@ func (a *Agent) Stop(ctx context.Context) error {
 		if err := a.stopProbes(); err != nil {
 			errs = append(errs, err)
 		}
-		if err := a.procW.Shutdown(ctx); err != nil {
-			a.log.Warn("stop the watched process's metrics", "err", err)
-		}
 		for _, c := range []stopper{a.hostC, a.rtC} {
 			if isNil(c) {
 				continue
@@ -273,9 +270,16 @@ func (a *Agent) Stop(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 		}
-		// The providers' last flush fails when an OTLP backend is down: that is
+		// The background work ends first; the providers' last flush then has
+		// what is left of ctx. It fails when an OTLP backend is down: that is
 		// counted and logged, not a failure to stop. The bot's providers are
 		// the bot's to shut down (see WithMeterProvider).
+		if err := a.waitBackground(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop: %w", err))
+		}
+		if err := a.procW.Shutdown(ctx); err != nil {
+			a.log.Warn("stop the watched process's metrics", "err", err)
+		}
 		if a.ownTP != nil {
 			if err := a.ownTP.Shutdown(ctx); err != nil {
 				a.log.Warn("final trace export failed", "err", err)
@@ -285,9 +289,6 @@ func (a *Agent) Stop(ctx context.Context) error {
 			if err := a.mp.Shutdown(ctx); err != nil {
 				a.log.Warn("final metric export failed", "err", err)
 			}
-		}
-		if err := a.waitBackground(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("stop: %w", err))
 		}
 		if err := a.closeResources(); err != nil {
 			errs = append(errs, err)

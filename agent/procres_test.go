@@ -40,8 +40,8 @@ func TestAgent_otlpWatchedProcessResource(t *testing.T) {
 	c := otelcoltest.Start(t)
 	child := startSleeper(t)
 	cfg := testConfig(t)
-	cfg.OTLP.Endpoint = "http://" + c.GRPCEndpoint
-	cfg.OTLP.Protocol = "grpc"
+	cfg.OTLP.Endpoint = "http://" + c.HTTPEndpoint
+	cfg.OTLP.Protocol = "http/protobuf"
 	cfg.OTLP.Insecure = true
 	cfg.OTLP.Interval = time.Second
 	cfg.OTLP.ServiceName = "watchbot"

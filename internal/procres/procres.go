@@ -372,14 +372,22 @@ func (w *Watcher) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	w.shut = true
-	w.retire()
+	cur := w.cur // shut down here, within ctx, not in the background
+	w.cur = nil
+	w.prom.set(nil)
 	w.mu.Unlock()
+	var errs []error
+	if cur != nil {
+		_ = cur.coll.Stop()
+		if err := cur.mp.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shut down the watched process's provider: %w", err))
+		}
+	}
 	done := make(chan struct{})
 	go func() {
 		w.retired.Wait()
 		close(done)
 	}()
-	var errs []error
 	select {
 	case <-done:
 	case <-ctx.Done():
