@@ -35,6 +35,8 @@
 # "before window" = startup + warm-up collections, excluded from ms/collection.
 #
 # Usage: (in the project checkout) bench/peers.sh, or make bench-peers   env: DUR=60 PEERS="..." NEXUSMON_BIN=bin/nexusmon BASE_PORT=39100 KEEP=1 (keep temp dir)
+#        NEXUSMON_BEFORE_BIN=path adds the peer nexusmon-before (another build, e.g. the previous release) to the
+#        default list, so that a change is measured before and after in one run
 #                             COLLECTD_PLUGINS="cpu memory disk interface load processes"
 # Needs: curl, gcc, go; peers from Debian (skipped when absent):
 #   apt-get install --no-install-recommends prometheus-node-exporter collectd-core netdata-core
@@ -43,7 +45,7 @@ set -euo pipefail
 
 DUR=${DUR:-60}
 INTERVAL=1
-PEERS=${PEERS:-"node_exporter-default node_exporter-min collectd netdata-min netdata-default floor-c floor-go nexusmon"}
+PEERS=${PEERS:-"node_exporter-default node_exporter-min collectd netdata-min netdata-default floor-c floor-go nexusmon${NEXUSMON_BEFORE_BIN:+ nexusmon-before}"}
 BASE_PORT=${BASE_PORT:-39100}
 COLLECTD_PLUGINS=${COLLECTD_PLUGINS:-"cpu memory disk interface load processes"}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -390,8 +392,8 @@ run_floor() { # lang
 }
 
 run_nexusmon() { # the project's agent: one collection per second (the system report), nothing posted
-    local bin=${NEXUSMON_BIN:-bin/nexusmon} pid s0 w0 n0 n1
-    [[ -x "$bin" ]] || { log "nexusmon binary $bin missing (set NEXUSMON_BIN), skipped"; return 0; }
+    local name=$1 bin=$2 pid s0 w0 n0 n1
+    [[ -x "$bin" ]] || { log "$name binary $bin missing, skipped"; return 0; }
     cat >"$WORK/nexusmon.yaml" <<YAML
 reports:
   system: {interval: ${INTERVAL}s, mode: post}
@@ -410,7 +412,7 @@ YAML
     s0=$(snapshot "$pid"); w0=$(now)
     nap "$DUR"
     n1=$(grep -c detailed_system_monitoring "$WORK/nexusmon.jsonl" 2>/dev/null || echo 0)
-    finish_row "nexusmon" "$pid" "$(( n1 - n0 ))" "-" "system report each second: collect, build, store, JSONL" "$s0" "$w0"
+    finish_row "$name" "$pid" "$(( n1 - n0 ))" "-" "system report each second: collect, build, store, JSONL" "$s0" "$w0"
     stop_tree "$pid"
 }
 
@@ -427,7 +429,8 @@ for peer in $PEERS; do
         netdata-default)       run_netdata default ;;
         floor-c)               run_floor c ;;
         floor-go)              run_floor go ;;
-        nexusmon)              run_nexusmon ;;
+        nexusmon)              run_nexusmon nexusmon "${NEXUSMON_BIN:-bin/nexusmon}" ;;
+        nexusmon-before)       run_nexusmon nexusmon-before "${NEXUSMON_BEFORE_BIN:-}" ;;
         *) log "unknown peer $peer, skipped" ;;
     esac || log "$peer failed (see above); continuing"
 done
