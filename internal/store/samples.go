@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -98,27 +99,52 @@ func insertSamples(ctx context.Context, tx *sql.Tx, sts []*sql.Stmt, args []any)
 
 // Samples returns the values of series at or after since, oldest first.
 func (s *Store) Samples(ctx context.Context, series string, since time.Time) ([]Sample, error) {
-	out, err := s.samples(ctx, series, toMS(since))
+	out, err := s.SamplesBetween(ctx, since, time.Time{}, series)
+	return out[series], err
+}
+
+// SamplesBetween returns the values of every named series saved at or after
+// from and, unless to is zero, at or before to, oldest first, by series (a
+// series without values is absent). It is one read of the time range for
+// all of them: samples are keyed by time first.
+func (s *Store) SamplesBetween(ctx context.Context, from, to time.Time, series ...string) (map[string][]Sample, error) {
+	out, err := s.samplesBetween(ctx, toMS(from), toMS(to), series)
 	return out, s.done(ctx, "read samples", false, err)
 }
 
-func (s *Store) samples(ctx context.Context, series string, since int64) ([]Sample, error) {
-	rows, err := s.db.QueryContext(ctx,
-		`SELECT at, value FROM samples WHERE series = ? AND at >= ? ORDER BY at`, series, since)
+func (s *Store) samplesBetween(ctx context.Context, from, to int64, series []string) (map[string][]Sample, error) {
+	if len(series) == 0 {
+		return nil, nil
+	}
+	if to == 0 {
+		to = math.MaxInt64
+	}
+	args := make([]any, 0, 2+len(series))
+	args = append(args, from, to)
+	for _, name := range series {
+		args = append(args, name)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT at, series, value FROM samples WHERE at >= ? AND at <= ? AND series IN (?`+
+		strings.Repeat(`, ?`, len(series)-1)+`) ORDER BY at`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Sample
+	out := make(map[string][]Sample, len(series))
 	for rows.Next() {
 		var (
-			at int64
-			v  float64
+			at   int64
+			name sql.RawBytes
+			v    float64
 		)
-		if err := rows.Scan(&at, &v); err != nil {
+		if err := rows.Scan(&at, &name, &v); err != nil {
 			return nil, err
 		}
-		out = append(out, Sample{At: fromMS(at), Value: v})
+		if ss, ok := out[string(name)]; ok {
+			out[string(name)] = append(ss, Sample{At: fromMS(at), Value: v})
+		} else {
+			out[string(name)] = []Sample{{At: fromMS(at), Value: v}}
+		}
 	}
 	return out, rows.Err()
 }
