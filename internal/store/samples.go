@@ -59,11 +59,12 @@ func (s *Store) saveSamples(ctx context.Context, at int64, values map[string]flo
 // argument triples.
 func sampleArgs(at int64, values map[string]float64) []any {
 	args := make([]any, 0, 3*len(values))
+	boxedAt := any(at) // boxed once, not once per row
 	for series, v := range values {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			continue
 		}
-		args = append(args, series, at, v)
+		args = append(args, series, boxedAt, v)
 	}
 	return args
 }
