@@ -105,7 +105,7 @@ test: collector fleet build size-check python-deps node-deps vet fmt-check lint
 # (BenchmarkMiddleware, BenchmarkBare), the store's writes per report and the
 # delivery's outbox and drain. BENCH_COUNT=6 gives benchstat its samples.
 BENCH_COUNT ?= 1
-BENCHES := ^(BenchmarkCollect|BenchmarkSystemReport|BenchmarkHealthReport|BenchmarkMiddleware|BenchmarkBare|BenchmarkSDKFloor|BenchmarkSaveReport|BenchmarkSaveSamples|BenchmarkOutboxPersistDequeue|BenchmarkDrain)$$
+BENCHES := ^(BenchmarkCollect|BenchmarkSystemReport|BenchmarkHealthReport|BenchmarkMiddleware|BenchmarkBare|BenchmarkSDKFloor|BenchmarkSaveReport|BenchmarkSaveSamples|BenchmarkSaveReportAndSamples|BenchmarkOutboxPersistDequeue|BenchmarkDrain)$$
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCHES)' -benchmem -count $(BENCH_COUNT) \
 		./instrumentation ./agent ./report ./instrumentation/bot ./internal/store ./deliver

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +25,13 @@ type reportReader struct {
 	exp      sdkmetric.Exporter
 	interval atomic.Int64 // nanoseconds
 	reset    chan struct{}
+
+	// rm is reused by every collection: the SDK refills its slices in
+	// place, where a new one each time allocated every point again (a
+	// quarter of the bytes a system report allocated). The exporter copies
+	// what it keeps (sdkadapter).
+	mu sync.Mutex
+	rm metricdata.ResourceMetrics
 }
 
 func newReportReader(src func(context.Context, *metricdata.ResourceMetrics) error, exp sdkmetric.Exporter, interval time.Duration) *reportReader {
@@ -77,9 +85,10 @@ func (r *reportReader) run(ctx context.Context, now bool, log *slog.Logger) {
 func (r *reportReader) collect(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, max(time.Duration(r.interval.Load()), 10*time.Second))
 	defer cancel()
-	var rm metricdata.ResourceMetrics
-	if err := r.src(ctx, &rm); err != nil {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.src(ctx, &r.rm); err != nil {
 		return err
 	}
-	return r.exp.Export(ctx, &rm)
+	return r.exp.Export(ctx, &r.rm)
 }

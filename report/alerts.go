@@ -245,7 +245,7 @@ func (r *Reporter) evaluateAlerts(ctx context.Context, at time.Time, v *alertVal
 		if step.changed[i] {
 			kv = r.stateKV(i, step.states[i], &errs)
 		}
-		taken, err := r.publish(ctx, r.eventReport(i, step.events[i]), PriorityAlert, kv)
+		taken, err := r.publish(ctx, r.eventReport(i, step.events[i]), PriorityAlert, kv, nil)
 		if err != nil {
 			errs = append(errs, err)
 		}

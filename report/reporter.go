@@ -26,14 +26,19 @@ const (
 	PriorityReport = 1
 )
 
-// Store is what the Reporter keeps in the embedded store: report history,
-// sample series for trends and charts, and alert state (namespace AlertNS),
-// written with PutAll in one transaction. Status says whether writes fail,
-// for the store_write alert. internal/store's *Store implements it.
+// Store is what the Reporter keeps in the embedded store: report history
+// with each report's sample series for trends and charts (one transaction
+// per report), read back for a report in one read of the series it needs,
+// and alert state (namespace AlertNS), written with PutAll in one
+// transaction. Status says whether writes fail, for the store_write alert.
+// internal/store's *Store implements it.
 type Store interface {
-	SaveReport(ctx context.Context, at time.Time, kind string, data []byte) error
-	SaveSamples(ctx context.Context, at time.Time, values map[string]float64) error
-	Samples(ctx context.Context, series string, since time.Time) ([]storeapi.Sample, error)
+	// SaveReportAndSamples stores a report's data and its samples (values
+	// by series, all at at; nil for none) in one transaction.
+	SaveReportAndSamples(ctx context.Context, at time.Time, kind string, data []byte, values map[string]float64) error
+	// SamplesBetween returns the samples of each named series with
+	// from ≤ at ≤ to, oldest first, by series.
+	SamplesBetween(ctx context.Context, from, to time.Time, series ...string) (map[string][]storeapi.Sample, error)
 	Get(ctx context.Context, ns, key string) ([]byte, bool, error)
 	PutAll(ctx context.Context, kv []KV) error
 	Status() storeapi.Status
@@ -192,13 +197,14 @@ func (r *Reporter) Mode(event reportdata.Kind) reportdata.Mode {
 // Publish stores rep and sends it to every output. Alerts and errors pass
 // priority PriorityAlert. It never waits on the network.
 func (r *Reporter) Publish(ctx context.Context, rep *reportdata.Report, priority int) error {
-	_, err := r.publish(ctx, rep, priority, nil)
+	_, err := r.publish(ctx, rep, priority, nil, nil)
 	return err
 }
 
-// publish is Publish; kv, when the queue is a StateQueue, is committed with
-// rep's message, and taken says it was handed over.
-func (r *Reporter) publish(ctx context.Context, rep *reportdata.Report, priority int, kv []KV) (taken bool, _ error) {
+// publish is Publish; samples are stored with rep (one transaction); kv,
+// when the queue is a StateQueue, is committed with rep's message, and
+// taken says it was handed over.
+func (r *Reporter) publish(ctx context.Context, rep *reportdata.Report, priority int, kv []KV, samples map[string]float64) (taken bool, _ error) {
 	if !rep.Test {
 		r.mu.Lock()
 		r.latest[rep.Event] = rep
@@ -217,7 +223,7 @@ func (r *Reporter) publish(ctx context.Context, rep *reportdata.Report, priority
 	ctx = context.WithoutCancel(ctx)
 	var errs []error
 	if r.opts.Store != nil && !rep.Test {
-		if err := r.opts.Store.SaveReport(ctx, rep.Time, string(rep.Event), data); err != nil {
+		if err := r.opts.Store.SaveReportAndSamples(ctx, rep.Time, string(rep.Event), data, samples); err != nil {
 			errs = append(errs, fmt.Errorf("store %s: %w", rep.Event, err))
 		}
 	}
@@ -345,8 +351,7 @@ func (r *Reporter) handle(ctx context.Context, event reportdata.Kind, cur, prev 
 	default:
 		return nil // an unknown report kind is collected but not published
 	}
-	r.saveSamples(ctx, cur.Time, samples)
-	if err := r.Publish(ctx, rep, PriorityReport); err != nil {
+	if _, err := r.publish(ctx, rep, PriorityReport, nil, samples); err != nil {
 		errs = append(errs, err)
 	}
 	if err := r.checkStore(ctx, at); err != nil {
@@ -421,39 +426,28 @@ func (r *Reporter) BuildNow(ctx context.Context, event reportdata.Kind, snap *re
 }
 
 // history reads the trend window before at of every named series from the
-// store; without a store, or on a read error (logged, counted), a series
-// is empty.
+// store, in one read; without a store, or on a read error (logged,
+// counted), every series is empty.
 func (r *Reporter) history(ctx context.Context, at time.Time, series ...string) build.SeriesHistory {
 	if r.opts.Store == nil {
 		return nil
 	}
 	h := make(build.SeriesHistory, len(series))
+	got, err := r.opts.Store.SamplesBetween(ctx, at.Add(-build.TrendWindow), at, series...)
+	if err != nil {
+		r.errors.Add(1)
+		r.log.Warn("read samples", "series", series, "err", err)
+		return h
+	}
 	for _, name := range series {
-		ss, err := r.opts.Store.Samples(ctx, name, at.Add(-build.TrendWindow))
-		if err != nil {
-			r.errors.Add(1)
-			r.log.Warn("read samples", "series", name, "err", err)
-			continue
-		}
-		out := make([]health.Sample, 0, len(ss))
-		for _, s := range ss {
-			if !s.At.After(at) {
-				out = append(out, health.Sample{At: s.At, Value: s.Value})
-			}
+		ss := got[name]
+		out := make([]health.Sample, len(ss))
+		for i, s := range ss {
+			out[i] = health.Sample{At: s.At, Value: s.Value}
 		}
 		h[name] = out
 	}
 	return h
-}
-
-func (r *Reporter) saveSamples(ctx context.Context, at time.Time, values map[string]float64) {
-	if r.opts.Store == nil || len(values) == 0 {
-		return
-	}
-	if err := r.opts.Store.SaveSamples(ctx, at, values); err != nil {
-		r.errors.Add(1)
-		r.log.Warn("save samples", "err", err)
-	}
 }
 
 type queueBox struct{ q Queue }

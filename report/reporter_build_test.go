@@ -7,11 +7,14 @@ import (
 	"image/png"
 	"math"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nexusmon/nexusmon/health"
 	"github.com/nexusmon/nexusmon/internal/reporttest"
+	"github.com/nexusmon/nexusmon/internal/store"
+	"github.com/nexusmon/nexusmon/internal/storeapi"
 	"github.com/nexusmon/nexusmon/report/build"
 	"github.com/nexusmon/nexusmon/report/reportdata"
 )
@@ -178,4 +181,49 @@ func decodeHealthChart(t *testing.T, b []byte) image.Image {
 		t.Fatalf("decode: %v", err)
 	}
 	return img
+}
+
+// countingStore counts the Reporter's report writes and history reads.
+type countingStore struct {
+	*store.Store
+	saves, reads atomic.Int32
+}
+
+func (c *countingStore) SaveReportAndSamples(ctx context.Context, at time.Time, kind string, data []byte, values map[string]float64) error {
+	c.saves.Add(1)
+	return c.Store.SaveReportAndSamples(ctx, at, kind, data, values)
+}
+
+func (c *countingStore) SamplesBetween(ctx context.Context, from, to time.Time, series ...string) (map[string][]storeapi.Sample, error) {
+	c.reads.Add(1)
+	return c.Store.SamplesBetween(ctx, from, to, series...)
+}
+
+// A system report is stored with its samples in one write, and the health
+// report reads the seven series it needs in one read.
+func TestReporter_OneWritePerReportOneReadPerHistory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := &countingStore{Store: openStore(t, t.TempDir())}
+	rep := NewReporter(Options{Host: "host-1", Store: st})
+	if err := rep.handle(ctx, reportdata.EventSystem, reporttest.FullSnapshot(1), reporttest.FullSnapshot(0)); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.saves.Load(); n != 1 {
+		t.Errorf("a system report made %d report writes, want 1", n)
+	}
+	at := reporttest.FullSnapshot(1).Time
+	recs, err := st.Reports(ctx, string(reportdata.EventSystem), time.Time{}, 0)
+	if err != nil || len(recs) != 1 || !recs[0].At.Equal(at.UTC().Truncate(time.Millisecond)) {
+		t.Errorf("stored reports %+v, %v; want one at %v", recs, err, at)
+	}
+	if ss, err := st.Samples(ctx, build.SeriesCPU, time.Time{}); err != nil || len(ss) != 1 || !ss[0].At.Equal(recs[0].At) {
+		t.Errorf("CPU samples %+v, %v; want one at the report's time", ss, err)
+	}
+	if _, err := rep.BuildNow(ctx, reportdata.EventHealth, reporttest.FullSnapshot(2)); err != nil {
+		t.Fatal(err)
+	}
+	if n := st.reads.Load(); n != 1 {
+		t.Errorf("a health report made %d history reads, want 1 for its %d series", n, len(build.HealthSeries))
+	}
 }

@@ -111,6 +111,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "test-report":
 		return agent.TestReport(ctx, cfg, stdout, agent.WithLogger(log))
 	}
+	daemonProcs(os.Getenv)
 	hup := make(chan os.Signal, 1) // from now on SIGHUP reloads instead of killing
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

@@ -57,3 +57,23 @@ func BenchmarkSaveSamples(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSaveReportAndSamples measures the store's share of one system
+// report: its data (about 1.7 KiB) and its seven samples.
+func BenchmarkSaveReportAndSamples(b *testing.B) {
+	ctx := context.Background()
+	s := openTest(b)
+	data := bytes.Repeat([]byte(`{"cpu":{"percent":12.5}}`), 70)
+	values := map[string]float64{
+		"cpu_percent": 12.5, "memory_percent": 40.25, "disk_percent": 63.1, "swap_percent": 0,
+		"process_rss_bytes": 17 << 20, "heap_alloc_bytes": 3 << 20, "goroutines": 42,
+	}
+	at := t0
+	b.ReportAllocs()
+	for b.Loop() {
+		at = at.Add(time.Second)
+		if err := s.SaveReportAndSamples(ctx, at, "detailed_system_monitoring", data, values); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -32,6 +32,50 @@ func (s *Store) SaveReport(ctx context.Context, at time.Time, kind string, data 
 
 const insertReportSQL = `INSERT INTO reports (kind, at, data) VALUES (?, ?, ?)`
 
+// SaveReportAndSamples stores the data of one report of kind made at at and
+// the report's samples (SaveSamples' values, at the same time) in one
+// transaction: one commit instead of two, and the report and its samples
+// are kept together or not at all.
+func (s *Store) SaveReportAndSamples(ctx context.Context, at time.Time, kind string, data []byte, values map[string]float64) error {
+	const op = "save report"
+	args := sampleArgs(toMS(at), values)
+	if len(args) == 0 {
+		return s.SaveReport(ctx, at, kind, data)
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	err := s.fault(op, FaultWrite)
+	if err == nil {
+		err = s.saveReportAndSamples(ctx, toMS(at), kind, data, args)
+	}
+	return s.done(ctx, op, true, err)
+}
+
+func (s *Store) saveReportAndSamples(ctx context.Context, at int64, kind string, data []byte, args []any) error {
+	rst, err := s.stmt(ctx, insertReportSQL)
+	if err != nil {
+		return err
+	}
+	sts, err := s.sampleStmts(ctx, args) // before the transaction: see sampleStmts
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.StmtContext(ctx, rst).ExecContext(ctx, kind, at, data); err != nil {
+		rollback(tx)
+		return err
+	}
+	if err := insertSamples(ctx, tx, sts, args); err != nil {
+		rollback(tx)
+		return err
+	}
+	return tx.Commit()
+}
+
 // Reports returns the reports of kind made at or after since, oldest first.
 // With limit > 0 it returns the first limit of them, so a caller can page
 // forward from the last At it saw; limit ≤ 0 means no limit.

@@ -5,7 +5,9 @@ import (
 
 	"context"
 	"database/sql"
+	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -58,11 +60,12 @@ func (s *Store) saveSamples(ctx context.Context, at int64, values map[string]flo
 // argument triples.
 func sampleArgs(at int64, values map[string]float64) []any {
 	args := make([]any, 0, 3*len(values))
+	boxedAt := any(at) // boxed once, not once per row
 	for series, v := range values {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			continue
 		}
-		args = append(args, series, at, v)
+		args = append(args, series, boxedAt, v)
 	}
 	return args
 }
@@ -98,27 +101,61 @@ func insertSamples(ctx context.Context, tx *sql.Tx, sts []*sql.Stmt, args []any)
 
 // Samples returns the values of series at or after since, oldest first.
 func (s *Store) Samples(ctx context.Context, series string, since time.Time) ([]Sample, error) {
-	out, err := s.samples(ctx, series, toMS(since))
+	out, err := s.SamplesBetween(ctx, since, time.Time{}, series)
+	return out[series], err
+}
+
+// SamplesBetween returns the values of every named series saved at or after
+// from and, unless to is zero, at or before to, oldest first, by series (a
+// series without values is absent). It is one read of the time range for
+// all of them: samples are keyed by time first.
+func (s *Store) SamplesBetween(ctx context.Context, from, to time.Time, series ...string) (map[string][]Sample, error) {
+	out, err := s.samplesBetween(ctx, toMS(from), toMS(to), series)
 	return out, s.done(ctx, "read samples", false, err)
 }
 
-func (s *Store) samples(ctx context.Context, series string, since int64) ([]Sample, error) {
-	rows, err := s.db.QueryContext(ctx,
-		`SELECT at, value FROM samples WHERE series = ? AND at >= ? ORDER BY at`, series, since)
+func (s *Store) samplesBetween(ctx context.Context, from, to int64, series []string) (map[string][]Sample, error) {
+	if len(series) == 0 {
+		return nil, nil
+	}
+	if to == 0 {
+		to = math.MaxInt64
+	}
+	// Each row names its series by its index in series (CASE), not by its
+	// text: a string per row was most of what a read allocated.
+	var q strings.Builder
+	q.WriteString(`SELECT at, CASE series`)
+	args := make([]any, 0, 2+2*len(series))
+	for i, name := range series {
+		fmt.Fprintf(&q, ` WHEN ? THEN %d`, i)
+		args = append(args, name)
+	}
+	q.WriteString(` END, value FROM samples WHERE at >= ? AND at <= ? AND series IN (?`)
+	q.WriteString(strings.Repeat(`, ?`, len(series)-1))
+	q.WriteString(`) ORDER BY at`)
+	args = append(args, from, to)
+	for _, name := range series {
+		args = append(args, name)
+	}
+	rows, err := s.db.QueryContext(ctx, q.String(), args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Sample
+	out := make(map[string][]Sample, len(series))
+	var ( // declared once: Scan's pointers make them escape
+		at int64
+		i  int
+		v  float64
+	)
 	for rows.Next() {
-		var (
-			at int64
-			v  float64
-		)
-		if err := rows.Scan(&at, &v); err != nil {
+		if err := rows.Scan(&at, &i, &v); err != nil {
 			return nil, err
 		}
-		out = append(out, Sample{At: fromMS(at), Value: v})
+		if i < 0 || i >= len(series) {
+			return nil, fmt.Errorf("series index %d out of range", i)
+		}
+		out[series[i]] = append(out[series[i]], Sample{At: fromMS(at), Value: v})
 	}
 	return out, rows.Err()
 }

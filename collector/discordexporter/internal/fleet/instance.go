@@ -74,11 +74,11 @@ type StateStore interface {
 	EnqueueWith(ctx context.Context, kv []storeapi.KV, msgs ...storeapi.Message) ([]int64, int, error)
 }
 
-func (s instanceStore) SaveReport(context.Context, time.Time, string, []byte) error { return nil }
+func (s instanceStore) SaveReportAndSamples(context.Context, time.Time, string, []byte, map[string]float64) error {
+	return nil
+}
 
-func (s instanceStore) SaveSamples(context.Context, time.Time, map[string]float64) error { return nil }
-
-func (s instanceStore) Samples(context.Context, string, time.Time) ([]storeapi.Sample, error) {
+func (s instanceStore) SamplesBetween(context.Context, time.Time, time.Time, ...string) (map[string][]storeapi.Sample, error) {
 	return nil, nil
 }
 

@@ -1,0 +1,26 @@
+package main
+
+import (
+	"runtime"
+	"testing"
+)
+
+// The daemon runs on one P unless GOMAXPROCS is set in its environment.
+func TestDaemonProcs(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(before) })
+	runtime.GOMAXPROCS(3)
+	daemonProcs(func(k string) string {
+		if k == "GOMAXPROCS" {
+			return "3"
+		}
+		return ""
+	})
+	if n := runtime.GOMAXPROCS(0); n != 3 {
+		t.Errorf("with GOMAXPROCS=3 set: GOMAXPROCS %d, want 3 (left alone)", n)
+	}
+	daemonProcs(func(string) string { return "" })
+	if n := runtime.GOMAXPROCS(0); n != 1 {
+		t.Errorf("without GOMAXPROCS set: GOMAXPROCS %d, want 1", n)
+	}
+}
