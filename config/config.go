@@ -220,7 +220,7 @@ type Probes struct {
 type Process struct {
 	// PID is the pid of the bot process; 0 when unset.
 	PID int `yaml:"pid"`
-	// PIDFile names a file holding the bot's pid, re-read on every
+	// PIDFile names a file holding the bot's pid, re-read before every
 	// collection so a restarted bot is followed. Set PID or PIDFile, not both.
 	PIDFile string `yaml:"pid_file"`
 }
