@@ -394,7 +394,7 @@ run_floor() { # lang
 run_nexusmon() { # the project's agent: one collection per second (the system report), nothing posted
     local name=$1 bin=$2 pid s0 w0 n0 n1
     [[ -x "$bin" ]] || { log "$name binary $bin missing, skipped"; return 0; }
-    cat >"$WORK/nexusmon.yaml" <<YAML
+    cat >"$WORK/$name.yaml" <<YAML
 reports:
   system: {interval: ${INTERVAL}s, mode: post}
   network: {interval: 1h, mode: "off"}
@@ -402,16 +402,16 @@ reports:
   commands: {interval: 1h, mode: "off"}
   health: {interval: 1h, mode: "off"}
 probes: {discord_api: "http://127.0.0.1:9/", internet: []}
-storage: {path: $WORK/nexusmon.db}
-output: {console: "off", jsonl: $WORK/nexusmon.jsonl}
+storage: {path: $WORK/$name.db}
+output: {console: "off", jsonl: $WORK/$name.jsonl}
 http: {listen: ""}
 YAML
-    start_bg nexusmon "$bin" run --config "$WORK/nexusmon.yaml"; pid=$PID
+    start_bg "$name" "$bin" run --config "$WORK/$name.yaml"; pid=$PID
     nap 3
-    n0=$(grep -c detailed_system_monitoring "$WORK/nexusmon.jsonl" 2>/dev/null || echo 0)
+    n0=$(grep -c detailed_system_monitoring "$WORK/$name.jsonl" 2>/dev/null || echo 0)
     s0=$(snapshot "$pid"); w0=$(now)
     nap "$DUR"
-    n1=$(grep -c detailed_system_monitoring "$WORK/nexusmon.jsonl" 2>/dev/null || echo 0)
+    n1=$(grep -c detailed_system_monitoring "$WORK/$name.jsonl" 2>/dev/null || echo 0)
     finish_row "$name" "$pid" "$(( n1 - n0 ))" "-" "system report each second: collect, build, store, JSONL" "$s0" "$w0"
     stop_tree "$pid"
 }
