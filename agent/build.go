@@ -285,7 +285,7 @@ func (a *Agent) build(ctx context.Context) error {
 			return err
 		}
 	}
-	if a.exportReg, err = otlpexport.RegisterSelfMetrics(a.mp, func() int64 { return a.st.Status().Errors },
+	if a.exportReg, err = otlpexport.RegisterSelfMetrics(a.mp, a.st.Errors,
 		append([]*otlpexport.Counter{a.otlpM, a.otlpT}, a.fwd.Counters()...)...); err != nil {
 		return fmt.Errorf("register self instruments: %w", err)
 	}

@@ -73,6 +73,9 @@ func TestStore_DiskFull(t *testing.T) {
 		st.Writable || st.WriteErrors != 2 || st.WriteErrorClass != ClassDiskFull {
 		t.Errorf("Status after two failed writes = %+v", st)
 	}
+	if n := s.Errors(); n != 2 {
+		t.Errorf("Errors after two failed writes = %d, want 2", n)
+	}
 	out := logs.String()
 	if !strings.Contains(out, "save report") || !strings.Contains(out, "disk_full=true") {
 		t.Errorf("failure not logged with its operation and disk_full: %s", out)

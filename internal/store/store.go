@@ -293,6 +293,15 @@ func (s *Store) Status() Status {
 	return s.st
 }
 
+// Errors returns the number of failed operations, as Status does, without
+// refreshing the file size (the self-metrics callback reads it at every
+// collection, once a second when a report is).
+func (s *Store) Errors() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.Errors
+}
+
 // fileSize returns the size of the database file plus its WAL, or the last
 // known size when the file cannot be read.
 func (s *Store) fileSize() int64 {
