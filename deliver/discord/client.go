@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/nexusmon/nexusmon/internal/discordapi"
 	"github.com/nexusmon/nexusmon/render"
 )
 
@@ -227,14 +228,14 @@ func classify(op string, status int, h http.Header, body []byte, r redactor) *Se
 		} else {
 			se.RetryAfter = headerSeconds(h, "Retry-After")
 		}
-		se.Scope = strings.ToLower(strings.TrimSpace(h.Get("X-RateLimit-Scope")))
-		se.Global = de.Global || strings.EqualFold(h.Get("X-RateLimit-Global"), "true") || se.Scope == "global"
+		se.Scope = discordapi.RateLimitScope(h)
 		switch {
-		case se.Global:
+		case de.Global:
 			se.Scope = "global"
-		case se.Scope != "shared":
+		case se.Scope == "":
 			se.Scope = "user"
 		}
+		se.Global = se.Scope == "global"
 	case status >= 500 || status == http.StatusRequestTimeout:
 		se.Reason, se.Retryable = ReasonServer, true
 		se.RetryAfter = headerSeconds(h, "Retry-After")

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/nexusmon/nexusmon/instrumentation/bot/internal/window"
 	"github.com/nexusmon/nexusmon/internal/names"
 	"github.com/nexusmon/nexusmon/internal/topk"
 )
@@ -179,7 +180,7 @@ type Instruments struct {
 	rateLimits    metric.Int64Counter
 	reg           metric.Registration
 	tracker       tracker
-	invalid       window
+	invalid       window.Counter
 	guilds, chans idCache
 	topGuilds     *topk.Counter // the command report's top guilds and channels
 	topChans      *topk.Counter
@@ -249,7 +250,7 @@ func NewInstruments(mp metric.MeterProvider, tp trace.TracerProvider, opts Instr
 		return nil, fmt.Errorf("create bot instruments: %w", err)
 	}
 	in.reg, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		o.ObserveInt64(invalid, in.invalid.count(in.now()))
+		o.ObserveInt64(invalid, in.invalid.Count(in.now()))
 		return nil
 	}, invalid)
 	if err != nil {

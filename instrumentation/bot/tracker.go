@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/nexusmon/nexusmon/instrumentation/bot/internal/window"
 )
 
 const (
@@ -25,10 +27,7 @@ const (
 	// InvalidRequestWindow is the window of discord.rest.invalid_requests,
 	// the one Cloudflare's invalid-request ban counts over.
 	// https://discord.com/developers/docs/topics/rate-limits#invalid-request-limit-aka-cloudflare-bans
-	InvalidRequestWindow = 10 * time.Minute
-
-	// windowSlots is the number of one-second counters of a window.
-	windowSlots = int(InvalidRequestWindow / time.Second)
+	InvalidRequestWindow = window.Seconds * time.Second
 )
 
 // pending is an interaction started by the middleware that has not been
@@ -98,40 +97,4 @@ func (t *tracker) size() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.m)
-}
-
-// window counts events over the last InvalidRequestWindow with one-second
-// resolution in constant memory: one counter per second of the window,
-// reused as the window slides.
-type window struct {
-	mu     sync.Mutex
-	secs   [windowSlots]int64 // the Unix second each slot counts, 0 for never
-	counts [windowSlots]int64
-}
-
-// add counts one event at now.
-func (w *window) add(now time.Time) {
-	sec := now.Unix()
-	i := int(uint64(sec) % uint64(len(w.secs)))
-	w.mu.Lock()
-	if w.secs[i] != sec {
-		w.secs[i], w.counts[i] = sec, 0
-	}
-	w.counts[i]++
-	w.mu.Unlock()
-}
-
-// count returns the events in the window ending at now.
-func (w *window) count(now time.Time) int64 {
-	sec := now.Unix()
-	oldest := sec - int64(len(w.secs)) // exclusive
-	var n int64
-	w.mu.Lock()
-	for i, s := range w.secs {
-		if s > oldest && s <= sec {
-			n += w.counts[i]
-		}
-	}
-	w.mu.Unlock()
-	return n
 }

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"net/http"
-	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -57,13 +56,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		attribute.Int(names.AttrStatusCode, status)))
 	switch status {
 	case http.StatusTooManyRequests:
-		scope := rateLimitScope(resp.Header)
+		scope := discordapi.RateLimitScope(resp.Header)
+		if scope == "" {
+			scope = "unknown" // neither header: a Cloudflare 429, for instance
+		}
 		t.in.rateLimits.Add(ctx, 1, metric.WithAttributes(routeKV, attribute.String(names.AttrRateLimitScope, scope)))
 		if scope != "shared" {
-			t.in.invalid.add(start)
+			t.in.invalid.Add(start)
 		}
 	case http.StatusUnauthorized, http.StatusForbidden:
-		t.in.invalid.add(start)
+		t.in.invalid.Add(start)
 	}
 	if interactionID != "" {
 		// Discord answered, so the response attempt counts even when it
@@ -71,20 +73,6 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.in.firstResponse(ctx, interactionID, start)
 	}
 	return resp, nil
-}
-
-// rateLimitScope returns X-RateLimit-Scope (user, global, shared), falling
-// back to "global" when only X-RateLimit-Global is set and "unknown" when
-// neither is (a Cloudflare 429, for instance).
-func rateLimitScope(h http.Header) string {
-	switch s := strings.ToLower(h.Get("X-RateLimit-Scope")); s {
-	case "user", "global", "shared":
-		return s
-	}
-	if strings.EqualFold(h.Get("X-RateLimit-Global"), "true") {
-		return "global"
-	}
-	return "unknown"
 }
 
 // Route returns the route template of a Discord REST request, the value of
