@@ -228,7 +228,7 @@ func classify(op string, status int, h http.Header, body []byte, r redactor) *Se
 		} else {
 			se.RetryAfter = headerSeconds(h, "Retry-After")
 		}
-		se.Scope = discordapi.RateLimitScope(h)
+		se.Scope = discordapi.RateLimitScope(h.Get)
 		switch {
 		case de.Global:
 			se.Scope = "global"

@@ -56,7 +56,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		attribute.Int(names.AttrStatusCode, status)))
 	switch status {
 	case http.StatusTooManyRequests:
-		scope := discordapi.RateLimitScope(resp.Header)
+		scope := discordapi.RateLimitScope(resp.Header.Get)
 		if scope == "" {
 			scope = "unknown" // neither header: a Cloudflare 429, for instance
 		}

@@ -1,8 +1,8 @@
 // Package discordapi owns the facts about Discord's API that nexusmon's
 // configuration, delivery and instrumentation must agree on: what a Discord
 // id (snowflake) looks like, how a REST request path becomes a route
-// template (a metric attribute) or a rate-limit bucket key, the message
-// limits, and the message flags nexusmon sets.
+// template (a metric attribute) or a rate-limit bucket key, the scope of a
+// 429, the message limits, and the message flags nexusmon sets.
 //
 // It holds constants and pure functions only. It must not do I/O, keep
 // state, log, or import anything but the standard library, so that every

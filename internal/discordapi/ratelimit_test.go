@@ -21,7 +21,7 @@ func TestRateLimitScope(t *testing.T) {
 		{http.Header{}, ""},
 	}
 	for _, tc := range tests {
-		if got := RateLimitScope(tc.h); got != tc.want {
+		if got := RateLimitScope(tc.h.Get); got != tc.want {
 			t.Errorf("RateLimitScope(%v) = %q, want %q", tc.h, got, tc.want)
 		}
 	}
