@@ -14,9 +14,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nexusmon/nexusmon/internal/discordtest/internal/gateway"
 )
 
 // Server is a running fake Discord. All methods are safe for concurrent use.
@@ -36,11 +37,7 @@ type Server struct {
 	target *url.URL
 	wsURL  string
 	done   chan struct{}
-	wg     sync.WaitGroup // gateway connection goroutines
-
-	stopAcking atomic.Bool
-	holdHello  atomic.Bool
-	heartbeats atomic.Int64 // heartbeats acknowledged
+	gw     *gateway.Gateway // /ws
 
 	mu           sync.Mutex
 	requests     []Request
@@ -55,13 +52,6 @@ type Server struct {
 	webhooks     map[string]*webhook // by id
 	interactions map[string]*interaction
 	commands     map[string][]map[string]any // by guild id, "" = global; in creation order
-
-	// gateway state
-	conns       map[*gwConn]struct{}
-	gwSessions  map[string]*gwSession
-	connections int
-	identifies  int
-	resumes     int
 }
 
 // Request is one recorded REST request with the status it was answered with.
@@ -158,8 +148,6 @@ func New(t testing.TB, opts ...Option) *Server {
 		webhooks:     map[string]*webhook{},
 		interactions: map[string]*interaction{},
 		commands:     map[string][]map[string]any{},
-		conns:        map[*gwConn]struct{}{},
-		gwSessions:   map[string]*gwSession{},
 	}
 	for _, g := range o.Guilds {
 		for _, c := range g.Channels {
@@ -175,6 +163,7 @@ func New(t testing.TB, opts ...Option) *Server {
 	s.URL = "http://" + ln.Addr().String()
 	s.target = &url.URL{Scheme: "http", Host: ln.Addr().String()}
 	s.wsURL = "ws" + strings.TrimPrefix(s.URL, "http") + "/ws"
+	s.gw = s.newGateway()
 	s.hs = &httptest.Server{Listener: ln, Config: &http.Server{Handler: s}}
 	s.hs.Start()
 	s.tr = newTransport()
@@ -198,12 +187,7 @@ func (s *Server) close() {
 	default:
 	}
 	close(s.done)
-	s.mu.Lock()
-	for c := range s.conns {
-		c.closeNow()
-	}
-	s.mu.Unlock()
-	s.wg.Wait()
+	s.gw.Close()
 	s.tr.CloseIdleConnections()
 	s.hs.Close()
 }
@@ -216,7 +200,7 @@ func (s *Server) now() time.Time { return s.opts.Now() }
 // ServeHTTP implements http.Handler: /ws is the gateway, /api... is REST.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/ws" || r.URL.Path == "/ws/" {
-		s.serveGateway(w, r)
+		s.gw.ServeHTTP(w, r)
 		return
 	}
 	s.serveREST(w, r)

@@ -1,4 +1,4 @@
-package discordtest
+package gateway
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 // connection, asked for with ?compress=zlib-stream (discord.py always asks):
 // every payload is written into one zlib stream that lives as long as the
 // connection and is flushed with Z_SYNC_FLUSH, so each binary frame ends in
-// 00 00 ff ff, as on Discord. Guarded by gwConn.wmu.
+// 00 00 ff ff, as on Discord. Guarded by conn.wmu.
 type zstream struct {
 	buf bytes.Buffer
 	w   *zlib.Writer
