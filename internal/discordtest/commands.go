@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/nexusmon/nexusmon/internal/discordtest/internal/payload"
 )
 
 // Application commands, as Discord keeps them: one list per scope (global,
@@ -44,17 +46,9 @@ func unknownCommand() response {
 	return jsonError(http.StatusNotFound, 10063, "Unknown application command")
 }
 
-// cmdType returns a command's type; absent means CHAT_INPUT (1).
-func cmdType(m map[string]any) float64 {
-	if t, ok := m["type"].(float64); ok {
-		return t
-	}
-	return 1
-}
-
 // sameCommand reports whether a and b have the same type and name.
 func sameCommand(a, b map[string]any) bool {
-	return cmdType(a) == cmdType(b) && str(a, "name") == str(b, "name")
+	return payload.CommandType(a) == payload.CommandType(b) && str(a, "name") == str(b, "name")
 }
 
 // completeCommand returns in as Discord stores it: the given fields over
@@ -94,24 +88,6 @@ func (s *Server) findCommand(scope, id string) int {
 	return -1
 }
 
-// validateCommand checks the limits of a CHAT_INPUT command that a bot can
-// get wrong without noticing.
-func validateCommand(path []string, in map[string]any) fieldErrs {
-	var errs fieldErrs
-	name := str(in, "name")
-	if n := len([]rune(name)); n < 1 || n > 32 {
-		errs = append(errs, fieldErr{append(path, "name"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length."})
-	}
-	if cmdType(in) == 1 {
-		if n := len([]rune(str(in, "description"))); n < 1 || n > 100 {
-			errs = append(errs, fieldErr{append(path, "description"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."})
-		}
-		opts, _ := in["options"].([]any) // absent or null: none
-		errs = append(errs, maxLen(append(path, "options"), len(opts), 25)...)
-	}
-	return errs
-}
-
 func (s *Server) getCommands(c *call) response {
 	if r := s.checkApp(c); r != nil {
 		return *r
@@ -149,29 +125,29 @@ func (s *Server) putCommands(c *call) response {
 		if l, ok := decodeList(c.raw); ok {
 			list = l
 		} else {
-			return formError(fieldErrs{{nil, "MODEL_TYPE_CONVERT", "Only iterables may be used in a ListType"}})
+			return formError(fieldError(nil, "MODEL_TYPE_CONVERT", "Only iterables may be used in a ListType"))
 		}
 	}
-	var errs fieldErrs
+	var errs []payload.FieldError
 	cmds := make([]map[string]any, 0, len(list))
 	for i, v := range list {
 		m, ok := v.(map[string]any)
 		if !ok {
-			errs = append(errs, fieldErr{[]string{strconv.Itoa(i)}, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"})
+			errs = append(errs, fieldError([]string{strconv.Itoa(i)}, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"))
 			continue
 		}
 		if s.opts.Validate {
-			errs = append(errs, validateCommand([]string{strconv.Itoa(i)}, m)...)
+			errs = append(errs, payload.Command([]string{strconv.Itoa(i)}, m)...)
 			for _, prev := range cmds {
 				if sameCommand(prev, m) {
-					errs = append(errs, fieldErr{[]string{strconv.Itoa(i), "name"}, "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique"})
+					errs = append(errs, fieldError([]string{strconv.Itoa(i), "name"}, "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique"))
 				}
 			}
 		}
 		cmds = append(cmds, m)
 	}
 	if len(errs) > 0 {
-		return formError(errs)
+		return formError(errs...)
 	}
 	scope, _ := commandParams(c)
 	s.mu.Lock()
@@ -208,11 +184,11 @@ func (s *Server) postCommand(c *call) response {
 		return *r
 	}
 	if c.payload == nil {
-		return formError(fieldErrs{{nil, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"}})
+		return formError(fieldError(nil, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"))
 	}
 	if s.opts.Validate {
-		if errs := validateCommand(nil, c.payload); len(errs) > 0 {
-			return formError(errs)
+		if errs := payload.Command(nil, c.payload); len(errs) > 0 {
+			return formError(errs...)
 		}
 	}
 	scope, _ := commandParams(c)
@@ -235,7 +211,7 @@ func (s *Server) patchCommand(c *call) response {
 		return *r
 	}
 	if c.payload == nil {
-		return formError(fieldErrs{{nil, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"}})
+		return formError(fieldError(nil, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"))
 	}
 	scope, id := commandParams(c)
 	s.mu.Lock()
@@ -257,13 +233,13 @@ func (s *Server) patchCommand(c *call) response {
 		}
 	}
 	if s.opts.Validate {
-		if errs := validateCommand(nil, merged); len(errs) > 0 {
-			return formError(errs)
+		if errs := payload.Command(nil, merged); len(errs) > 0 {
+			return formError(errs...)
 		}
 	}
 	for j, other := range s.commands[scope] {
 		if j != i && sameCommand(other, merged) {
-			return formError(fieldErrs{{[]string{"name"}, "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique"}})
+			return formError(fieldError([]string{"name"}, "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique"))
 		}
 	}
 	merged["version"] = s.flake()

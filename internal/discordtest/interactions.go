@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nexusmon/nexusmon/internal/discordtest/internal/payload"
 )
 
 // Interaction describes a slash-command invocation to inject with
@@ -91,7 +93,7 @@ func (s *Server) InjectInteraction(in Interaction) (id, token string) {
 	d := map[string]any{
 		"id": id, "application_id": s.AppID, "type": 2, "token": token, "version": 1,
 		"channel_id": in.ChannelID, "app_permissions": "2251799813685247", "locale": "en-US",
-		"entitlements": []any{}, "attachment_size_limit": maxFileSize, "data": data,
+		"entitlements": []any{}, "attachment_size_limit": payload.MaxFileSize, "data": data,
 	}
 	if in.GuildID != "" {
 		data["guild_id"] = in.GuildID
@@ -168,11 +170,11 @@ func (s *Server) interactionCallback(c *call) response {
 		return jsonError(http.StatusBadRequest, 40060, "Interaction has already been acknowledged.")
 	}
 	if c.payload == nil {
-		return formError(fieldErrs{{[]string{"type"}, "BASE_TYPE_REQUIRED", "This field is required"}})
+		return formError(fieldError([]string{"type"}, "BASE_TYPE_REQUIRED", "This field is required"))
 	}
 	typ, ok := c.payload["type"].(float64)
 	if !ok || typ < 1 || typ > 12 || typ == 2 || typ == 3 {
-		return formError(fieldErrs{{[]string{"type"}, "BASE_TYPE_CHOICES", "Value must be one of {1, 4, 5, 6, 7, 8, 9, 10, 12}."}})
+		return formError(fieldError([]string{"type"}, "BASE_TYPE_CHOICES", "Value must be one of {1, 4, 5, 6, 7, 8, 9, 10, 12}."))
 	}
 	data := obj(c.payload, "data")
 	switch typ {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nexusmon/nexusmon/internal/discordtest/internal/payload"
 )
 
 // Message is a message as the fake stores it, after edits.
@@ -221,22 +223,6 @@ func (s *Server) wire(m *storedMessage) map[string]any {
 	return out
 }
 
-// checkPayload validates a message payload when validation is on.
-func (s *Server) checkPayload(c *call, kept []string) *response {
-	if c.raw != nil && c.payload == nil {
-		r := formError(fieldErrs{{nil, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"}})
-		return &r
-	}
-	if !s.opts.Validate {
-		return nil
-	}
-	if errs := validateMessage(c.payload, c.rec.Files, kept); len(errs) > 0 {
-		r := formError(errs)
-		return &r
-	}
-	return nil
-}
-
 func emptyMessage() response {
 	return jsonError(http.StatusBadRequest, 50006, "Cannot send an empty message")
 }
@@ -254,7 +240,7 @@ func (s *Server) newMessage(c *call, channelID string) *storedMessage {
 	if am, ok := p["allowed_mentions"]; ok && am != nil {
 		m.allowedMentions = mustJSON(am)
 	}
-	m.noMentions = noMentions(p)
+	m.noMentions = payload.NoMentions(p)
 	if f, ok := p["flags"].(float64); ok {
 		m.flags = int64(f)
 	}
@@ -285,7 +271,7 @@ func (s *Server) applyEdit(m *storedMessage, c *call) *storedMessage {
 		if v != nil {
 			e.allowedMentions = mustJSON(v)
 		}
-		e.noMentions = noMentions(p)
+		e.noMentions = payload.NoMentions(p)
 	}
 	if f, ok := p["flags"].(float64); ok {
 		// "Only SUPPRESS_EMBEDS can currently be set/unset"; Discord

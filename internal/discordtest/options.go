@@ -16,22 +16,9 @@ const (
 	DefaultToken      = "test-bot-token"
 )
 
-// Discord limits the fake enforces when validation is on.
-// See https://discord.com/developers/docs/resources/message#embed-object-embed-limits
-// and https://discord.com/developers/docs/reference#uploading-files.
+// Limits of the fake itself and interaction timing (Discord's payload
+// limits are in internal/payload).
 const (
-	maxContent         = 2000
-	maxEmbeds          = 10
-	maxEmbedTitle      = 256
-	maxEmbedDesc       = 4096
-	maxEmbedFields     = 25
-	maxFieldName       = 256
-	maxFieldValue      = 1024
-	maxFooter          = 2048
-	maxAuthor          = 256
-	maxEmbedTotal      = 6000
-	maxFiles           = 10
-	maxFileSize        = 10 << 20
 	maxBodySize        = 64 << 20 // what the fake reads at most; Discord's 25 MiB cap is not enforced
 	interactionTTL     = 15 * time.Minute
 	interactionTimeout = 3 * time.Second

@@ -1,12 +1,9 @@
 package discordtest
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -372,67 +369,6 @@ func hijackClose(w http.ResponseWriter) {
 		_ = tc.SetLinger(0) // best effort: a plain FIN is also a reset for the client
 	}
 	_ = conn.Close() // best effort: the client sees the connection end either way
-}
-
-// parseBody fills rec.PayloadJSON, rec.Files and c.payload. It returns a
-// 400 response when the body cannot be a Discord request at all.
-func (c *call) parseBody() *response {
-	rec := c.rec
-	if len(rec.Body) == 0 {
-		return nil
-	}
-	ct := c.r.Header.Get("Content-Type")
-	mt, params, err := mime.ParseMediaType(ct)
-	if ct == "" || err != nil {
-		r := formError(fieldErrs{{nil, "CONTENT_TYPE_INVALID", `Expected "Content-Type" header to be one of {'application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'}.`}})
-		return &r
-	}
-	switch mt {
-	case "application/json":
-		rec.PayloadJSON = rec.Body
-	case "multipart/form-data":
-		mr := multipart.NewReader(bytes.NewReader(rec.Body), params["boundary"])
-		for {
-			p, err := mr.NextPart()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				r := jsonError(http.StatusBadRequest, 50035, "Invalid Form Body")
-				return &r
-			}
-			data, err := io.ReadAll(p)
-			if err != nil {
-				r := jsonError(http.StatusBadRequest, 50035, "Invalid Form Body")
-				return &r
-			}
-			name := p.FormName()
-			switch {
-			case name == "payload_json":
-				rec.PayloadJSON = data
-			case p.FileName() != "":
-				pct := p.Header.Get("Content-Type")
-				rec.Files = append(rec.Files, File{Name: p.FileName(), ContentType: pct, Data: data})
-			}
-		}
-	case "application/x-www-form-urlencoded":
-		// Accepted by Discord; the fake reads no fields from it.
-	default:
-		r := formError(fieldErrs{{nil, "CONTENT_TYPE_INVALID", `Expected "Content-Type" header to be one of {'application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'}.`}})
-		return &r
-	}
-	if len(rec.PayloadJSON) > 0 {
-		c.raw = json.RawMessage(rec.PayloadJSON)
-		var v any
-		if err := json.Unmarshal(rec.PayloadJSON, &v); err != nil {
-			r := jsonError(http.StatusBadRequest, 50109, "The request body contains invalid JSON.")
-			return &r
-		}
-		if m, ok := v.(map[string]any); ok {
-			c.payload = m
-		}
-	}
-	return nil
 }
 
 // replyResponse builds the answer for a scripted reply or an outage.

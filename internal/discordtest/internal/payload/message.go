@@ -1,43 +1,11 @@
-package discordtest
+package payload
 
 import (
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
-
-// fieldErr is one entry of a 50035 error tree.
-type fieldErr struct {
-	path []string
-	code string
-	msg  string
-}
-
-type fieldErrs []fieldErr
-
-// formError builds Discord's 400 {"code":50035,"message":"Invalid Form
-// Body","errors":{...}} with an "_errors" list at each path.
-func formError(errs fieldErrs) response {
-	tree := map[string]any{}
-	for _, e := range errs {
-		node := tree
-		for _, p := range e.path {
-			next, ok := node[p].(map[string]any)
-			if !ok {
-				next = map[string]any{}
-				node[p] = next
-			}
-			node = next
-		}
-		list, _ := node["_errors"].([]any) // absent on first use
-		node["_errors"] = append(list, map[string]any{"code": e.code, "message": e.msg})
-	}
-	return response{status: http.StatusBadRequest, body: mustJSON(map[string]any{
-		"code": 50035, "message": "Invalid Form Body", "errors": tree,
-	})}
-}
 
 // runes counts what Discord counts: code points of the trimmed text.
 func runes(s string) int {
@@ -54,18 +22,18 @@ func obj(m map[string]any, k string) map[string]any {
 	return v
 }
 
-func maxLen(path []string, n, limit int) fieldErrs {
+func maxLen(path []string, n, limit int) []FieldError {
 	if n <= limit {
 		return nil
 	}
-	return fieldErrs{{path, "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("Must be %d or fewer in length.", limit)}}
+	return []FieldError{{path, "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("Must be %d or fewer in length.", limit)}}
 }
 
-// validateMessage checks a message create or edit payload against Discord's
-// limits. files are the file parts of this request; kept are the names of
+// Message checks a message create or edit payload against Discord's limits.
+// files are the file parts of this request; kept are the names of
 // attachments an edit keeps.
-func validateMessage(p map[string]any, files []File, kept []string) fieldErrs {
-	var errs fieldErrs
+func Message(p map[string]any, files []File, kept []string) []FieldError {
+	var errs []FieldError
 	errs = append(errs, maxLen([]string{"content"}, utf8.RuneCountInString(str(p, "content")), maxContent)...)
 
 	embeds, _ := p["embeds"].([]any) // absent or null: no embeds
@@ -75,7 +43,7 @@ func validateMessage(p map[string]any, files []File, kept []string) fieldErrs {
 	for i, e := range embeds {
 		em, ok := e.(map[string]any)
 		if !ok {
-			errs = append(errs, fieldErr{[]string{"embeds", strconv.Itoa(i)}, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"})
+			errs = append(errs, FieldError{[]string{"embeds", strconv.Itoa(i)}, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType"})
 			continue
 		}
 		ep := func(rest ...string) []string { return append([]string{"embeds", strconv.Itoa(i)}, rest...) }
@@ -109,10 +77,10 @@ func validateMessage(p map[string]any, files []File, kept []string) fieldErrs {
 			fp := func(k string) []string { return ep("fields", strconv.Itoa(j), k) }
 			name, value := str(fm, "name"), str(fm, "value")
 			if strings.TrimSpace(name) == "" {
-				errs = append(errs, fieldErr{fp("name"), "BASE_TYPE_REQUIRED", "This field is required"})
+				errs = append(errs, FieldError{fp("name"), "BASE_TYPE_REQUIRED", "This field is required"})
 			}
 			if strings.TrimSpace(value) == "" {
-				errs = append(errs, fieldErr{fp("value"), "BASE_TYPE_REQUIRED", "This field is required"})
+				errs = append(errs, FieldError{fp("value"), "BASE_TYPE_REQUIRED", "This field is required"})
 			}
 			total += runes(name) + runes(value)
 			errs = append(errs, maxLen(fp("name"), runes(name), maxFieldName)...)
@@ -120,7 +88,7 @@ func validateMessage(p map[string]any, files []File, kept []string) fieldErrs {
 		}
 	}
 	if total > maxEmbedTotal {
-		errs = append(errs, fieldErr{[]string{"embeds"}, "MAX_EMBED_SIZE_EXCEEDED", fmt.Sprintf("Embed size exceeds maximum size of %d", maxEmbedTotal)})
+		errs = append(errs, FieldError{[]string{"embeds"}, "MAX_EMBED_SIZE_EXCEEDED", fmt.Sprintf("Embed size exceeds maximum size of %d", maxEmbedTotal)})
 	}
 
 	errs = append(errs, maxLen([]string{"files"}, len(files), maxFiles)...)
@@ -130,14 +98,14 @@ func validateMessage(p map[string]any, files []File, kept []string) fieldErrs {
 	}
 	for i, f := range files {
 		names[f.Name] = true
-		if len(f.Data) > maxFileSize {
-			errs = append(errs, fieldErr{[]string{"files", strconv.Itoa(i)}, "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("File cannot be larger than %d bytes.", maxFileSize)})
+		if len(f.Data) > MaxFileSize {
+			errs = append(errs, FieldError{[]string{"files", strconv.Itoa(i)}, "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("File cannot be larger than %d bytes.", MaxFileSize)})
 		}
 	}
 	for _, ref := range refs {
 		name, ok := strings.CutPrefix(ref, "attachment://")
 		if ok && !names[name] {
-			errs = append(errs, fieldErr{[]string{"embeds"}, "ATTACHMENT_NOT_FOUND", fmt.Sprintf("Attachment %q is not one of the uploaded files.", name)})
+			errs = append(errs, FieldError{[]string{"embeds"}, "ATTACHMENT_NOT_FOUND", fmt.Sprintf("Attachment %q is not one of the uploaded files.", name)})
 		}
 	}
 
@@ -149,7 +117,7 @@ func validateMessage(p map[string]any, files []File, kept []string) fieldErrs {
 				continue
 			}
 			if ids, _ := am[t].([]any); len(ids) > 0 { // a falsy list is allowed
-				errs = append(errs, fieldErr{[]string{"allowed_mentions"}, "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+				errs = append(errs, FieldError{[]string{"allowed_mentions"}, "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
 					fmt.Sprintf("parse:[%q] and %s: [ids...] are mutually exclusive.", t, t)})
 			}
 		}
@@ -157,9 +125,9 @@ func validateMessage(p map[string]any, files []File, kept []string) fieldErrs {
 	return errs
 }
 
-// noMentions reports whether allowed_mentions makes every mention inert: an
+// NoMentions reports whether allowed_mentions makes every mention inert: an
 // explicit empty parse list, no user or role ids and no replied_user.
-func noMentions(p map[string]any) bool {
+func NoMentions(p map[string]any) bool {
 	am := obj(p, "allowed_mentions")
 	if am == nil {
 		return false
