@@ -1,8 +1,9 @@
 package discordtest
 
 import (
-	"strings"
 	"time"
+
+	"github.com/nexusmon/nexusmon/internal/discordtest/internal/ratelimit"
 )
 
 // Identifiers of the default fixture. They are snowflakes in the shape Discord
@@ -167,18 +168,11 @@ func (o *Options) fillDefaults() {
 	}
 }
 
-// limitFor returns the window of a route key.
+// limitFor returns the window of a route key: the configured one, else
+// ratelimit.Default.
 func (o *Options) limitFor(route string) RouteLimit {
 	if l, ok := o.Limits[route]; ok {
 		return l
 	}
-	_, path, _ := strings.Cut(route, " ")
-	switch {
-	case strings.HasPrefix(path, "/channels/{id}/messages"):
-		return RouteLimit{Limit: 5, Window: 5 * time.Second}
-	case strings.HasPrefix(path, "/webhooks/"):
-		return RouteLimit{Limit: 5, Window: 2 * time.Second}
-	default:
-		return RouteLimit{Limit: 50, Window: time.Second}
-	}
+	return RouteLimit(ratelimit.Default(route))
 }

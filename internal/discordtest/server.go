@@ -8,13 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nexusmon/nexusmon/internal/discordtest/internal/gateway"
+	"github.com/nexusmon/nexusmon/internal/discordtest/internal/ratelimit"
 )
 
 // Server is a running fake Discord. All methods are safe for concurrent use.
@@ -40,7 +40,7 @@ type Server struct {
 	requests     []Request
 	scripts      map[string][]Reply
 	outage       int
-	buckets      map[string]*bucket
+	windows      ratelimit.Windows
 	invalid      []time.Time
 	rateLimited  int
 	lastFlake    uint64
@@ -140,7 +140,6 @@ func New(t testing.TB, opts ...Option) *Server {
 		opts:         o,
 		done:         make(chan struct{}),
 		scripts:      map[string][]Reply{},
-		buckets:      map[string]*bucket{},
 		channels:     map[string]*channelState{},
 		webhooks:     map[string]*webhook{},
 		interactions: map[string]*interaction{},
@@ -291,6 +290,22 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	s.finish(w, c, resp)
 }
 
+// takeBucket charges one request to its rate-limit window. It returns the
+// rate-limit headers to add to a normal answer, or a complete 429 when the
+// window is spent.
+func (s *Server) takeBucket(rt *route, c *call) (http.Header, *response) {
+	key := rt.key()
+	l := s.opts.limitFor(key)
+	if l.Limit <= 0 || l.Window <= 0 {
+		return nil, nil
+	}
+	h, body := s.windows.Take(key, rt.majorOf(c.path), ratelimit.Limit(l), s.now())
+	if body == nil {
+		return h, nil
+	}
+	return nil, &response{status: http.StatusTooManyRequests, header: h, body: body}
+}
+
 // sleep waits d unless the request or the server ends first.
 func (s *Server) sleep(r *http.Request, d time.Duration) bool {
 	tm := time.NewTimer(d)
@@ -376,36 +391,20 @@ func (s *Server) replyResponse(rep Reply, rt *route, c *call) response {
 	if rep.Reset {
 		return response{reset: true}
 	}
-	h := http.Header{}
 	if rep.Status == http.StatusTooManyRequests {
 		ra := rep.RetryAfter
 		if ra <= 0 {
 			ra = 1
 		}
-		h.Set("Retry-After", strconv.Itoa(ceilSeconds(ra)))
-		scope := rep.Scope
-		if rep.Global {
-			scope = "global"
-			h.Set("X-RateLimit-Global", "true")
-		} else {
-			if scope == "" {
-				scope = "user"
-			}
-			l := s.opts.limitFor(rt.key())
-			h.Set("X-RateLimit-Limit", strconv.Itoa(max(l.Limit, 1)))
-			h.Set("X-RateLimit-Remaining", "0")
-			reset := s.now().Add(time.Duration(ra * float64(time.Second)))
-			h.Set("X-RateLimit-Reset", fmtSeconds(float64(reset.UnixNano())/1e9))
-			h.Set("X-RateLimit-Reset-After", fmtSeconds(ra))
-			h.Set("X-RateLimit-Bucket", bucketHash(rt.key()))
-		}
-		h.Set("X-RateLimit-Scope", scope)
+		l := s.opts.limitFor(rt.key())
+		h := ratelimit.TooMany(rt.key(), l.Limit, ra, rep.Global, rep.Scope, s.now())
 		body := []byte(rep.Body)
 		if len(body) == 0 {
-			body = mustJSON(map[string]any{"message": "You are being rate limited.", "retry_after": ra, "global": rep.Global})
+			body = ratelimit.Body(ra, rep.Global)
 		}
 		return response{status: rep.Status, header: h, body: body}
 	}
+	h := http.Header{}
 	body := []byte(rep.Body)
 	if len(body) == 0 && rep.Status != http.StatusNoContent {
 		body = mustJSON(map[string]any{"message": fmt.Sprintf("%d: %s", rep.Status, http.StatusText(rep.Status)), "code": 0})
