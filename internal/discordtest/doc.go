@@ -82,6 +82,29 @@
 // rounded up) and X-RateLimit-Scope: user. Scripted replies and outages
 // bypass the windows.
 //
+// # Layout
+//
+// The package is the Server and its REST side: routes, messages, webhooks,
+// interactions, application commands, scripts and outages, and the API
+// tests use. Three ideas that do not need the Server's state live in
+// sub-packages only discordtest can import, so that no package is over
+// about 2,500 lines:
+//
+//   - internal/gateway: the websocket protocol (connections, sessions,
+//     heartbeats, RESUME and replay, op 7 and op 9, close codes,
+//     zlib-stream). It reads what READY and GUILD_CREATE say through
+//     gateway.State, which the Server implements; the Server's gateway
+//     methods (Dispatch, DropAll, Heartbeats, ...) delegate to it.
+//   - internal/payload: request bodies (JSON, multipart with payload_json)
+//     and Discord's limits on messages and application commands, with the
+//     400 50035 error tree. Pure, standard library only.
+//   - internal/ratelimit: the fixed windows, their defaults and the
+//     X-RateLimit-* and 429 answers. Standard library only.
+//
+// The fake imports no other nexusmon package (TestPurity): it is an
+// independent reading of Discord's documentation, so a wrong fact in
+// nexusmon cannot be wrong in the fake too.
+//
 // # Known differences from Discord
 //
 //   - More than 10 files, a file over 10 MiB and an attachment:// reference
