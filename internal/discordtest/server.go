@@ -28,19 +28,19 @@ type Server struct {
 	// BotID is the bot user's id.
 	BotID string
 
-	opts   Options
-	hs     *httptest.Server
-	tr     *http.Transport // behind Transport()
-	target *url.URL
-	wsURL  string
-	done   chan struct{}
-	gw     *gateway.Gateway // /ws
+	opts    Options
+	hs      *httptest.Server
+	tr      *http.Transport // behind Transport()
+	target  *url.URL
+	wsURL   string
+	done    chan struct{}
+	gw      *gateway.Gateway  // /ws
+	windows ratelimit.Windows // safe for concurrent use on its own
 
 	mu           sync.Mutex
 	requests     []Request
 	scripts      map[string][]Reply
 	outage       int
-	windows      ratelimit.Windows
 	invalid      []time.Time
 	rateLimited  int
 	lastFlake    uint64
