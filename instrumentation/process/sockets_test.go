@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 
@@ -129,4 +130,29 @@ func udpFD(t *testing.T, c net.PacketConn) uintptr {
 		t.Fatal(err)
 	}
 	return fd
+}
+
+// TestCollector_ManyFDs counts a descriptor directory larger than one
+// getdents buffer: 1,000 descriptors, every tenth a TCP socket of its own.
+func TestCollector_ManyFDs(t *testing.T) {
+	t.Parallel()
+	proc := fixtureProc(t)
+	fds := map[string]string{}
+	protos := &fakeProtos{protos: map[string]string{}}
+	for i := range 1000 {
+		target := "/dev/null"
+		if i%10 == 0 {
+			target = "socket:[" + strconv.Itoa(100000+i) + "]"
+			protos.protos[target] = "TCP"
+		}
+		fds[strconv.Itoa(i)] = target
+	}
+	setFDs(t, proc, fds)
+	rm := startFixture(t, proc, 42, protos)()
+	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessOpenFDs)); v != 1000 {
+		t.Errorf("descriptors = %v, want 1000", v)
+	}
+	if got := connsOf(t, rm); got != 100 {
+		t.Errorf("connections = %v, want 100", got)
+	}
 }
