@@ -1,0 +1,121 @@
+package process
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// startDistinct starts a sleep whose start time differs from ticks (a
+// process started in the same clock tick is started again).
+func startDistinct(t *testing.T, ticks uint64) *exec.Cmd {
+	t.Helper()
+	for {
+		cmd := startChild(t)
+		id, err := Identify("", cmd.Process.Pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id.StartTicks != ticks {
+			return cmd
+		}
+		kill(t, cmd)
+	}
+}
+
+// TestIdentifier_pidfd: a running process opened under /proc has a pidfd,
+// and Changed asks it, not the start time: while the process runs nothing
+// changed, even with another process's start time under its pid (the pid
+// is rewritten to a second child's to stand for a reuse); once it exits,
+// the start time under the pid is compared: another process's is a
+// change, no process is not.
+func TestIdentifier_pidfd(t *testing.T) {
+	t.Parallel()
+	first := startChild(t)
+	r := NewIdentifier("/proc")
+	h, err := r.Open(first.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if h.pidfd < 0 {
+		t.Skip("no pidfd_open here: TestIdentifier_startTime covers the fallback")
+	}
+	if h.StartTicks == 0 || h.ExecutableName != "sleep" {
+		t.Fatalf("Open = %+v", h.Identity)
+	}
+	if r.Changed(h) {
+		t.Error("a running process changed")
+	}
+	second := startDistinct(t, h.StartTicks)
+	h.PID = second.Process.Pid // the pid now names another process
+	if r.Changed(h) {
+		t.Error("Changed read the start time while the pidfd says the process runs")
+	}
+	kill(t, first)
+	if !r.Changed(h) {
+		t.Error("the process exited and its pid names another: not changed")
+	}
+	if h.pidfd != -1 {
+		t.Error("the pidfd of an exited process is kept")
+	}
+	kill(t, second)
+	if r.Changed(h) {
+		t.Error("a pid without a process changed")
+	}
+}
+
+// TestIdentifier_startTime is the fallback without a pidfd (a proc root
+// that is not /proc): Changed compares the start time under the pid.
+func TestIdentifier_startTime(t *testing.T) {
+	t.Parallel()
+	proc := fixtureProc(t)
+	r := NewIdentifier(proc)
+	h, err := r.Open(42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if h.pidfd != -1 || h.Identity != (Identity{PID: 42, StartTicks: 12345, ExecutableName: "bot"}) {
+		t.Fatalf("Open = %+v, pidfd %d", h.Identity, h.pidfd)
+	}
+	if r.Changed(h) {
+		t.Error("the same process changed")
+	}
+	writeFiles(t, proc, map[string]string{"42/stat": "42 (bot) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 99999 1000 100 0 0 0\n"})
+	if !r.Changed(h) {
+		t.Error("another start time under the pid: not changed")
+	}
+	if err := os.Remove(proc + "/42/stat"); err != nil {
+		t.Fatal(err)
+	}
+	if r.Changed(h) {
+		t.Error("a pid without a process changed")
+	}
+}
+
+// TestIdentifier_self: the calling process is identified, never changes
+// and needs no pidfd.
+func TestIdentifier_self(t *testing.T) {
+	t.Parallel()
+	r := NewIdentifier("/proc")
+	h, err := r.Open(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if h.StartTicks == 0 || h.pidfd != -1 || r.Changed(h) {
+		t.Errorf("Open(self) = %+v, pidfd %d", h.Identity, h.pidfd)
+	}
+}
+
+// TestNewIdentifier_hostProc: $HOST_PROC is read once, by NewIdentifier.
+func TestNewIdentifier_hostProc(t *testing.T) {
+	proc := fixtureProc(t)
+	t.Setenv("HOST_PROC", proc)
+	r := NewIdentifier("")
+	t.Setenv("HOST_PROC", t.TempDir())
+	if id, err := r.Identify(42); err != nil || id.StartTicks != 12345 {
+		t.Errorf("Identify(42) = %+v, %v; want pid 42 of %s", id, err, proc)
+	}
+}
