@@ -165,7 +165,19 @@ func (h *Handle) closePIDFD() {
 // ReadPIDFile returns the pid a pid file names (its first line: a
 // positive decimal pid, surrounding spaces allowed).
 func ReadPIDFile(path string) (int, error) {
-	b, err := os.ReadFile(path)
+	var buf []byte
+	return readPIDFile(path, &buf)
+}
+
+// ReadPIDFile is ReadPIDFile with a buffer kept between calls.
+func (r *Identifier) ReadPIDFile(path string) (int, error) {
+	return readPIDFile(path, &r.buf)
+}
+
+// readPIDFile reads without an os.File (no poller registration, no fstat):
+// the pid file is read before every collection.
+func readPIDFile(path string, buf *[]byte) (int, error) {
+	b, err := procfs.ReadFileInto(path, buf)
 	if err != nil {
 		return 0, fmt.Errorf("read pid file: %w", err)
 	}

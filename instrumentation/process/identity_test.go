@@ -1,8 +1,11 @@
 package process
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -117,5 +120,28 @@ func TestNewIdentifier_hostProc(t *testing.T) {
 	t.Setenv("HOST_PROC", t.TempDir())
 	if id, err := r.Identify(42); err != nil || id.StartTicks != 12345 {
 		t.Errorf("Identify(42) = %+v, %v; want pid 42 of %s", id, err, proc)
+	}
+}
+
+// TestIdentifier_ReadPIDFile reads a pid file again and again through the
+// Identifier's buffer: a shorter content leaves nothing of the longer one.
+func TestIdentifier_ReadPIDFile(t *testing.T) {
+	t.Parallel()
+	r := NewIdentifier("")
+	p := filepath.Join(t.TempDir(), "bot.pid")
+	if _, err := r.ReadPIDFile(p); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing pid file: %v, want not exist", err)
+	}
+	for _, c := range []struct {
+		content string
+		pid     int
+	}{{" 4242\n", 4242}, {"7\n", 7}, {"", 0}, {"31\nextra\n", 31}} {
+		if err := os.WriteFile(p, []byte(c.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pid, err := r.ReadPIDFile(p)
+		if pid != c.pid || (err != nil) != (c.pid == 0) {
+			t.Errorf("ReadPIDFile(%q) = %d, %v; want %d", c.content, pid, err, c.pid)
+		}
 	}
 }

@@ -2,7 +2,10 @@ package procres
 
 import (
 	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"testing"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -10,19 +13,24 @@ import (
 
 // BenchmarkRefresh measures the Refresh before each collection when the
 // watched process has not changed: the agent itself (no pid configured)
-// and another process (a child, by pid).
+// another process (a child, by pid) and the child named by a pid file.
 func BenchmarkRefresh(b *testing.B) {
 	child := exec.Command("sleep", "300")
 	if err := child.Start(); err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { kill(child) })
+	pidFile := filepath.Join(b.TempDir(), "bot.pid")
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(child.Process.Pid)+"\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
 	for _, bc := range []struct {
 		name string
-		pid  int
-	}{{"self", 0}, {"child", child.Process.Pid}} {
+		opts Options
+	}{{"self", Options{}}, {"child", Options{PID: child.Process.Pid}}, {"pid_file", Options{PIDFile: pidFile}}} {
 		b.Run(bc.name, func(b *testing.B) {
-			w, err := New(Options{PID: bc.pid, Health: sdkmetric.NewMeterProvider()})
+			bc.opts.Health = sdkmetric.NewMeterProvider()
+			w, err := New(bc.opts)
 			if err != nil {
 				b.Fatal(err)
 			}

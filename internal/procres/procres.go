@@ -224,7 +224,7 @@ func (w *Watcher) Refresh(ctx context.Context) {
 func (w *Watcher) resolvePID() (int, error) {
 	switch {
 	case w.opts.PIDFile != "":
-		return process.ReadPIDFile(w.opts.PIDFile)
+		return w.ident.ReadPIDFile(w.opts.PIDFile)
 	case w.opts.PID != 0:
 		return w.opts.PID, nil
 	default:
