@@ -90,8 +90,10 @@ func (r *Identifier) Identify(pid int) (Identity, error) {
 // pidfd when the kernel has them, else the start time. Close releases it.
 type Handle struct {
 	Identity
-	pidfd int  // -1: none
-	self  bool // the calling process, which cannot change
+	pidfd    int // valid when hasPIDFD (a zero Handle holds no descriptor)
+	hasPIDFD bool
+	self     bool   // the calling process, which cannot change
+	stat     string // its /proc/PID/stat
 }
 
 // Open identifies pid as Identify does, and keeps what Changed needs. For
@@ -99,20 +101,21 @@ type Handle struct {
 // before reading the identity, so that the pidfd is of the process
 // identified or of one that exited before (which Changed sees).
 func (r *Identifier) Open(pid int) (*Handle, error) {
-	h := &Handle{pidfd: -1}
+	h := &Handle{}
 	if r.own && pid == r.self {
 		h.self = true
 	} else if r.own && pid > 0 && !r.noPIDFD {
 		fd, err := pidfdOpen(pid)
 		switch {
 		case err == nil:
-			h.pidfd = fd
+			h.pidfd, h.hasPIDFD = fd, true
 		case errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.EPERM):
 			r.noPIDFD = true // no pidfds here (old kernel, seccomp): the start time is compared
 		}
 	}
 	var err error
 	h.Identity, err = r.Identify(pid)
+	h.stat = r.root + "/" + strconv.Itoa(pid) + "/stat"
 	if h.StartTicks == 0 {
 		// No process, or unreadable: the start time is read again at each
 		// Changed, as the process may appear or become readable.
@@ -122,23 +125,24 @@ func (r *Identifier) Open(pid int) (*Handle, error) {
 	return h, err
 }
 
-// Changed reports whether the process under h.PID may no longer be h's:
-// with a pidfd, h's process exited (the pidfd is then closed and the start
-// time compared from then on); without one, the pid's start time is
+// Changed reports whether the process under h.PID may no longer be h's,
+// reading as little as it can. The calling process never changes. While
+// h's pidfd polls unreadable (its process runs) nothing changed. Once it
+// polls readable (the process exited; the pidfd is closed then), and
+// without a pidfd, the pid's start time is read: it changed when that is
 // neither h's nor 0 (no process, or unreadable: nothing tells it is
-// another). The calling process never changes. A changed process is
-// re-identified with Open.
+// another). A changed process is identified again with Open.
 func (r *Identifier) Changed(h *Handle) bool {
 	if h.self {
 		return false
 	}
-	if h.pidfd >= 0 {
+	if h.hasPIDFD {
 		if !pidfdExited(h.pidfd) {
 			return false
 		}
 		h.closePIDFD()
 	}
-	b, err := procfs.ReadFileInto(r.root+"/"+strconv.Itoa(h.PID)+"/stat", &r.buf)
+	b, err := procfs.ReadFileInto(h.stat, &r.buf)
 	if err != nil {
 		return false
 	}
@@ -156,9 +160,9 @@ func (h *Handle) Close() error {
 }
 
 func (h *Handle) closePIDFD() {
-	if h.pidfd >= 0 {
+	if h.hasPIDFD {
 		_ = syscall.Close(h.pidfd) // a pidfd holds no data to lose
-		h.pidfd = -1
+		h.pidfd, h.hasPIDFD = 0, false
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -41,7 +42,7 @@ func TestIdentifier_pidfd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	if h.pidfd < 0 {
+	if !h.hasPIDFD {
 		t.Skip("no pidfd_open here: TestIdentifier_startTime covers the fallback")
 	}
 	if h.StartTicks == 0 || h.ExecutableName != "sleep" {
@@ -51,7 +52,8 @@ func TestIdentifier_pidfd(t *testing.T) {
 		t.Error("a running process changed")
 	}
 	second := startDistinct(t, h.StartTicks)
-	h.PID = second.Process.Pid // the pid now names another process
+	// The pid now names another process.
+	h.PID, h.stat = second.Process.Pid, "/proc/"+strconv.Itoa(second.Process.Pid)+"/stat"
 	if r.Changed(h) {
 		t.Error("Changed read the start time while the pidfd says the process runs")
 	}
@@ -59,7 +61,7 @@ func TestIdentifier_pidfd(t *testing.T) {
 	if !r.Changed(h) {
 		t.Error("the process exited and its pid names another: not changed")
 	}
-	if h.pidfd != -1 {
+	if h.hasPIDFD {
 		t.Error("the pidfd of an exited process is kept")
 	}
 	kill(t, second)
@@ -79,8 +81,8 @@ func TestIdentifier_startTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	if h.pidfd != -1 || h.Identity != (Identity{PID: 42, StartTicks: 12345, ExecutableName: "bot"}) {
-		t.Fatalf("Open = %+v, pidfd %d", h.Identity, h.pidfd)
+	if h.hasPIDFD || h.Identity != (Identity{PID: 42, StartTicks: 12345, ExecutableName: "bot"}) {
+		t.Fatalf("Open = %+v, pidfd %v", h.Identity, h.hasPIDFD)
 	}
 	if r.Changed(h) {
 		t.Error("the same process changed")
@@ -107,8 +109,8 @@ func TestIdentifier_self(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	if h.StartTicks == 0 || h.pidfd != -1 || r.Changed(h) {
-		t.Errorf("Open(self) = %+v, pidfd %d", h.Identity, h.pidfd)
+	if h.StartTicks == 0 || h.hasPIDFD || r.Changed(h) {
+		t.Errorf("Open(self) = %+v, pidfd %v", h.Identity, h.hasPIDFD)
 	}
 }
 
