@@ -6,9 +6,9 @@
 //
 // The points carry no process.pid: the process is the resource of the
 // MeterProvider they are recorded in, one provider per process
-// (internal/procres builds them, with Identify's pid, start time and
-// executable name, and follows a pid file with ReadPIDFile outside any
-// collection). A Collector observes one pid; with Options.StartTicks, only
+// (internal/procres builds them, with the pid, start time and executable
+// name an Identifier reads, and follows a pid file with its ReadPIDFile
+// outside any collection; a Handle tells it when to identify again). A Collector observes one pid; with Options.StartTicks, only
 // the process that started then, not a later one reusing the pid.
 //
 // A process that has exited is not an error for the agent: the

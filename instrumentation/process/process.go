@@ -61,6 +61,10 @@ type Collector struct {
 	mu         sync.Mutex // serialises collections
 	startTicks uint64     // the process's identity; 0: any process with pid
 	procRoot   string
+	dir        string // procRoot/pid, and its files read at each collection
+	statPath   string
+	statmPath  string
+	fdDir      []byte // NUL-terminated
 	now        func() time.Time
 	log        *slog.Logger
 	state      string // last logged state, see record
@@ -147,6 +151,9 @@ func start(mp metric.MeterProvider, opts Options, cfg config) (*Collector, error
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	c.procRoot = procRootOr(c.procRoot)
+	c.dir = c.procRoot + "/" + strconv.Itoa(c.pid)
+	c.statPath, c.statmPath = c.dir+"/stat", c.dir+"/statm"
+	c.fdDir = append([]byte(c.dir+"/fd"), 0)
 	c.socks = newSockets(cfg.sockProto)
 	c.collector = metric.WithAttributeSet(attribute.NewSet(attribute.String(names.AttrCollector, "process")))
 
@@ -274,8 +281,7 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 		}
 	}()
 	pid := c.pid
-	dir := c.procRoot + "/" + strconv.Itoa(pid)
-	b, err := procfs.ReadFileInto(dir+"/stat", &c.buf)
+	b, err := procfs.ReadFileInto(c.statPath, &c.buf)
 	if err != nil {
 		c.target = nil
 		return classify(err), fmt.Errorf("read stat: %w", err)
@@ -302,7 +308,7 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 		}
 	}
 	t := c.target
-	b, err = procfs.ReadFileInto(dir+"/statm", &c.buf)
+	b, err = procfs.ReadFileInto(c.statmPath, &c.buf)
 	if err != nil {
 		c.target = nil
 		return classify(err), fmt.Errorf("read statm: %w", err)
@@ -315,7 +321,7 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 	// Optional parts: /proc/PID/fd needs the process's own user (or
 	// CAP_SYS_PTRACE) when the agent runs as another user.
 	state = stateOK
-	fds, conns, optErr := c.countFDs(dir)
+	fds, conns, optErr := c.countFDs()
 	if optErr != nil {
 		state = statePartial
 	}

@@ -2,11 +2,12 @@ package process
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"syscall"
+	"unsafe"
 
 	"github.com/nexusmon/nexusmon/internal/procfs"
 )
@@ -50,6 +51,8 @@ type sockets struct {
 	prevDir     string
 	prevConns   int
 	buf         []byte
+
+	dirents []byte // countFDs's getdents buffer
 }
 
 func newSockets(proto func(string, []byte) (int, error)) sockets {
@@ -66,57 +69,149 @@ func sockProtoName(path string, dest []byte) (int, error) {
 	return syscall.Getxattr(path, "system.sockprotoname", dest)
 }
 
-// countFDs counts the open descriptors of the process in dir (/proc/PID)
-// and, among them, its TCP and UDP sockets.
-func (c *Collector) countFDs(dir string) (fds, conns int, err error) {
-	f, err := os.Open(dir + "/fd")
-	if err != nil {
-		return 0, 0, fmt.Errorf("read fds: %w", err)
-	}
-	entries, err := f.Readdirnames(-1)
-	f.Close() // read-only directory; a close error loses nothing
-	if err != nil {
-		return 0, 0, fmt.Errorf("read fds: %w", err)
-	}
+// countFDs counts the open descriptors of the process whose descriptor
+// directory (/proc/PID/fd) is fdDir and, among them, its TCP and UDP
+// sockets. The directory is read with getdents into a buffer kept between
+// collections and each link with readlinkat relative to it (one path
+// component to resolve, no string per descriptor); the directory's own
+// descriptor is among those it lists, as any reader's is.
+func (c *Collector) countFDs() (fds, conns int, err error) {
 	s := &c.socks
+	dfd, err := openDir(&c.fdDir[0])
+	if err != nil {
+		return 0, 0, fmt.Errorf("read fds: %w", &fs.PathError{Op: "open", Path: c.fdDirName(), Err: err})
+	}
+	defer syscall.Close(dfd) // read-only directory; a close error loses nothing
+	if s.dirents == nil {
+		s.dirents = make([]byte, 8192)
+	}
 	clear(s.next)
 	clear(s.unknown)
 	var link [64]byte
-	for _, e := range entries {
-		n, err := syscall.Readlink(dir+"/fd/"+e, link[:])
-		if err != nil { // closed since the listing
+	for {
+		n, err := syscall.ReadDirent(dfd, s.dirents)
+		if err == syscall.EINTR {
 			continue
 		}
-		ino, ok := socketInode(link[:n])
-		if !ok {
-			continue
+		if err != nil {
+			return 0, 0, fmt.Errorf("read fds: %w", &fs.PathError{Op: "getdents", Path: c.fdDirName(), Err: err})
 		}
-		if _, dup := s.next[ino]; dup {
-			continue // a socket counts once, however many descriptors it has
+		if n <= 0 {
+			break
 		}
-		kind, ok := s.kinds[ino]
-		if !ok {
-			if kind, ok = s.kindOf(dir + "/fd/" + e); !ok {
+		for buf := s.dirents[:n]; len(buf) > 0; {
+			name, rest, ok := nextDirent(buf)
+			if !ok {
+				break
+			}
+			buf = rest
+			if name == nil {
+				continue // ., .., or a deleted entry
+			}
+			fds++
+			ln, err := readlinkat(dfd, &name[0], link[:])
+			if err != nil { // closed since the listing
 				continue
 			}
-		}
-		s.next[ino] = kind
-		switch kind {
-		case sockInet:
-			conns++
-		case sockUnknown:
-			s.unknown[ino] = struct{}{}
+			ino, ok := socketInode(link[:ln])
+			if !ok {
+				continue
+			}
+			if _, dup := s.next[ino]; dup {
+				continue // a socket counts once, however many descriptors it has
+			}
+			kind, ok := s.kinds[ino]
+			if !ok {
+				// The attribute needs a path: built for a new socket only.
+				if kind, ok = s.kindOf(c.fdDirName() + "/" + string(name[:len(name)-1])); !ok {
+					continue
+				}
+			}
+			s.next[ino] = kind
+			switch kind {
+			case sockInet:
+				conns++
+			case sockUnknown:
+				s.unknown[ino] = struct{}{}
+			}
 		}
 	}
 	s.kinds, s.next = s.next, s.kinds // forget the sockets that were closed
 	if len(s.unknown) > 0 {
-		n, err := s.countInTables(dir)
+		n, err := s.countInTables(c.dir)
 		if err != nil {
 			return 0, 0, err
 		}
 		conns += n
 	}
-	return len(entries), conns, nil
+	return fds, conns, nil
+}
+
+// fdDirName is the descriptor directory's path, without its NUL.
+func (c *Collector) fdDirName() string { return string(c.fdDir[:len(c.fdDir)-1]) }
+
+// nextDirent parses the first linux_dirent64 record of buf (ino u64, off
+// i64, reclen u16, type u8, NUL-terminated name). name is the entry's
+// name with its NUL, nil for ., .. and a deleted entry (inode 0); ok is
+// false when buf holds no whole record.
+func nextDirent(buf []byte) (name, rest []byte, ok bool) {
+	const nameOff = 19
+	if len(buf) < nameOff+1 {
+		return nil, nil, false
+	}
+	reclen := int(binary.NativeEndian.Uint16(buf[16:18]))
+	if reclen <= nameOff || reclen > len(buf) {
+		return nil, nil, false
+	}
+	rec, rest := buf[:reclen], buf[reclen:]
+	end := bytes.IndexByte(rec[nameOff:], 0)
+	if end <= 0 {
+		return nil, rest, true
+	}
+	name = rec[nameOff : nameOff+end+1]
+	if binary.NativeEndian.Uint64(rec[:8]) == 0 || string(name) == ".\x00" || string(name) == "..\x00" {
+		return nil, rest, true
+	}
+	return name, rest, true
+}
+
+// openDir opens the directory whose NUL-terminated path starts at path,
+// without an os.File: no netpoller registration, no finalizer.
+func openDir(path *byte) (int, error) {
+	for {
+		cwd := atFDCWD
+		fd, _, e := syscall.Syscall6(syscall.SYS_OPENAT, uintptr(cwd), uintptr(unsafe.Pointer(path)),
+			syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC|syscall.O_LARGEFILE, 0, 0, 0)
+		switch e {
+		case 0:
+			return int(fd), nil
+		case syscall.EINTR:
+			continue
+		default:
+			return -1, e
+		}
+	}
+}
+
+// atFDCWD is AT_FDCWD: a relative path is relative to the working
+// directory, as with open.
+const atFDCWD int = -0x64
+
+// readlinkat reads the target of the link whose NUL-terminated name,
+// relative to the directory dirfd, starts at name.
+func readlinkat(dirfd int, name *byte, buf []byte) (int, error) {
+	for {
+		n, _, e := syscall.Syscall6(syscall.SYS_READLINKAT, uintptr(dirfd), uintptr(unsafe.Pointer(name)),
+			uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
+		switch e {
+		case 0:
+			return int(n), nil
+		case syscall.EINTR:
+			continue
+		default:
+			return 0, e
+		}
+	}
 }
 
 // kindOf reads the protocol of the socket behind the descriptor link path;

@@ -9,6 +9,11 @@
 // provider and shuts the old one down, so that a crash-looping bot leaves
 // nothing behind. The SDK runs callbacks under its pipeline lock and never
 // forgets a meter: a provider per process is what can be dropped whole.
+// While the pid stays the same, the process is identified again only when
+// it may have changed: its pidfd (held by the provider, closed with it)
+// polls readable once it exits; without pidfds (an old kernel, a proc
+// root other than /proc) its start time is read and compared; the agent
+// itself is never identified again.
 //
 // Each provider has a ManualReader, which Collect merges into a collection
 // of the agent's own provider for the Discord reports; a PeriodicReader
@@ -90,8 +95,9 @@ type Watcher struct {
 	prom   *promSwitch
 
 	mu      sync.Mutex
-	cur     *provider // nil: no pid, or shut down
-	noPID   bool      // the last refresh found no pid (logged once)
+	ident   *process.Identifier // guarded by mu
+	cur     *provider           // nil: no pid, or shut down
+	noPID   bool                // the last refresh found no pid (logged once)
 	shut    bool
 	retired sync.WaitGroup // shutdowns of replaced providers
 }
@@ -99,6 +105,7 @@ type Watcher struct {
 // provider is the MeterProvider of one process.
 type provider struct {
 	id     process.Identity
+	h      *process.Handle // tells whether the process under id.PID changed; closed with the provider
 	res    *resource.Resource
 	mp     *sdkmetric.MeterProvider
 	manual *sdkmetric.ManualReader
@@ -121,7 +128,8 @@ func New(opts Options) (*Watcher, error) {
 	if opts.Health == nil {
 		return nil, errors.New("procres: nil Health MeterProvider")
 	}
-	w := &Watcher{opts: opts, log: opts.Logger, prom: &promSwitch{}}
+	w := &Watcher{opts: opts, log: opts.Logger, prom: &promSwitch{}, ident: process.NewIdentifier(opts.ProcRoot)}
+	w.opts.ProcRoot = w.ident.Root() // $HOST_PROC read once
 	if w.log == nil {
 		w.log = slog.New(slog.DiscardHandler)
 	}
@@ -189,15 +197,21 @@ func (w *Watcher) Refresh(ctx context.Context) {
 		return
 	}
 	w.noPID = false
-	id, err := process.Identify(w.opts.ProcRoot, pid)
-	if err != nil {
-		id = process.Identity{PID: pid} // unreadable: the collector reports it
+	if c := w.cur; c != nil && c.id.PID == pid && !w.ident.Changed(c.h) {
+		return // the same process (a pidfd poll, or one read of its start time)
 	}
+	h, err := w.ident.Open(pid)
+	if err != nil {
+		h.Identity = process.Identity{PID: pid} // unreadable: the collector reports it
+	}
+	id := h.Identity
 	if c := w.cur; c != nil && c.id.PID == id.PID && (id.StartTicks == 0 || id.StartTicks == c.id.StartTicks) {
+		_ = h.Close()
 		return // the same process, or its pid without a process
 	}
-	p, err := w.newProvider(id)
+	p, err := w.newProvider(h)
 	if err != nil {
+		_ = h.Close()
 		w.log.Warn("watch process", "pid", pid, "err", err)
 		return
 	}
@@ -210,7 +224,7 @@ func (w *Watcher) Refresh(ctx context.Context) {
 func (w *Watcher) resolvePID() (int, error) {
 	switch {
 	case w.opts.PIDFile != "":
-		return process.ReadPIDFile(w.opts.PIDFile)
+		return w.ident.ReadPIDFile(w.opts.PIDFile)
 	case w.opts.PID != 0:
 		return w.opts.PID, nil
 	default:
@@ -229,6 +243,7 @@ func (w *Watcher) retire() {
 	w.cur = nil
 	w.prom.set(nil)
 	_ = p.coll.Stop() // the provider's shutdown follows
+	_ = p.h.Close()
 	w.retired.Add(1)
 	go func() {
 		defer w.retired.Done()
@@ -240,12 +255,13 @@ func (w *Watcher) retire() {
 	}()
 }
 
-func (w *Watcher) newProvider(id process.Identity) (*provider, error) {
+func (w *Watcher) newProvider(h *process.Handle) (*provider, error) {
+	id := h.Identity
 	attrs := append(append([]attribute.KeyValue{}, w.base...), keyPID.Int(id.PID))
 	if id.ExecutableName != "" {
 		attrs = append(attrs, keyExec.String(id.ExecutableName))
 	}
-	p := &provider{id: id, res: resource.NewSchemaless(attrs...), manual: sdkmetric.NewManualReader(),
+	p := &provider{id: id, h: h, res: resource.NewSchemaless(attrs...), manual: sdkmetric.NewManualReader(),
 		pid: keyPID.Int(id.PID), sets: map[attribute.Distinct]attribute.Set{}}
 	opts := []sdkmetric.Option{sdkmetric.WithResource(p.res), sdkmetric.WithReader(p.manual)}
 	var readers []sdkmetric.Reader
@@ -379,6 +395,7 @@ func (w *Watcher) Shutdown(ctx context.Context) error {
 	var errs []error
 	if cur != nil {
 		_ = cur.coll.Stop()
+		_ = cur.h.Close()
 		if err := cur.mp.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("shut down the watched process's provider: %w", err))
 		}

@@ -1,0 +1,158 @@
+package process
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"github.com/nexusmon/nexusmon/internal/metrictest"
+	"github.com/nexusmon/nexusmon/internal/names"
+)
+
+// TestCollector_RealSockets opens TCP, UDP (IPv4 and IPv6) and unix
+// sockets and a duplicated descriptor in this process, and checks the
+// counts: the descriptors as a listing of /proc/self/fd made right after
+// the collection finds them (without . and ..), the connections as
+// exactly the TCP and UDP sockets added, a socket with two descriptors
+// once.
+func TestCollector_RealSockets(t *testing.T) {
+	// Not parallel: other tests' sockets and files would move the counts.
+	warm, err := net.Listen("tcp", "127.0.0.1:0") // start the netpoller before the first count
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm.Close()
+	_, collectNow := startCollector(t, Options{})
+	counts := func() (fds, conns float64) {
+		t.Helper()
+		rm := collectNow()
+		fds, _ = metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessOpenFDs))
+		conns, _ = metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessConnections))
+		listed, err := os.ReadDir("/proc/self/fd") // its own descriptor stands for the collector's
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fds != float64(len(listed)) {
+			t.Errorf("process.open_file_descriptor.count = %v, /proc/self/fd lists %d", fds, len(listed))
+		}
+		return fds, conns
+	}
+	closeAll := func(cs ...interface{ Close() error }) {
+		t.Helper()
+		for _, c := range cs {
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fds0, conns0 := counts()
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inet := []interface{ Close() error }{ln, client, server, udp}
+	if udp6, err := net.ListenPacket("udp6", "[::1]:0"); err == nil {
+		inet = append(inet, udp6)
+	} else {
+		t.Logf("no IPv6 loopback: %v", err)
+	}
+	pair, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unixLn, err := net.Listen("unix", filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup, err := syscall.Dup(int(udpFD(t, udp)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	others := 2 + 1 + 1 // the pair, the unix listener, the duplicate
+
+	fds1, conns1 := counts()
+	if conns1-conns0 != float64(len(inet)) {
+		t.Errorf("connections went from %v to %v, want +%d (TCP listener, client, server, UDP sockets)", conns0, conns1, len(inet))
+	}
+	if fds1-fds0 != float64(len(inet)+others) {
+		t.Errorf("descriptors went from %v to %v, want +%d", fds0, fds1, len(inet)+others)
+	}
+	if _, again := counts(); again != conns1 {
+		t.Errorf("unchanged sockets: connections %v, then %v", conns1, again)
+	}
+
+	// The UDP socket keeps a descriptor (the duplicate): still counted.
+	closeAll(udp)
+	if _, got := counts(); got != conns1 {
+		t.Errorf("UDP socket closed, its duplicate open: connections %v, want %v", got, conns1)
+	}
+	for _, fd := range []int{dup, pair[0], pair[1]} {
+		if err := syscall.Close(fd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeAll(unixLn)
+	for _, c := range inet {
+		if c != udp {
+			closeAll(c)
+		}
+	}
+	if fds, conns := counts(); fds != fds0 || conns != conns0 {
+		t.Errorf("all closed: %v descriptors, %v connections; want %v, %v", fds, conns, fds0, conns0)
+	}
+}
+
+// udpFD returns the descriptor of a UDP socket.
+func udpFD(t *testing.T, c net.PacketConn) uintptr {
+	t.Helper()
+	rc, err := c.(*net.UDPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fd uintptr
+	if err := rc.Control(func(f uintptr) { fd = f }); err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}
+
+// TestCollector_ManyFDs counts a descriptor directory larger than one
+// getdents buffer: 1,000 descriptors, every tenth a TCP socket of its own.
+func TestCollector_ManyFDs(t *testing.T) {
+	t.Parallel()
+	proc := fixtureProc(t)
+	fds := map[string]string{}
+	protos := &fakeProtos{protos: map[string]string{}}
+	for i := range 1000 {
+		target := "/dev/null"
+		if i%10 == 0 {
+			target = "socket:[" + strconv.Itoa(100000+i) + "]"
+			protos.protos[target] = "TCP"
+		}
+		fds[strconv.Itoa(i)] = target
+	}
+	setFDs(t, proc, fds)
+	rm := startFixture(t, proc, 42, protos)()
+	if v, _ := metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessOpenFDs)); v != 1000 {
+		t.Errorf("descriptors = %v, want 1000", v)
+	}
+	if got := connsOf(t, rm); got != 100 {
+		t.Errorf("connections = %v, want 100", got)
+	}
+}
