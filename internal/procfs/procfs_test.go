@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -86,5 +87,45 @@ func TestParseUint(t *testing.T) {
 		if _, err := ParseUint([]byte(bad)); err == nil {
 			t.Errorf("ParseUint(%q) succeeded", bad)
 		}
+	}
+}
+
+// A collection reads a dozen /proc files a second: with a warm buffer,
+// reading one allocates nothing (the path is not copied to the heap).
+func TestReadFileInto_noAlloc(t *testing.T) {
+	var buf []byte
+	if _, err := ReadFileInto("/proc/self/stat", &buf); err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := ReadFileInto("/proc/self/stat", &buf); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("ReadFileInto allocates %.0f times per read, want 0", allocs)
+	}
+}
+
+// A path too long for the stack copy still opens; one with a NUL byte fails
+// as the kernel would never see it.
+func TestReadFileInto_paths(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	long := filepath.Join(dir, strings.Repeat("d", 200), strings.Repeat("f", 200))
+	if err := os.MkdirAll(filepath.Dir(long), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(long, []byte("long"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	if got, err := ReadFileInto(long, &buf); err != nil || string(got) != "long" {
+		t.Errorf("long path: %q, %v", got, err)
+	}
+	_, err := ReadFileInto(filepath.Join(dir, "a\x00b"), &buf)
+	var pe *PathError
+	if !errors.As(err, &pe) || pe.Op != "open" || !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("path with NUL: %v, want an open *PathError wrapping EINVAL", err)
 	}
 }
