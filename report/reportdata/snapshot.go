@@ -184,6 +184,11 @@ func (s *Snapshot) CounterDelta(prev *Snapshot, name string, kv ...string) (delt
 	return c, math.Max(secs, 0), true
 }
 
+// Match reports whether p's attributes match kv, as Points matches them.
+// A builder that reads a metric's points through Metric filters with it
+// where Points would copy them.
+func (p *Point) Match(kv ...string) bool { return p.match(kv) }
+
 func (p Point) match(kv []string) bool {
 	for i := 0; i+1 < len(kv); i += 2 {
 		if p.Attrs[kv[i]] != kv[i+1] {
