@@ -89,7 +89,15 @@ type HeapStats struct {
 func watchedProcess(s *reportdata.Snapshot) (pid int, created float64, ok bool) {
 	proc := scoped(n.ScopeProcess)
 	for _, name := range []string{n.ProcessMemoryUsage, n.ProcessStatus, n.ProcessCPUTime} {
-		for _, p := range s.Points(name, proc...) {
+		m := s.Metric(name)
+		if m == nil {
+			continue
+		}
+		for i := range m.Points { // read in place: Points would copy them
+			p := &m.Points[i]
+			if !p.Match(proc...) {
+				continue
+			}
 			if v, err := strconv.Atoi(p.Attrs[n.AttrProcessPID]); err == nil && v > 0 {
 				c, _ := s.Value(n.ProcessCreationTime, append(proc, n.AttrProcessPID, p.Attrs[n.AttrProcessPID])...)
 				return v, c, true
