@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"io"
 	"testing"
 	"time"
 
@@ -88,5 +89,24 @@ func TestAlertEvaluate_SteadyPathAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("steady path: %v allocs per evaluation, want 0", allocs)
+	}
+}
+
+// BenchmarkSystemReportCollect is the report part of one system report as
+// TestSystemReport_allocBudget counts it: built from a collection
+// (reporttest.FullSnapshot), stored (report and samples, in a real store)
+// and written to the events file; the collection itself not included.
+func BenchmarkSystemReportCollect(b *testing.B) {
+	ctx := context.Background()
+	rep := NewReporter(Options{Host: "host-1", Store: openStore(b, b.TempDir()), Events: io.Discard})
+	cur, prev := reporttest.FullSnapshot(1), reporttest.FullSnapshot(0)
+	if err := rep.Collect(ctx, EventSystem, cur, prev); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := rep.Collect(ctx, EventSystem, cur, prev); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

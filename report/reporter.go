@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,7 +35,8 @@ const (
 // internal/store's *Store implements it.
 type Store interface {
 	// SaveReportAndSamples stores a report's data and its samples (values
-	// by series, all at at; nil for none) in one transaction.
+	// by series, all at at; nil for none) in one transaction. data is the
+	// caller's again when it returns: copy what is kept.
 	SaveReportAndSamples(ctx context.Context, at time.Time, kind string, data []byte, values map[string]float64) error
 	// SamplesBetween returns the samples of each named series with
 	// from ≤ at ≤ to, oldest first, by series.
@@ -130,7 +132,8 @@ type Reporter struct {
 	log      *slog.Logger
 	shutting atomic.Bool
 
-	outMu sync.Mutex // serialises console and events writes
+	outMu     sync.Mutex // serialises console and events writes
+	eventLine []byte     // the events file line's buffer, under outMu
 
 	mu     sync.Mutex
 	latest map[reportdata.Kind]*reportdata.Report
@@ -210,9 +213,12 @@ func (r *Reporter) publish(ctx context.Context, rep *reportdata.Report, priority
 		r.latest[rep.Event] = rep
 		r.mu.Unlock()
 	}
-	// The data is encoded once: the store keeps it, the events file line
-	// wraps it in the envelope.
-	data, err := json.Marshal(rep.Data)
+	// The data is encoded once, into a buffer used again by later
+	// reports: the store keeps a copy, the events file line wraps it in the
+	// envelope.
+	enc := dataEncoders.Get().(*dataEncoder)
+	defer enc.release()
+	data, err := enc.encode(rep.Data)
 	if err != nil {
 		return false, fmt.Errorf("marshal %s: %w", rep.Event, err)
 	}
@@ -234,9 +240,12 @@ func (r *Reporter) publish(ctx context.Context, rep *reportdata.Report, priority
 		}
 	}
 	if r.opts.Events != nil {
-		line := reportdata.AppendEnvelopeLine(make([]byte, 0, len(data)+128), rep, data)
-		if _, err := r.opts.Events.Write(append(line, '\n')); err != nil {
+		r.eventLine = append(reportdata.AppendEnvelopeLine(r.eventLine[:0], rep, data), '\n')
+		if _, err := r.opts.Events.Write(r.eventLine); err != nil {
 			errs = append(errs, fmt.Errorf("events file: %w", err))
+		}
+		if cap(r.eventLine) > maxKeptBuffer {
+			r.eventLine = nil
 		}
 	}
 	r.outMu.Unlock()
@@ -321,7 +330,8 @@ func (r *Reporter) handle(ctx context.Context, event reportdata.Kind, cur, prev 
 	switch event {
 	case reportdata.EventSystem:
 		d := build.BuildSystemData(cur, prev)
-		alert(systemAlertValues(d))
+		v := systemAlertValues(d)
+		alert(&v)
 		if s, ok := r.queue().(StatsSource); ok {
 			st := s.Stats()
 			d.Delivery = &st
@@ -363,12 +373,46 @@ func (r *Reporter) handle(ctx context.Context, event reportdata.Kind, cur, prev 
 // systemAlertValues are the alert values a system report carries: CPU %
 // (measured over an interval: none in the first report), memory % and the
 // fullest filesystem's %; NaN for what is missing.
-func systemAlertValues(d build.SystemData) *alertValues {
+func systemAlertValues(d build.SystemData) alertValues {
 	v := noValues()
 	v[ruleCPU] = format.Num(d.SystemMetrics.CPU.Percent)
 	v[ruleMemory] = format.Num(d.SystemMetrics.Memory.Percent)
 	v[ruleDisk] = build.FullestDisk(d.SystemMetrics.Disk.Partitions)
-	return &v
+	return v
+}
+
+// maxKeptBuffer is the largest buffer kept for the next report: an
+// unusually large one is left to the garbage collector.
+const maxKeptBuffer = 1 << 20
+
+// dataEncoders hold the buffers reports' data are encoded into: publish
+// runs for several report kinds at once, and a report's data is done with
+// when publish returns.
+var dataEncoders = sync.Pool{New: func() any {
+	e := &dataEncoder{}
+	e.enc = json.NewEncoder(&e.buf)
+	return e
+}}
+
+type dataEncoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+// encode returns v encoded as json.Marshal encodes it, in e's buffer:
+// valid until the next encode or release.
+func (e *dataEncoder) encode(v any) ([]byte, error) {
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil { // Marshal's bytes and a newline
+		return nil, err
+	}
+	return bytes.TrimSuffix(e.buf.Bytes(), []byte{'\n'}), nil
+}
+
+func (e *dataEncoder) release() {
+	if e.buf.Cap() <= maxKeptBuffer {
+		dataEncoders.Put(e)
+	}
 }
 
 // healthNow builds the health report of cur, chart included. A chart that

@@ -19,59 +19,90 @@ func FromMetricData(rm *metricdata.ResourceMetrics) *reportdata.Snapshot {
 }
 
 // fromMetricData is FromMetricData taking the points' attribute maps from
-// c (nil: new maps).
+// c (nil: new maps). The points of every metric share one array, and the
+// metrics' records another: a slice per metric was half of what a
+// conversion allocated.
 func fromMetricData(rm *metricdata.ResourceMetrics, c *attrCache) *reportdata.Snapshot {
-	res := map[string]string{}
+	var res map[string]string
 	if rm.Resource != nil {
-		for _, kv := range rm.Resource.Attributes() {
+		res = make(map[string]string, rm.Resource.Len())
+		for iter := rm.Resource.Iter(); iter.Next(); {
+			kv := iter.Attribute()
 			res[string(kv.Key)] = kv.Value.String()
 		}
 	}
-	s := reportdata.NewSnapshot(timeOf(rm), res)
+	metrics, points := count(rm)
+	s := reportdata.NewSnapshotSize(timeOf(rm), res, metrics)
+	all := make([]reportdata.Point, 0, points) // never grows: the slices below stay in it
 	for _, sm := range rm.ScopeMetrics {
 		scope := sm.Scope.Name
 		for _, m := range sm.Metrics {
-			var pts []reportdata.Point
+			start := len(all)
 			switch d := m.Data.(type) {
 			case metricdata.Gauge[int64]:
-				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					pts = append(pts, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
+					all = append(all, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
 				}
 			case metricdata.Gauge[float64]:
-				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					pts = append(pts, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
+					all = append(all, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
 				}
 			case metricdata.Sum[int64]:
-				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					pts = append(pts, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
+					all = append(all, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: float64(dp.Value)})
 				}
 			case metricdata.Sum[float64]:
-				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					pts = append(pts, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
+					all = append(all, reportdata.Point{Attrs: c.attrs(dp.Attributes, scope), Start: dp.StartTime, Time: dp.Time, Value: dp.Value})
 				}
 			case metricdata.Histogram[float64]:
-				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					pts = append(pts, histPoint(dp, scope, c))
+					all = append(all, histPoint(dp, scope, c))
 				}
 			case metricdata.Histogram[int64]:
-				pts = make([]reportdata.Point, 0, len(d.DataPoints))
 				for _, dp := range d.DataPoints {
-					pts = append(pts, histPointInt(dp, scope, c))
+					all = append(all, histPointInt(dp, scope, c))
 				}
 			default:
 				continue
 			}
-			if len(pts) > 0 {
-				s.AddOwned(m.Name, m.Unit, pts)
+			if len(all) > start {
+				// Capacity cut to length: a later Add of the same name
+				// copies instead of writing over the next metric's points.
+				s.AddOwned(m.Name, m.Unit, all[start:len(all):len(all)])
 			}
 		}
 	}
 	return s
+}
+
+// count returns how many metrics of the kinds fromMetricData converts rm
+// has, and how many points.
+func count(rm *metricdata.ResourceMetrics) (metrics, points int) {
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			k := 0
+			switch d := m.Data.(type) {
+			case metricdata.Gauge[int64]:
+				k = len(d.DataPoints)
+			case metricdata.Gauge[float64]:
+				k = len(d.DataPoints)
+			case metricdata.Sum[int64]:
+				k = len(d.DataPoints)
+			case metricdata.Sum[float64]:
+				k = len(d.DataPoints)
+			case metricdata.Histogram[float64]:
+				k = len(d.DataPoints)
+			case metricdata.Histogram[int64]:
+				k = len(d.DataPoints)
+			}
+			if k > 0 {
+				metrics++
+				points += k
+			}
+		}
+	}
+	return metrics, points
 }
 
 func timeOf(rm *metricdata.ResourceMetrics) (t0 time.Time) {

@@ -2,7 +2,9 @@ package sdkadapter
 
 import (
 	"context"
+	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -100,5 +102,26 @@ func TestAttrCache_forgets(t *testing.T) {
 	}
 	if reflect.ValueOf(c.attrs(s1, "s")).UnsafePointer() == reflect.ValueOf(m).UnsafePointer() {
 		t.Error("a set absent from the last collection was kept")
+	}
+}
+
+// The points of every metric share one array: a metric of the same name in
+// a second scope is appended to the first one's points without writing over
+// the points of the metric after it.
+func TestFromMetricData_sameNameInTwoScopes(t *testing.T) {
+	t.Parallel()
+	first, _ := collect(t)
+	s := FromMetricData(first)
+	h := s.Points("h")
+	if len(h) != 1 || h[0].Hist == nil || h[0].Value != 0.5 || h[0].Attrs["otel.scope.name"] != "scope.a" {
+		t.Errorf("h: %+v", h)
+	}
+	var got []string
+	for _, p := range s.Points("c") {
+		got = append(got, fmt.Sprintf("%s/%s=%g", p.Attrs["otel.scope.name"], p.Attrs["cpu"], p.Value))
+	}
+	slices.Sort(got)
+	if want := []string{"scope.a/0=1", "scope.a/1=2", "scope.b/0=3"}; !slices.Equal(got, want) {
+		t.Errorf("c: %v, want %v", got, want)
 	}
 }

@@ -160,16 +160,17 @@ type SeriesHistory map[string][]health.Sample
 // interval) and fits the trends on hist.
 func BuildMemoryData(cur, prev *reportdata.Snapshot, hist SeriesHistory) MemoryData {
 	var d MemoryData
-	m := buildMemory(cur)
+	var v vals
+	m := buildMemory(cur, &v)
 	d.SystemMemory = SystemMemoryData{Total: m.Total, Available: m.Available, Used: m.Used, Percent: m.Percent,
 		Cached: m.Cached, Buffers: m.Buffers, Swap: m.Swap}
-	p := buildProcess(cur, nil) // memory figures need no previous snapshot
+	p := buildProcess(cur, nil, &v) // memory figures need no previous snapshot
 	d.ProcessMemory = ProcessMemoryData{Available: p.Available, PID: p.PID, RSS: p.Memory.RSS, VMS: p.Memory.VMS,
 		Percent: p.MemoryPercent, Shared: p.Memory.Shared, Data: p.Memory.Data, process: p}
 
 	rt := func(kv ...string) []string { return scoped(n.ScopeRuntime, kv...) }
 	gc := &d.GarbageCollection
-	rtm := buildRuntime(cur)
+	rtm := buildRuntime(cur, &v)
 	gc.ofBot = runtimeOfBot(cur, p)
 	gc.CyclesTotal, gc.PauseTotalMS, gc.LastPauseMS = rtm.GC.Cycles, rtm.GC.PauseTotalMS, rtm.GC.LastPauseMS
 	gc.HeapObjects, gc.HeapAlloc = rtm.Heap.Objects, rtm.Heap.Alloc

@@ -134,7 +134,7 @@ func BuildNetworkData(cur, prev *reportdata.Snapshot) NetworkData {
 		d.Internet = append(d.Internet, r)
 	}
 
-	b := buildBot(cur)
+	b := buildBot(cur, new(vals))
 	d.BotConnection = BotConnection{Attached: b.Guilds != nil, Connected: b.Connected, LatencyMS: b.LatencyMS,
 		Reconnects: b.Reconnects, Resumes: b.Resumes, Quality: QualityUnknown}
 	if b.Connected && b.LatencyMS != nil {

@@ -89,7 +89,15 @@ type HeapStats struct {
 func watchedProcess(s *reportdata.Snapshot) (pid int, created float64, ok bool) {
 	proc := scoped(n.ScopeProcess)
 	for _, name := range []string{n.ProcessMemoryUsage, n.ProcessStatus, n.ProcessCPUTime} {
-		for _, p := range s.Points(name, proc...) {
+		m := s.Metric(name)
+		if m == nil {
+			continue
+		}
+		for i := range m.Points { // read in place: Points would copy them
+			p := &m.Points[i]
+			if !p.Match(proc...) {
+				continue
+			}
 			if v, err := strconv.Atoi(p.Attrs[n.AttrProcessPID]); err == nil && v > 0 {
 				c, _ := s.Value(n.ProcessCreationTime, append(proc, n.AttrProcessPID, p.Attrs[n.AttrProcessPID])...)
 				return v, c, true
@@ -99,15 +107,16 @@ func watchedProcess(s *reportdata.Snapshot) (pid int, created float64, ok bool) 
 	return 0, 0, false
 }
 
-func buildProcess(cur, prev *reportdata.Snapshot) ProcessMetrics {
+func buildProcess(cur, prev *reportdata.Snapshot, v *vals) ProcessMetrics {
 	var pm ProcessMetrics
 	pid, created, ok := watchedProcess(cur)
 	if !ok {
 		return pm
 	}
-	pm.PID = &pid
+	pm.PID = v.i.New(pid)
+	pidText := strconv.Itoa(pid)
 	pp := func(kv ...string) []string {
-		return scoped(n.ScopeProcess, append([]string{n.AttrProcessPID, strconv.Itoa(pid)}, kv...)...)
+		return append(scoped(n.ScopeProcess, n.AttrProcessPID, pidText), kv...)
 	}
 	for _, p := range cur.Points(n.ProcessStatus, pp()...) {
 		if p.Value > 0 {
@@ -119,22 +128,22 @@ func buildProcess(cur, prev *reportdata.Snapshot) ProcessMetrics {
 		return pm // named by nexusmon.process.status only: not running or unreadable
 	}
 	pm.Available = true
-	pm.Memory = ProcessMemory{RSS: format.U64Opt(rss, ok),
-		VMS:    format.U64Opt(cur.Value(n.ProcessMemoryVirtual, pp()...)),
-		Shared: format.U64Opt(cur.Value(n.ProcessMemoryShared, pp()...)),
-		Data:   format.U64Opt(cur.Value(n.ProcessMemoryData, pp()...)),
+	pm.Memory = ProcessMemory{RSS: v.u64(rss, ok),
+		VMS:    v.u64(cur.Value(n.ProcessMemoryVirtual, pp()...)),
+		Shared: v.u64(cur.Value(n.ProcessMemoryShared, pp()...)),
+		Data:   v.u64(cur.Value(n.ProcessMemoryData, pp()...)),
 	}
-	if v, ok := cur.Value(n.ProcessMemoryUtilization, pp()...); ok {
-		pm.MemoryPercent = new(format.Round(100*v, 2))
+	if x, ok := cur.Value(n.ProcessMemoryUtilization, pp()...); ok {
+		pm.MemoryPercent = v.f.New(format.Round(100*x, 2))
 	}
-	pm.Threads = format.IntOpt(cur.Value(n.ProcessThreadCount, pp()...))
-	pm.OpenFDs = format.IntOpt(cur.Value(n.ProcessOpenFDs, pp()...))
-	pm.Connections = format.IntOpt(cur.Value(n.ProcessConnections, pp()...))
+	pm.Threads = v.int(cur.Value(n.ProcessThreadCount, pp()...))
+	pm.OpenFDs = v.int(cur.Value(n.ProcessOpenFDs, pp()...))
+	pm.Connections = v.int(cur.Value(n.ProcessConnections, pp()...))
 	if created > 0 {
 		t := time.Unix(0, int64(created*1e9)).UTC().Truncate(time.Second)
 		pm.CreateTime = &t
 	}
-	pm.CPUPercent, pm.cpuNote = processCPU(cur, prev, pid, created)
+	pm.CPUPercent, pm.cpuNote = processCPU(cur, prev, pid, pidText, created, v)
 	return pm
 }
 
@@ -142,7 +151,7 @@ func buildProcess(cur, prev *reportdata.Snapshot) ProcessMetrics {
 // prev and cur, or nil and why not. Only two readings of the same process
 // measure an interval: a new pid, or the same pid with another creation
 // time (reused by a new process), starts a new one.
-func processCPU(cur, prev *reportdata.Snapshot, pid int, created float64) (*float64, string) {
+func processCPU(cur, prev *reportdata.Snapshot, pid int, pidText string, created float64, v *vals) (*float64, string) {
 	if prev == nil {
 		return nil, format.NoteFirstReport
 	}
@@ -151,17 +160,17 @@ func processCPU(cur, prev *reportdata.Snapshot, pid int, created float64) (*floa
 	if !ok || prevPID != pid || prevCreated != created {
 		return nil, newProcess
 	}
-	kv := scoped(n.ScopeProcess, n.AttrProcessPID, strconv.Itoa(pid))
+	kv := scoped(n.ScopeProcess, n.AttrProcessPID, pidText)
 	c, okC := cur.Sum(n.ProcessCPUTime, kv...)
 	p, okP := prev.Sum(n.ProcessCPUTime, kv...)
 	secs := cur.Time.Sub(prev.Time).Seconds()
 	if !okC || !okP || c < p || secs <= 0 {
 		return nil, ""
 	}
-	return new(format.Round(100*(c-p)/secs, 2)), ""
+	return v.f.New(format.Round(100*(c-p)/secs, 2)), ""
 }
 
-func buildBot(cur *reportdata.Snapshot) BotMetrics {
+func buildBot(cur *reportdata.Snapshot, v *vals) BotMetrics {
 	bot := func(kv ...string) []string { return scoped(n.ScopeBot, kv...) }
 	var b BotMetrics
 	if !cur.Has(n.DiscordConnected) {
@@ -172,38 +181,38 @@ func buildBot(cur *reportdata.Snapshot) BotMetrics {
 	// With a session, a counter without points has counted nothing yet
 	// (the SDK reports a synchronous counter from its first increment).
 	i := func(name string) *int64 {
-		v, _ := cur.Sum(name, bot()...)
-		return new(int64(v))
+		x, _ := cur.Sum(name, bot()...)
+		return v.i64.New(int64(x))
 	}
 	b.Guilds, b.Users, b.Channels = i(n.DiscordGuilds), i(n.DiscordUsers), i(n.DiscordChannels)
 	b.Modules, b.Commands = i(n.DiscordModules), i(n.DiscordCommands)
 	b.Reconnects, b.Resumes, b.RateLimitHits = i(n.DiscordReconnects), i(n.DiscordResumes), i(n.DiscordRateLimits)
-	if v, ok := cur.Value(n.DiscordLatency, bot()...); ok && v >= 0 {
-		b.LatencyMS = new(format.Round(v*1000, 1))
+	if x, ok := cur.Value(n.DiscordLatency, bot()...); ok && x >= 0 {
+		b.LatencyMS = v.f.New(format.Round(x*1000, 1))
 	}
-	if v, ok := cur.Value(n.DiscordUptime, bot()...); ok {
-		b.UptimeSeconds = new(format.Round(v, 0))
+	if x, ok := cur.Value(n.DiscordUptime, bot()...); ok {
+		b.UptimeSeconds = v.f.New(format.Round(x, 0))
 	}
 	return b
 }
 
-func buildRuntime(cur *reportdata.Snapshot) RuntimeMetrics {
+func buildRuntime(cur *reportdata.Snapshot, v *vals) RuntimeMetrics {
 	rt := func(kv ...string) []string { return scoped(n.ScopeRuntime, kv...) }
-	ms := func(v float64, ok bool) *float64 { return format.RoundOpt(format.Opt(v*1000, ok), 3) }
+	ms := func(x float64, ok bool) *float64 { return v.round(x*1000, ok, 3) }
 	g, ok := cur.Value(n.GoGoroutineCount)
 	return RuntimeMetrics{
 		GoVersion:  cur.Resource["process.runtime.version"],
-		Goroutines: format.Opt(int64(g), ok),
+		Goroutines: v.i64.Opt(int64(g), ok),
 		GC: GCMetrics{
-			Cycles:       format.U64Opt(cur.Value(n.GoGCCycles, rt()...)),
+			Cycles:       v.u64(cur.Value(n.GoGCCycles, rt()...)),
 			PauseTotalMS: ms(cur.Value(n.GoGCPauseTotal, rt()...)),
 			LastPauseMS:  ms(cur.Value(n.GoGCPauseLast, rt()...)),
 		},
 		Heap: HeapStats{
-			Alloc:   format.U64Opt(cur.Value(n.GoHeapAlloc, rt()...)),
-			Objects: format.U64Opt(cur.Value(n.GoHeapObjects, rt()...)),
-			Sys:     format.U64Opt(cur.Value(n.GoMemorySys, rt()...)),
-			NextGC:  format.U64Opt(cur.Value(n.GoMemoryGCGoal)),
+			Alloc:   v.u64(cur.Value(n.GoHeapAlloc, rt()...)),
+			Objects: v.u64(cur.Value(n.GoHeapObjects, rt()...)),
+			Sys:     v.u64(cur.Value(n.GoMemorySys, rt()...)),
+			NextGC:  v.u64(cur.Value(n.GoMemoryGCGoal)),
 		},
 	}
 }

@@ -1,9 +1,11 @@
 package build
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 
 	n "github.com/nexusmon/nexusmon/internal/names"
 	"github.com/nexusmon/nexusmon/report/format"
@@ -138,26 +140,46 @@ type DeliveryStats struct {
 
 // scoped is the kv filter for points of one scope.
 // The constant capacity lets the compiler keep the slice on the stack of
-// the inlined call (61 allocations of each system report were these).
+// the inlined call (61 allocations of each system report were these); it
+// holds the scope and three more pairs (a filesystem's usage filter).
 func scoped(scope string, kv ...string) []string {
-	return append(append(make([]string, 0, 6), n.AttrScope, scope), kv...)
+	return append(append(make([]string, 0, 8), n.AttrScope, scope), kv...)
 }
 
-// rate returns the per-second rate of a cumulative sum (over the points
-// whose total sum returns) between prev and cur. There is none without a
+// vals holds the optional values of one report's data (format.Slab): a
+// system report has about seventy, an allocation each before.
+type vals struct {
+	f   format.Slab[float64]
+	u   format.Slab[uint64]
+	i   format.Slab[int]
+	i64 format.Slab[int64]
+}
+
+// round is format.RoundOpt(format.Opt(x, ok), dec).
+func (v *vals) round(x float64, ok bool, dec int) *float64 { return v.f.Opt(format.Round(x, dec), ok) }
+
+// u64 is format.U64Opt(x, ok).
+func (v *vals) u64(x float64, ok bool) *uint64 { return v.u.Opt(format.U64(x), ok) }
+
+// int is format.IntOpt(x, ok).
+func (v *vals) int(x float64, ok bool) *int { return v.i.Opt(int(x), ok) }
+
+// counter returns a cumulative sum in cur (the total of the points sum
+// adds up) and its per-second rate since prev. There is no rate without a
 // previous snapshot, when either lacks the metric, or across a counter
 // reset.
-func rate(cur, prev *reportdata.Snapshot, sum func(*reportdata.Snapshot) (float64, bool), dec int) *float64 {
-	if prev == nil {
-		return nil
-	}
+func (v *vals) counter(cur, prev *reportdata.Snapshot, sum func(*reportdata.Snapshot) (float64, bool), dec int) (*uint64, *float64) {
 	c, okC := sum(cur)
+	total := v.u64(c, okC)
+	if prev == nil {
+		return total, nil
+	}
 	p, okP := sum(prev)
 	secs := cur.Time.Sub(prev.Time).Seconds()
 	if !okC || !okP || c < p || secs <= 0 {
-		return nil
+		return total, nil
 	}
-	return new(format.Round((c-p)/secs, dec))
+	return total, v.f.New(format.Round((c-p)/secs, dec))
 }
 
 // cpuBusy returns the busy share (0–100) of the given cpu.time points (of
@@ -200,16 +222,17 @@ func clampPct(v float64) float64 {
 // and percentages over the interval.
 func BuildSystemData(cur, prev *reportdata.Snapshot) SystemData {
 	var d SystemData
+	var v vals
 	if prev != nil {
-		d.IntervalSeconds = new(format.Round(cur.Time.Sub(prev.Time).Seconds(), 3))
+		d.IntervalSeconds = v.f.New(format.Round(cur.Time.Sub(prev.Time).Seconds(), 3))
 	}
-	d.SystemMetrics.CPU = buildCPU(cur, prev)
-	d.SystemMetrics.Memory = buildMemory(cur)
-	d.SystemMetrics.Disk = buildDisk(cur, prev)
-	d.SystemMetrics.Network = buildNetwork(cur, prev)
-	d.BotProcessMetrics = buildProcess(cur, prev)
-	d.BotMetrics = buildBot(cur)
-	d.RuntimeMetrics = buildRuntime(cur)
+	d.SystemMetrics.CPU = buildCPU(cur, prev, &v)
+	d.SystemMetrics.Memory = buildMemory(cur, &v)
+	d.SystemMetrics.Disk = buildDisk(cur, prev, &v)
+	d.SystemMetrics.Network = buildNetwork(cur, prev, &v)
+	d.BotProcessMetrics = buildProcess(cur, prev, &v)
+	d.BotMetrics = buildBot(cur, &v)
+	d.RuntimeMetrics = buildRuntime(cur, &v)
 	d.BotRuntime = buildBotRuntime(cur)
 	d.runtimeOfBot = runtimeOfBot(cur, d.BotProcessMetrics)
 
@@ -219,92 +242,131 @@ func BuildSystemData(cur, prev *reportdata.Snapshot) SystemData {
 			d.Unavailable = append(d.Unavailable, p.Attrs[n.AttrCollector])
 		}
 	}
-	sort.Strings(d.Unavailable)
+	slices.Sort(d.Unavailable)
 	return d
 }
 
 func host(kv ...string) []string { return scoped(n.ScopeHost, kv...) }
 
 // buildCPU reads the CPU from nexusmon's per-core cpu.time.
-func buildCPU(cur, prev *reportdata.Snapshot) CPUMetrics {
+func buildCPU(cur, prev *reportdata.Snapshot, v *vals) CPUMetrics {
 	var c CPUMetrics
-	byCore := func(s *reportdata.Snapshot) map[string][]reportdata.Point {
-		m := map[string][]reportdata.Point{}
-		if s == nil {
-			return m
-		}
-		for _, p := range s.Points(n.SystemCPUTime, host()...) {
-			m[p.Attrs[n.AttrCPULogical]] = append(m[p.Attrs[n.AttrCPULogical]], p)
-		}
-		return m
-	}
-	cores, prevCores := byCore(cur), byCore(prev)
-	ids := make([]string, 0, len(cores))
-	for id := range cores {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { a, _ := strconv.Atoi(ids[i]); b, _ := strconv.Atoi(ids[j]); return a < b })
-	if len(ids) > 0 && prev != nil {
-		var allCur, allPrev []reportdata.Point
-		same := len(prevCores) == len(cores)
-		c.PerCorePercent = make([]*float64, 0, len(ids))
-		for _, id := range ids {
-			pct, ok := cpuBusy(cores[id], prevCores[id])
-			c.PerCorePercent = append(c.PerCorePercent, format.RoundOpt(format.Opt(pct, ok), 1))
-			same = same && len(prevCores[id]) > 0
-			allCur, allPrev = append(allCur, cores[id]...), append(allPrev, prevCores[id]...)
+	pts := byCore(cur)
+	if len(pts) > 0 && prev != nil {
+		prevPts := byCore(prev)
+		cores := coreCount(pts)
+		same := coreCount(prevPts) == cores
+		c.PerCorePercent = make([]*float64, 0, cores)
+		// Both in core order: each core's points are a run, and the
+		// previous snapshot's run of a core is found walking forward.
+		pi := 0
+		for i := 0; i < len(pts); {
+			id := pts[i].Attrs[n.AttrCPULogical]
+			j := runEnd(pts, i)
+			for pi < len(prevPts) && cmpCore(prevPts[pi].Attrs[n.AttrCPULogical], id) < 0 {
+				pi++
+			}
+			pj := pi
+			if pi < len(prevPts) && prevPts[pi].Attrs[n.AttrCPULogical] == id {
+				pj = runEnd(prevPts, pi)
+			}
+			pct, ok := cpuBusy(pts[i:j], prevPts[pi:pj])
+			c.PerCorePercent = append(c.PerCorePercent, v.round(pct, ok, 1))
+			same = same && pj > pi
+			i, pi = j, pj
 		}
 		if same { // the total over the same cores only
-			c.Percent = format.RoundOpt(format.Opt(cpuBusy(allCur, allPrev)), 1)
+			pct, ok := cpuBusy(pts, prevPts)
+			c.Percent = v.round(pct, ok, 1)
 		}
 	}
-	c.CoresLogical = format.IntOpt(cur.Value(n.SystemCPULogicalCount, host()...))
-	c.CoresPhysical = format.IntOpt(cur.Value(n.SystemCPUPhysicalCount, host()...))
+	c.CoresLogical = v.int(cur.Value(n.SystemCPULogicalCount, host()...))
+	c.CoresPhysical = v.int(cur.Value(n.SystemCPUPhysicalCount, host()...))
 	if pts := cur.Points(n.SystemCPUFrequency, host()...); len(pts) > 0 {
 		var sum float64
 		for _, p := range pts {
 			sum += p.Value
 		}
-		c.FrequencyMHz = new(format.Round(sum/float64(len(pts))/1e6, 0))
+		c.FrequencyMHz = v.f.New(format.Round(sum/float64(len(pts))/1e6, 0))
 	}
-	c.LoadAverage = map[string]*float64{
-		"1m":  format.RoundOpt(format.Opt(cur.Value(n.SystemLoad1m, host()...)), 2),
-		"5m":  format.RoundOpt(format.Opt(cur.Value(n.SystemLoad5m, host()...)), 2),
-		"15m": format.RoundOpt(format.Opt(cur.Value(n.SystemLoad15m, host()...)), 2),
+	load := func(name string) *float64 {
+		x, ok := cur.Value(name, host()...)
+		return v.round(x, ok, 2)
 	}
+	c.LoadAverage = map[string]*float64{"1m": load(n.SystemLoad1m), "5m": load(n.SystemLoad5m), "15m": load(n.SystemLoad15m)}
 	return c
 }
 
+// byCore returns the cpu.time points of s in core order (by number), each
+// core's in the order s has them.
+func byCore(s *reportdata.Snapshot) []reportdata.Point {
+	pts := s.Points(n.SystemCPUTime, host()...)
+	slices.SortStableFunc(pts, func(a, b reportdata.Point) int {
+		return cmpCore(a.Attrs[n.AttrCPULogical], b.Attrs[n.AttrCPULogical])
+	})
+	return pts
+}
+
+// cmpCore orders core ids by number, then (ids that are not numbers, or
+// numbers written differently) as strings.
+func cmpCore(a, b string) int {
+	x, _ := strconv.Atoi(a)
+	y, _ := strconv.Atoi(b)
+	if c := cmp.Compare(x, y); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
+}
+
+// runEnd returns the end of the run of points of pts[i]'s core.
+func runEnd(pts []reportdata.Point, i int) int {
+	id := pts[i].Attrs[n.AttrCPULogical]
+	j := i + 1
+	for j < len(pts) && pts[j].Attrs[n.AttrCPULogical] == id {
+		j++
+	}
+	return j
+}
+
+// coreCount returns how many cores the points of byCore are of.
+func coreCount(pts []reportdata.Point) int {
+	k := 0
+	for i := 0; i < len(pts); i = runEnd(pts, i) {
+		k++
+	}
+	return k
+}
+
 // buildMemory reads the host's memory and swap.
-func buildMemory(cur *reportdata.Snapshot) MemoryMetrics {
+func buildMemory(cur *reportdata.Snapshot, v *vals) MemoryMetrics {
 	var m MemoryMetrics
 	total, okT := cur.Value(n.SystemMemoryLimit, host()...)
 	avail, okA := cur.Value(n.SystemMemoryAvailable, host()...)
 	state := func(st string) *uint64 {
-		return format.U64Opt(cur.Value(n.SystemMemoryUsage, host(n.AttrMemoryState, st)...))
+		return v.u64(cur.Value(n.SystemMemoryUsage, host(n.AttrMemoryState, st)...))
 	}
-	m.Total, m.Available = format.U64Opt(total, okT), format.U64Opt(avail, okA)
+	m.Total, m.Available = v.u64(total, okT), v.u64(avail, okA)
 	m.Free, m.Cached, m.Buffers = state("free"), state("cached"), state("buffers")
 	if okT && okA {
 		used := math.Max(total-avail, 0)
-		m.Used = new(format.U64(used))
+		m.Used = v.u.New(format.U64(used))
 		if total > 0 {
-			m.Percent = new(format.Round(100*used/total, 1))
+			m.Percent = v.f.New(format.Round(100*used/total, 1))
 		}
 	}
 	su, okU := cur.Value(n.SystemPagingUsage, host(n.AttrPagingState, "used")...)
 	sf, okF := cur.Value(n.SystemPagingUsage, host(n.AttrPagingState, "free")...)
 	if okU && okF {
-		m.Swap = SwapMetric{Total: new(format.U64(su + sf)), Used: new(format.U64(su)), Free: new(format.U64(sf)), Percent: new(0.0)}
+		m.Swap = SwapMetric{Total: v.u.New(format.U64(su + sf)), Used: v.u.New(format.U64(su)), Free: v.u.New(format.U64(sf)), Percent: v.f.New(0)}
 		if su+sf > 0 {
-			m.Swap.Percent = new(format.Round(100*su/(su+sf), 1))
+			*m.Swap.Percent = format.Round(100*su/(su+sf), 1)
 		}
 	}
 	return m
 }
 
 // buildDisk reads the filesystems and the block I/O.
-func buildDisk(cur, prev *reportdata.Snapshot) DiskMetrics {
+func buildDisk(cur, prev *reportdata.Snapshot, v *vals) DiskMetrics {
 	d := DiskMetrics{Partitions: []Partition{}}
 	for _, p := range cur.Points(n.SystemFilesystemLimit, host()...) {
 		mp, dev := p.Attrs[n.AttrMountpoint], p.Attrs[n.AttrDevice]
@@ -313,26 +375,36 @@ func buildDisk(cur, prev *reportdata.Snapshot) DiskMetrics {
 		}
 		u, okU := fs("used")
 		f, okF := fs("free")
-		part := Partition{Mountpoint: mp, Device: dev, FSType: p.Attrs[n.AttrFSType], Total: format.U64(p.Value), Used: format.U64Opt(u, okU), Free: format.U64Opt(f, okF)}
+		part := Partition{Mountpoint: mp, Device: dev, FSType: p.Attrs[n.AttrFSType], Total: format.U64(p.Value), Used: v.u64(u, okU), Free: v.u64(f, okF)}
 		if okU && okF && u+f > 0 {
-			part.Percent = new(format.Round(100*u/(u+f), 1)) // like df: reserved blocks are not available to users
+			part.Percent = v.f.New(format.Round(100*u/(u+f), 1)) // like df: reserved blocks are not available to users
 		}
 		d.Partitions = append(d.Partitions, part)
 	}
-	sort.Slice(d.Partitions, func(i, j int) bool { return d.Partitions[i].Mountpoint < d.Partitions[j].Mountpoint })
-	dir := func(name, direction string) func(*reportdata.Snapshot) (float64, bool) {
-		return func(s *reportdata.Snapshot) (float64, bool) {
-			return s.Sum(name, host(n.AttrDiskDirection, direction)...)
-		}
-	}
-	rb, wb := dir(n.SystemDiskIO, "read"), dir(n.SystemDiskIO, "write")
-	rc, wc := dir(n.SystemDiskOperations, "read"), dir(n.SystemDiskOperations, "write")
-	d.IO = DiskIO{
-		ReadBytes: format.U64Opt(rb(cur)), WriteBytes: format.U64Opt(wb(cur)), ReadCount: format.U64Opt(rc(cur)), WriteCount: format.U64Opt(wc(cur)),
-		ReadBytesPerSec: rate(cur, prev, rb, 1), WriteBytesPerSec: rate(cur, prev, wb, 1),
-		ReadCountPerSec: rate(cur, prev, rc, 2), WriteCountPerSec: rate(cur, prev, wc, 2),
-	}
+	slices.SortStableFunc(d.Partitions, func(a, b Partition) int { return strings.Compare(a.Mountpoint, b.Mountpoint) })
+	io := &d.IO
+	// The sums are named functions, not closures made by a function: a
+	// closure returned is a heap allocation.
+	io.ReadBytes, io.ReadBytesPerSec = v.counter(cur, prev, diskBytesRead, 1)
+	io.WriteBytes, io.WriteBytesPerSec = v.counter(cur, prev, diskBytesWritten, 1)
+	io.ReadCount, io.ReadCountPerSec = v.counter(cur, prev, diskReads, 2)
+	io.WriteCount, io.WriteCountPerSec = v.counter(cur, prev, diskWrites, 2)
 	return d
+}
+
+func diskSum(s *reportdata.Snapshot, name, direction string) (float64, bool) {
+	return s.Sum(name, host(n.AttrDiskDirection, direction)...)
+}
+
+func diskBytesRead(s *reportdata.Snapshot) (float64, bool) { return diskSum(s, n.SystemDiskIO, "read") }
+func diskBytesWritten(s *reportdata.Snapshot) (float64, bool) {
+	return diskSum(s, n.SystemDiskIO, "write")
+}
+func diskReads(s *reportdata.Snapshot) (float64, bool) {
+	return diskSum(s, n.SystemDiskOperations, "read")
+}
+func diskWrites(s *reportdata.Snapshot) (float64, bool) {
+	return diskSum(s, n.SystemDiskOperations, "write")
 }
 
 // FullestDisk returns the highest percentage of the filesystems, NaN when
@@ -348,25 +420,46 @@ func FullestDisk(parts []Partition) float64 {
 }
 
 // buildNetwork reads the network totals over every interface but loopback.
-func buildNetwork(cur, prev *reportdata.Snapshot) NetworkMetrics {
-	sum := func(name, direction string) func(*reportdata.Snapshot) (float64, bool) {
-		return func(s *reportdata.Snapshot) (v float64, ok bool) {
-			for _, p := range s.Points(name, host(n.AttrNetDirection, direction)...) {
-				if p.Attrs[n.AttrInterface] == "lo" || p.Attrs[n.AttrDevice] == "lo" {
-					continue
-				}
-				v, ok = v+p.Value, true
-			}
-			return v, ok
+func buildNetwork(cur, prev *reportdata.Snapshot, v *vals) NetworkMetrics {
+	var nm NetworkMetrics
+	nm.BytesSent, nm.BytesSentPerSec = v.counter(cur, prev, netBytesSent, 1)
+	nm.BytesRecv, nm.BytesRecvPerSec = v.counter(cur, prev, netBytesRecv, 1)
+	nm.PacketsSent, nm.PacketsSentPerSec = v.counter(cur, prev, netPacketsSent, 2)
+	nm.PacketsRecv, nm.PacketsRecvPerSec = v.counter(cur, prev, netPacketsRecv, 2)
+	nm.Errout = v.u64(netSum(cur, n.SystemNetworkErrors, "transmit"))
+	nm.Errin = v.u64(netSum(cur, n.SystemNetworkErrors, "receive"))
+	nm.Dropout = v.u64(netSum(cur, n.SystemNetworkDropped, "transmit"))
+	nm.Dropin = v.u64(netSum(cur, n.SystemNetworkDropped, "receive"))
+	return nm
+}
+
+// netSum returns the total of name in direction over every interface but
+// loopback; ok is false when no point counts.
+func netSum(s *reportdata.Snapshot, name, direction string) (v float64, ok bool) {
+	m := s.Metric(name)
+	if m == nil {
+		return 0, false
+	}
+	kv := host(n.AttrNetDirection, direction)
+	for i := range m.Points {
+		p := &m.Points[i]
+		if !p.Match(kv...) || p.Attrs[n.AttrInterface] == "lo" || p.Attrs[n.AttrDevice] == "lo" {
+			continue
 		}
+		v, ok = v+p.Value, true
 	}
-	bs, br := sum(n.SystemNetworkIO, "transmit"), sum(n.SystemNetworkIO, "receive")
-	ps, pr := sum(n.SystemNetworkPackets, "transmit"), sum(n.SystemNetworkPackets, "receive")
-	return NetworkMetrics{
-		BytesSent: format.U64Opt(bs(cur)), BytesRecv: format.U64Opt(br(cur)), PacketsSent: format.U64Opt(ps(cur)), PacketsRecv: format.U64Opt(pr(cur)),
-		Errout: format.U64Opt(sum(n.SystemNetworkErrors, "transmit")(cur)), Errin: format.U64Opt(sum(n.SystemNetworkErrors, "receive")(cur)),
-		Dropout: format.U64Opt(sum(n.SystemNetworkDropped, "transmit")(cur)), Dropin: format.U64Opt(sum(n.SystemNetworkDropped, "receive")(cur)),
-		BytesSentPerSec: rate(cur, prev, bs, 1), BytesRecvPerSec: rate(cur, prev, br, 1),
-		PacketsSentPerSec: rate(cur, prev, ps, 2), PacketsRecvPerSec: rate(cur, prev, pr, 2),
-	}
+	return v, ok
+}
+
+func netBytesSent(s *reportdata.Snapshot) (float64, bool) {
+	return netSum(s, n.SystemNetworkIO, "transmit")
+}
+func netBytesRecv(s *reportdata.Snapshot) (float64, bool) {
+	return netSum(s, n.SystemNetworkIO, "receive")
+}
+func netPacketsSent(s *reportdata.Snapshot) (float64, bool) {
+	return netSum(s, n.SystemNetworkPackets, "transmit")
+}
+func netPacketsRecv(s *reportdata.Snapshot) (float64, bool) {
+	return netSum(s, n.SystemNetworkPackets, "receive")
 }

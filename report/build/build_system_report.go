@@ -1,9 +1,8 @@
 package build
 
 import (
-	"fmt"
 	"math"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/nexusmon/nexusmon/health"
@@ -14,118 +13,206 @@ import (
 // SystemReport builds the detailed system monitor report.
 func SystemReport(d SystemData, at time.Time, host string, th reportdata.Thresholds) *reportdata.Report {
 	sm := d.SystemMetrics
-	scores := []float64{health.Score(format.Num(sm.CPU.Percent), th.CPU), health.Score(format.Num(sm.Memory.Percent), th.Memory)}
+	worst := worstScore(health.Score(format.Num(sm.CPU.Percent), th.CPU), health.Score(format.Num(sm.Memory.Percent), th.Memory))
 	for _, p := range sm.Disk.Partitions {
-		scores = append(scores, health.Score(format.Num(p.Percent), th.Disk))
+		worst = worstScore(worst, health.Score(format.Num(p.Percent), th.Disk))
 	}
-	worst := worstScore(scores...)
 	r := &reportdata.Report{
 		Event: reportdata.EventSystem, Time: at, Host: host,
 		Title: "Detailed System Monitor", Emoji: "🖥️",
 		Level: health.LevelOf(worst),
 		Data:  d,
 	}
+	// Each text is appended into b and made a string once: fmt.Sprintf
+	// and concatenated parts allocated for every figure (a third of what
+	// a system report allocated). b stays on the stack.
+	b := make([]byte, 0, 256)
+	num := func(b []byte, p *float64, dec int) []byte { return format.AppendFloat(b, format.Num(p), dec) }
 	cpu := sm.CPU
-	load := func(k string) string { return format.Float(format.Num(cpu.LoadAverage[k]), 2) }
-	r.Summary = fmt.Sprintf("CPU %s · Memory %s · Load %s", format.Pct(format.Num(cpu.Percent)), format.Pct(format.Num(sm.Memory.Percent)), load("1m"))
+	load := func(b []byte, k string) []byte { return num(b, cpu.LoadAverage[k], 2) }
+	b = format.AppendPct(append(b[:0], "CPU "...), format.Num(cpu.Percent))
+	b = format.AppendPct(append(b, " · Memory "...), format.Num(sm.Memory.Percent))
+	b = load(append(b, " · Load "...), "1m")
 	if len(d.Unavailable) > 0 {
-		r.Summary += "\nUnavailable sources: " + strings.Join(d.Unavailable, ", ")
+		b = append(b, "\nUnavailable sources: "...)
+		for i, u := range d.Unavailable {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(b, u...)
+		}
 	}
+	r.Summary = string(b)
 
 	// Values over the interval since the previous report: none in the first.
 	note := ""
 	if d.firstReport() {
 		note = format.NoteFirstReport
 	}
-	perCore := "n/a"
+	// The fields of every section share one array.
+	fields := make([]reportdata.Field, 0, 32)
+	r.Sections = make([]reportdata.Section, 0, 10)
+	section := func(name string, fs ...reportdata.Field) {
+		n := len(fields)
+		fields = append(fields, fs...)
+		r.Sections = append(r.Sections, reportdata.Section{Name: name, Fields: fields[n:len(fields):len(fields)]})
+	}
+	perCore := format.Noted("n/a", note)
 	if cpu.PerCorePercent != nil {
-		cores := make([]string, len(cpu.PerCorePercent))
+		b = b[:0]
 		for i, v := range cpu.PerCorePercent {
-			cores[i] = fmt.Sprintf("#%d %s", i, format.Pct(format.Num(v)))
+			if i > 0 {
+				b = append(b, " · "...)
+			}
+			b = strconv.AppendInt(append(b, '#'), int64(i), 10)
+			b = format.AppendPct(append(b, ' '), format.Num(v))
 		}
-		perCore = strings.Join(cores, " · ")
+		perCore = string(b)
 	}
-	r.Sections = append(r.Sections, reportdata.Section{Name: "🧮 CPU", Fields: []reportdata.Field{
-		{Name: "Usage", Value: format.Noted(format.Pct(format.Num(cpu.Percent)), note), Inline: true},
-		{Name: "Load 1/5/15m", Value: fmt.Sprintf("%s / %s / %s", load("1m"), load("5m"), load("15m")), Inline: true},
-		{Name: "Cores", Value: fmt.Sprintf("%s logical / %s physical · %s MHz", format.Count(cpu.CoresLogical), format.Count(cpu.CoresPhysical), format.Float(format.Num(cpu.FrequencyMHz), 0)), Inline: true},
-		{Name: "Per core", Value: format.Noted(perCore, note)},
-	}})
+	b = load(b[:0], "1m")
+	b = load(append(b, " / "...), "5m")
+	b = load(append(b, " / "...), "15m")
+	loads := string(b)
+	b = format.AppendCount(b[:0], cpu.CoresLogical)
+	b = format.AppendCount(append(b, " logical / "...), cpu.CoresPhysical)
+	b = append(num(append(b, " physical · "...), cpu.FrequencyMHz, 0), " MHz"...)
+	section("🧮 CPU",
+		reportdata.Field{Name: "Usage", Value: format.Noted(format.Pct(format.Num(cpu.Percent)), note), Inline: true},
+		reportdata.Field{Name: "Load 1/5/15m", Value: loads, Inline: true},
+		reportdata.Field{Name: "Cores", Value: string(b), Inline: true},
+		reportdata.Field{Name: "Per core", Value: perCore},
+	)
 	m := sm.Memory
-	r.Sections = append(r.Sections, reportdata.Section{Name: "🧠 Memory", Fields: []reportdata.Field{
-		{Name: "Used", Value: fmt.Sprintf("%s of %s (%s)", format.Bytes(format.Num(m.Used)), format.Bytes(format.Num(m.Total)), format.Pct(format.Num(m.Percent))), Inline: true},
-		{Name: "Available", Value: format.Bytes(format.Num(m.Available)), Inline: true},
-		{Name: "Cached / buffers", Value: format.Bytes(format.Num(m.Cached)) + " / " + format.Bytes(format.Num(m.Buffers)), Inline: true},
-		{Name: "Swap", Value: swapText(m.Swap), Inline: true},
-	}})
-	var disks []string
-	for _, p := range sm.Disk.Partitions {
-		disks = append(disks, fmt.Sprintf("%s %s (%s free)", p.Mountpoint, format.Pct(format.Num(p.Percent)), format.Bytes(format.Num(p.Free))))
+	used := string(appendUsage(b[:0], m.Used, m.Total, m.Percent))
+	b = format.AppendBytes(b[:0], format.Num(m.Cached))
+	b = format.AppendBytes(append(b, " / "...), format.Num(m.Buffers))
+	cached := string(b)
+	section("🧠 Memory",
+		reportdata.Field{Name: "Used", Value: used, Inline: true},
+		reportdata.Field{Name: "Available", Value: format.Bytes(format.Num(m.Available)), Inline: true},
+		reportdata.Field{Name: "Cached / buffers", Value: cached, Inline: true},
+		reportdata.Field{Name: "Swap", Value: string(appendUsage(b[:0], m.Swap.Used, m.Swap.Total, m.Swap.Percent)), Inline: true},
+	)
+	b = b[:0]
+	for i, p := range sm.Disk.Partitions {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = format.AppendPct(append(append(b, p.Mountpoint...), ' '), format.Num(p.Percent))
+		b = append(format.AppendBytes(append(b, " ("...), format.Num(p.Free)), " free)"...)
 	}
-	if len(disks) == 0 {
-		disks = []string{"no filesystems reported"}
+	disks := "no filesystems reported"
+	if len(sm.Disk.Partitions) > 0 {
+		disks = string(b)
 	}
-	io := sm.Disk.IO
-	ioText := fmt.Sprintf("read %s (%s ops/s) · write %s (%s ops/s)", format.Rate(format.Num(io.ReadBytesPerSec)), format.Float(format.Num(io.ReadCountPerSec), 1),
-		format.Rate(format.Num(io.WriteBytesPerSec)), format.Float(format.Num(io.WriteCountPerSec), 1))
-	r.Sections = append(r.Sections, reportdata.Section{Name: "💾 Disk", Fields: []reportdata.Field{
-		{Name: "Filesystems", Value: strings.Join(disks, "\n")},
-		{Name: "I/O", Value: ratesText(ioText, note)},
-	}})
+	ioText := ratesText("", note)
+	if note == "" {
+		io := sm.Disk.IO
+		b = format.AppendRate(append(b[:0], "read "...), format.Num(io.ReadBytesPerSec))
+		b = append(num(append(b, " ("...), io.ReadCountPerSec, 1), " ops/s) · write "...)
+		b = format.AppendRate(b, format.Num(io.WriteBytesPerSec))
+		b = append(num(append(b, " ("...), io.WriteCountPerSec, 1), " ops/s)"...)
+		ioText = string(b)
+	}
+	section("💾 Disk",
+		reportdata.Field{Name: "Filesystems", Value: disks},
+		reportdata.Field{Name: "I/O", Value: ioText},
+	)
 	nw := sm.Network
-	r.Sections = append(r.Sections, reportdata.Section{Name: "🌐 Network", Fields: []reportdata.Field{
-		{Name: "Throughput", Value: ratesText(fmt.Sprintf("↑ %s · ↓ %s", format.Rate(format.Num(nw.BytesSentPerSec)), format.Rate(format.Num(nw.BytesRecvPerSec))), note), Inline: true},
-		{Name: "Packets/s", Value: ratesText(fmt.Sprintf("↑ %s · ↓ %s", format.Float(format.Num(nw.PacketsSentPerSec), 1), format.Float(format.Num(nw.PacketsRecvPerSec), 1)), note), Inline: true},
-		{Name: "Errors / drops", Value: fmt.Sprintf("in %s/%s · out %s/%s", format.Count(nw.Errin), format.Count(nw.Dropin), format.Count(nw.Errout), format.Count(nw.Dropout)), Inline: true},
-	}})
+	throughput, packets := ratesText("", note), ratesText("", note)
+	if note == "" {
+		b = format.AppendRate(append(b[:0], "↑ "...), format.Num(nw.BytesSentPerSec))
+		b = format.AppendRate(append(b, " · ↓ "...), format.Num(nw.BytesRecvPerSec))
+		throughput = string(b)
+		b = num(append(b[:0], "↑ "...), nw.PacketsSentPerSec, 1)
+		b = num(append(b, " · ↓ "...), nw.PacketsRecvPerSec, 1)
+		packets = string(b)
+	}
+	b = format.AppendCount(append(b[:0], "in "...), nw.Errin)
+	b = format.AppendCount(append(b, '/'), nw.Dropin)
+	b = format.AppendCount(append(b, " · out "...), nw.Errout)
+	b = format.AppendCount(append(b, '/'), nw.Dropout)
+	section("🌐 Network",
+		reportdata.Field{Name: "Throughput", Value: throughput, Inline: true},
+		reportdata.Field{Name: "Packets/s", Value: packets, Inline: true},
+		reportdata.Field{Name: "Errors / drops", Value: string(b), Inline: true},
+	)
 	p := d.BotProcessMetrics
 	if p.Available {
-		up := ""
-		if p.CreateTime != nil {
-			up = " · up " + format.Duration(at.Sub(*p.CreateTime))
-		}
 		status := p.Status
 		if status == "" {
 			status = "n/a"
 		}
-		r.Sections = append(r.Sections, reportdata.Section{Name: "🤖 Bot process", Fields: []reportdata.Field{
-			{Name: "PID", Value: fmt.Sprintf("%s (%s)%s", format.Count(p.PID), status, up), Inline: true},
-			{Name: "CPU", Value: format.Noted(format.Pct(format.Num(p.CPUPercent)), p.cpuNote), Inline: true},
-			{Name: "Memory", Value: fmt.Sprintf("RSS %s (%s) · VMS %s", format.Bytes(format.Num(p.Memory.RSS)), format.Pct(format.Num(p.MemoryPercent)), format.Bytes(format.Num(p.Memory.VMS))), Inline: true},
-			{Name: "Threads / FDs / conns", Value: fmt.Sprintf("%s / %s / %s", format.Count(p.Threads), format.Count(p.OpenFDs), format.Count(p.Connections)), Inline: true},
-		}})
+		b = format.AppendCount(b[:0], p.PID)
+		b = append(append(append(b, " ("...), status...), ')')
+		if p.CreateTime != nil {
+			b = format.AppendDuration(append(b, " · up "...), at.Sub(*p.CreateTime))
+		}
+		pid := string(b)
+		b = format.AppendBytes(append(b[:0], "RSS "...), format.Num(p.Memory.RSS))
+		b = format.AppendPct(append(b, " ("...), format.Num(p.MemoryPercent))
+		b = format.AppendBytes(append(b, ") · VMS "...), format.Num(p.Memory.VMS))
+		mem := string(b)
+		b = format.AppendCount(b[:0], p.Threads)
+		b = format.AppendCount(append(b, " / "...), p.OpenFDs)
+		b = format.AppendCount(append(b, " / "...), p.Connections)
+		section("🤖 Bot process",
+			reportdata.Field{Name: "PID", Value: pid, Inline: true},
+			reportdata.Field{Name: "CPU", Value: format.Noted(format.Pct(format.Num(p.CPUPercent)), p.cpuNote), Inline: true},
+			reportdata.Field{Name: "Memory", Value: mem, Inline: true},
+			reportdata.Field{Name: "Threads / FDs / conns", Value: string(b), Inline: true},
+		)
 	} else {
-		r.Sections = append(r.Sections, reportdata.Section{Name: "🤖 Bot process", Fields: []reportdata.Field{{Name: "Status", Value: processStatusText(p)}}})
+		section("🤖 Bot process", reportdata.Field{Name: "Status", Value: processStatusText(p)})
 	}
-	b := d.BotMetrics
-	if b.Guilds == nil {
-		r.Sections = append(r.Sections, reportdata.Section{Name: "🛰️ Discord", Fields: []reportdata.Field{{Name: "Session", Value: "no bot session attached"}}})
+	bot := d.BotMetrics
+	if bot.Guilds == nil {
+		section("🛰️ Discord", reportdata.Field{Name: "Session", Value: "no bot session attached"})
 	} else {
 		state := "🔴 disconnected"
-		if b.Connected {
+		if bot.Connected {
 			state = "🟢 connected"
 		}
-		r.Sections = append(r.Sections, reportdata.Section{Name: "🛰️ Discord", Fields: []reportdata.Field{
-			{Name: "Gateway", Value: state + " · latency " + format.MS(format.Num(b.LatencyMS)), Inline: true},
-			{Name: "Reach", Value: fmt.Sprintf("%s guilds · %s users · %s channels", format.Count(b.Guilds), format.Count(b.Users), format.Count(b.Channels)), Inline: true},
-			{Name: "Session", Value: fmt.Sprintf("%s reconnects · %s resumes · %s rate limits", format.Count(b.Reconnects), format.Count(b.Resumes), format.Count(b.RateLimitHits)), Inline: true},
-		}})
+		b = format.AppendMS(append(append(b[:0], state...), " · latency "...), format.Num(bot.LatencyMS))
+		gateway := string(b)
+		b = format.AppendCount(b[:0], bot.Guilds)
+		b = format.AppendCount(append(b, " guilds · "...), bot.Users)
+		b = append(format.AppendCount(append(b, " users · "...), bot.Channels), " channels"...)
+		reach := string(b)
+		b = format.AppendCount(b[:0], bot.Reconnects)
+		b = format.AppendCount(append(b, " reconnects · "...), bot.Resumes)
+		b = append(format.AppendCount(append(b, " resumes · "...), bot.RateLimitHits), " rate limits"...)
+		section("🛰️ Discord",
+			reportdata.Field{Name: "Gateway", Value: gateway, Inline: true},
+			reportdata.Field{Name: "Reach", Value: reach, Inline: true},
+			reportdata.Field{Name: "Session", Value: string(b), Inline: true},
+		)
 	}
 	if d.BotRuntime != nil {
 		r.Sections = append(r.Sections, botRuntimeSection(d.BotRuntime))
 	}
 	rt := d.RuntimeMetrics
-	r.Sections = append(r.Sections, reportdata.Section{Name: "⚙️ Go runtime" + runtimeLabel(d.runtimeOfBot), Fields: []reportdata.Field{
-		{Name: "Goroutines", Value: format.Count(rt.Goroutines), Inline: true},
-		{Name: "Heap", Value: fmt.Sprintf("%s live · %s objects · next GC %s", format.Bytes(format.Num(rt.Heap.Alloc)), format.Count(rt.Heap.Objects), format.Bytes(format.Num(rt.Heap.NextGC))), Inline: true},
-		{Name: "GC", Value: fmt.Sprintf("%s cycles · %s total pause · last %s", format.Count(rt.GC.Cycles), format.MS(format.Num(rt.GC.PauseTotalMS)), format.MS(format.Num(rt.GC.LastPauseMS))), Inline: true},
-	}})
+	b = format.AppendBytes(b[:0], format.Num(rt.Heap.Alloc))
+	b = format.AppendCount(append(b, " live · "...), rt.Heap.Objects)
+	b = format.AppendBytes(append(b, " objects · next GC "...), format.Num(rt.Heap.NextGC))
+	heap := string(b)
+	b = format.AppendCount(b[:0], rt.GC.Cycles)
+	b = format.AppendMS(append(b, " cycles · "...), format.Num(rt.GC.PauseTotalMS))
+	b = format.AppendMS(append(b, " total pause · last "...), format.Num(rt.GC.LastPauseMS))
+	section("⚙️ Go runtime"+runtimeLabel(d.runtimeOfBot),
+		reportdata.Field{Name: "Goroutines", Value: format.Count(rt.Goroutines), Inline: true},
+		reportdata.Field{Name: "Heap", Value: heap, Inline: true},
+		reportdata.Field{Name: "GC", Value: string(b), Inline: true},
+	)
 	if dl := d.Delivery; dl != nil {
-		r.Sections = append(r.Sections, reportdata.Section{Name: "📬 Delivery", Fields: []reportdata.Field{
-			{Name: "Queue", Value: fmt.Sprintf("%d pending", dl.QueueDepth), Inline: true},
-			{Name: "Sent / failed", Value: fmt.Sprintf("%d / %d", dl.Sent, dl.Failed), Inline: true},
-			{Name: "Rate limited / retries", Value: fmt.Sprintf("%d / %d", dl.RateLimited, dl.Retries), Inline: true},
-		}})
+		queue := string(append(strconv.AppendInt(b[:0], dl.QueueDepth, 10), " pending"...))
+		sent := string(strconv.AppendInt(append(strconv.AppendInt(b[:0], dl.Sent, 10), " / "...), dl.Failed, 10))
+		b = strconv.AppendInt(append(strconv.AppendInt(b[:0], dl.RateLimited, 10), " / "...), dl.Retries, 10)
+		section("📬 Delivery",
+			reportdata.Field{Name: "Queue", Value: queue, Inline: true},
+			reportdata.Field{Name: "Sent / failed", Value: sent, Inline: true},
+			reportdata.Field{Name: "Rate limited / retries", Value: string(b), Inline: true},
+		)
 	}
 	return r
 }
@@ -141,7 +228,14 @@ func ratesText(s, note string) string {
 
 // swapText formats swap usage: "0 B of 2.0 GiB (0.0 %)".
 func swapText(s SwapMetric) string {
-	return fmt.Sprintf("%s of %s (%s)", format.Bytes(format.Num(s.Used)), format.Bytes(format.Num(s.Total)), format.Pct(format.Num(s.Percent)))
+	return string(appendUsage(make([]byte, 0, 64), s.Used, s.Total, s.Percent))
+}
+
+// appendUsage appends a usage of a total: "0 B of 2.0 GiB (0.0 %)".
+func appendUsage(b []byte, used, total *uint64, pct *float64) []byte {
+	b = format.AppendBytes(b, format.Num(used))
+	b = format.AppendBytes(append(b, " of "...), format.Num(total))
+	return append(format.AppendPct(append(b, " ("...), format.Num(pct)), ')')
 }
 
 // worstScore returns the lowest score, ignoring NaN (unavailable); 100 when

@@ -1,8 +1,8 @@
 package format
 
 import (
-	"fmt"
 	"math"
+	"strconv"
 )
 
 // Missing values. A report value that could not be read (its metric is not
@@ -50,7 +50,10 @@ func Count[T ~int | ~int64 | ~uint64](p *T) string {
 	if p == nil {
 		return "n/a"
 	}
-	return fmt.Sprintf("%d", *p)
+	if v := *p; v < 0 {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return strconv.FormatUint(uint64(*p), 10)
 }
 
 // Noted returns s, with note appended as "n/a (note)" when s is "n/a" and
@@ -67,4 +70,33 @@ func U64(v float64) uint64 {
 		return 0
 	}
 	return uint64(v + 0.5)
+}
+
+// Slab hands out pointers to values kept in shared arrays of slabSize: the
+// optional figures of one report cost an allocation per slabSize values,
+// not one each (a system report has about seventy). A value keeps its
+// whole array alive, so a Slab is for values that live and die together,
+// those of one report. The zero Slab is ready to use; it is not safe for
+// concurrent use.
+type Slab[T any] struct{ free []T }
+
+const slabSize = 16
+
+// New returns a pointer to a copy of v.
+func (s *Slab[T]) New(v T) *T {
+	if len(s.free) == 0 {
+		s.free = make([]T, slabSize)
+	}
+	p := &s.free[0]
+	*p = v
+	s.free = s.free[1:]
+	return p
+}
+
+// Opt is Opt(v, ok) with the value in s.
+func (s *Slab[T]) Opt(v T, ok bool) *T {
+	if !ok {
+		return nil
+	}
+	return s.New(v)
 }

@@ -116,12 +116,8 @@ func (r *Report) Envelope() Envelope {
 // encoded it: the Reporter encodes the data once for the store and the
 // events file.
 func AppendEnvelopeLine(dst []byte, r *Report, data []byte) []byte {
-	event, err := json.Marshal(string(r.Event))
-	if err != nil { // unreachable: a string always encodes
-		event = []byte(`""`)
-	}
 	dst = append(dst, `{"event":`...)
-	dst = append(dst, event...)
+	dst = appendJSONString(dst, string(r.Event))
 	dst = append(dst, `,"timestamp":"`...)
 	dst = r.Time.UTC().AppendFormat(dst, time.RFC3339Nano)
 	dst = append(dst, '"')
@@ -131,6 +127,22 @@ func AppendEnvelopeLine(dst []byte, r *Report, data []byte) []byte {
 	dst = append(dst, `,"data":`...)
 	dst = append(dst, data...)
 	return append(dst, '}')
+}
+
+// appendJSONString appends s quoted as json.Marshal quotes it: as it is
+// when it holds only printable ASCII that needs no escape (every Kind),
+// through json.Marshal otherwise.
+func appendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, err := json.Marshal(s)
+			if err != nil { // unreachable: a string always encodes
+				q = []byte(`""`)
+			}
+			return append(dst, q...)
+		}
+	}
+	return append(append(append(dst, '"'), s...), '"')
 }
 
 // File is an attachment sent as a multipart files[n] part.

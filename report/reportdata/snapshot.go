@@ -16,6 +16,7 @@ type Snapshot struct {
 	Time     time.Time
 	Resource map[string]string
 	metrics  map[string]*Metric
+	spare    []Metric // room for new metrics' records (NewSnapshotSize)
 }
 
 // Metric is one named metric with all its points (across scopes).
@@ -61,13 +62,33 @@ func NewSnapshot(t time.Time, resource map[string]string) *Snapshot {
 	return &Snapshot{Time: t, Resource: resource, metrics: map[string]*Metric{}}
 }
 
+// NewSnapshotSize is NewSnapshot for an adapter that knows how many
+// metrics it adds: their map is made for that many, and their records
+// share one array, where each was an allocation of its own.
+func NewSnapshotSize(t time.Time, resource map[string]string, metrics int) *Snapshot {
+	if resource == nil {
+		resource = map[string]string{}
+	}
+	return &Snapshot{Time: t, Resource: resource, metrics: make(map[string]*Metric, metrics), spare: make([]Metric, 0, metrics)}
+}
+
+// newMetric adds the record of a metric s does not have yet.
+func (s *Snapshot) newMetric(name, unit string, pts []Point) {
+	if len(s.spare) < cap(s.spare) { // appending in place: earlier records stay where they are
+		s.spare = append(s.spare, Metric{Name: name, Unit: unit, Points: pts})
+		s.metrics[name] = &s.spare[len(s.spare)-1]
+		return
+	}
+	s.metrics[name] = &Metric{Name: name, Unit: unit, Points: pts}
+}
+
 // Add appends points to the named metric. It is for adapters and tests,
 // before the snapshot is shared.
 func (s *Snapshot) Add(name, unit string, pts ...Point) {
 	m := s.metrics[name]
 	if m == nil {
-		m = &Metric{Name: name, Unit: unit}
-		s.metrics[name] = m
+		s.newMetric(name, unit, append([]Point(nil), pts...))
+		return
 	}
 	m.Points = append(m.Points, pts...)
 }
@@ -77,7 +98,7 @@ func (s *Snapshot) Add(name, unit string, pts ...Point) {
 // each metric's points in a slice of their exact number saves a copy.
 func (s *Snapshot) AddOwned(name, unit string, pts []Point) {
 	if m := s.metrics[name]; m == nil {
-		s.metrics[name] = &Metric{Name: name, Unit: unit, Points: pts}
+		s.newMetric(name, unit, pts)
 		return
 	}
 	s.Add(name, unit, pts...)
@@ -183,6 +204,11 @@ func (s *Snapshot) CounterDelta(prev *Snapshot, name string, kv ...string) (delt
 	}
 	return c, math.Max(secs, 0), true
 }
+
+// Match reports whether p's attributes match kv, as Points matches them.
+// A builder that reads a metric's points through Metric filters with it
+// where Points would copy them.
+func (p *Point) Match(kv ...string) bool { return p.match(kv) }
 
 func (p Point) match(kv []string) bool {
 	for i := 0; i+1 < len(kv); i += 2 {
