@@ -315,6 +315,15 @@ func (s *Store) Errors() int64 {
 	return s.st.Errors
 }
 
+// WriteStatus returns Status's Writable and WriteErrors without refreshing
+// the file size (the store_write alert reads them after every report, once a
+// second).
+func (s *Store) WriteStatus() (writable bool, writeErrors int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.Writable, s.st.WriteErrors
+}
+
 // fileSize returns the size of the database file plus its WAL, or the last
 // known size when the file cannot be read.
 func (s *Store) fileSize() int64 {
