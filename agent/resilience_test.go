@@ -141,7 +141,7 @@ func rzStoreTexts(t *testing.T, path, dest string) map[string]string {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	files, err := filepath.Glob(path + "*") // the database, its -wal and -shm
+	files, err := filepath.Glob(path + "*") // the database and any -wal file
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,8 @@ import (
 // pathUse says how the agent opens a file it writes.
 type pathUse struct {
 	// store is the SQLite store: its directory must be writable even when
-	// the file exists (SQLite creates its -wal, -shm and -journal files
-	// beside it), and an existing file is not opened (see canWrite).
+	// the file exists (SQLite creates its -wal and -journal files beside
+	// it), and an existing file is not opened (see canWrite).
 	store  bool
 	device bool // a character device (/dev/null) may stand in for the file
 }

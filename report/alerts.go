@@ -201,7 +201,7 @@ func (r *Reporter) loadAlerts(ctx context.Context) {
 		return
 	}
 	e := r.alerts
-	e.storeWrites = r.opts.Store.Status().WriteErrors
+	_, e.storeWrites = r.opts.Store.WriteStatus()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for i, rule := range e.rules.Load().rules {
@@ -315,15 +315,15 @@ func (r *Reporter) checkStore(ctx context.Context, at time.Time) error {
 	e := r.alerts
 	e.storeMu.Lock()
 	defer e.storeMu.Unlock()
-	st := r.opts.Store.Status()
+	writable, writeErrors := r.opts.Store.WriteStatus() // not Status: it may stat the file
 	v := noValues()
 	v[ruleStore] = 0
-	if !st.Writable || st.WriteErrors != e.storeWrites {
+	if !writable || writeErrors != e.storeWrites {
 		v[ruleStore] = 1
 	}
 	err := r.evaluateAlerts(ctx, at, &v)
 	// Failures of the alert's own writes belong to this check, not the next.
-	e.storeWrites = r.opts.Store.Status().WriteErrors
+	_, e.storeWrites = r.opts.Store.WriteStatus()
 	return err
 }
 

@@ -31,7 +31,8 @@ const (
 // with each report's sample series for trends and charts (one transaction
 // per report), read back for a report in one read of the series it needs,
 // and alert state (namespace AlertNS), written with PutAll in one
-// transaction. Status says whether writes fail, for the store_write alert.
+// transaction. WriteStatus says whether writes fail, for the store_write
+// alert, and Status describes the store in its alert.
 // internal/store's *Store implements it.
 type Store interface {
 	// SaveReportAndSamples stores a report's data and its samples (values
@@ -44,6 +45,9 @@ type Store interface {
 	Get(ctx context.Context, ns, key string) ([]byte, bool, error)
 	PutAll(ctx context.Context, kv []KV) error
 	Status() storeapi.Status
+	// WriteStatus returns Status().Writable and Status().WriteErrors, and
+	// must be cheap: it is read after every report.
+	WriteStatus() (writable bool, writeErrors int64)
 }
 
 // KV is one state write: Value under NS and Key.

@@ -10,7 +10,14 @@
 // message body.
 //
 // The file is opened with modernc.org/sqlite (pure Go) in WAL mode with
-// synchronous=NORMAL, a busy timeout and foreign keys off. Schema changes are
+// synchronous=NORMAL, a busy timeout, foreign keys off and exclusive locking
+// (PRAGMA locking_mode=EXCLUSIVE): the store's one connection holds SQLite's
+// lock on the file from Open to Close and keeps the WAL index in its own
+// memory, so there is no -shm file and no lock call per transaction, and no
+// other connection (the sqlite3 shell) can read the file while the store is
+// open. Close checkpoints the WAL into the database file and removes the
+// -wal file; after a crash, the next Open recovers every committed
+// transaction from it. Schema changes are
 // numbered migrations recorded in PRAGMA user_version, each applied in one
 // transaction. A file written by a newer nexusmon is refused with
 // [ErrNewerSchema] and left untouched; a file that is not a SQLite database, or

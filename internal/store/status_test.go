@@ -76,6 +76,9 @@ func TestStore_DiskFull(t *testing.T) {
 	if n := s.Errors(); n != 2 {
 		t.Errorf("Errors after two failed writes = %d, want 2", n)
 	}
+	if w, n := s.WriteStatus(); w || n != 2 {
+		t.Errorf("WriteStatus after two failed writes = %v, %d; want false, 2", w, n)
+	}
 	out := logs.String()
 	if !strings.Contains(out, "save report") || !strings.Contains(out, "disk_full=true") {
 		t.Errorf("failure not logged with its operation and disk_full: %s", out)
@@ -107,6 +110,9 @@ func TestStore_DiskFull(t *testing.T) {
 	}
 	if st := s.Status(); !st.OK || !st.Writable || st.Errors != 2 {
 		t.Errorf("Status after recovery = %+v, want OK and writable with the 2 past errors", st)
+	}
+	if w, n := s.WriteStatus(); !w || n != 2 {
+		t.Errorf("WriteStatus after recovery = %v, %d; want true, 2", w, n)
 	}
 	if d, err := s.Depth(ctx, "bot"); err != nil || d != 2 {
 		t.Errorf("Depth after recovery = %d, %v; want 2", d, err)

@@ -113,8 +113,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("open store %s: create directory %s: %w", path, filepath.Dir(path), err)
 	}
-	// Create the file ourselves so it (and the -wal and -shm files, which
-	// SQLite creates with the same mode) is not world-readable. An existing
+	// Create the file ourselves so it (and the -wal file, which SQLite
+	// creates with the same mode) is not world-readable. An existing
 	// file is left as it is.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
@@ -139,10 +139,23 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		"_synchronous=NORMAL",
 		"_txlock=immediate", // write transactions wait on busy_timeout instead of failing on upgrade
 		fmt.Sprintf("_pragma=journal_size_limit(%d)", journalSizeLimit),
+		// The flock above already keeps every other nexusmon out, and the
+		// store has one connection: holding SQLite's locks from the first
+		// access to Close costs nothing and, set before the WAL is first
+		// used, keeps the WAL index in this connection's memory: no -shm
+		// file, and no fcntl lock calls per transaction (4 per report). The
+		// price: nothing else (the sqlite3 shell) can read the file while
+		// the store is open. In the DSN, so a connection database/sql opens
+		// again gets it too.
+		"_pragma=locking_mode(EXCLUSIVE)",
 		// SQLite's page cache defaults to 2 MB, all of it in the agent's RSS;
 		// the working set here (recent history and samples, the outbox head)
 		// is far smaller, and the OS page cache holds the rest.
-		"_pragma=cache_size(-512)",
+		// cache_size reads the schema, the file's first access, so it must
+		// run after locking_mode: the driver runs the _pragma values sorted
+		// by their text, and "main." sorts it after "locking_mode"
+		// (TestOpen_RecoversWALLeftByACrash sees a -shm file otherwise).
+		"_pragma=main.cache_size(-512)",
 	}, "&")
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -300,6 +313,15 @@ func (s *Store) Errors() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.st.Errors
+}
+
+// WriteStatus returns Status's Writable and WriteErrors without refreshing
+// the file size (the store_write alert reads them after every report, once a
+// second).
+func (s *Store) WriteStatus() (writable bool, writeErrors int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.Writable, s.st.WriteErrors
 }
 
 // fileSize returns the size of the database file plus its WAL, or the last

@@ -93,6 +93,8 @@ func (s instanceStore) PutAll(ctx context.Context, kv []report.KV) error {
 
 func (s instanceStore) Status() storeapi.Status { return storeapi.Status{OK: true, Writable: true} }
 
+func (s instanceStore) WriteStatus() (writable bool, writeErrors int64) { return true, 0 }
+
 func prefixKV(instKey string, kv []report.KV) []report.KV {
 	out := make([]report.KV, len(kv))
 	for i, w := range kv {
