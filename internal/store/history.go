@@ -22,10 +22,7 @@ func (s *Store) SaveReport(ctx context.Context, at time.Time, kind string, data 
 	const op = "save report"
 	err := s.fault(op, FaultWrite)
 	if err == nil {
-		var st *sql.Stmt
-		if st, err = s.stmt(ctx, insertReportSQL); err == nil {
-			_, err = st.ExecContext(ctx, kind, toMS(at), data)
-		}
+		_, err = s.execWrite(ctx, insertReportSQL, kind, toMS(at), data)
 	}
 	return s.done(ctx, op, true, err)
 }
@@ -53,6 +50,10 @@ func (s *Store) SaveReportAndSamples(ctx context.Context, at time.Time, kind str
 }
 
 func (s *Store) saveReportAndSamples(ctx context.Context, at int64, kind string, data []byte, args []any) error {
+	ctx, err := writeCtx(ctx)
+	if err != nil {
+		return err
+	}
 	rst, err := s.stmt(ctx, insertReportSQL)
 	if err != nil {
 		return err

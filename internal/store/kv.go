@@ -10,7 +10,7 @@ import (
 // none.
 func (s *Store) Get(ctx context.Context, ns, key string) ([]byte, bool, error) {
 	var v []byte
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM kv WHERE ns = ? AND key = ?`, ns, key).Scan(&v)
+	err := s.queryRow(ctx, `SELECT value FROM kv WHERE ns = ? AND key = ?`, ns, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, s.done(ctx, "get state", false, nil)
 	}
@@ -35,7 +35,7 @@ func (s *Store) Put(ctx context.Context, ns, key string, value []byte) error {
 	}
 	err := s.fault(op, FaultWrite)
 	if err == nil {
-		_, err = s.db.ExecContext(ctx, putSQL, ns, key, value, toMS(s.now()))
+		_, err = s.execWrite(ctx, putSQL, ns, key, value, toMS(s.now()))
 	}
 	return s.done(ctx, op, true, err)
 }
@@ -53,7 +53,7 @@ func (s *Store) Delete(ctx context.Context, ns, key string) error {
 	const op = "delete state"
 	err := s.fault(op, FaultWrite)
 	if err == nil {
-		_, err = s.db.ExecContext(ctx, `DELETE FROM kv WHERE ns = ? AND key = ?`, ns, key)
+		_, err = s.execWrite(ctx, `DELETE FROM kv WHERE ns = ? AND key = ?`, ns, key)
 	}
 	return s.done(ctx, op, true, err)
 }

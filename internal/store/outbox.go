@@ -75,6 +75,20 @@ func (s *Store) writeTx(ctx context.Context, op string, kv []KV, msgs []Message,
 	if err := s.fault(op, FaultWrite); err != nil {
 		return err
 	}
+	ctx, err := writeCtx(ctx)
+	if err != nil {
+		return err
+	}
+	var queries []string // prepared before the transaction: see sampleStmts
+	if len(kv) > 0 {
+		queries = append(queries, putSQL)
+	}
+	if len(msgs) > 0 {
+		queries = append(queries, supersedeSQL, enqueueSQL)
+	}
+	if _, err := s.prepare(ctx, queries...); err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -93,7 +107,7 @@ func (s *Store) fillTx(ctx context.Context, tx *sql.Tx, op string, kv []KV, msgs
 		if v == nil {
 			v = []byte{}
 		}
-		if _, err := tx.ExecContext(ctx, putSQL, w.NS, w.Key, v, now); err != nil {
+		if _, err := s.txExec(ctx, tx, putSQL, w.NS, w.Key, v, now); err != nil {
 			return err
 		}
 	}
@@ -106,8 +120,7 @@ func (s *Store) fillTx(ctx context.Context, tx *sql.Tx, op string, kv []KV, msgs
 	for i, m := range msgs {
 		var superseded int64
 		if m.EditKey != "" {
-			res, err := tx.ExecContext(ctx,
-				`DELETE FROM outbox WHERE dest = ? AND edit_key = ? AND attempts = 0`, m.Dest, m.EditKey)
+			res, err := s.txExec(ctx, tx, supersedeSQL, m.Dest, m.EditKey)
 			if err != nil {
 				return err
 			}
@@ -115,9 +128,7 @@ func (s *Store) fillTx(ctx context.Context, tx *sql.Tx, op string, kv []KV, msgs
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx,
-			`INSERT INTO outbox (dest, priority, kind, edit_key, body, created_at, attempts, next_attempt, last_error)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		res, err := s.txExec(ctx, tx, enqueueSQL,
 			m.Dest, m.Priority, m.Kind, m.EditKey, m.Body, toMS(m.CreatedAt), m.Attempts, toMS(m.NextAttempt), m.LastError)
 		if err != nil {
 			return err
@@ -131,11 +142,21 @@ func (s *Store) fillTx(ctx context.Context, tx *sql.Tx, op string, kv []KV, msgs
 	return nil
 }
 
+// The outbox's statements run within a transaction (prepared before it).
+const (
+	supersedeSQL = `DELETE FROM outbox WHERE dest = ? AND edit_key = ? AND attempts = 0`
+	enqueueSQL   = `INSERT INTO outbox (dest, priority, kind, edit_key, body, created_at, attempts, next_attempt, last_error)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	failSQL = `INSERT INTO outbox_failed (` + messageColumns + `, reason, failed_at)
+		 SELECT ` + messageColumns + `, ?, ? FROM outbox WHERE id = ?`
+	ackSQL = `DELETE FROM outbox WHERE id = ?`
+)
+
 // Head returns the message of dest to send next: the lowest priority, then
 // the oldest. It ignores NextAttempt, so order is kept: the caller waits until
 // NextAttempt before sending. It returns false when the outbox is empty.
 func (s *Store) Head(ctx context.Context, dest string) (Message, bool, error) {
-	row := s.db.QueryRowContext(ctx,
+	row := s.queryRow(ctx,
 		`SELECT `+messageColumns+` FROM outbox WHERE dest = ? ORDER BY priority, id LIMIT 1`, dest)
 	m, err := scanMessage(row.Scan)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -153,7 +174,7 @@ func (s *Store) Ack(ctx context.Context, id int64) error {
 	const op = "ack message"
 	err := s.fault(op, FaultWrite)
 	if err == nil {
-		_, err = s.db.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id)
+		_, err = s.execWrite(ctx, ackSQL, id)
 	}
 	return s.done(ctx, op, true, err)
 }
@@ -165,7 +186,7 @@ func (s *Store) Retry(ctx context.Context, id int64, attempts int, next time.Tim
 	if err := s.fault(op, FaultWrite); err != nil {
 		return s.done(ctx, op, true, err)
 	}
-	res, err := s.db.ExecContext(ctx,
+	res, err := s.execWrite(ctx,
 		`UPDATE outbox SET attempts = ?, next_attempt = ?, last_error = ? WHERE id = ?`,
 		attempts, toMS(next), lastErr, id)
 	if err == nil {
@@ -184,19 +205,23 @@ func (s *Store) fail(ctx context.Context, id int64, reason string) error {
 	if err := s.fault("fail message", FaultWrite); err != nil {
 		return err
 	}
+	ctx, err := writeCtx(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := s.prepare(ctx, failSQL, ackSQL); err != nil { // before the transaction
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx,
-		`INSERT INTO outbox_failed (`+messageColumns+`, reason, failed_at)
-		 SELECT `+messageColumns+`, ?, ? FROM outbox WHERE id = ?`,
-		reason, toMS(s.now()), id)
+	res, err := s.txExec(ctx, tx, failSQL, reason, toMS(s.now()), id)
 	if err == nil {
 		err = notFound(res, id)
 	}
 	if err == nil {
-		_, err = tx.ExecContext(ctx, `DELETE FROM outbox WHERE id = ?`, id)
+		_, err = s.txExec(ctx, tx, ackSQL, id)
 	}
 	if err != nil {
 		rollback(tx)
@@ -216,7 +241,7 @@ func (s *Store) failed(ctx context.Context, dest string, limit int) ([]FailedMes
 	if limit <= 0 {
 		limit = -1 // SQLite: a negative LIMIT means none
 	}
-	rows, err := s.db.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT `+messageColumns+`, reason, failed_at FROM outbox_failed
 		 WHERE dest = ? ORDER BY failed_at DESC, id DESC LIMIT ?`, dest, limit)
 	if err != nil {
@@ -245,7 +270,7 @@ func (s *Store) failed(ctx context.Context, dest string, limit int) ([]FailedMes
 // Depth returns how many messages of dest are pending.
 func (s *Store) Depth(ctx context.Context, dest string) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE dest = ?`, dest).Scan(&n)
+	err := s.queryRow(ctx, `SELECT count(*) FROM outbox WHERE dest = ?`, dest).Scan(&n)
 	return n, s.done(ctx, "read outbox depth", false, err)
 }
 
@@ -261,7 +286,7 @@ func (s *Store) DropOldest(ctx context.Context, dest string, minPriority int, n 
 	if err := s.fault("drop oldest messages", FaultWrite); err != nil {
 		return 0, s.done(ctx, "drop oldest messages", true, err)
 	}
-	res, err := s.db.ExecContext(ctx,
+	res, err := s.execWrite(ctx,
 		`DELETE FROM outbox WHERE id IN (
 			SELECT id FROM outbox WHERE dest = ? AND priority >= ? ORDER BY id LIMIT ?)`,
 		dest, minPriority, n)

@@ -14,7 +14,7 @@ func (s *Store) Pending(ctx context.Context, dest string, limit int) ([]Message,
 }
 
 func (s *Store) pending(ctx context.Context, dest string, limit int) ([]Message, error) {
-	rows, err := s.db.QueryContext(ctx,
+	rows, err := s.query(ctx,
 		`SELECT `+messageColumns+` FROM outbox WHERE dest = ? ORDER BY priority, id LIMIT ?`, dest, limit)
 	if err != nil {
 		return nil, err
@@ -36,7 +36,7 @@ func (s *Store) pending(ctx context.Context, dest string, limit int) ([]Message,
 // so far is gone.
 func (s *Store) LastID(ctx context.Context, dest string) (int64, error) {
 	var id sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT max(id) FROM outbox WHERE dest = ?`, dest).Scan(&id)
+	err := s.queryRow(ctx, `SELECT max(id) FROM outbox WHERE dest = ?`, dest).Scan(&id)
 	return id.Int64, s.done(ctx, "read last outbox id", false, err)
 }
 
@@ -44,6 +44,6 @@ func (s *Store) LastID(ctx context.Context, dest string) (int64, error) {
 // are still pending.
 func (s *Store) PendingThrough(ctx context.Context, dest string, maxID int64) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE dest = ? AND id <= ?`, dest, maxID).Scan(&n)
+	err := s.queryRow(ctx, `SELECT count(*) FROM outbox WHERE dest = ? AND id <= ?`, dest, maxID).Scan(&n)
 	return n, s.done(ctx, "count pending messages", false, err)
 }

@@ -29,6 +29,10 @@ func (s *Store) saveSamples(ctx context.Context, at int64, values map[string]flo
 	if err := s.fault("save samples", FaultWrite); err != nil {
 		return err
 	}
+	ctx, err := writeCtx(ctx)
+	if err != nil {
+		return err
+	}
 	args := sampleArgs(at, values)
 	if len(args) == 0 {
 		return nil
@@ -114,6 +118,10 @@ func (s *Store) SamplesBetween(ctx context.Context, from, to time.Time, series .
 	return out, s.done(ctx, "read samples", false, err)
 }
 
+// maxCachedReadSeries bounds the history reads kept prepared: their text
+// depends on the number of series only (the reports read 1 to 7).
+const maxCachedReadSeries = 16
+
 func (s *Store) samplesBetween(ctx context.Context, from, to int64, series []string) (map[string][]Sample, error) {
 	if len(series) == 0 {
 		return nil, nil
@@ -137,7 +145,13 @@ func (s *Store) samplesBetween(ctx context.Context, from, to int64, series []str
 	for _, name := range series {
 		args = append(args, name)
 	}
-	rows, err := s.db.QueryContext(ctx, q.String(), args...)
+	var rows *sql.Rows
+	var err error
+	if len(series) <= maxCachedReadSeries { // one text per count: a bounded set
+		rows, err = s.query(ctx, q.String(), args...)
+	} else {
+		rows, err = s.db.QueryContext(ctx, q.String(), args...)
+	}
 	if err != nil {
 		return nil, err
 	}
