@@ -209,6 +209,43 @@ func TestRender_allocBudget(t *testing.T) {
 	}
 }
 
+// TestRender_firstChartAlloc: the first chart of a process (this test
+// binary, run again), with nothing pooled, as in the daemon when a health
+// report comes 5 minutes after the last: the font, the canvas and the PNG.
+// image/png's compressor made it about 1.65 MB, 1.17 MB of it the
+// compressor's hash tables, allocated at the daemon's peak-RSS moment.
+func TestRender_firstChartAlloc(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures allocation")
+	}
+	const budget = 640 << 10
+	if os.Getenv("CHART_FIRST_CHILD") == "1" {
+		in := benchChart()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		b, err := Render(in)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decodeChart(t, b)
+		n := after.TotalAlloc - before.TotalAlloc
+		t.Logf("the first Render allocated %d bytes (PNG %d bytes)", n, len(b))
+		if n > budget {
+			t.Errorf("the first Render allocated %d bytes, budget %d", n, budget)
+		}
+		return
+	}
+	t.Parallel()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRender_firstChartAlloc$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "CHART_FIRST_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	t.Logf("child:\n%s", out)
+}
+
 // The font is parsed on the first Render, not when the package is
 // initialised: a fresh process (this test binary, run again) has no font
 // until it draws.
