@@ -90,6 +90,18 @@ func Render(in reportdata.HealthChart) ([]byte, error) {
 	if err := r.init(); err != nil {
 		return nil, err
 	}
+	r.draw(in)
+
+	var buf bytes.Buffer
+	buf.Grow(24 << 10) // a chart of four busy lines is about 17 KB
+	if err := r.png.Encode(&buf, r.img); err != nil {
+		return nil, fmt.Errorf("encode %s: %w", reportdata.ChartFile, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// draw draws in on r's canvas.
+func (r *renderer) draw(in reportdata.HealthChart) {
 	r.start, r.end = in.Start, in.End
 
 	usage := panel{area: usageArea, ylabel: "Usage (%)",
@@ -120,14 +132,6 @@ func Render(in reportdata.HealthChart) ([]byte, error) {
 	r.drawTimeAxis()
 	r.drawLegend(&usage, thresholds)
 	r.drawLegend(&latency, false)
-
-	var buf bytes.Buffer
-	buf.Grow(24 << 10) // a chart of four busy lines is about 17 KB
-
-	if err := r.png.Encode(&buf, r.img); err != nil {
-		return nil, fmt.Errorf("encode %s: %w", reportdata.ChartFile, err)
-	}
-	return buf.Bytes(), nil
 }
 
 // dataMax is the largest value p shows: its samples in the window and its
