@@ -179,7 +179,7 @@ func (e *Encoder) bits(v uint64, n uint) {
 		e.chunk = binary.LittleEndian.AppendUint32(e.chunk, uint32(e.acc))
 		e.acc >>= 32
 		e.nbits -= 32
-		if len(e.chunk) > chunkSize-4 {
+		if len(e.chunk) > chunkSize-12 { // room for the end: up to 7 bytes of bits and the Adler-32
 			e.writeChunk("IDAT", e.chunk)
 			e.chunk = e.chunk[:0]
 		}
