@@ -56,11 +56,11 @@ type Encoder struct {
 	mb     byte
 	bytes  [minMatch - 1]byte
 
-	up       bool // copies from the row above are in reach (width+1 ≤ 32768)
-	upCode   uint32
+	up       bool   // copies from the row above are in reach (width+1 ≤ 32768)
+	upCode   uint32 // the distance code of a copy from the row above, extra bits included
 	upNbits  uint
-	first    bool // the row is the image's first
-	scratch  [13]byte
+	first    bool    // the row is the image's first
+	scratch  [8]byte // a chunk's length and type, or its CRC
 	palette  [3 * 256]byte
 	alphas   [256]byte
 	ihdrData [13]byte
@@ -70,10 +70,10 @@ type Encoder struct {
 func (e *Encoder) Encode(w io.Writer, m *image.Paletted) error {
 	width, height := m.Rect.Dx(), m.Rect.Dy()
 	if width <= 0 || height <= 0 || int64(width) >= 1<<31 || int64(height) >= 1<<31 {
-		return fmt.Errorf("png: invalid image size %dx%d", width, height)
+		return fmt.Errorf("invalid image size %dx%d", width, height)
 	}
 	if n := len(m.Palette); n < 1 || n > 256 {
-		return fmt.Errorf("png: bad palette length %d", n)
+		return fmt.Errorf("palette of %d colours, want 1 to 256", n)
 	}
 	*e = Encoder{prev: e.prev, cur: e.cur, chunk: e.chunk[:0], adler: e.adler, w: w}
 	if e.adler == nil {
