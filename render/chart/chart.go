@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"math"
 	"sync"
 	"time"
@@ -91,6 +90,18 @@ func Render(in reportdata.HealthChart) ([]byte, error) {
 	if err := r.init(); err != nil {
 		return nil, err
 	}
+	r.draw(in)
+
+	var buf bytes.Buffer
+	buf.Grow(24 << 10) // a chart of four busy lines is about 17 KB
+	if err := r.png.Encode(&buf, r.img); err != nil {
+		return nil, fmt.Errorf("encode %s: %w", reportdata.ChartFile, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// draw draws in on r's canvas.
+func (r *renderer) draw(in reportdata.HealthChart) {
 	r.start, r.end = in.Start, in.End
 
 	usage := panel{area: usageArea, ylabel: "Usage (%)",
@@ -121,14 +132,6 @@ func Render(in reportdata.HealthChart) ([]byte, error) {
 	r.drawTimeAxis()
 	r.drawLegend(&usage, thresholds)
 	r.drawLegend(&latency, false)
-
-	var buf bytes.Buffer
-	buf.Grow(16 << 10)
-	enc := png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &chartPNGBuffers}
-	if err := enc.Encode(&buf, r.img); err != nil {
-		return nil, fmt.Errorf("encode %s: %w", reportdata.ChartFile, err)
-	}
-	return buf.Bytes(), nil
 }
 
 // dataMax is the largest value p shows: its samples in the window and its
@@ -334,21 +337,7 @@ func formatTick(v, step float64) string {
 }
 
 // Charts are drawn every health report (every second in a 1 s test run):
-// the canvas and the PNG encoder's compressor are reused rather than left to the garbage collector each
+// the canvas and the PNG encoder's buffers (two rows and an IDAT chunk,
+// about 10 KB) are reused rather than left to the garbage collector each
 // time. A sync.Pool lets the collector have them back between reports.
-var (
-	renderers       = sync.Pool{New: func() any { return new(renderer) }}
-	chartPNGBuffers pngBufferPool
-)
-
-// pngBufferPool is a png.EncoderBufferPool backed by a sync.Pool.
-type pngBufferPool struct{ p sync.Pool }
-
-func (b *pngBufferPool) Get() *png.EncoderBuffer {
-	if v, ok := b.p.Get().(*png.EncoderBuffer); ok {
-		return v
-	}
-	return nil
-}
-
-func (b *pngBufferPool) Put(v *png.EncoderBuffer) { b.p.Put(v) }
+var renderers = sync.Pool{New: func() any { return new(renderer) }}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/nexusmon/nexusmon/render/chart/internal/pngenc"
 	"golang.org/x/image/font"
 	"golang.org/x/image/vector"
 )
@@ -27,6 +28,8 @@ type renderer struct {
 	tick, label, legend font.Face // faces of the one font; not safe for concurrent use, hence one set per renderer
 
 	start, end time.Time // the chart's window
+
+	png pngenc.Encoder // its row and chunk buffers are kept for the next chart
 }
 
 // init allocates r's canvas and faces the first time r is used.
