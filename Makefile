@@ -12,7 +12,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # dependencies stay out of the agent's go.mod); vet, lint and test cover it too.
 EXPORTER := collector/discordexporter
 
-.PHONY: build build-grpc size-check run test vet fmt-check lint bench bench-all bench-peers bench-rss cover collector fleet python-deps node-deps clean
+.PHONY: build build-grpc size-check run test vet fmt-check lint bench bench-all bench-peers bench-pair bench-rss cover collector fleet python-deps node-deps clean
 
 # CGO_ENABLED=0: a static binary (pure-Go DNS resolver, no libc mapped into the agent).
 # -buildvcs=auto: `nexusmon version` shows the commit even where GOFLAGS turns stamping off.
@@ -129,6 +129,10 @@ size-check: build
 
 # Peak resident memory (VmHWM) of the agent over DUR seconds (default 600: two
 # health reports with their chart) at the default intervals, probes on.
+bench-pair: build
+	@test -n "$(BEFORE)" || { echo "make bench-pair BEFORE=path/to/another/nexusmon" >&2; exit 2; }
+	bench/pair.sh $(BIN) $(BEFORE)
+
 bench-rss: build
 	NEXUSMON_BIN=$(BIN) bench/rss.sh
 
