@@ -46,3 +46,18 @@ func Deps(t testing.TB, pattern string) []string {
 	}
 	return strings.Fields(string(out))
 }
+
+// StdlibOnly fails t when the package in the current directory depends on
+// anything but the standard library (a path whose first element has no dot).
+func StdlibOnly(t testing.TB) {
+	t.Helper()
+	deps := Deps(t, ".")
+	if len(deps) == 0 {
+		t.Fatal("go list -deps listed nothing")
+	}
+	for _, d := range deps[:len(deps)-1] { // the package itself comes last
+		if first, _, _ := strings.Cut(d, "/"); strings.Contains(first, ".") {
+			t.Errorf("depends on %s: only the standard library is allowed", d)
+		}
+	}
+}
