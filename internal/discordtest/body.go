@@ -71,13 +71,3 @@ func formError(errs ...payload.FieldError) response {
 func fieldError(path []string, code, msg string) payload.FieldError {
 	return payload.FieldError{Path: path, Code: code, Message: msg}
 }
-
-func str(m map[string]any, k string) string {
-	v, _ := m[k].(string) // absent or null is ""
-	return v
-}
-
-func obj(m map[string]any, k string) map[string]any {
-	v, _ := m[k].(map[string]any) // absent or null is nil
-	return v
-}

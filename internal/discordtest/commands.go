@@ -48,7 +48,7 @@ func unknownCommand() response {
 
 // sameCommand reports whether a and b have the same type and name.
 func sameCommand(a, b map[string]any) bool {
-	return payload.CommandType(a) == payload.CommandType(b) && str(a, "name") == str(b, "name")
+	return payload.CommandType(a) == payload.CommandType(b) && payload.Str(a, "name") == payload.Str(b, "name")
 }
 
 // completeCommand returns in as Discord stores it: the given fields over
@@ -157,7 +157,7 @@ func (s *Server) putCommands(c *call) response {
 	for _, m := range cmds {
 		id := ""
 		for _, old := range s.commands[scope] {
-			if (str(m, "id") != "" && old["id"] == str(m, "id")) || sameCommand(old, m) {
+			if (payload.Str(m, "id") != "" && old["id"] == payload.Str(m, "id")) || sameCommand(old, m) {
 				id = old["id"].(string)
 				break
 			}

@@ -62,8 +62,8 @@ func (s *Server) InjectInteraction(in Interaction) (id, token string) {
 	cmdID := ""
 	for _, scope := range []string{in.GuildID, ""} {
 		for _, c := range s.commands[scope] {
-			if str(c, "name") == in.Command {
-				cmdID = str(c, "id")
+			if payload.Str(c, "name") == in.Command {
+				cmdID = payload.Str(c, "id")
 			}
 		}
 		if cmdID != "" {
@@ -176,7 +176,7 @@ func (s *Server) interactionCallback(c *call) response {
 	if !ok || typ < 1 || typ > 12 || typ == 2 || typ == 3 {
 		return formError(fieldError([]string{"type"}, "BASE_TYPE_CHOICES", "Value must be one of {1, 4, 5, 6, 7, 8, 9, 10, 12}."))
 	}
-	data := obj(c.payload, "data")
+	data := payload.Obj(c.payload, "data")
 	switch typ {
 	case 4:
 		mc := &call{r: c.r, rec: c.rec, payload: data, raw: c.raw}

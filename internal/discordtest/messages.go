@@ -235,7 +235,7 @@ func (m *storedMessage) empty() bool {
 func (s *Server) newMessage(c *call, channelID string) *storedMessage {
 	p := c.payload
 	m := &storedMessage{id: s.flake(), channelID: channelID, createdAt: s.now()}
-	m.content = str(p, "content")
+	m.content = payload.Str(p, "content")
 	m.embeds, _ = p["embeds"].([]any) // absent or null: none
 	if am, ok := p["allowed_mentions"]; ok && am != nil {
 		m.allowedMentions = mustJSON(am)
@@ -261,7 +261,7 @@ func (s *Server) applyEdit(m *storedMessage, c *call) *storedMessage {
 	p := c.payload
 	e := *m
 	if _, ok := p["content"]; ok {
-		e.content = str(p, "content")
+		e.content = payload.Str(p, "content")
 	}
 	if v, ok := p["embeds"]; ok {
 		e.embeds, _ = v.([]any) // null clears
@@ -288,7 +288,7 @@ func (s *Server) applyEdit(m *storedMessage, c *call) *storedMessage {
 		list, _ := v.([]any) // null removes every attachment
 		for _, a := range list {
 			if am, ok := a.(map[string]any); ok {
-				keep[str(am, "id")] = true
+				keep[payload.Str(am, "id")] = true
 			}
 		}
 		e.attachments = nil
@@ -325,7 +325,7 @@ func keptNames(m *storedMessage, c *call) []string {
 	list, _ := v.([]any) // null keeps nothing
 	for _, a := range list {
 		if am, ok := a.(map[string]any); ok {
-			keep[str(am, "id")] = true
+			keep[payload.Str(am, "id")] = true
 		}
 	}
 	for _, a := range m.attachments {

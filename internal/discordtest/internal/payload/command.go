@@ -14,12 +14,12 @@ func CommandType(m map[string]any) float64 {
 // for a single command).
 func Command(path []string, in map[string]any) []FieldError {
 	var errs []FieldError
-	name := str(in, "name")
+	name := Str(in, "name")
 	if n := len([]rune(name)); n < 1 || n > 32 {
 		errs = append(errs, FieldError{append(path, "name"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length."})
 	}
 	if CommandType(in) == 1 {
-		if n := len([]rune(str(in, "description"))); n < 1 || n > 100 {
+		if n := len([]rune(Str(in, "description"))); n < 1 || n > 100 {
 			errs = append(errs, FieldError{append(path, "description"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."})
 		}
 		opts, _ := in["options"].([]any) // absent or null: none

@@ -12,12 +12,14 @@ func runes(s string) int {
 	return utf8.RuneCountInString(strings.TrimSpace(s))
 }
 
-func str(m map[string]any, k string) string {
+// Str is the string under k of a JSON object; absent, null or not a string is "".
+func Str(m map[string]any, k string) string {
 	v, _ := m[k].(string) // absent or null is ""
 	return v
 }
 
-func obj(m map[string]any, k string) map[string]any {
+// Obj is the object under k of a JSON object; absent, null or not an object is nil.
+func Obj(m map[string]any, k string) map[string]any {
 	v, _ := m[k].(map[string]any) // absent or null is nil
 	return v
 }
@@ -34,7 +36,7 @@ func maxLen(path []string, n, limit int) []FieldError {
 // attachments an edit keeps.
 func Message(p map[string]any, files []File, kept []string) []FieldError {
 	var errs []FieldError
-	errs = append(errs, maxLen([]string{"content"}, utf8.RuneCountInString(str(p, "content")), maxContent)...)
+	errs = append(errs, maxLen([]string{"content"}, utf8.RuneCountInString(Str(p, "content")), maxContent)...)
 
 	embeds, _ := p["embeds"].([]any) // absent or null: no embeds
 	errs = append(errs, maxLen([]string{"embeds"}, len(embeds), maxEmbeds)...)
@@ -47,27 +49,27 @@ func Message(p map[string]any, files []File, kept []string) []FieldError {
 			continue
 		}
 		ep := func(rest ...string) []string { return append([]string{"embeds", strconv.Itoa(i)}, rest...) }
-		n := runes(str(em, "title"))
+		n := runes(Str(em, "title"))
 		total += n
 		errs = append(errs, maxLen(ep("title"), n, maxEmbedTitle)...)
-		n = runes(str(em, "description"))
+		n = runes(Str(em, "description"))
 		total += n
 		errs = append(errs, maxLen(ep("description"), n, maxEmbedDesc)...)
-		if f := obj(em, "footer"); f != nil {
-			n = runes(str(f, "text"))
+		if f := Obj(em, "footer"); f != nil {
+			n = runes(Str(f, "text"))
 			total += n
 			errs = append(errs, maxLen(ep("footer", "text"), n, maxFooter)...)
-			refs = append(refs, str(f, "icon_url"))
+			refs = append(refs, Str(f, "icon_url"))
 		}
-		if a := obj(em, "author"); a != nil {
-			n = runes(str(a, "name"))
+		if a := Obj(em, "author"); a != nil {
+			n = runes(Str(a, "name"))
 			total += n
 			errs = append(errs, maxLen(ep("author", "name"), n, maxAuthor)...)
-			refs = append(refs, str(a, "icon_url"))
+			refs = append(refs, Str(a, "icon_url"))
 		}
 		for _, k := range []string{"image", "thumbnail"} {
-			if o := obj(em, k); o != nil {
-				refs = append(refs, str(o, "url"))
+			if o := Obj(em, k); o != nil {
+				refs = append(refs, Str(o, "url"))
 			}
 		}
 		fields, _ := em["fields"].([]any) // absent or null: no fields
@@ -75,7 +77,7 @@ func Message(p map[string]any, files []File, kept []string) []FieldError {
 		for j, f := range fields {
 			fm, _ := f.(map[string]any) // a non-object field fails the required checks below
 			fp := func(k string) []string { return ep("fields", strconv.Itoa(j), k) }
-			name, value := str(fm, "name"), str(fm, "value")
+			name, value := Str(fm, "name"), Str(fm, "value")
 			if strings.TrimSpace(name) == "" {
 				errs = append(errs, FieldError{fp("name"), "BASE_TYPE_REQUIRED", "This field is required"})
 			}
@@ -109,7 +111,7 @@ func Message(p map[string]any, files []File, kept []string) []FieldError {
 		}
 	}
 
-	if am := obj(p, "allowed_mentions"); am != nil {
+	if am := Obj(p, "allowed_mentions"); am != nil {
 		parse, _ := am["parse"].([]any) // null or absent: nothing parsed
 		for _, v := range parse {
 			t, _ := v.(string) // non-strings never equal a type name
@@ -128,7 +130,7 @@ func Message(p map[string]any, files []File, kept []string) []FieldError {
 // NoMentions reports whether allowed_mentions makes every mention inert: an
 // explicit empty parse list, no user or role ids and no replied_user.
 func NoMentions(p map[string]any) bool {
-	am := obj(p, "allowed_mentions")
+	am := Obj(p, "allowed_mentions")
 	if am == nil {
 		return false
 	}
