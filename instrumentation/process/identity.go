@@ -27,13 +27,6 @@ type Identity struct {
 	ExecutableName string
 }
 
-// Identify reads the identity of pid below root ("" : $HOST_PROC, else
-// /proc). A pid without a process is not an error: StartTicks is 0. A pid
-// that is not positive is.
-func Identify(root string, pid int) (Identity, error) {
-	return NewIdentifier(root).Identify(pid)
-}
-
 // An Identifier identifies processes below one proc file system, and
 // tells cheaply whether a process it identified may have changed (Open,
 // Changed). Its methods are not safe for concurrent use.

@@ -16,7 +16,7 @@ func startDistinct(t *testing.T, ticks uint64) *exec.Cmd {
 	t.Helper()
 	for {
 		cmd := startChild(t)
-		id, err := Identify("", cmd.Process.Pid)
+		id, err := NewIdentifier("").Identify(cmd.Process.Pid)
 		if err != nil {
 			t.Fatal(err)
 		}

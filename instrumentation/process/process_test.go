@@ -346,22 +346,22 @@ func TestIdentify(t *testing.T) {
 	t.Parallel()
 	child := startChild(t)
 	pid := child.Process.Pid
-	id, err := Identify("", pid)
+	id, err := NewIdentifier("").Identify(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if id.PID != pid || id.StartTicks == 0 || id.ExecutableName != "sleep" {
 		t.Errorf("Identify(%d) = %+v, want its start time and executable name sleep", pid, id)
 	}
-	again, err := Identify("", pid)
+	again, err := NewIdentifier("").Identify(pid)
 	if err != nil || again != id {
 		t.Errorf("second Identify = %+v, %v; want %+v", again, err, id)
 	}
 	kill(t, child)
-	if id, err := Identify("", pid); err != nil || id.StartTicks != 0 || id.ExecutableName != "" {
+	if id, err := NewIdentifier("").Identify(pid); err != nil || id.StartTicks != 0 || id.ExecutableName != "" {
 		t.Errorf("Identify of an exited pid = %+v, %v; want no process", id, err)
 	}
-	if _, err := Identify("", 0); err == nil {
+	if _, err := NewIdentifier("").Identify(0); err == nil {
 		t.Error("Identify(0) succeeded")
 	}
 }
@@ -371,7 +371,7 @@ func TestIdentify(t *testing.T) {
 func TestIdentify_commWithoutExe(t *testing.T) {
 	t.Parallel()
 	proc := fixtureProc(t)
-	id, err := Identify(proc, 42)
+	id, err := NewIdentifier(proc).Identify(42)
 	if err != nil {
 		t.Fatal(err)
 	}
