@@ -348,21 +348,20 @@ func (p *provider) addPID(m *metricdata.Metrics) {
 	defer p.mu.Unlock()
 	switch d := m.Data.(type) {
 	case metricdata.Gauge[int64]:
-		for i := range d.DataPoints {
-			d.DataPoints[i].Attributes = p.withPID(d.DataPoints[i].Attributes)
-		}
+		withPIDs(p, d.DataPoints)
 	case metricdata.Gauge[float64]:
-		for i := range d.DataPoints {
-			d.DataPoints[i].Attributes = p.withPID(d.DataPoints[i].Attributes)
-		}
+		withPIDs(p, d.DataPoints)
 	case metricdata.Sum[int64]:
-		for i := range d.DataPoints {
-			d.DataPoints[i].Attributes = p.withPID(d.DataPoints[i].Attributes)
-		}
+		withPIDs(p, d.DataPoints)
 	case metricdata.Sum[float64]:
-		for i := range d.DataPoints {
-			d.DataPoints[i].Attributes = p.withPID(d.DataPoints[i].Attributes)
-		}
+		withPIDs(p, d.DataPoints)
+	}
+}
+
+// withPIDs adds process.pid to the attributes of pts (p.mu held).
+func withPIDs[N int64 | float64](p *provider, pts []metricdata.DataPoint[N]) {
+	for i := range pts {
+		pts[i].Attributes = p.withPID(pts[i].Attributes)
 	}
 }
 
