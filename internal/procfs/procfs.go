@@ -1,7 +1,9 @@
 // Package procfs holds the pure helpers nexusmon's host and process
 // collectors share for reading Linux /proc files on every collection:
-// reading a whole file into a reused buffer with raw syscalls, and
-// splitting and parsing its bytes without allocating per line or field.
+// reading a whole file into a reused buffer with raw syscalls (opened each
+// time, ReadFileInto, or kept open and read again from offset 0, File),
+// and splitting and parsing its bytes without allocating per line or
+// field.
 //
 // It must stay free of OTel, logging and global state: callers own their
 // buffers and their locking, and decide how to report errors. A collection
