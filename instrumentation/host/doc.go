@@ -6,8 +6,9 @@
 // nexusmon.collector.duration gauges.
 //
 // The files read on every collection (/proc/stat, meminfo, loadavg,
-// diskstats, net/dev) are parsed here, with reused buffers, to keep a
-// collection within its CPU budget; gopsutil v4 serves the rarely read
+// diskstats, net/dev) are kept open from the first collection until Stop
+// and read again from offset 0, and parsed here with reused buffers, to
+// keep a collection within its CPU budget; gopsutil v4 serves the rarely read
 // parts (CPU counts, the mount table, statfs). HOST_PROC and HOST_SYS move
 // the /proc and /sys roots, as they do for gopsutil.
 //

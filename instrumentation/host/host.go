@@ -28,6 +28,7 @@ type Collector struct {
 	reg *collect.Registration
 
 	mu      sync.Mutex // serialises collections
+	stopped bool       // Stop ran: the reader's files are closed
 	r       reader
 	now     func() time.Time
 	log     *slog.Logger
@@ -110,12 +111,23 @@ func start(mp metric.MeterProvider, log *slog.Logger, r reader, now func() time.
 }
 
 // Stop unregisters nexusmon's host callback, so later collections observe
-// none of its instruments. Stop is idempotent.
-func (c *Collector) Stop() error { return c.reg.Stop() }
+// none of its instruments, and closes the /proc files kept open between
+// collections. Stop is idempotent.
+func (c *Collector) Stop() error {
+	err := c.reg.Stop() // not under c.mu: see collect.Registration
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopped = true
+	c.r.close()
+	return err
+}
 
 func (c *Collector) observe(ctx context.Context, o metric.Observer) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.stopped {
+		return nil // never after Unregister; were it called, no file is opened again
+	}
 	col := &collection{ctx: ctx, now: c.now(), r: c.r}
 	for _, s := range c.sources {
 		start := c.now()

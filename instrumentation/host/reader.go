@@ -23,6 +23,8 @@ type reader interface {
 	// readProc returns a file below the proc root. The slice is valid
 	// until the next readProc call.
 	readProc(name string) ([]byte, error)
+	// close releases what the reader keeps open between collections.
+	close()
 	readSys(name string) ([]byte, error)   // a file below the sys root
 	listSys(name string) ([]string, error) // entry names of a directory below the sys root
 	isDir(path string) bool                // whether a mount point is a directory
@@ -36,6 +38,9 @@ type psReader struct {
 	sysRoot  string
 	env      pscommon.EnvMap // nil when both roots are gopsutil's defaults
 	buf      []byte          // readProc's buffer, reused
+	// files are the proc files read at every collection, by name, kept
+	// open (see readProc).
+	files map[string]*procfs.File
 }
 
 func newPSReader(procRoot, sysRoot string) *psReader {
@@ -94,8 +99,54 @@ func (r *psReader) usage(ctx context.Context, mountpoint string) (*disk.UsageSta
 	return disk.UsageWithContext(r.with(ctx), mountpoint)
 }
 
+// readProc reads the files of every collection (keptOpen) through a File
+// kept open and read again from offset 0 (their content is generated at
+// each read): a pread instead of an openat, reads and a close. A kept file
+// that fails to read is closed and opened again, once; the rest (read
+// once a minute) is opened at each read.
 func (r *psReader) readProc(name string) ([]byte, error) {
-	return procfs.ReadFileInto(filepath.Join(r.procRoot, name), &r.buf)
+	if !keptOpen(name) {
+		return procfs.ReadFileInto(filepath.Join(r.procRoot, name), &r.buf)
+	}
+	if f := r.files[name]; f != nil {
+		b, err := f.ReadInto(&r.buf)
+		if err == nil {
+			return b, nil
+		}
+		_ = f.Close()
+		delete(r.files, name)
+	}
+	f, err := procfs.OpenFile(filepath.Join(r.procRoot, name))
+	if err != nil {
+		return nil, err
+	}
+	b, err := f.ReadInto(&r.buf)
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	if r.files == nil {
+		r.files = map[string]*procfs.File{}
+	}
+	r.files[name] = f
+	return b, nil
+}
+
+// keptOpen tells the proc files read at every collection.
+func keptOpen(name string) bool {
+	switch name {
+	case "stat", "meminfo", "loadavg", "diskstats", "net/dev":
+		return true
+	}
+	return false
+}
+
+// close closes the kept files; a later readProc opens them again.
+func (r *psReader) close() {
+	for name, f := range r.files {
+		_ = f.Close()
+		delete(r.files, name)
+	}
 }
 
 func (r *psReader) readSys(name string) ([]byte, error) {
