@@ -64,7 +64,11 @@ type Collector struct {
 	dir        string // procRoot/pid, and its files read at each collection
 	statPath   string
 	statmPath  string
-	fdDir      []byte // NUL-terminated
+	fdDir      []byte       // NUL-terminated
+	stat       *procfs.File // kept open while the process is followed (files.go); nil otherwise
+	statm      *procfs.File
+	fdDirFD    int  // the fd directory, kept open like stat; -1 when not open
+	stopped    bool // Stop ran: nothing is opened again
 	now        func() time.Time
 	log        *slog.Logger
 	state      string // last logged state, see record
@@ -137,7 +141,7 @@ func start(mp metric.MeterProvider, opts Options, cfg config) (*Collector, error
 		return nil, fmt.Errorf("process: invalid pid %d", opts.PID)
 	}
 	c := &Collector{pid: opts.PID, startTicks: opts.StartTicks, now: cfg.now, log: opts.Logger,
-		procRoot: opts.ProcRoot, states: map[string]metric.ObserveOption{}}
+		procRoot: opts.ProcRoot, states: map[string]metric.ObserveOption{}, fdDirFD: -1}
 	if cfg.procRoot != "" {
 		c.procRoot = cfg.procRoot
 	}
@@ -221,9 +225,17 @@ func (in *instruments) create(health metric.MeterProvider, m metric.Meter) ([]me
 		in.cpuTime, in.threads, in.fds, in.conns, in.created, in.uptime, in.status), nil
 }
 
-// Stop unregisters the callback; later collections observe no process
-// instruments. Stop is idempotent.
-func (c *Collector) Stop() error { return c.reg.Stop() }
+// Stop unregisters the callback, so later collections observe no process
+// instruments, and closes the process's files kept open between
+// collections. Stop is idempotent.
+func (c *Collector) Stop() error {
+	err := c.reg.Stop() // not under c.mu: see collect.Registration
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopped = true
+	c.closeFiles()
+	return err
+}
 
 // PID returns the pid observed. The process itself may have exited.
 func (c *Collector) PID() int { return c.pid }
@@ -231,8 +243,14 @@ func (c *Collector) PID() int { return c.pid }
 func (c *Collector) observe(ctx context.Context, o metric.Observer) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.stopped {
+		return nil // never after Unregister; were it called, no file is opened again
+	}
 	start := c.now()
 	state, err := c.collect(start, o)
+	if state != stateOK && state != statePartial {
+		c.closeFiles() // no descriptor of a process not followed: opened again next time
+	}
 	c.observeGone(o, state)
 	c.inst.Record(ctx, state == stateOK, c.now().Sub(start), c.collector)
 	c.record(state, err)
@@ -281,7 +299,7 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 		}
 	}()
 	pid := c.pid
-	b, err := procfs.ReadFileInto(c.statPath, &c.buf)
+	b, err := c.readStat()
 	if err != nil {
 		c.target = nil
 		return classify(err), fmt.Errorf("read stat: %w", err)
@@ -308,7 +326,7 @@ func (c *Collector) collect(now time.Time, o metric.Observer) (state string, err
 		}
 	}
 	t := c.target
-	b, err = procfs.ReadFileInto(c.statmPath, &c.buf)
+	b, err = c.statm.ReadInto(&c.buf)
 	if err != nil {
 		c.target = nil
 		return classify(err), fmt.Errorf("read statm: %w", err)

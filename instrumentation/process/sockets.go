@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"syscall"
 	"unsafe"
@@ -71,17 +72,35 @@ func sockProtoName(path string, dest []byte) (int, error) {
 
 // countFDs counts the open descriptors of the process whose descriptor
 // directory (/proc/PID/fd) is fdDir and, among them, its TCP and UDP
-// sockets. The directory is read with getdents into a buffer kept between
-// collections and each link with readlinkat relative to it (one path
+// sockets. The directory is kept open (files.go) and read again from the
+// start (lseek to 0) with getdents into a buffer kept between
+// collections, and each link with readlinkat relative to it (one path
 // component to resolve, no string per descriptor); the directory's own
-// descriptor is among those it lists, as any reader's is.
+// descriptor is among those it lists, as any reader's is. A kept directory
+// that fails to read is closed and opened again, once.
 func (c *Collector) countFDs() (fds, conns int, err error) {
-	s := &c.socks
-	dfd, err := openDir(&c.fdDir[0])
-	if err != nil {
-		return 0, 0, fmt.Errorf("read fds: %w", &fs.PathError{Op: "open", Path: c.fdDirName(), Err: err})
+	kept := c.fdDirFD >= 0
+	fds, conns, err = c.listFDs()
+	if err != nil && kept {
+		fds, conns, err = c.listFDs() // listFDs closed it: opened again
 	}
-	defer syscall.Close(dfd) // read-only directory; a close error loses nothing
+	return fds, conns, err
+}
+
+// listFDs is one pass of countFDs. It closes the directory when it fails.
+func (c *Collector) listFDs() (fds, conns int, err error) {
+	s := &c.socks
+	if c.fdDirFD < 0 {
+		fd, err := openDir(&c.fdDir[0])
+		if err != nil {
+			return 0, 0, fmt.Errorf("read fds: %w", &fs.PathError{Op: "open", Path: c.fdDirName(), Err: err})
+		}
+		c.fdDirFD = fd
+	} else if err := seekStart(c.fdDirFD); err != nil {
+		c.closeFDDir()
+		return 0, 0, fmt.Errorf("read fds: %w", &fs.PathError{Op: "seek", Path: c.fdDirName(), Err: err})
+	}
+	dfd := c.fdDirFD
 	if s.dirents == nil {
 		s.dirents = make([]byte, 8192)
 	}
@@ -94,6 +113,7 @@ func (c *Collector) countFDs() (fds, conns int, err error) {
 			continue
 		}
 		if err != nil {
+			c.closeFDDir()
 			return 0, 0, fmt.Errorf("read fds: %w", &fs.PathError{Op: "getdents", Path: c.fdDirName(), Err: err})
 		}
 		if n <= 0 {
@@ -191,6 +211,13 @@ func openDir(path *byte) (int, error) {
 			return -1, e
 		}
 	}
+}
+
+// seekStart rewinds the directory fd to its first entry, so that the next
+// getdents lists the descriptors open now.
+func seekStart(fd int) error {
+	_, err := syscall.Seek(fd, 0, io.SeekStart)
+	return err
 }
 
 // atFDCWD is AT_FDCWD: a relative path is relative to the working

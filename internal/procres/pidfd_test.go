@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nexusmon/nexusmon/internal/metrictest"
@@ -19,10 +21,30 @@ func openFDs(t *testing.T) int {
 	return len(fds)
 }
 
-// TestWatcher_noFDLeft: the Watcher holds a descriptor (a pidfd) of the
-// process it watches at most, whichever way its provider ends: replaced
-// by a restart, by the pid file going missing, or by Shutdown; and none
-// once the process exited.
+// procLinks counts the descriptors of this process open on files of
+// /proc/PID: the collector keeps stat, statm and fd of the process it
+// follows.
+func procLinks(t *testing.T, pid int) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		l, err := os.Readlink("/proc/self/fd/" + e.Name())
+		if err == nil && strings.HasPrefix(l, "/proc/"+strconv.Itoa(pid)+"/") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestWatcher_noFDLeft: the Watcher holds four descriptors of the process
+// it watches at most (a pidfd, and the collector's /proc/PID/stat, statm
+// and fd directory), whichever way its provider ends: replaced by a
+// restart, by the pid file going missing, or by Shutdown; and none once
+// the process exited.
 func TestWatcher_noFDLeft(t *testing.T) {
 	// Not parallel: other tests' descriptors would move the count.
 	health, agentReader := metrictest.NewProvider(t)
@@ -38,8 +60,11 @@ func TestWatcher_noFDLeft(t *testing.T) {
 		writePID(t, pidFile, child.Process.Pid)
 		started := openFDs(t) // os/exec may hold a pidfd of the child too
 		collectOnce(t, w, agentReader)
-		if n := openFDs(t); n > started+1 {
-			t.Fatalf("restart %d: %d descriptors, %d before the collection: more than a pidfd", i, n, started)
+		if n := openFDs(t); n > started+4 {
+			t.Fatalf("restart %d: %d descriptors, %d before the collection: more than a pidfd and the collector's stat, statm and fd directory", i, n, started)
+		}
+		if n := procLinks(t, child.Process.Pid); n != 3 {
+			t.Errorf("restart %d: %d descriptors on /proc/%d, want 3 (stat, statm, fd)", i, n, child.Process.Pid)
 		}
 		kill(child)
 		collectOnce(t, w, agentReader) // the process exited: its pidfd is closed
@@ -60,6 +85,10 @@ func TestWatcher_noFDLeft(t *testing.T) {
 	collectOnce(t, w, agentReader)
 	writePID(t, pidFile, b.Process.Pid)
 	collectOnce(t, w, agentReader)
+	if na, nb := procLinks(t, a.Process.Pid), procLinks(t, b.Process.Pid); na != 0 || nb != 3 {
+		t.Errorf("pid %d replaced by %d: %d descriptors on the old /proc/PID, %d on the new; want 0 and 3",
+			a.Process.Pid, b.Process.Pid, na, nb)
+	}
 	if err := os.Remove(pidFile); err != nil {
 		t.Fatal(err)
 	}
