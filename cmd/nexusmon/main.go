@@ -33,7 +33,12 @@ commands:
 Run 'nexusmon <command> --help' for the command's flags.
 `
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "run" {
+		raiseTimerSlack() // may re-execute the binary: before anything else
+	}
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	releaseStartupPages(slog.New(slog.DiscardHandler)) // package initialisation is done

@@ -7,7 +7,10 @@ import (
 	"log/slog"
 )
 
-// releaseStartupPages and trimMemory are Linux-only optimisations.
+// releaseStartupPages, trimMemory and raiseTimerSlack are Linux-only
+// optimisations.
 func releaseStartupPages(*slog.Logger) {}
 
 func trimMemory(context.Context, *slog.Logger) {}
+
+func raiseTimerSlack() {}

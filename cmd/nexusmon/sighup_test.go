@@ -58,6 +58,17 @@ func freeLoopbackAddr(t *testing.T) string {
 	return addr
 }
 
+// buildNexusmon builds the command into dir and returns the binary's path.
+func buildNexusmon(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "nexusmon")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // TestSIGHUP_endToEnd builds nexusmon, runs it on loopback-only settings
 // and reloads it with SIGHUP: a valid file applies (its log level makes the
 // "config reloaded" line visible at all), an invalid one is refused with
@@ -68,11 +79,7 @@ func TestSIGHUP_endToEnd(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "nexusmon")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildNexusmon(t, dir)
 	addr := freeLoopbackAddr(t)
 	cfgPath := filepath.Join(dir, "nexusmon.yaml")
 	write := func(extra string) {
