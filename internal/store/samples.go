@@ -17,10 +17,16 @@ type Sample = storeapi.Sample
 // SaveSamples stores one value per series name, all at at, in one
 // transaction. A series holds one value per millisecond: saving the same
 // series at the same at again replaces the value. NaN and infinite values
-// mean "no reading" and are skipped (SQLite cannot store them).
+// mean "no reading" and are skipped (SQLite cannot store them). With
+// WithFlushInterval they are committed later (SaveReport).
 func (s *Store) SaveSamples(ctx context.Context, at time.Time, values map[string]float64) error {
 	if len(values) == 0 {
 		return nil
+	}
+	if s.wb.interval > 0 {
+		if ok, err := s.buffer(ctx, "save samples", toMS(at), "", false, nil, sampleArgs(toMS(at), values)); ok {
+			return err
+		}
 	}
 	return s.done(ctx, "save samples", true, s.saveSamples(ctx, toMS(at), values))
 }
@@ -114,6 +120,7 @@ func (s *Store) Samples(ctx context.Context, series string, since time.Time) ([]
 // series without values is absent). It is one read of the time range for
 // all of them: samples are keyed by time first.
 func (s *Store) SamplesBetween(ctx context.Context, from, to time.Time, series ...string) (map[string][]Sample, error) {
+	s.flush(ctx)
 	out, err := s.samplesBetween(ctx, toMS(from), toMS(to), series)
 	return out, s.done(ctx, "read samples", false, err)
 }
