@@ -194,7 +194,7 @@ func (s *Store) flushBatch(ctx context.Context, gen *uint64) {
 	err = s.commitBatch(ctx, b)
 	if err != nil {
 		rows := len(b.samples) / 3
-		err = s.done(ctx, opFlush, true, fmt.Errorf("%d reports and %d samples lost: %w", len(b.reports), rows, err),
+		err = s.done(ctx, opFlush, true, fmt.Errorf("%s and %s lost: %w", count(len(b.reports), "report"), count(rows, "sample"), err),
 			"reports_lost", len(b.reports), "samples_lost", rows)
 	} else {
 		_ = s.done(ctx, opFlush, true, nil) // records the success; returns nil
@@ -263,4 +263,12 @@ func (s *Store) closeBatches() error {
 	s.flushBatch(context.Background(), nil)
 	w.timers.Wait()
 	return s.takeFlushErr()
+}
+
+// count returns "1 report", "2 reports".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -327,7 +327,7 @@ func TestStore_batchCloseReturnsFlushError(t *testing.T) {
 	if err := s.SaveReport(ctx, t0, "sys", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); !IsDiskFull(err) || !strings.Contains(err.Error(), "1 reports") {
+	if err := s.Close(); !IsDiskFull(err) || !strings.Contains(err.Error(), "1 report and 0 samples lost") {
 		t.Errorf("Close = %v, want the failed commit's error", err)
 	}
 }
