@@ -97,11 +97,11 @@ type writeBehind struct {
 }
 
 // buffer adds one save to the pending batch: a report of kind (when
-// report) with a copy of data, and the sample rows of args. It returns
+// report) with a copy of data, and the finite values (sampleArgs). It returns
 // false when the store does not buffer (no flush interval, or closing): the
 // caller writes itself. Otherwise the error is that of a commit that failed
 // since the last save, already counted, or ctx's when it is done.
-func (s *Store) buffer(ctx context.Context, op string, at int64, kind string, report bool, data []byte, args []any) (bool, error) {
+func (s *Store) buffer(ctx context.Context, op string, at int64, kind string, report bool, data []byte, values map[string]float64) (bool, error) {
 	w := &s.wb
 	if w.interval <= 0 {
 		return false, nil
@@ -109,15 +109,18 @@ func (s *Store) buffer(ctx context.Context, op string, at int64, kind string, re
 	if err := ctx.Err(); err != nil {
 		return true, s.done(ctx, op, true, err)
 	}
-	if !report && len(args) == 0 {
-		return true, s.takeFlushErr()
-	}
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
 		return false, nil
 	}
 	b := w.pend
+	rows := len(b.samples)
+	b.samples = appendSampleArgs(b.samples, at, values)
+	if !report && len(b.samples) == rows { // nothing to save
+		w.mu.Unlock()
+		return true, s.takeFlushErr()
+	}
 	if b.saves == 0 && w.timer == nil {
 		w.timers.Add(1)
 		gen := w.gen
@@ -131,7 +134,6 @@ func (s *Store) buffer(ctx context.Context, op string, at int64, kind string, re
 		b.data = append(b.data, data...)
 		b.reports = append(b.reports, pendingReport{kind: kind, at: at, start: start, end: len(b.data)})
 	}
-	b.samples = append(b.samples, args...)
 	b.saves++
 	full := b.full()
 	w.mu.Unlock()

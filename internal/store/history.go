@@ -41,15 +41,15 @@ const insertReportSQL = `INSERT INTO reports (kind, at, data) VALUES (?, ?, ?)`
 // returns. With WithFlushInterval they are committed later (SaveReport).
 func (s *Store) SaveReportAndSamples(ctx context.Context, at time.Time, kind string, data []byte, values map[string]float64) error {
 	const op = "save report"
+	if ok, err := s.buffer(ctx, op, toMS(at), kind, true, data, values); ok {
+		return err
+	}
 	args := sampleArgs(toMS(at), values)
 	if len(args) == 0 {
 		return s.SaveReport(ctx, at, kind, data)
 	}
 	if data == nil {
 		data = []byte{}
-	}
-	if ok, err := s.buffer(ctx, op, toMS(at), kind, true, data, args); ok {
-		return err
 	}
 	err := s.fault(op, FaultWrite)
 	if err == nil {

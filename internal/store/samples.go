@@ -23,10 +23,8 @@ func (s *Store) SaveSamples(ctx context.Context, at time.Time, values map[string
 	if len(values) == 0 {
 		return nil
 	}
-	if s.wb.interval > 0 {
-		if ok, err := s.buffer(ctx, "save samples", toMS(at), "", false, nil, sampleArgs(toMS(at), values)); ok {
-			return err
-		}
+	if ok, err := s.buffer(ctx, "save samples", toMS(at), "", false, nil, values); ok {
+		return err
 	}
 	return s.done(ctx, "save samples", true, s.saveSamples(ctx, toMS(at), values))
 }
@@ -69,7 +67,11 @@ func (s *Store) saveSamples(ctx context.Context, at int64, values map[string]flo
 // sampleArgs returns the finite values of values as (series, at, value)
 // argument triples.
 func sampleArgs(at int64, values map[string]float64) []any {
-	args := make([]any, 0, 3*len(values))
+	return appendSampleArgs(make([]any, 0, 3*len(values)), at, values)
+}
+
+// appendSampleArgs appends sampleArgs(at, values) to args.
+func appendSampleArgs(args []any, at int64, values map[string]float64) []any {
 	boxedAt := any(at) // boxed once, not once per row
 	for series, v := range values {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
