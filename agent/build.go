@@ -128,7 +128,7 @@ func (a *Agent) build(ctx context.Context) error {
 	if err := a.step("store"); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.Storage.Path, store.WithLogger(a.log))
+	st, err := store.Open(ctx, cfg.Storage.Path, store.WithLogger(a.log), store.WithFlushInterval(cfg.Storage.FlushInterval))
 	if err != nil {
 		return fmt.Errorf("storage.path: %w", err)
 	}

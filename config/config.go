@@ -231,6 +231,10 @@ type Storage struct {
 	Path string `yaml:"path"`
 	// Retention is how long history is kept; 0 keeps it forever.
 	Retention time.Duration `yaml:"retention"`
+	// FlushInterval is how long history (reports and samples) waits in
+	// memory to be committed with the rest of the interval's in one
+	// transaction; 0 commits every report.
+	FlushInterval time.Duration `yaml:"flush_interval"`
 }
 
 // Output configures the local outputs.
@@ -352,8 +356,9 @@ func Default() *Config {
 			Interval:   60 * time.Second,
 		},
 		Storage: Storage{
-			Path:      "data/nexusmon.db",
-			Retention: 168 * time.Hour,
+			Path:          "data/nexusmon.db",
+			Retention:     168 * time.Hour,
+			FlushInterval: 5 * time.Second,
 		},
 		Output: Output{
 			Console: ConsoleAuto,

@@ -204,7 +204,7 @@ func TestParse_full(t *testing.T) {
 			Interval:   30 * time.Second,
 		},
 		Process: Process{PID: 4242},
-		Storage: Storage{Path: "state/store.db", Retention: 0},
+		Storage: Storage{Path: "state/store.db", Retention: 0, FlushInterval: time.Minute},
 		Output:  Output{Console: ConsoleOn, JSONL: ""},
 		HTTP:    HTTP{Listen: "[::1]:0", RemoteReload: true, PProf: true},
 		OTLP: OTLP{

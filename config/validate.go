@@ -249,6 +249,9 @@ func (s Storage) problems() []*Problem {
 	if s.Retention != 0 && s.Retention < time.Hour {
 		ps = append(ps, problem("storage.retention", "must be 0s (keep forever) or at least 1h, got %s", s.Retention))
 	}
+	if s.FlushInterval != 0 && (s.FlushInterval < time.Second || s.FlushInterval > time.Minute) {
+		ps = append(ps, problem("storage.flush_interval", "must be 0s (commit every report) or from 1s to 1m, got %s", s.FlushInterval))
+	}
 	return ps
 }
 

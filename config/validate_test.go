@@ -94,3 +94,39 @@ func TestParse_logLevel(t *testing.T) {
 		t.Fatalf("level loud: err = %v", err)
 	}
 }
+
+func TestParse_storageFlushInterval(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		value string
+		want  string // "" for valid
+	}{
+		{"0s", ""},
+		{"1s", ""},
+		{"5s", ""},
+		{"1m", ""},
+		{"999ms", "f.yaml:3: storage.flush_interval: must be 0s (commit every report) or from 1s to 1m, got 999ms"},
+		{"61s", "f.yaml:3: storage.flush_interval: must be 0s (commit every report) or from 1s to 1m, got 1m1s"},
+		{"-1s", "f.yaml:3: storage.flush_interval: must be 0s (commit every report) or from 1s to 1m, got -1s"},
+		{"5", "f.yaml:3: storage.flush_interval: must be a duration with a unit"},
+		{"soon", `f.yaml:3: storage.flush_interval: must be`},
+	}
+	for _, tt := range tests {
+		yaml := "storage:\n  path: n.db\n  flush_interval: " + tt.value + "\n"
+		cfg, err := Parse([]byte(yaml), "f.yaml", WithEnv(noEnv), withCheckFile(func(string, pathUse) string { return "" }))
+		if tt.want == "" {
+			if err != nil {
+				t.Errorf("flush_interval %s: %v", tt.value, err)
+			} else if got := cfg.Storage.FlushInterval.String(); got != map[string]string{"0s": "0s", "1s": "1s", "5s": "5s", "1m": "1m0s"}[tt.value] {
+				t.Errorf("flush_interval %s = %s", tt.value, got)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("flush_interval %s: err = %v, want %q", tt.value, err, tt.want)
+		}
+	}
+	if d := Default().Storage.FlushInterval; d.String() != "5s" {
+		t.Errorf("default storage.flush_interval = %s, want 5s", d)
+	}
+}

@@ -32,6 +32,14 @@
 // Collection must go on when the disk is full ([IsDiskFull]); reads keep
 // working and writes succeed again once there is space.
 //
+// History can be written behind ([WithFlushInterval]): reports and samples
+// wait in memory and are committed together, one transaction per interval
+// instead of one per report; every read of history, [Store.Prune] and
+// [Store.Close] commit what waits first. A crash loses at most the
+// interval's history; a failed commit is counted and logged as a failed
+// write and returned by the next save. The outbox and key-value state are
+// always committed before their calls return.
+//
 // Timestamps are stored as integer unix milliseconds (UTC) and returned in UTC
 // with millisecond precision.
 package store

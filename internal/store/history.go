@@ -14,12 +14,17 @@ type Record struct {
 	Data []byte    // the report's JSON "data"
 }
 
-// SaveReport stores the data of one report of kind made at at.
+// SaveReport stores the data of one report of kind made at at. data is the
+// caller's again when it returns. With WithFlushInterval it is committed
+// later, and the error can be that of an earlier save's failed commit.
 func (s *Store) SaveReport(ctx context.Context, at time.Time, kind string, data []byte) error {
 	if data == nil {
 		data = []byte{}
 	}
 	const op = "save report"
+	if ok, err := s.buffer(ctx, op, toMS(at), kind, true, data, nil); ok {
+		return err
+	}
 	err := s.fault(op, FaultWrite)
 	if err == nil {
 		_, err = s.execWrite(ctx, insertReportSQL, kind, toMS(at), data)
@@ -32,9 +37,13 @@ const insertReportSQL = `INSERT INTO reports (kind, at, data) VALUES (?, ?, ?)`
 // SaveReportAndSamples stores the data of one report of kind made at at and
 // the report's samples (SaveSamples' values, at the same time) in one
 // transaction: one commit instead of two, and the report and its samples
-// are kept together or not at all.
+// are kept together or not at all. data is the caller's again when it
+// returns. With WithFlushInterval they are committed later (SaveReport).
 func (s *Store) SaveReportAndSamples(ctx context.Context, at time.Time, kind string, data []byte, values map[string]float64) error {
 	const op = "save report"
+	if ok, err := s.buffer(ctx, op, toMS(at), kind, true, data, values); ok {
+		return err
+	}
 	args := sampleArgs(toMS(at), values)
 	if len(args) == 0 {
 		return s.SaveReport(ctx, at, kind, data)
@@ -81,6 +90,7 @@ func (s *Store) saveReportAndSamples(ctx context.Context, at int64, kind string,
 // With limit > 0 it returns the first limit of them, so a caller can page
 // forward from the last At it saw; limit ≤ 0 means no limit.
 func (s *Store) Reports(ctx context.Context, kind string, since time.Time, limit int) ([]Record, error) {
+	s.flush(ctx)
 	if limit <= 0 {
 		limit = -1 // SQLite: a negative LIMIT means none
 	}
@@ -97,6 +107,7 @@ func (s *Store) LastReport(ctx context.Context, kind string) (Record, bool, erro
 		r  Record
 		at int64
 	)
+	s.flush(ctx)
 	err := s.db.QueryRowContext(ctx,
 		`SELECT at, kind, data FROM reports WHERE kind = ? ORDER BY at DESC, id DESC LIMIT 1`, kind).
 		Scan(&at, &r.Kind, &r.Data)

@@ -9,8 +9,10 @@ import (
 // before, in one transaction, and returns how many rows it deleted. It never
 // deletes pending outbox messages (they are bounded by DropOldest) or
 // key-value state. Freed pages are reused by later writes; the file does not
-// shrink.
+// shrink. History saved and not yet committed (WithFlushInterval) is
+// committed first.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+	s.flush(ctx)
 	n, err := s.prune(ctx, toMS(before))
 	if err == nil {
 		s.mu.Lock()

@@ -17,10 +17,14 @@ type Sample = storeapi.Sample
 // SaveSamples stores one value per series name, all at at, in one
 // transaction. A series holds one value per millisecond: saving the same
 // series at the same at again replaces the value. NaN and infinite values
-// mean "no reading" and are skipped (SQLite cannot store them).
+// mean "no reading" and are skipped (SQLite cannot store them). With
+// WithFlushInterval they are committed later (SaveReport).
 func (s *Store) SaveSamples(ctx context.Context, at time.Time, values map[string]float64) error {
 	if len(values) == 0 {
 		return nil
+	}
+	if ok, err := s.buffer(ctx, "save samples", toMS(at), "", false, nil, values); ok {
+		return err
 	}
 	return s.done(ctx, "save samples", true, s.saveSamples(ctx, toMS(at), values))
 }
@@ -63,7 +67,11 @@ func (s *Store) saveSamples(ctx context.Context, at int64, values map[string]flo
 // sampleArgs returns the finite values of values as (series, at, value)
 // argument triples.
 func sampleArgs(at int64, values map[string]float64) []any {
-	args := make([]any, 0, 3*len(values))
+	return appendSampleArgs(make([]any, 0, 3*len(values)), at, values)
+}
+
+// appendSampleArgs appends sampleArgs(at, values) to args.
+func appendSampleArgs(args []any, at int64, values map[string]float64) []any {
 	boxedAt := any(at) // boxed once, not once per row
 	for series, v := range values {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -114,6 +122,7 @@ func (s *Store) Samples(ctx context.Context, series string, since time.Time) ([]
 // series without values is absent). It is one read of the time range for
 // all of them: samples are keyed by time first.
 func (s *Store) SamplesBetween(ctx context.Context, from, to time.Time, series ...string) (map[string][]Sample, error) {
+	s.flush(ctx)
 	out, err := s.samplesBetween(ctx, toMS(from), toMS(to), series)
 	return out, s.done(ctx, "read samples", false, err)
 }

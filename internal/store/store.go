@@ -57,6 +57,8 @@ type Store struct {
 	stmtMu sync.Mutex // guards stmts
 	stmts  map[string]*sql.Stmt
 
+	wb writeBehind // WithFlushInterval
+
 	closeOnce sync.Once
 	closeErr  error
 	lock      *fileLock // held from Open to Close
@@ -66,9 +68,10 @@ type Store struct {
 type Option func(*options)
 
 type options struct {
-	log    *slog.Logger
-	now    func() time.Time
-	faults func(Fault) error
+	log           *slog.Logger
+	now           func() time.Time
+	faults        func(Fault) error
+	flushInterval time.Duration
 }
 
 // WithLogger sets the logger for failures and migrations. A nil logger
@@ -175,6 +178,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db, path: path, log: o.log, now: o.now, faults: o.faults, lock: lock}
+	s.wb.interval, s.wb.pend = max(o.flushInterval, 0), &batch{}
 	s.st = Status{Path: path, OK: true, SchemaVersion: version, Writable: true}
 	s.st.SizeBytes = s.fileSize()
 	s.sizeAt = s.now()
@@ -280,11 +284,20 @@ func openError(path string, err error) error {
 	return fmt.Errorf("open store %s: %w", path, err)
 }
 
-// Close closes the database. Calling it again returns the first result.
+// Close commits the history saved and not yet committed (WithFlushInterval)
+// and closes the database. A failed commit of it, or one no save returned
+// yet, is part of the error. Calling it again returns the first result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		var errs []error
+		if err := s.closeBatches(); err != nil {
+			errs = append(errs, err)
+		}
 		s.closeStmts()
 		if err := s.db.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := errors.Join(errs...); err != nil {
 			s.closeErr = fmt.Errorf("close store %s: %w", s.path, err)
 		}
 		s.lock.release()
@@ -341,7 +354,8 @@ func (s *Store) fileSize() int64 {
 // done records the outcome of one operation in Status and returns err wrapped
 // with op. Failures are logged without the data involved. Cancellation by
 // the caller and ErrNotFound are not store failures and are not counted.
-func (s *Store) done(ctx context.Context, op string, write bool, err error) error {
+// attrs are added to the failure's log line.
+func (s *Store) done(ctx context.Context, op string, write bool, err error, attrs ...any) error {
 	if err == nil {
 		s.mu.Lock()
 		if !s.st.OK && (write || !s.failWrite) {
@@ -372,7 +386,8 @@ func (s *Store) done(ctx context.Context, op string, write bool, err error) erro
 		s.st.WriteErrorClass = ErrorClass(err)
 	}
 	s.mu.Unlock()
-	s.log.Error("store: operation failed", "op", op, "write", write, "disk_full", IsDiskFull(err), "class", ErrorClass(err), "path", s.path, "err", err)
+	s.log.Error("store: operation failed", append([]any{"op", op, "write", write, "disk_full", IsDiskFull(err),
+		"class", ErrorClass(err), "path", s.path, "err", err}, attrs...)...)
 	return err
 }
 
