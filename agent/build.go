@@ -325,7 +325,7 @@ func (a *Agent) closeResources() error {
 	}
 	if a.st != nil {
 		if err := a.st.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close store: %w", err))
+			errs = append(errs, err) // "close store PATH: …"
 		}
 	}
 	return errors.Join(errs...)

@@ -36,8 +36,10 @@ const (
 // internal/store's *Store implements it.
 type Store interface {
 	// SaveReportAndSamples stores a report's data and its samples (values
-	// by series, all at at; nil for none) in one transaction. data is the
-	// caller's again when it returns: copy what is kept.
+	// by series, all at at; nil for none) together, in one transaction (a
+	// store may commit several reports in it, later: its error can then be
+	// an earlier commit's). data is the caller's again when it returns:
+	// copy what is kept.
 	SaveReportAndSamples(ctx context.Context, at time.Time, kind string, data []byte, values map[string]float64) error
 	// SamplesBetween returns the samples of each named series with
 	// from ≤ at ≤ to, oldest first, by series.
