@@ -220,3 +220,83 @@ func TestCollector_GoneKeepsPID(t *testing.T) {
 		t.Errorf("process.status = %+v, want one point {pid 1234, sleeping} = 1", status.Data)
 	}
 }
+
+// TestCollector_linksReadInTurn: while the descriptor numbers stay the
+// same, a collection reads only a share of the links, in turn, so a
+// number reused for another kind of file is seen within verifyEvery
+// collections, and a descriptor opened or closed at the next one.
+func TestCollector_linksReadInTurn(t *testing.T) {
+	t.Parallel()
+	proc := t.TempDir()
+	writeFiles(t, proc, map[string]string{
+		"stat":       "cpu  1 1 1 1\nbtime 1700000000\n",
+		"meminfo":    "MemTotal:       4000 kB\nMemFree: 1 kB\n",
+		"42/stat":    "42 (bot) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 12345 1000 100 0 0 0\n",
+		"42/statm":   "1000 200 50 10 0 300 0\n",
+		"42/net/tcp": tableHeader,
+		"42/net/udp": tableHeader,
+	})
+	fds := map[string]string{"0": "/dev/null", "1": "socket:[5555]", "2": "socket:[6666]", "3": "/tmp/x", "4": "/tmp/y",
+		"5": "/tmp/z", "6": "/tmp/w", "7": "socket:[7777]"}
+	if err := os.MkdirAll(filepath.Join(proc, "42", "fd"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	setFDs(t, proc, fds)
+	protos := &fakeProtos{protos: map[string]string{"socket:[5555]": "TCP", "socket:[6666]": "UDP", "socket:[7777]": "UNIX", "socket:[8888]": "TCPv6"}}
+	mp, r := metrictest.NewProvider(t)
+	clock := metrictest.NewStepClock(time.Unix(1_700_000_500, 0), time.Millisecond)
+	c, err := start(mp, Options{PID: 42}, config{procRoot: proc, now: clock.Now, sockProto: protos.lookup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrictest.StopOnCleanup(t, c)
+	collect := func() (conns float64, links int) {
+		t.Helper()
+		c.mu.Lock()
+		before := c.socks.linksRead
+		c.mu.Unlock()
+		conns = connsOf(t, metrictest.Collect(t, r))
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return conns, c.socks.linksRead - before
+	}
+	if conns, links := collect(); conns != 2 || links != len(fds) {
+		t.Fatalf("first collection: %v connections from %d links read, want 2 from %d", conns, links, len(fds))
+	}
+	for i := range verifyEvery {
+		if conns, links := collect(); conns != 2 || links != len(fds)/verifyEvery {
+			t.Fatalf("unchanged, collection %d: %v connections from %d links read, want 2 from %d", i, conns, links, len(fds)/verifyEvery)
+		}
+	}
+
+	// A number reused for another kind of file is seen once its turn comes,
+	// within verifyEvery collections, and its collection reads every link.
+	for _, step := range []struct {
+		fd, target string
+		want       float64
+	}{{"1", "/tmp/v", 1}, {"7", "socket:[8888]", 2}} { // TCP → file; UNIX → TCPv6
+		fds[step.fd] = step.target
+		setFDs(t, proc, fds)
+		seen := false
+		for i := 0; i < verifyEvery && !seen; i++ {
+			conns, links := collect()
+			switch {
+			case conns == step.want && links > len(fds)/verifyEvery:
+				seen = true
+			case conns != step.want && links == len(fds)/verifyEvery:
+			default:
+				t.Fatalf("fd %s reused, collection %d: %v connections from %d links read", step.fd, i, conns, links)
+			}
+		}
+		if !seen {
+			t.Fatalf("fd %s reused: not seen in %d collections", step.fd, verifyEvery)
+		}
+	}
+
+	// A descriptor closed: seen at once, every link read again.
+	delete(fds, "2")
+	setFDs(t, proc, fds)
+	if conns, links := collect(); conns != 1 || links != len(fds) {
+		t.Errorf("after a close: %v connections from %d links read, want 1 from %d", conns, links, len(fds))
+	}
+}
