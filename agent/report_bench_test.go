@@ -4,11 +4,11 @@ import (
 	"context"
 	"io"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nexusmon/nexusmon/config"
+	"github.com/nexusmon/nexusmon/internal/metrictest"
 	"github.com/nexusmon/nexusmon/report"
 )
 
@@ -73,7 +73,7 @@ func BenchmarkSystemReport(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
-			before := processCPU(b)
+			before := metrictest.CPUTime(b)
 			b.ResetTimer()
 			for b.Loop() {
 				if err := r.collect(ctx); err != nil {
@@ -83,16 +83,7 @@ func BenchmarkSystemReport(b *testing.B) {
 			b.StopTimer()
 			// The budget is CPU time: on a shared machine ns/op also counts
 			// waiting for a core. The process's CPU includes the GC's share.
-			b.ReportMetric(float64((processCPU(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64((metrictest.CPUTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-// processCPU is the user + system CPU time of this process so far.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

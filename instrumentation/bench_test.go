@@ -3,9 +3,7 @@ package instrumentation_test
 import (
 	"context"
 	"net"
-	"syscall"
 	"testing"
-	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -13,6 +11,7 @@ import (
 	"github.com/nexusmon/nexusmon/instrumentation/host"
 	"github.com/nexusmon/nexusmon/instrumentation/process"
 	"github.com/nexusmon/nexusmon/instrumentation/runtime"
+	"github.com/nexusmon/nexusmon/internal/metrictest"
 )
 
 // BenchmarkCollect measures one ManualReader.Collect of every instrument
@@ -89,7 +88,7 @@ func benchmarkCollect(b *testing.B) {
 		metrics += len(sm.Metrics)
 	}
 	b.ReportAllocs()
-	before := cpuTime(b)
+	before := metrictest.CPUTime(b)
 	b.ResetTimer()
 	for b.Loop() {
 		if err := reader.Collect(ctx, &rm); err != nil {
@@ -99,15 +98,6 @@ func benchmarkCollect(b *testing.B) {
 	b.StopTimer()
 	// The budget is CPU time, not wall time: on a shared 2-core machine
 	// ns/op also counts time spent waiting for a core.
-	b.ReportMetric(float64((cpuTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((metrictest.CPUTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(metrics), "metrics/op")
-}
-
-// cpuTime is the user + system CPU time of this process so far.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

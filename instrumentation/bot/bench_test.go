@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/bwmarrin/discordgo"
 	"go.opentelemetry.io/otel/attribute"
@@ -14,6 +12,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"github.com/nexusmon/nexusmon/internal/metrictest"
 	"github.com/nexusmon/nexusmon/internal/names"
 )
 
@@ -29,28 +28,16 @@ func benchInteractions() []*discordgo.InteractionCreate {
 
 var benchSink int
 
-// cpuTime returns the process's user+system CPU time. The benchmarks report
-// it per operation as cpu-ns/op next to the wall-clock ns/op, because on a
-// shared, loaded machine wall time also counts the time the benchmark was
-// not running.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // loop runs f b.N times and reports cpu-ns/op.
 func loop(b *testing.B, f func(n int)) {
 	b.ReportAllocs()
-	start := cpuTime(b)
+	start := metrictest.CPUTime(b)
 	n := 0
 	for b.Loop() {
 		f(n)
 		n++
 	}
-	b.ReportMetric(float64(cpuTime(b)-start)/float64(n), "cpu-ns/op")
+	b.ReportMetric(float64(metrictest.CPUTime(b)-start)/float64(n), "cpu-ns/op")
 }
 
 func bareHandler(_ *discordgo.Session, i *discordgo.InteractionCreate) {

@@ -3,10 +3,9 @@ package process
 import (
 	"context"
 	"net"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/nexusmon/nexusmon/internal/metrictest"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
@@ -50,7 +49,7 @@ func BenchmarkCollector(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	before := cpuTime(b)
+	before := metrictest.CPUTime(b)
 	for b.Loop() {
 		if err := reader.Collect(ctx, &rm); err != nil {
 			b.Fatal(err)
@@ -58,14 +57,5 @@ func BenchmarkCollector(b *testing.B) {
 	}
 	// CPU time, not wall time: on a shared machine ns/op also counts time
 	// spent waiting for a core.
-	b.ReportMetric(float64((cpuTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
-}
-
-// cpuTime is the user + system CPU time of this process so far.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64((metrictest.CPUTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }

@@ -43,19 +43,25 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 func fixtureProc(t *testing.T) string {
 	t.Helper()
 	proc := t.TempDir()
-	writeFiles(t, proc, map[string]string{
-		"stat":       "cpu  1 1 1 1\nbtime 1700000000\n",
-		"meminfo":    "MemTotal:       4000 kB\nMemFree: 1 kB\n",
-		"42/stat":    "42 (bot) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 12345 1000 100 0 0 0\n",
-		"42/statm":   "1000 200 50 10 0 300 0\n",
-		"42/net/tcp": tableHeader + tableLine(0, "5555"),
-		"42/net/udp": tableHeader,
-	})
+	writeFiles(t, proc, pid42Files(tableHeader+tableLine(0, "5555")))
 	if err := os.MkdirAll(filepath.Join(proc, "42", "fd"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	setFDs(t, proc, map[string]string{"0": "/dev/null", "1": "socket:[5555]", "2": "socket:[9999]"})
 	return proc
+}
+
+// pid42Files are the files of a /proc tree with pid 42 (descriptors
+// apart), its net/tcp table being tcp.
+func pid42Files(tcp string) map[string]string {
+	return map[string]string{
+		"stat":       "cpu  1 1 1 1\nbtime 1700000000\n",
+		"meminfo":    "MemTotal:       4000 kB\nMemFree: 1 kB\n",
+		"42/stat":    "42 (bot) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 12345 1000 100 0 0 0\n",
+		"42/statm":   "1000 200 50 10 0 300 0\n",
+		"42/net/tcp": tcp,
+		"42/net/udp": tableHeader,
+	}
 }
 
 // setFDs replaces the descriptors of pid 42 in proc (name → link target).
@@ -228,14 +234,7 @@ func TestCollector_GoneKeepsPID(t *testing.T) {
 func TestCollector_linksReadInTurn(t *testing.T) {
 	t.Parallel()
 	proc := t.TempDir()
-	writeFiles(t, proc, map[string]string{
-		"stat":       "cpu  1 1 1 1\nbtime 1700000000\n",
-		"meminfo":    "MemTotal:       4000 kB\nMemFree: 1 kB\n",
-		"42/stat":    "42 (bot) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 12345 1000 100 0 0 0\n",
-		"42/statm":   "1000 200 50 10 0 300 0\n",
-		"42/net/tcp": tableHeader,
-		"42/net/udp": tableHeader,
-	})
+	writeFiles(t, proc, pid42Files(tableHeader))
 	fds := map[string]string{"0": "/dev/null", "1": "socket:[5555]", "2": "socket:[6666]", "3": "/tmp/x", "4": "/tmp/y",
 		"5": "/tmp/z", "6": "/tmp/w", "7": "socket:[7777]"}
 	if err := os.MkdirAll(filepath.Join(proc, "42", "fd"), 0o755); err != nil {
