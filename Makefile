@@ -105,10 +105,10 @@ test: collector fleet build size-check python-deps node-deps vet fmt-check lint
 # (BenchmarkMiddleware, BenchmarkBare), the store's writes per report and the
 # delivery's outbox and drain. BENCH_COUNT=6 gives benchstat its samples.
 BENCH_COUNT ?= 1
-BENCHES := ^(BenchmarkCollect|BenchmarkSystemReport|BenchmarkHealthReport|BenchmarkMiddleware|BenchmarkBare|BenchmarkSDKFloor|BenchmarkSaveReport|BenchmarkSaveSamples|BenchmarkSaveReportAndSamples|BenchmarkOutboxPersistDequeue|BenchmarkDrain)$$
+BENCHES := ^(BenchmarkCollect|BenchmarkCollector|BenchmarkSystemReport|BenchmarkHealthReport|BenchmarkMiddleware|BenchmarkBare|BenchmarkSDKFloor|BenchmarkSaveReport|BenchmarkSaveSamples|BenchmarkSaveReportAndSamples|BenchmarkSaveSystemReport|BenchmarkOutboxPersistDequeue|BenchmarkDrain)$$
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCHES)' -benchmem -count $(BENCH_COUNT) \
-		./instrumentation ./agent ./report ./instrumentation/bot ./internal/store ./deliver
+		./instrumentation ./instrumentation/host ./instrumentation/process ./agent ./report ./instrumentation/bot ./internal/store ./deliver
 
 bench-all:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
