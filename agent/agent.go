@@ -270,26 +270,36 @@ func (a *Agent) Stop(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 		}
-		// The background work ends first; the providers' last flush then has
-		// what is left of ctx. It fails when an OTLP backend is down: that is
-		// counted and logged, not a failure to stop. The bot's providers are
-		// the bot's to shut down (see WithMeterProvider).
+		// The background work ends first; the providers' last flushes then
+		// share what is left of ctx, at the same time: with a slow or
+		// unreachable backend the stop waits for one of them, not the sum,
+		// and none is left without time. A failed flush is counted and
+		// logged, not a failure to stop. The bot's providers are the bot's
+		// to shut down (see WithMeterProvider).
 		if err := a.waitBackground(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop: %w", err))
 		}
-		if err := a.procW.Shutdown(ctx); err != nil {
-			a.log.Warn("stop the watched process's metrics", "err", err)
-		}
-		if a.ownTP != nil {
-			if err := a.ownTP.Shutdown(ctx); err != nil {
-				a.log.Warn("final trace export failed", "err", err)
+		var flushes sync.WaitGroup
+		flushes.Go(func() {
+			if err := a.procW.Shutdown(ctx); err != nil {
+				a.log.Warn("stop the watched process's metrics", "err", err)
 			}
+		})
+		if a.ownTP != nil {
+			flushes.Go(func() {
+				if err := a.ownTP.Shutdown(ctx); err != nil {
+					a.log.Warn("final trace export failed", "err", err)
+				}
+			})
 		}
 		if !a.botMP {
-			if err := a.mp.Shutdown(ctx); err != nil {
-				a.log.Warn("final metric export failed", "err", err)
-			}
+			flushes.Go(func() {
+				if err := a.mp.Shutdown(ctx); err != nil {
+					a.log.Warn("final metric export failed", "err", err)
+				}
+			})
 		}
+		flushes.Wait()
 		if err := a.closeResources(); err != nil {
 			errs = append(errs, err)
 		}
