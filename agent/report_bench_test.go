@@ -16,8 +16,9 @@ import (
 // runs it (../shared/tools/peers): the system report posted, the other
 // reports off, no Discord destination, no probes off loopback, no console
 // unless console is set, the store and the events file in a temp dir, no
-// HTTP listener. Its readers wait an hour, so only the caller collects.
-func systemReportAgent(tb testing.TB, console bool) *Agent {
+// HTTP listener; edit changes the config. Its readers wait an hour, so
+// only the caller collects.
+func systemReportAgent(tb testing.TB, console bool, edit ...func(*config.Config)) *Agent {
 	tb.Helper()
 	dir := tb.TempDir()
 	cfg := config.Default()
@@ -35,6 +36,9 @@ func systemReportAgent(tb testing.TB, console bool) *Agent {
 		cfg.Output.Console = config.ConsoleOn
 	}
 	cfg.HTTP.Listen = ""
+	for _, e := range edit {
+		e(cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		tb.Fatalf("config: %v", err)
 	}
