@@ -280,24 +280,19 @@ func (a *Agent) Stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("stop: %w", err))
 		}
 		var flushes sync.WaitGroup
-		flushes.Go(func() {
-			if err := a.procW.Shutdown(ctx); err != nil {
-				a.log.Warn("stop the watched process's metrics", "err", err)
-			}
-		})
-		if a.ownTP != nil {
+		flush := func(failed string, shutdown func(context.Context) error) {
 			flushes.Go(func() {
-				if err := a.ownTP.Shutdown(ctx); err != nil {
-					a.log.Warn("final trace export failed", "err", err)
+				if err := shutdown(ctx); err != nil {
+					a.log.Warn(failed, "err", err)
 				}
 			})
 		}
+		flush("stop the watched process's metrics", a.procW.Shutdown)
+		if a.ownTP != nil {
+			flush("final trace export failed", a.ownTP.Shutdown)
+		}
 		if !a.botMP {
-			flushes.Go(func() {
-				if err := a.mp.Shutdown(ctx); err != nil {
-					a.log.Warn("final metric export failed", "err", err)
-				}
-			})
+			flush("final metric export failed", a.mp.Shutdown)
 		}
 		flushes.Wait()
 		if err := a.closeResources(); err != nil {
