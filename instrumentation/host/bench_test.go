@@ -6,7 +6,6 @@ import (
 
 	"github.com/nexusmon/nexusmon/internal/metrictest"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
 
 // BenchmarkCollect measures one collection of the host instruments alone,
@@ -21,19 +20,5 @@ func BenchmarkCollect(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer c.Stop() //nolint:errcheck // benchmark cleanup
-	ctx := context.Background()
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(ctx, &rm); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	before := metrictest.CPUTime(b)
-	for b.Loop() {
-		if err := reader.Collect(ctx, &rm); err != nil {
-			b.Fatal(err)
-		}
-	}
-	// CPU time, not wall time: on a shared machine ns/op also counts time
-	// spent waiting for a core.
-	b.ReportMetric(float64((metrictest.CPUTime(b)-before).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	metrictest.BenchCollect(b, reader)
 }

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -296,17 +295,4 @@ func AttrValues(rm metricdata.ResourceMetrics) string {
 		}
 	}
 	return b.String()
-}
-
-// CPUTime returns the user + system CPU time of this process so far.
-// Benchmarks report its difference per operation as cpu-ns/op next to
-// ns/op: on a shared machine wall time also counts time spent waiting for
-// a core.
-func CPUTime(tb testing.TB) time.Duration {
-	tb.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
