@@ -169,18 +169,7 @@ func TestOpen_RecoversWALLeftByACrash(t *testing.T) {
 	if v, ok, err := r.Get(ctx, "alerts", "cpu"); err != nil || !ok || string(v) != "firing" {
 		t.Errorf("Get after a crash = %q, %v, %v", v, ok, err)
 	}
-	if err := r.SaveReport(ctx, t0.Add(time.Hour), "sys", []byte(`{}`)); err != nil {
-		t.Errorf("SaveReport after a crash: %v", err)
-	}
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if exists(t, crashed+"-wal") {
-		t.Error("the WAL is left after Close")
-	}
-	if n, err := readOther(t, crashed); err != nil || n != reports+1 {
-		t.Errorf("reports after Close = %d, %v; want %d", n, err, reports+1)
-	}
+	writesAfterRecovery(t, r, crashed, reports)
 }
 
 // A file left with a WAL and a -shm file by a connection in the default
@@ -218,16 +207,24 @@ func TestOpen_RecoversWALLeftBySharedMemoryMode(t *testing.T) {
 	if recs, err := r.Reports(ctx, "sys", time.Time{}, 0); err != nil || len(recs) != 20 {
 		t.Errorf("Reports = %d, %v; want 20", len(recs), err)
 	}
-	if err := r.SaveReport(ctx, t0.Add(time.Hour), "sys", []byte(`{}`)); err != nil {
-		t.Errorf("SaveReport: %v", err)
+	writesAfterRecovery(t, r, crashed, 20)
+}
+
+// writesAfterRecovery checks that r, opened on the recovered file path
+// holding reports reports, saves one more, and that Close leaves no WAL
+// and every report readable by another connection.
+func writesAfterRecovery(t *testing.T, r *Store, path string, reports int) {
+	t.Helper()
+	if err := r.SaveReport(context.Background(), t0.Add(time.Hour), "sys", []byte(`{}`)); err != nil {
+		t.Errorf("SaveReport after recovery: %v", err)
 	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if exists(t, crashed+"-wal") {
+	if exists(t, path+"-wal") {
 		t.Error("the WAL is left after Close")
 	}
-	if n, err := readOther(t, crashed); err != nil || n != 21 {
-		t.Errorf("reports after Close = %d, %v; want 21", n, err)
+	if n, err := readOther(t, path); err != nil || n != reports+1 {
+		t.Errorf("reports after Close = %d, %v; want %d", n, err, reports+1)
 	}
 }
