@@ -10,9 +10,9 @@ import (
 // may wake any of its threads' timed sleeps up to this much late, and
 // merges wake-ups that fall within it. The runtime's monitor thread
 // (sysmon) sleeps 20 µs at a time while any goroutine runs or sits in a
-// system call, so with the default slack of 50 µs it woke about 13 times
-// per system report, each wake-up a context switch; with 1 ms it wakes two
-// or three times. Side by side (bench/pair.sh, system report every second)
+// system call, so with the default slack of 50 µs it woke about 10 to 13
+// times per system report, each wake-up a context switch; with 1 ms about
+// 3 times (schedstat of that thread, docs/decisions.md). Side by side (bench/pair.sh, system report every second)
 // that was 12-24 % less CPU per report. Nothing the agent does needs a
 // timer finer than a millisecond: report intervals are seconds, probe and
 // gateway latencies are measured from I/O events, not timers.
