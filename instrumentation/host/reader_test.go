@@ -79,16 +79,6 @@ func TestPSReader_reopens(t *testing.T) {
 	}
 }
 
-// openFDs counts the descriptors of this process.
-func openFDs(t *testing.T) int {
-	t.Helper()
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(fds)
-}
-
 // The Collector holds the five files of every collection between
 // collections and none once stopped: starting and stopping it again (an
 // agent restarted in the same process, as tests do) leaves nothing open.
@@ -97,7 +87,7 @@ func TestCollector_noFDLeft(t *testing.T) {
 	if goruntime.GOOS != "linux" {
 		t.Skip("reads /proc")
 	}
-	before := openFDs(t)
+	before := metrictest.OpenFDs(t)
 	for i := range 3 {
 		mp, mr := metrictest.NewProvider(t)
 		c, err := Start(mp, Options{})
@@ -106,14 +96,14 @@ func TestCollector_noFDLeft(t *testing.T) {
 		}
 		metrictest.Collect(t, mr)
 		metrictest.Collect(t, mr)
-		if n, kept := openFDs(t), len(c.r.(*psReader).files); kept != 5 || n != before+kept {
+		if n, kept := metrictest.OpenFDs(t), len(c.r.(*psReader).files); kept != 5 || n != before+kept {
 			t.Errorf("run %d: %d descriptors with %d files kept open, %d before; want 5 kept", i, n, kept, before)
 		}
 		if err := c.Stop(); err != nil {
 			t.Fatal(err)
 		}
 		metrictest.Collect(t, mr)
-		if n := openFDs(t); n != before {
+		if n := metrictest.OpenFDs(t); n != before {
 			t.Fatalf("run %d: %d descriptors after Stop, %d before Start", i, n, before)
 		}
 	}

@@ -3,6 +3,7 @@ package metrictest
 import (
 	"context"
 	"net"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -77,4 +78,14 @@ func OpenLoopbackSockets(tb testing.TB) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { udp.Close() })
+}
+
+// OpenFDs returns how many descriptors this process has open.
+func OpenFDs(tb testing.TB) int {
+	tb.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return len(fds)
 }

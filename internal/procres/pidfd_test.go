@@ -11,16 +11,6 @@ import (
 	"github.com/nexusmon/nexusmon/internal/metrictest"
 )
 
-// openFDs counts the descriptors of this process.
-func openFDs(t *testing.T) int {
-	t.Helper()
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(fds)
-}
-
 // procLinks counts the descriptors of this process open on files of
 // /proc/PID: the collector keeps stat, statm and fd of the process it
 // follows.
@@ -54,13 +44,13 @@ func TestWatcher_noFDLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	collectOnce(t, w, agentReader) // no pid file yet
-	before := openFDs(t)
+	before := metrictest.OpenFDs(t)
 	for i := range 10 {
 		child := startChild(t)
 		writePID(t, pidFile, child.Process.Pid)
-		started := openFDs(t) // os/exec may hold a pidfd of the child too
+		started := metrictest.OpenFDs(t) // os/exec may hold a pidfd of the child too
 		collectOnce(t, w, agentReader)
-		if n := openFDs(t); n > started+4 {
+		if n := metrictest.OpenFDs(t); n > started+4 {
 			t.Fatalf("restart %d: %d descriptors, %d before the collection: more than a pidfd and the collector's stat, statm and fd directory", i, n, started)
 		}
 		if n := procLinks(t, child.Process.Pid); n != 3 {
@@ -68,7 +58,7 @@ func TestWatcher_noFDLeft(t *testing.T) {
 		}
 		kill(child)
 		collectOnce(t, w, agentReader) // the process exited: its pidfd is closed
-		if n := openFDs(t); n != before {
+		if n := metrictest.OpenFDs(t); n != before {
 			t.Fatalf("restart %d: %d descriptors once the process exited, %d before the first", i, n, before)
 		}
 		if i%3 == 2 {
@@ -95,17 +85,17 @@ func TestWatcher_noFDLeft(t *testing.T) {
 	collectOnce(t, w, agentReader)
 	kill(a)
 	kill(b)
-	if n := openFDs(t); n != before {
+	if n := metrictest.OpenFDs(t); n != before {
 		t.Errorf("%d descriptors after providers replaced while their process ran, %d before", n, before)
 	}
 	// Shutdown while the process runs.
 	writePID(t, pidFile, startChild(t).Process.Pid)
-	started := openFDs(t)
+	started := metrictest.OpenFDs(t)
 	collectOnce(t, w, agentReader)
 	if err := w.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := openFDs(t); n != started {
+	if n := metrictest.OpenFDs(t); n != started {
 		t.Errorf("%d descriptors after Shutdown, %d before the last collection", n, started)
 	}
 }
