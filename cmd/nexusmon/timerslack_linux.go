@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"runtime"
+	"strings"
 	"syscall"
 )
 
@@ -19,7 +20,9 @@ import (
 const daemonTimerSlack = 1_000_000 // ns
 
 // timerSlackEnv marks the process raiseTimerSlack re-executed, so that it
-// is never re-executed twice.
+// is never re-executed twice; its value is the process's name (comm)
+// before: execve of /proc/self/exe names every thread "exe", and ps, top,
+// pgrep and killall must still find the agent under its own name.
 const timerSlackEnv = "NEXUSMON_TIMER_SLACK_SET"
 
 const (
@@ -39,8 +42,13 @@ const (
 // agent goes on with the slack it has. Only `nexusmon run` calls it, from
 // main, before any file, socket or goroutine of its own exists.
 func raiseTimerSlack() {
-	if os.Getenv(timerSlackEnv) != "" {
+	if name := os.Getenv(timerSlackEnv); name != "" {
 		os.Unsetenv(timerSlackEnv) //nolint:errcheck // not passed on to children; it cannot fail for a valid name
+		renameThreads(name)
+		return
+	}
+	name, err := os.ReadFile("/proc/self/comm")
+	if err != nil || len(name) < 2 {
 		return
 	}
 	runtime.LockOSThread() // prctl and execve on the same thread
@@ -52,8 +60,47 @@ func raiseTimerSlack() {
 	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetTimerSlack, daemonTimerSlack, 0); errno != 0 {
 		return
 	}
-	env := append(os.Environ(), timerSlackEnv+"=1")
+	env := []string{timerSlackEnv + "=" + strings.TrimSuffix(string(name), "\n")}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, timerSlackEnv+"=") { // an empty one: the first of two wins
+			env = append(env, kv)
+		}
+	}
 	_ = syscall.Exec("/proc/self/exe", os.Args, env) // returns only on failure
 	// Put the thread back as it was: the other threads have the old slack.
 	syscall.RawSyscall(syscall.SYS_PRCTL, prSetTimerSlack, cur, 0) //nolint:errcheck // best effort
+}
+
+// renameThreads gives every thread of the process the name it had before
+// the re-execution. Threads take their name from the thread that creates
+// them, so once the ones that exist are renamed, later ones are named
+// right; the listing is repeated until it finds no thread left to rename,
+// in case the runtime started one meanwhile. A failure leaves the name
+// "exe": cosmetic.
+func renameThreads(name string) {
+	if len(name) > 15 {
+		name = name[:15] // TASK_COMM_LEN - 1
+	}
+	done := map[string]bool{}
+	for range 4 {
+		tids, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return
+		}
+		renamed := 0
+		for _, tid := range tids {
+			if done[tid.Name()] {
+				continue
+			}
+			done[tid.Name()] = true
+			renamed++
+			if f, err := os.OpenFile("/proc/self/task/"+tid.Name()+"/comm", os.O_WRONLY, 0); err == nil { // else it exited meanwhile
+				f.WriteString(name) //nolint:errcheck // cosmetic
+				f.Close()           //nolint:errcheck
+			}
+		}
+		if renamed == 0 {
+			return
+		}
+	}
 }

@@ -73,6 +73,24 @@ func startDaemon(t *testing.T, bin, dir string, slack uintptr, env ...string) *e
 	}
 }
 
+// threadNames returns the name (comm) of every thread of pid.
+func threadNames(t *testing.T, pid int) []string {
+	t.Helper()
+	tids, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, tid := range tids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/comm", pid, tid.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, strings.TrimSuffix(string(b), "\n"))
+	}
+	return out
+}
+
 // slacks returns the timer slack of every thread of pid.
 func slacks(t *testing.T, pid int) []uintptr {
 	t.Helper()
@@ -122,10 +140,16 @@ func TestRun_timerSlack(t *testing.T) {
 	}{
 		{"raised", 0, nil, daemonTimerSlack, true},
 		{"larger kept", 3 * daemonTimerSlack, nil, 3 * daemonTimerSlack, false},
-		{"not re-executed twice", 0, []string{timerSlackEnv + "=1"}, own, true},
+		{"not re-executed twice", 0, []string{timerSlackEnv + "=nexusmon"}, own, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := startDaemon(t, bin, t.TempDir(), tc.slack, tc.env...)
+			// ps, top and pgrep find it under its own name, not "exe".
+			for i, name := range threadNames(t, cmd.Process.Pid) {
+				if name != "nexusmon" {
+					t.Errorf("thread %d named %q, want nexusmon", i, name)
+				}
+			}
 			got := slacks(t, cmd.Process.Pid)
 			if len(got) < 2 {
 				t.Fatalf("%d threads, want the runtime's and the agent's", len(got))
@@ -139,7 +163,7 @@ func TestRun_timerSlack(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if marked := strings.Contains(string(env), timerSlackEnv+"=1"); marked != tc.marked {
+			if marked := strings.Contains(string(env), timerSlackEnv+"=nexusmon"); marked != tc.marked {
 				t.Errorf("environment marked %v, want %v", marked, tc.marked)
 			}
 		})
