@@ -52,10 +52,21 @@ func (c *Collector) openFiles() error {
 	}
 	c.stat, c.statm = stat, statm
 	if fd, err := openDir(&c.fdDir[0]); err == nil {
-		c.fdDirFD = fd
+		c.setFDDir(fd)
 	}
 	return nil
 }
+
+// setFDDir keeps fd, the open fd directory, and notes whether it is
+// procfs's, whose size is the process's descriptor count (fdCount).
+func (c *Collector) setFDDir(fd int) {
+	var st syscall.Statfs_t
+	c.fdDirFD = fd
+	c.fdDirProc = syscall.Fstatfs(fd, &st) == nil && st.Type == procSuperMagic
+}
+
+// procSuperMagic is PROC_SUPER_MAGIC, procfs's f_type.
+const procSuperMagic = 0x9fa0
 
 // closeFiles closes the kept files; the next collection opens them again.
 func (c *Collector) closeFiles() {

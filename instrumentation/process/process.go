@@ -68,6 +68,7 @@ type Collector struct {
 	stat       *procfs.File // kept open while the process is followed (files.go); nil otherwise
 	statm      *procfs.File
 	fdDirFD    int  // the fd directory, kept open like stat; -1 when not open
+	fdDirProc  bool // fdDirFD is in procfs (not a test's directory): fdCount
 	stopped    bool // Stop ran: nothing is opened again
 	now        func() time.Time
 	log        *slog.Logger

@@ -64,6 +64,7 @@ type sockets struct {
 	lastConns        int
 	passes           int // collections since the last full pass
 	linksRead        int // readlinkat calls, for tests
+	listings         int // getdents passes, for tests
 }
 
 // verifyEvery is how many collections a link stays unread while the
@@ -112,12 +113,20 @@ func (c *Collector) listFDs() (fds, conns int, err error) {
 		if err != nil {
 			return 0, 0, fmt.Errorf("read fds: %w", &fs.PathError{Op: "open", Path: c.fdDirName(), Err: err})
 		}
-		c.fdDirFD = fd
-	} else if err := seekStart(c.fdDirFD); err != nil {
-		c.closeFDDir()
-		return 0, 0, fmt.Errorf("read fds: %w", &fs.PathError{Op: "seek", Path: c.fdDirName(), Err: err})
+		c.setFDDir(fd)
+	} else {
+		if n, ok := c.fdCount(); ok && s.lastInos != nil && n == len(s.lastInos) {
+			if conns, ok := c.sameFDs(c.fdDirFD, false); ok {
+				return n, conns, nil
+			}
+		}
+		if err := seekStart(c.fdDirFD); err != nil {
+			c.closeFDDir()
+			return 0, 0, fmt.Errorf("read fds: %w", &fs.PathError{Op: "seek", Path: c.fdDirName(), Err: err})
+		}
 	}
 	dfd := c.fdDirFD
+	s.listings++
 	if s.dirents == nil {
 		s.dirents = make([]byte, 8192)
 	}
@@ -146,32 +155,51 @@ func (c *Collector) listFDs() (fds, conns int, err error) {
 			}
 		}
 	}
-	if conns, ok := c.sameFDs(dfd); ok {
+	if conns, ok := c.sameFDs(dfd, true); ok {
 		return fds, conns, nil
 	}
 	conns, err = c.classifyFDs(dfd)
 	return fds, conns, err
 }
 
-// sameFDs reports whether the descriptors listed are those of the last
-// full pass, by number, and, when they are, returns its connection count.
-// Reading every link is most of a collection's cost (a readlinkat of
-// about 2.5 µs per descriptor), and a process's descriptors change far
-// less often than it is collected: while the numbers stay the same,
-// sameFDs reads every verifyEvery-th link, a different share each time,
-// and any link that changed (a descriptor closed and its number reused
-// for another file or socket) makes the caller read them all. A number
-// reused meanwhile is therefore seen within verifyEvery collections, and
-// a descriptor opened or closed at once.
-func (c *Collector) sameFDs(dfd int) (conns int, same bool) {
+// fdCount returns the number of the process's open descriptors without
+// listing them: since Linux 6.2 the size of a procfs fd directory is that
+// count (0 before). It is one fstat, where a listing (getdents, a dentry
+// per descriptor) cost about as much as the rest of the process's
+// collection.
+func (c *Collector) fdCount() (int, bool) {
+	if !c.fdDirProc {
+		return 0, false
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(c.fdDirFD, &st); err != nil || st.Size <= 0 {
+		return 0, false
+	}
+	return int(st.Size), true
+}
+
+// sameFDs reports whether the process's descriptors are those of the last
+// full pass and, when they are, returns its connection count. Reading
+// every link is most of a collection's cost (a readlinkat of about 2.5 µs
+// per descriptor), and a process's descriptors change far less often than
+// it is collected: while they look the same, sameFDs reads every
+// verifyEvery-th link, a different share each time, and any link that
+// changed (a descriptor closed, or its number reused for another file or
+// socket) makes the caller list them and read them all. With listed (the
+// numbers just listed, in s.names), the same numbers must be listed; else
+// only the count is known to be the same (fdCount), and a descriptor
+// opened while another closed is seen when the closed one's turn comes.
+// Either way, a number reused or a descriptor swapped for another is seen
+// within verifyEvery collections, and one opened or closed at once.
+func (c *Collector) sameFDs(dfd int, listed bool) (conns int, same bool) {
 	s := &c.socks
-	if s.lastInos == nil || !bytes.Equal(s.names, s.lastNames) {
+	if s.lastInos == nil || (listed && !bytes.Equal(s.names, s.lastNames)) {
 		return 0, false
 	}
 	s.passes++
 	var link [64]byte
 	i := 0
-	for names := s.names; len(names) > 0; i++ {
+	for names := s.lastNames; len(names) > 0; i++ {
 		end := bytes.IndexByte(names, 0)
 		name := names[:end+1]
 		names = names[end+1:]
@@ -179,11 +207,11 @@ func (c *Collector) sameFDs(dfd int) (conns int, same bool) {
 			continue
 		}
 		s.linksRead++
-		var ino uint64
-		if ln, err := readlinkat(dfd, &name[0], link[:]); err == nil {
-			ino, _ = socketInode(link[:ln])
+		ln, err := readlinkat(dfd, &name[0], link[:])
+		if err != nil { // closed
+			return 0, false
 		}
-		if ino != s.lastInos[i] {
+		if ino, _ := socketInode(link[:ln]); ino != s.lastInos[i] {
 			return 0, false
 		}
 	}

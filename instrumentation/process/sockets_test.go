@@ -158,3 +158,79 @@ func TestCollector_ManyFDs(t *testing.T) {
 		t.Errorf("connections = %v, want 100", got)
 	}
 }
+
+// TestCollector_countWithoutListing watches this process on a kernel that
+// gives the descriptor count as the size of /proc/PID/fd: while the count
+// stays the same no collection lists the directory, a descriptor opened is
+// counted at once, and one swapped for a socket under a new number (the
+// count unchanged) is seen within verifyEvery collections.
+func TestCollector_countWithoutListing(t *testing.T) {
+	// Not parallel: other tests' descriptors would move the counts.
+	if fi, err := os.Stat("/proc/self/fd"); err != nil || fi.Size() == 0 {
+		t.Skipf("/proc/self/fd has no size here (Linux before 6.2): %v", err)
+	}
+	c, collectNow := startCollector(t, Options{})
+	counts := func() (fds, conns float64, listings int) {
+		t.Helper()
+		rm := collectNow()
+		fds, _ = metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessOpenFDs))
+		conns, _ = metrictest.Value(metrictest.Find(t, rm, names.ScopeProcess, names.ProcessConnections))
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return fds, conns, c.socks.listings
+	}
+	fds0, conns0, listed := counts()
+	for i := range 2 * verifyEvery {
+		if fds, conns, l := counts(); fds != fds0 || conns != conns0 || l != listed {
+			t.Fatalf("unchanged, collection %d: %v fds, %v connections, %d listings; want %v, %v, %d", i, fds, conns, l, fds0, conns0, listed)
+		}
+	}
+
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if fds, conns, l := counts(); fds != fds0+1 || conns != conns0 || l != listed+1 {
+		t.Fatalf("a file opened: %v fds, %v connections, %d listings; want %v, %v, %d", fds, conns, l, fds0+1, conns0, listed+1)
+	}
+	listed++
+
+	// A TCP socket under a new, high number, and the file closed: the count
+	// stays, the socket is found when the file's number comes up.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	raw, err := ln.(*net.TCPListener).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const high = 901
+	var dupErr error
+	if err := raw.Control(func(fd uintptr) { dupErr = syscall.Dup3(int(fd), high, syscall.O_CLOEXEC) }); err != nil || dupErr != nil {
+		t.Fatal(err, dupErr)
+	}
+	defer syscall.Close(high)
+	if err := ln.Close(); err != nil { // the dup keeps the socket open
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	for i := 0; i < verifyEvery && !seen; i++ {
+		fds, conns, l := counts()
+		if fds != fds0+1 {
+			t.Fatalf("swapped, collection %d: %v fds, want %v", i, fds, fds0+1)
+		}
+		seen = conns == conns0+1 && l > listed
+		if !seen && (conns != conns0 || l != listed) {
+			t.Fatalf("swapped, collection %d: %v connections after %d listings", i, conns, l)
+		}
+	}
+	if !seen {
+		t.Fatalf("a descriptor swapped for a socket: not seen in %d collections", verifyEvery)
+	}
+}
