@@ -117,6 +117,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return agent.TestReport(ctx, cfg, stdout, agent.WithLogger(log))
 	}
 	daemonProcs(os.Getenv)
+	daemonHeapSampling(cfg.HTTP.PProf)
 	hup := make(chan os.Signal, 1) // from now on SIGHUP reloads instead of killing
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)

@@ -24,3 +24,17 @@ func TestDaemonProcs(t *testing.T) {
 		t.Errorf("without GOMAXPROCS set: GOMAXPROCS %d, want 1", n)
 	}
 }
+
+// The daemon samples heap allocations only with http.pprof on.
+func TestDaemonHeapSampling(t *testing.T) {
+	before := runtime.MemProfileRate
+	t.Cleanup(func() { runtime.MemProfileRate = before })
+	daemonHeapSampling(false)
+	if runtime.MemProfileRate != 0 {
+		t.Errorf("http.pprof off: MemProfileRate %d, want 0", runtime.MemProfileRate)
+	}
+	daemonHeapSampling(true)
+	if runtime.MemProfileRate != heapSamplingRate {
+		t.Errorf("http.pprof on: MemProfileRate %d, want %d", runtime.MemProfileRate, heapSamplingRate)
+	}
+}

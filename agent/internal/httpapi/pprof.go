@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -18,6 +19,9 @@ const pprofIndex = `nexusmon profiles (go tool pprof http://HOST/debug/pprof/NAM
 profile?seconds=30   CPU profile over the given seconds (at most 300)
 %s`
 
+// heapSamplingRate is the runtime's default runtime.MemProfileRate.
+const heapSamplingRate = 512 << 10
+
 // maxProfileSeconds bounds a CPU profile's duration.
 const maxProfileSeconds = 300
 
@@ -32,6 +36,11 @@ func (d Deps) pprofHandler(w http.ResponseWriter, r *http.Request) {
 	if !loopbackClient(r.RemoteAddr) {
 		http.Error(w, "profiles are served to loopback clients only", http.StatusForbidden)
 		return
+	}
+	if runtime.MemProfileRate == 0 {
+		// The daemon samples no heap allocations while http.pprof is off
+		// (cmd/nexusmon): from now on the heap and allocs profiles fill.
+		runtime.MemProfileRate = heapSamplingRate
 	}
 	name := strings.TrimPrefix(r.URL.Path, "/debug/pprof/")
 	switch name {
