@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"time"
@@ -54,6 +55,12 @@ type batch struct {
 	reports []pendingReport
 	data    []byte // the reports' data, one after another
 	samples []any  // sample rows: (series, at, value) triples
+	// rowEnds ends each save's rows in samples: they are inserted save by
+	// save, so that the inserts prepared are those of a save's size, which
+	// repeats from report to report, not of the batch's, which depends on
+	// how many reports it holds (a new size prepared, and parsed, a new
+	// statement every few commits).
+	rowEnds []int
 	saves   int
 }
 
@@ -65,7 +72,7 @@ func (b *batch) full() bool {
 func (b *batch) reset() {
 	clear(b.reports)
 	clear(b.samples)
-	b.reports, b.samples, b.saves = b.reports[:0], b.samples[:0], 0
+	b.reports, b.samples, b.rowEnds, b.saves = b.reports[:0], b.samples[:0], b.rowEnds[:0], 0
 	b.data = b.data[:0]
 	if cap(b.data) > maxKeptBatchBytes {
 		b.data = nil
@@ -120,6 +127,9 @@ func (s *Store) buffer(ctx context.Context, op string, at int64, kind string, re
 	if !report && len(b.samples) == rows { // nothing to save
 		w.mu.Unlock()
 		return true, s.takeFlushErr()
+	}
+	if len(b.samples) > rows {
+		b.rowEnds = append(b.rowEnds, len(b.samples))
 	}
 	if b.saves == 0 && w.timer == nil {
 		w.timers.Add(1)
@@ -223,9 +233,13 @@ func (s *Store) commitBatch(ctx context.Context, b *batch) error {
 	if err != nil {
 		return err
 	}
-	sts, err := s.sampleStmts(ctx, b.samples)
-	if err != nil {
-		return err
+	sts := make([][]*sql.Stmt, len(b.rowEnds))
+	start := 0
+	for i, end := range b.rowEnds {
+		if sts[i], err = s.sampleStmts(ctx, b.samples[start:end]); err != nil {
+			return err
+		}
+		start = end
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -244,9 +258,13 @@ func (s *Store) commitBatch(ctx context.Context, b *batch) error {
 			}
 		}
 	}
-	if err := insertSamples(ctx, tx, sts, b.samples); err != nil {
-		rollback(tx)
-		return err
+	start = 0
+	for i, end := range b.rowEnds {
+		if err := insertSamples(ctx, tx, sts[i], b.samples[start:end]); err != nil {
+			rollback(tx)
+			return err
+		}
+		start = end
 	}
 	return tx.Commit()
 }

@@ -41,12 +41,16 @@ func (s *Store) saveSamples(ctx context.Context, at int64, values map[string]flo
 	if len(args) == 0 {
 		return nil
 	}
-	sts, err := s.sampleStmts(ctx, args)
-	if err != nil {
+	if len(args) <= 3*maxCachedSampleRows { // one statement: atomic by itself
+		st, err := s.stmt(ctx, sampleInsertSQL(len(args)/3))
+		if err != nil {
+			return err
+		}
+		_, err = st.ExecContext(ctx, args...)
 		return err
 	}
-	if len(sts) == 1 { // one statement: atomic by itself
-		_, err = sts[0].st.ExecContext(ctx, args...)
+	sts, err := s.sampleStmts(ctx, args)
+	if err != nil {
 		return err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -78,36 +82,31 @@ func appendSampleArgs(args []any, at int64, values map[string]float64) []any {
 	return args
 }
 
-// sampleStmt is one prepared sample insert and its row count.
-type sampleStmt struct {
-	st   *sql.Stmt
-	rows int
-}
-
-// sampleStmts returns the prepared inserts for the rows of args
-// (sampleChunks). It must run before a transaction begins: the store's one
-// connection is the transaction's until it ends, and preparing a new
-// statement on the pool would wait for it forever.
-func (s *Store) sampleStmts(ctx context.Context, args []any) ([]sampleStmt, error) {
-	var sts []sampleStmt
-	for _, n := range sampleChunks(len(args) / 3) {
-		st, err := s.stmt(ctx, sampleInsertSQL(n))
+// sampleStmts returns the prepared inserts for the rows of args, at most
+// maxCachedSampleRows each. It must run before a transaction begins: the
+// store's one connection is the transaction's until it ends, and
+// preparing a new statement on the pool would wait for it forever.
+func (s *Store) sampleStmts(ctx context.Context, args []any) ([]*sql.Stmt, error) {
+	var sts []*sql.Stmt
+	for rows := len(args) / 3; rows > 0; rows -= maxCachedSampleRows {
+		st, err := s.stmt(ctx, sampleInsertSQL(min(rows, maxCachedSampleRows)))
 		if err != nil {
 			return nil, err
 		}
-		sts = append(sts, sampleStmt{st, n})
+		sts = append(sts, st)
 	}
 	return sts, nil
 }
 
 // insertSamples inserts the rows of args within tx with sts, the
 // statements sampleStmts returned for args.
-func insertSamples(ctx context.Context, tx *sql.Tx, sts []sampleStmt, args []any) error {
+func insertSamples(ctx context.Context, tx *sql.Tx, sts []*sql.Stmt, args []any) error {
 	for _, st := range sts {
-		if _, err := tx.StmtContext(ctx, st.st).ExecContext(ctx, args[:3*st.rows]...); err != nil {
+		n := min(len(args)/3, maxCachedSampleRows)
+		if _, err := tx.StmtContext(ctx, st).ExecContext(ctx, args[:3*n]...); err != nil {
 			return err
 		}
-		args = args[3*st.rows:]
+		args = args[3*n:]
 	}
 	return nil
 }

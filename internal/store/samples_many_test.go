@@ -95,76 +95,56 @@ func TestStore_SaveReportAndSamplesIsOneTransaction(t *testing.T) {
 	}
 }
 
-// Rows go in as runs of the few prepared shapes: the chunks add up, and no
-// smaller shape is used more than 3 times (four of them make the next one).
-func TestSampleChunks(t *testing.T) {
-	t.Parallel()
-	for rows := range 300 {
-		sum, used := 0, map[int]int{}
-		for _, n := range sampleChunks(rows) {
-			sum += n
-			used[n]++
-		}
-		if sum != rows {
-			t.Fatalf("sampleChunks(%d) adds up to %d", rows, sum)
-		}
-		for n, k := range used {
-			if n != sampleShapes[0] && k > 3 {
-				t.Fatalf("sampleChunks(%d) uses %d rows %d times", rows, n, k)
-			}
-		}
-	}
-}
-
-// Reports of every size, written behind or at once, are saved whole with
-// at most one prepared insert per shape: a new batch size no longer
-// prepares (and parses) a new statement.
-func TestStore_sampleInsertsBounded(t *testing.T) {
+// A write-behind batch inserts its samples save by save: however many
+// reports a commit holds, the inserts prepared are those of one report's
+// size (here 30 rows, and 70 = 64 + 6), not one per batch size (30, 60,
+// 90 = 64 + 26, … a new statement parsed every few commits).
+func TestStore_batchPreparesPerSaveSize(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	for _, interval := range []time.Duration{0, time.Hour} {
-		s := openTest(t, WithFlushInterval(interval))
-		want := 0
-		for size := 1; size <= 150; size += 7 {
-			values := map[string]float64{}
-			for i := range size {
-				values[fmt.Sprintf("s%03d", i)] = float64(size)
+	s := openTest(t, WithFlushInterval(time.Hour))
+	at := t0
+	want := 0
+	for _, size := range []int{30, 70} {
+		values := map[string]float64{}
+		for i := range size {
+			values[fmt.Sprintf("s%03d", i)] = float64(size)
+		}
+		for reports := 1; reports <= 6; reports++ {
+			for range reports {
+				at = at.Add(time.Second)
+				if err := s.SaveReportAndSamples(ctx, at, "system", []byte("{}"), values); err != nil {
+					t.Fatal(err)
+				}
+				want += size
 			}
-			at := t0.Add(time.Duration(size) * time.Second)
-			if err := s.SaveReportAndSamples(ctx, at, "system", []byte("{}"), values); err != nil {
-				t.Fatal(err)
-			}
-			want += size
-		}
-		got, err := s.SamplesBetween(ctx, time.Time{}, time.Time{}, seriesNames(150)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for _, v := range got {
-			n += len(v)
-		}
-		if n != want {
-			t.Errorf("interval %v: %d samples saved, want %d", interval, n, want)
-		}
-		s.stmtMu.Lock()
-		inserts := 0
-		for q := range s.stmts {
-			if strings.HasPrefix(q, "INSERT OR REPLACE INTO samples") {
-				inserts++
-			}
-		}
-		s.stmtMu.Unlock()
-		if inserts > len(sampleShapes) {
-			t.Errorf("interval %v: %d sample inserts prepared, want at most %d", interval, inserts, len(sampleShapes))
+			s.flush(ctx) // one commit of this many reports
 		}
 	}
-}
-
-func seriesNames(n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("s%03d", i)
+	names := make([]string, 70)
+	for i := range names {
+		names[i] = fmt.Sprintf("s%03d", i)
 	}
-	return out
+	got, err := s.SamplesBetween(ctx, time.Time{}, time.Time{}, names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, v := range got {
+		n += len(v)
+	}
+	if n != want {
+		t.Errorf("%d samples saved, want %d", n, want)
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	var inserts []string
+	for q := range s.stmts {
+		if strings.HasPrefix(q, "INSERT OR REPLACE INTO samples") {
+			inserts = append(inserts, fmt.Sprintf("%d rows", strings.Count(q, "(?, ?, ?)")))
+		}
+	}
+	if len(inserts) != 3 { // 30, 64 and 6 rows
+		t.Errorf("sample inserts prepared: %v; want those of 30, 64 and 6 rows", inserts)
+	}
 }

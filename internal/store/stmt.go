@@ -11,29 +11,9 @@ import (
 // once on the single connection is only bound and stepped. database/sql
 // prepares it again by itself should the connection ever be replaced.
 
-// sampleShapes are the row counts of the sample inserts kept prepared,
-// largest first: any number of rows is inserted as a run of these (at most
-// 3 of each smaller one), so four statements serve every batch. One per
-// row count, as before, prepared a new statement, and ran SQLite's parser
-// and code generator, whenever a batch's size was new (every few
-// write-behind commits, whose size depends on the reports they hold), and
-// kept up to 64 of them.
-var sampleShapes = [...]int{64, 16, 4, 1}
-
-// maxCachedSampleRows is the largest insert's row count.
+// maxCachedSampleRows bounds the sample inserts kept prepared (one per row
+// count); a larger batch is split.
 const maxCachedSampleRows = 64
-
-// sampleChunks returns the row counts, from sampleShapes, that rows are
-// inserted as, largest first.
-func sampleChunks(rows int) []int {
-	var out []int
-	for _, n := range sampleShapes {
-		for ; rows >= n; rows -= n {
-			out = append(out, n)
-		}
-	}
-	return out
-}
 
 // stmt returns the prepared statement of query, preparing it on first use.
 // The lock is not held while preparing: that waits for the connection,
