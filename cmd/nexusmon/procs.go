@@ -17,24 +17,20 @@ func daemonProcs(getenv func(string) string) {
 	}
 }
 
-// heapSamplingRate is the runtime's default runtime.MemProfileRate: one
-// sampled allocation per 512 KiB allocated, on average.
-const heapSamplingRate = 512 << 10
-
 // daemonHeapSampling turns the runtime's sampling of heap allocations off
 // for `nexusmon run` unless http.pprof is on, whose heap and allocs
-// profiles are made of those samples (the agent turns it back on when a
-// reload turns http.pprof on: agent/internal/httpapi). Each sample walks
-// the allocating goroutine's stack (reading the function tables of the
-// executable, pages the agent's start-up trim had dropped) and keeps a
-// record per distinct stack, in a 1.4 MB hash table allocated at the
-// first sample. Side by side at one report a second, two copies of the
-// same build: 9 to 10 % less CPU over the first 90 s and 0.1 to 0.3 MiB
-// less resident memory with sampling off (docs/decisions.md).
+// profiles are made of those samples (the first request to /debug/pprof/
+// turns it back on when a reload turned http.pprof on:
+// agent/internal/httpapi). Each sample walks the allocating goroutine's
+// stack (reading the function tables of the executable, pages the agent's
+// start-up trim had dropped) and keeps a record per distinct stack, in a
+// 1.4 MB hash table allocated at the first sample. Side by side at one
+// report a second, two copies of the same build: 9 to 10 % less CPU over
+// the first 90 s and 0.1 to 0.3 MiB less resident memory with sampling off
+// (docs/decisions.md). With http.pprof on the rate is left as it is (the
+// runtime's default, or GODEBUG=memprofilerate).
 func daemonHeapSampling(pprof bool) {
-	if pprof {
-		runtime.MemProfileRate = heapSamplingRate
-	} else {
+	if !pprof {
 		runtime.MemProfileRate = 0
 	}
 }

@@ -29,12 +29,14 @@ func TestDaemonProcs(t *testing.T) {
 func TestDaemonHeapSampling(t *testing.T) {
 	before := runtime.MemProfileRate
 	t.Cleanup(func() { runtime.MemProfileRate = before })
+	const rate = 512 << 10 // the runtime's default (another test may have run the daemon in this process)
+	runtime.MemProfileRate = rate
+	daemonHeapSampling(true)
+	if runtime.MemProfileRate != rate {
+		t.Errorf("http.pprof on: MemProfileRate %d, want %d left as it was (sampling on)", runtime.MemProfileRate, rate)
+	}
 	daemonHeapSampling(false)
 	if runtime.MemProfileRate != 0 {
 		t.Errorf("http.pprof off: MemProfileRate %d, want 0", runtime.MemProfileRate)
-	}
-	daemonHeapSampling(true)
-	if runtime.MemProfileRate != heapSamplingRate {
-		t.Errorf("http.pprof on: MemProfileRate %d, want %d", runtime.MemProfileRate, heapSamplingRate)
 	}
 }
