@@ -73,8 +73,10 @@ func startDaemon(t *testing.T, bin, dir string, slack uintptr, env ...string) *e
 	}
 }
 
-// threadNames returns the name (comm) of every thread of pid.
-func threadNames(t *testing.T, pid int) []string {
+// perThread returns the content of file in /proc/TID/ (timerslack_ns is
+// there only, not under /proc/PID/task/TID/) for every thread of pid,
+// without its trailing newline.
+func perThread(t *testing.T, pid int, file string) []string {
 	t.Helper()
 	tids, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	if err != nil {
@@ -82,7 +84,7 @@ func threadNames(t *testing.T, pid int) []string {
 	}
 	var out []string
 	for _, tid := range tids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/comm", pid, tid.Name()))
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%s/%s", tid.Name(), file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,17 +96,9 @@ func threadNames(t *testing.T, pid int) []string {
 // slacks returns the timer slack of every thread of pid.
 func slacks(t *testing.T, pid int) []uintptr {
 	t.Helper()
-	tids, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []uintptr
-	for _, tid := range tids {
-		b, err := os.ReadFile("/proc/" + tid.Name() + "/timerslack_ns")
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	for _, s := range perThread(t, pid, "timerslack_ns") {
+		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +139,7 @@ func TestRun_timerSlack(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := startDaemon(t, bin, t.TempDir(), tc.slack, tc.env...)
 			// ps, top and pgrep find it under its own name, not "exe".
-			for i, name := range threadNames(t, cmd.Process.Pid) {
+			for i, name := range perThread(t, cmd.Process.Pid, "comm") {
 				if name != "nexusmon" {
 					t.Errorf("thread %d named %q, want nexusmon", i, name)
 				}
