@@ -124,3 +124,72 @@ func TestReleaseStartupPages(t *testing.T) {
 		t.Errorf("%d of %d pages still mapped, want at most a quarter", mapped1, mapped0)
 	}
 }
+
+// cachedPages returns how many pages of data, a mapping of a file, are in
+// the page cache (mincore), whether or not this process maps them.
+func cachedPages(t *testing.T, data []byte) int {
+	t.Helper()
+	vec := make([]byte, (len(data)+4095)/4096)
+	if _, _, errno := syscall.Syscall(syscall.SYS_MINCORE, uintptr(unsafe.Pointer(&data[0])), uintptr(len(data)),
+		uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		t.Fatalf("mincore: %v", errno)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
+}
+
+// TestDropCachedPages: the pages of a file that are cached but mapped by
+// no one leave the page cache (read ahead by the kernel, fault-around
+// would map them back around the agent's next faults); a page mapped and
+// touched stays.
+func TestDropCachedPages(t *testing.T) {
+	// Not t.TempDir's tmpfs, where the cache is the file: a directory on
+	// the disk the package is on.
+	dir, err := os.MkdirTemp(".", "cached-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	path := dir + "/file"
+	const size = 16 << 20
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(make([]byte, size)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil { // a dirty page cannot be dropped
+		t.Fatal(err)
+	}
+	if _, err := f.ReadAt(make([]byte, size), 0); err != nil { // every page cached
+		t.Fatal(err)
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Munmap(data) //nolint:errcheck // the test is over
+	sum := data[0]             // the first page mapped
+	before := cachedPages(t, data)
+	if err := dropCachedPages(path); err != nil {
+		t.Fatal(err)
+	}
+	after := cachedPages(t, data)
+	t.Logf("cached %d → %d pages of %d (first byte %d)", before, after, len(data)/4096, sum)
+	if before < len(data)/4096*9/10 {
+		t.Fatalf("only %d of %d pages cached after reading the file", before, len(data)/4096)
+	}
+	// The page touched stays, with the rest of its folio (ext4 caches
+	// large folios: up to 2 MiB here).
+	if after > before/4 || after < 1 {
+		t.Errorf("%d pages cached after the drop, want the mapped one's folio and at most a quarter of %d", after, before)
+	}
+	if err := dropCachedPages(dir + "/missing"); err == nil {
+		t.Error("dropCachedPages of a missing file: no error")
+	}
+}
