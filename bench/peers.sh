@@ -22,6 +22,11 @@
 #   floor-c, floor-go      floor_c/floor.c and floor_go/main.go: open/read/parse
 #                          /proc/{stat,meminfo,loadavg,diskstats,net/dev} and
 #                          /proc/self/{stat,status} once a second; nothing else
+#   floor-deps             floor_deps/main.go: floor-go's reads, plus what nexusmon's
+#                          chosen libraries cost for a report's work: as many points
+#                          as nexusmon's system collection through the OTel metric
+#                          SDK (ManualReader), a report's JSON appended to a file,
+#                          SQLite (modernc) every 5 s; nothing of nexusmon's own
 #
 # Measurements (whole process tree: the PID, its live descendants, and for
 # ticks also the children it already reaped):
@@ -45,7 +50,7 @@ set -euo pipefail
 
 DUR=${DUR:-60}
 INTERVAL=1
-PEERS=${PEERS:-"node_exporter-default node_exporter-min collectd netdata-min netdata-default floor-c floor-go nexusmon${NEXUSMON_BEFORE_BIN:+ nexusmon-before}"}
+PEERS=${PEERS:-"node_exporter-default node_exporter-min collectd netdata-min netdata-default floor-c floor-go floor-deps nexusmon${NEXUSMON_BEFORE_BIN:+ nexusmon-before}"}
 BASE_PORT=${BASE_PORT:-39100}
 COLLECTD_PLUGINS=${COLLECTD_PLUGINS:-"cpu memory disk interface load processes"}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -371,23 +376,27 @@ build_floor() { # lang -> path of binary
         go) mkdir -p /tmp/peers-bench-home /tmp/peers-bench-gocache
             (cd "$HERE/floor_go" && env "${GO_ENV[@]}" go build -trimpath -o "$WORK/floor-go" main.go) &&
                 echo "$WORK/floor-go" ;;
+        deps) (cd "$HERE/.." && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$WORK/floor-deps" ./bench/floor_deps) &&
+                echo "$WORK/floor-deps" ;;
     esac
 }
 
 run_floor() { # lang
-    local lang=$1 bin pid s0 w0 series
+    local lang=$1 bin pid s0 w0 series note
     case $lang in
         c)  command -v gcc >/dev/null || { log "gcc missing, floor-c skipped"; return 0; } ;;
-        go) command -v go >/dev/null || { log "go missing, floor-go skipped"; return 0; } ;;
+        go|deps) command -v go >/dev/null || { log "go missing, floor-$lang skipped"; return 0; } ;;
     esac
     bin=$(build_floor "$lang") || { log "floor-$lang build failed"; return 1; }
-    start_bg "floor-$lang" "$bin" "$((INTERVAL * 1000))" "$((DUR + 30))"; pid=$PID
+    start_bg "floor-$lang" "$bin" "$((INTERVAL * 1000))" "$((DUR + 30))" "$WORK"; pid=$PID
     nap 2
     s0=$(snapshot "$pid"); w0=$(now)
     nap "$DUR"
     series=$(sed -n 's/^values=//p' "$WORK/floor-$lang.out" 2>/dev/null | head -1)
+    note="reads+parses 7 /proc files, nothing else"
+    [[ $lang == deps ]] && note="the same + $(sed -n 's/.*points=//p' "$WORK/floor-$lang.out" | head -1) points through the OTel SDK, JSON to a file, SQLite every 5 s"
     finish_row "floor-$lang" "$pid" "$(awk -v d="$DUR" -v i="$INTERVAL" 'BEGIN{printf "%d", d / i}')" \
-        "${series:-?}" "reads+parses 7 /proc files, nothing else" "$s0" "$w0"
+        "${series:-?}" "$note" "$s0" "$w0"
     stop_tree "$pid"
 }
 
@@ -428,6 +437,7 @@ for peer in $PEERS; do
         netdata-min)           run_netdata min ;;
         netdata-default)       run_netdata default ;;
         floor-c)               run_floor c ;;
+        floor-deps)            run_floor deps ;;
         floor-go)              run_floor go ;;
         nexusmon)              run_nexusmon nexusmon "${NEXUSMON_BIN:-bin/nexusmon}" ;;
         nexusmon-before)       run_nexusmon nexusmon-before "${NEXUSMON_BEFORE_BIN:-}" ;;
