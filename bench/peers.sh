@@ -392,7 +392,7 @@ run_floor() { # lang
     nap 2
     s0=$(snapshot "$pid"); w0=$(now)
     nap "$DUR"
-    series=$(sed -n 's/^values=//p' "$WORK/floor-$lang.out" 2>/dev/null | head -1)
+    series=$(sed -n 's/^values=\([0-9]*\).*/\1/p' "$WORK/floor-$lang.out" 2>/dev/null | head -1)
     note="reads+parses 7 /proc files, nothing else"
     [[ $lang == deps ]] && note="the same + $(sed -n 's/.*points=//p' "$WORK/floor-$lang.out" | head -1) points through the OTel SDK, JSON to a file, SQLite every 5 s"
     finish_row "floor-$lang" "$pid" "$(awk -v d="$DUR" -v i="$INTERVAL" 'BEGIN{printf "%d", d / i}')" \

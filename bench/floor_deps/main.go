@@ -63,7 +63,10 @@ var (
 	values []uint64 // every number parsed in one collection, in file order
 )
 
-// readParse reads one file and appends every decimal number in it to values.
+// readParse reads one file and appends every decimal number in it to values:
+// floor_go/main.go's reads and parse, copied on purpose so that floor-go stays
+// a standard-library program built outside the module, and the two rows differ
+// only by the libraries.
 func readParse(path string) {
 	f, err := os.Open(path)
 	if err != nil {
