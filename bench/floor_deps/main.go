@@ -6,12 +6,13 @@
 //   - observes the parsed values through the OpenTelemetry metric SDK, as
 //     many points as nexusmon's system collection has on the machine (the
 //     CPU times per CPU and mode, four counters per interface and direction,
-//     and the process, runtime, load, memory, disk and self metrics, 75 more
+//     and the process, runtime, load, memory, disk and self metrics, 79 more
 //     points on any machine), with precomputed attribute sets from one
 //     callback, and collects them with a ManualReader into a reused
 //     ResourceMetrics;
-//   - encodes a report-sized object (about 1.7 KB) with encoding/json into a
-//     reused buffer and appends it to a file;
+//   - encodes a report-like object with encoding/json (about 1.3 KB; a
+//     nexusmon system report is about 1.75 KB) into a reused buffer and
+//     appends it to a file;
 //   - every 5 collections commits the kept reports and 7 samples per report
 //     to SQLite (modernc.org/sqlite with the store's pragmas and tables), with
 //     prepared statements.
