@@ -4,18 +4,19 @@
 //
 //   - reads and parses the 7 /proc files floor-go reads;
 //   - observes the parsed values through the OpenTelemetry metric SDK, as
-//     many points as nexusmon's system collection has on the machine (the
-//     CPU times per CPU and mode, four counters per interface and direction,
-//     and the process, runtime, load, memory, disk and self metrics, 79 more
-//     points on any machine), with precomputed attribute sets from one
-//     callback, and collects them with a ManualReader into a reused
-//     ResourceMetrics;
-//   - encodes a report-like object with encoding/json (about 1.3 KB; a
-//     nexusmon system report is about 1.75 KB) into a reused buffer and
-//     appends it to a file;
+//     many points as nexusmon's /metrics shows on the machine (the CPU times
+//     per CPU and mode, four counters per interface and direction, and the
+//     process, runtime, load, memory, disk and self metrics, 79 more points
+//     on any machine), with precomputed attribute sets from one callback (as
+//     nexusmon's collectors do), and collects them with a ManualReader into
+//     a reused ResourceMetrics;
+//   - encodes a report-like object with encoding/json (45 named figures,
+//     about 1.8 KB; a nexusmon system report is about 1.75 KB) into a reused
+//     buffer and appends it to a file;
 //   - every 5 collections commits the kept reports and 7 samples per report
-//     to SQLite (modernc.org/sqlite with the store's pragmas and tables), with
-//     prepared statements.
+//     to SQLite (modernc.org/sqlite with the store's journal, synchronous,
+//     locking and cache settings, its tables and its inserts), with prepared
+//     statements.
 //
 // It initialises the packages it imports and no others: no Discord client,
 // no HTTP, no chart, no configuration. Used by peers.sh, which builds it into
@@ -33,6 +34,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -167,14 +169,26 @@ func instruments(m metric.Meter, cpus, ifaces int) ([]series, []metric.Observabl
 }
 
 // report is a system report's size and shape: a few strings and the
-// figures a report shows.
+// named figures a report shows.
 type report struct {
-	Event   string             `json:"event"`
-	Time    time.Time          `json:"time"`
-	Host    string             `json:"host"`
-	Health  string             `json:"health"`
-	Figures map[string]float64 `json:"figures"`
+	Event   string    `json:"event"`
+	Time    time.Time `json:"time"`
+	Host    string    `json:"host"`
+	Health  string    `json:"health"`
+	Figures []figure  `json:"figures"`
 }
+
+type figure struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+}
+
+// figures is how many figures a report holds, and samples how many of them
+// are stored as samples.
+const (
+	figures = 45
+	samples = 7
+)
 
 type floor struct {
 	sdk, json, sqlite bool // the parts each collection does
@@ -189,14 +203,23 @@ type floor struct {
 	db      *sql.DB
 	insRep  *sql.Stmt
 	insSmp  *sql.Stmt
-	pending [][]byte
-	at      []int64
+	pending []pending // kept until the fifth
+}
+
+// pending is a report kept for the next commit: its JSON and its samples.
+type pending struct {
+	at      int64
+	data    []byte
+	samples [samples]float64
 }
 
 func (f *floor) collect(ctx context.Context) error {
 	values = values[:0]
 	for _, p := range files {
 		readParse(p)
+	}
+	if len(values) == 0 {
+		return fmt.Errorf("no number read from %s", strings.Join(files, ", "))
 	}
 	if f.sdk {
 		if err := f.reader.Collect(ctx, &f.rm); err != nil {
@@ -208,8 +231,8 @@ func (f *floor) collect(ctx context.Context) error {
 	}
 	now := time.Now()
 	f.rep.Time = now
-	for i := range 60 {
-		f.rep.Figures["figure_"+strconv.Itoa(i)] = float64(values[i%len(values)]) / 7
+	for i := range f.rep.Figures {
+		f.rep.Figures[i].Value = float64(values[i%len(values)]) / 7
 	}
 	f.out.Reset()
 	if err := f.enc.Encode(&f.rep); err != nil {
@@ -221,8 +244,11 @@ func (f *floor) collect(ctx context.Context) error {
 	if !f.sqlite {
 		return nil
 	}
-	f.pending = append(f.pending, append([]byte(nil), f.out.Bytes()...))
-	f.at = append(f.at, now.UnixMilli())
+	p := pending{at: now.UnixMilli(), data: append([]byte(nil), f.out.Bytes()...)}
+	for i := range p.samples {
+		p.samples[i] = f.rep.Figures[i].Value
+	}
+	f.pending = append(f.pending, p)
 	if len(f.pending) < 5 {
 		return nil
 	}
@@ -232,18 +258,23 @@ func (f *floor) collect(ctx context.Context) error {
 	}
 	defer tx.Rollback()
 	insRep, insSmp := tx.StmtContext(ctx, f.insRep), tx.StmtContext(ctx, f.insSmp)
-	for i, data := range f.pending {
-		if _, err := insRep.ExecContext(ctx, "system", f.at[i], data); err != nil {
+	for _, p := range f.pending {
+		if _, err := insRep.ExecContext(ctx, "system", p.at, p.data); err != nil {
 			return err
 		}
-		for s := range 7 {
-			if _, err := insSmp.ExecContext(ctx, "series_"+strconv.Itoa(s), f.at[i], float64(values[s])); err != nil {
+		for i, v := range p.samples {
+			if _, err := insSmp.ExecContext(ctx, f.rep.Figures[i].Name, p.at, v); err != nil {
 				return err
 			}
 		}
 	}
-	f.pending, f.at = f.pending[:0], f.at[:0]
+	f.pending = f.pending[:0]
 	return tx.Commit()
+}
+
+// close closes the events file and the database.
+func (f *floor) close() error {
+	return errors.Join(f.events.Close(), f.db.Close())
 }
 
 func open(ctx context.Context, dir, parts string) (*floor, error) {
@@ -265,11 +296,12 @@ func open(ctx context.Context, dir, parts string) (*floor, error) {
 	cpus, ifaces := shape()
 	var obs []metric.Observable
 	var err error
-	f.series, obs, err = instruments(mp.Meter("floor-deps"), cpus, ifaces)
+	meter := mp.Meter("floor-deps")
+	f.series, obs, err = instruments(meter, cpus, ifaces)
 	if err != nil {
 		return nil, err
 	}
-	_, err = mp.Meter("floor-deps").RegisterCallback(func(_ context.Context, o metric.Observer) error {
+	_, err = meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		for i, s := range f.series {
 			v := values[i%len(values)]
 			if s.counter != nil {
@@ -284,7 +316,10 @@ func open(ctx context.Context, dir, parts string) (*floor, error) {
 		return nil, err
 	}
 	host, _ := os.Hostname()
-	f.rep = report{Event: "detailed_system_monitoring", Host: host, Health: "Excellent", Figures: map[string]float64{}}
+	f.rep = report{Event: "detailed_system_monitoring", Host: host, Health: "Excellent", Figures: make([]figure, figures)}
+	for i := range f.rep.Figures {
+		f.rep.Figures[i].Name = "figure_" + strconv.Itoa(i)
+	}
 	f.enc = json.NewEncoder(&f.out)
 	if f.events, err = os.OpenFile(filepath.Join(dir, "floor-deps.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
 		return nil, err
@@ -315,7 +350,9 @@ func open(ctx context.Context, dir, parts string) (*floor, error) {
 	for _, p := range files {
 		readParse(p)
 	}
-	fmt.Printf("values=%d points=%d\n", len(values), len(f.series))
+	if len(values) == 0 {
+		return nil, fmt.Errorf("no number read from %s", strings.Join(files, ", "))
+	}
 	return f, nil
 }
 
@@ -343,7 +380,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "floor-deps:", err)
 		os.Exit(1)
 	}
-	defer f.db.Close()
+	defer f.close()
+	fmt.Printf("values=%d points=%d\n", len(values), len(f.series))
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	tick := time.NewTicker(time.Duration(intervalMS) * time.Millisecond)
